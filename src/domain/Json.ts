@@ -1,0 +1,45 @@
+/**
+ * JSON values kept as they are in the file: the fold never needs them typed.
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/** @since 0.1.0 */
+export type JsonValue = string | number | boolean | null | ReadonlyArray<JsonValue> | { readonly [key: string]: JsonValue }
+
+/** @since 0.1.0 */
+export type JsonObject = { readonly [key: string]: JsonValue }
+
+/**
+ * Any JSON value, decoded as is.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Json: Schema.Schema<JsonValue> = Schema.suspend(
+  (): Schema.Schema<JsonValue> =>
+    Schema.Union(
+      Schema.String,
+      Schema.Number,
+      Schema.Boolean,
+      Schema.Null,
+      Schema.Array(Json),
+      Schema.Record({ key: Schema.String, value: Json })
+    )
+).annotations({ identifier: "Json" })
+
+/**
+ * A JSON object whose members are not inspected.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const JsonRecord = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/** @since 0.1.0 */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Compact JSON text, as the SQLite columns store structured values.
+ * @since 0.1.0
+ */
+export const compactJson = (value: unknown): string => JSON.stringify(value)

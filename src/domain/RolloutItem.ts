@@ -1,0 +1,451 @@
+/**
+ * The items of a rollout file. Wrapped lines are `{"timestamp", "type", "payload"}`; the
+ * legacy format has a bare header, bare response items and `{"record_type":"state"}` lines.
+ * Fields the fold reads are typed; every other field is kept on the decoded object.
+ * @since 0.1.0
+ */
+import { Either, ParseResult, Schema } from "effect"
+import { DynamicToolSpec } from "./DynamicTool.js"
+import { GitInfo } from "./GitInfo.js"
+import { isPlainObject, JsonRecord } from "./Json.js"
+import { ApprovalPolicy, ReasoningEffort, SandboxPolicy } from "./Policies.js"
+import { SessionSource } from "./SessionSource.js"
+
+const OptionalString = Schema.optional(Schema.NullOr(Schema.String))
+
+/**
+ * `base_instructions`: a string, `{"text": …}` (sometimes with `provenance`), or `{}`.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BaseInstructions = Schema.Union(
+  Schema.String,
+  Schema.Struct({ text: Schema.optional(Schema.NullOr(Schema.String)) })
+)
+
+/**
+ * A list of tools, namespace groups, or one object holding `tools`.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DynamicToolsField = Schema.Union(
+  Schema.Array(Schema.Union(DynamicToolSpec, JsonRecord)),
+  JsonRecord
+)
+
+/**
+ * The payload of `session_meta`.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SessionMeta = Schema.Struct({
+  id: Schema.String,
+  timestamp: OptionalString,
+  cwd: OptionalString,
+  originator: OptionalString,
+  cli_version: OptionalString,
+  source: Schema.optional(Schema.NullOr(SessionSource)),
+  forked_from_id: OptionalString,
+  parent_thread_id: OptionalString,
+  thread_source: OptionalString,
+  agent_nickname: OptionalString,
+  agent_role: OptionalString,
+  agent_path: OptionalString,
+  model_provider: OptionalString,
+  base_instructions: Schema.optional(Schema.NullOr(BaseInstructions)),
+  instructions: OptionalString,
+  dynamic_tools: Schema.optional(Schema.NullOr(DynamicToolsField)),
+  memory_mode: OptionalString,
+  history_mode: OptionalString,
+  history_base: Schema.optional(Schema.NullOr(Schema.Struct({ thread_id: Schema.String }))),
+  git: Schema.optional(Schema.NullOr(GitInfo))
+})
+
+/** @since 0.1.0 */
+export type SessionMeta = typeof SessionMeta.Type
+
+/**
+ * The payload of `turn_context`: written once per model request, with or without `turn_id`.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TurnContext = Schema.Struct({
+  turn_id: OptionalString,
+  cwd: OptionalString,
+  approval_policy: Schema.optional(Schema.NullOr(ApprovalPolicy)),
+  sandbox_policy: Schema.optional(Schema.NullOr(SandboxPolicy)),
+  permission_profile: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, JsonRecord))),
+  model: OptionalString,
+  effort: Schema.optional(Schema.NullOr(ReasoningEffort)),
+  summary: Schema.optional(Schema.Unknown)
+})
+
+/** @since 0.1.0 */
+export type TurnContext = typeof TurnContext.Type
+
+/** @since 0.1.0 @category schemas */
+export const UserMessage = Schema.Struct({
+  type: Schema.Literal("user_message"),
+  message: OptionalString,
+  images: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown))),
+  local_images: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown)))
+})
+
+/** @since 0.1.0 @category schemas */
+export const TokenUsage = Schema.Struct({
+  input_tokens: Schema.optional(Schema.Number),
+  cached_input_tokens: Schema.optional(Schema.Number),
+  output_tokens: Schema.optional(Schema.Number),
+  reasoning_output_tokens: Schema.optional(Schema.Number),
+  total_tokens: Schema.Number
+})
+
+/** @since 0.1.0 @category schemas */
+export const TokenCount = Schema.Struct({
+  type: Schema.Literal("token_count"),
+  info: Schema.optional(Schema.NullOr(Schema.Struct({
+    total_token_usage: Schema.optional(Schema.NullOr(TokenUsage)),
+    last_token_usage: Schema.optional(Schema.NullOr(TokenUsage)),
+    model_context_window: Schema.optional(Schema.NullOr(Schema.Number))
+  })))
+})
+
+/** @since 0.1.0 @category schemas */
+export const ThreadNameUpdated = Schema.Struct({
+  type: Schema.Literal("thread_name_updated"),
+  thread_id: OptionalString,
+  thread_name: OptionalString
+})
+
+/** @since 0.1.0 @category schemas */
+export const TurnStarted = Schema.Struct({
+  type: Schema.Literal("task_started", "turn_started"),
+  turn_id: OptionalString
+})
+
+/** @since 0.1.0 @category schemas */
+export const TurnEnded = Schema.Struct({
+  type: Schema.Literal("task_complete", "turn_complete", "turn_aborted"),
+  turn_id: OptionalString
+})
+
+/**
+ * An event the fold does not read; kept whole.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OtherEvent = Schema.Struct({ type: Schema.String })
+
+/** @since 0.1.0 */
+export type UserMessage = typeof UserMessage.Type
+/** @since 0.1.0 */
+export type TokenCount = typeof TokenCount.Type
+/** @since 0.1.0 */
+export type ThreadNameUpdated = typeof ThreadNameUpdated.Type
+/** @since 0.1.0 */
+export type TurnStarted = typeof TurnStarted.Type
+/** @since 0.1.0 */
+export type TurnEnded = typeof TurnEnded.Type
+/** @since 0.1.0 */
+export type OtherEvent = typeof OtherEvent.Type
+
+/** @since 0.1.0 */
+export type EventMsg = UserMessage | TokenCount | ThreadNameUpdated | TurnStarted | TurnEnded | OtherEvent
+
+/** @since 0.1.0 @category schemas */
+export const Compacted = Schema.Struct({
+  message: Schema.optional(Schema.NullOr(Schema.String)),
+  replacement_history: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown)))
+})
+
+/** @since 0.1.0 */
+export type Compacted = typeof Compacted.Type
+
+/**
+ * A response item (message, reasoning, tool call, …): kept as JSON, never read by the fold.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseItemPayload = Schema.Struct({ type: Schema.String })
+
+/**
+ * The bare first line of a legacy file.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LegacyHeader = Schema.Struct({
+  id: Schema.String,
+  timestamp: OptionalString,
+  instructions: OptionalString,
+  git: Schema.optional(Schema.NullOr(GitInfo))
+})
+
+/** @since 0.1.0 */
+export type LegacyHeader = typeof LegacyHeader.Type
+
+/** Fields every wrapped item shares. @since 0.1.0 */
+interface Wrapped {
+  readonly timestamp?: string
+  readonly ordinal?: number
+}
+
+/** @since 0.1.0 @category models */
+export interface SessionMetaItem extends Wrapped {
+  readonly type: "session_meta"
+  readonly payload: SessionMeta
+}
+/** @since 0.1.0 @category models */
+export interface TurnContextItem extends Wrapped {
+  readonly type: "turn_context"
+  readonly payload: TurnContext
+}
+/** @since 0.1.0 @category models */
+export interface EventMsgItem extends Wrapped {
+  readonly type: "event_msg"
+  readonly payload: EventMsg
+}
+/** @since 0.1.0 @category models */
+export interface ResponseItemItem extends Wrapped {
+  readonly type: "response_item"
+  readonly payload: { readonly type: string; readonly [key: string]: unknown }
+  /** Written as a bare line by the legacy format. */
+  readonly legacy?: true
+}
+/** @since 0.1.0 @category models */
+export interface CompactedItem extends Wrapped {
+  readonly type: "compacted"
+  readonly payload: Compacted
+}
+/** @since 0.1.0 @category models */
+export interface LegacyHeaderItem {
+  readonly type: "legacy_header"
+  readonly payload: LegacyHeader
+}
+/** @since 0.1.0 @category models */
+export interface LegacyStateItem {
+  readonly type: "legacy_state"
+  readonly payload: { readonly record_type: string; readonly [key: string]: unknown }
+}
+/**
+ * A wrapped line whose `type` this engine does not know (`world_state`, …): tolerated.
+ * @since 0.1.0
+ * @category models
+ */
+export interface UnknownItem extends Wrapped {
+  readonly type: "unknown"
+  readonly rawType: string
+  readonly payload: unknown
+}
+/**
+ * A line whose payload the reader did not decode because the fold ignores it
+ * (selective decoding); only its envelope is known.
+ * @since 0.1.0
+ * @category models
+ */
+export interface SkippedItem extends Wrapped {
+  readonly type: "skipped"
+  readonly lineType: string
+  readonly eventType?: string
+  readonly byteLength: number
+}
+
+/** @since 0.1.0 @category models */
+export type RolloutItem =
+  | SessionMetaItem
+  | TurnContextItem
+  | EventMsgItem
+  | ResponseItemItem
+  | CompactedItem
+  | LegacyHeaderItem
+  | LegacyStateItem
+  | UnknownItem
+  | SkippedItem
+
+/**
+ * Event types the fold reads; any other `event_msg` is ignored by it.
+ * @since 0.1.0
+ */
+export const FOLD_EVENT_TYPES: ReadonlySet<string> = new Set([
+  "user_message",
+  "token_count",
+  "thread_name_updated",
+  "task_started",
+  "turn_started",
+  "task_complete",
+  "turn_complete",
+  "turn_aborted"
+])
+
+/**
+ * Event types written by known releases that the fold ignores; others count as unknown.
+ * @since 0.1.0
+ */
+export const KNOWN_IGNORED_EVENT_TYPES: ReadonlySet<string> = new Set([
+  "agent_message",
+  "agent_reasoning",
+  "agent_reasoning_raw_content",
+  "agent_reasoning_section_break",
+  "context_compacted",
+  "entered_review_mode",
+  "exited_review_mode",
+  "patch_apply_end",
+  "mcp_tool_call_end",
+  "exec_command_end",
+  "web_search_end",
+  "image_generation_end",
+  "item_completed",
+  "thread_rolled_back",
+  "thread_goal_updated",
+  "view_image_tool_call",
+  "error"
+])
+
+/** Top-level wrapped types with a decoder. @since 0.1.0 */
+export const WRAPPED_TYPES: ReadonlySet<string> = new Set([
+  "session_meta",
+  "turn_context",
+  "event_msg",
+  "response_item",
+  "compacted"
+])
+
+const options = { onExcessProperty: "preserve", errors: "first" } as const
+
+const decoders: Record<
+  "session_meta" | "turn_context" | "response_item" | "compacted" | "legacy_header",
+  (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
+> = {
+  session_meta: Schema.decodeUnknownEither(SessionMeta, options),
+  turn_context: Schema.decodeUnknownEither(TurnContext, options),
+  response_item: Schema.decodeUnknownEither(ResponseItemPayload, options),
+  compacted: Schema.decodeUnknownEither(Compacted, options),
+  legacy_header: Schema.decodeUnknownEither(LegacyHeader, options)
+}
+
+const eventDecoders: Record<string, (u: unknown) => Either.Either<EventMsg, ParseResult.ParseError>> = {
+  user_message: Schema.decodeUnknownEither(UserMessage, options),
+  token_count: Schema.decodeUnknownEither(TokenCount, options),
+  thread_name_updated: Schema.decodeUnknownEither(ThreadNameUpdated, options),
+  task_started: Schema.decodeUnknownEither(TurnStarted, options),
+  turn_started: Schema.decodeUnknownEither(TurnStarted, options),
+  task_complete: Schema.decodeUnknownEither(TurnEnded, options),
+  turn_complete: Schema.decodeUnknownEither(TurnEnded, options),
+  turn_aborted: Schema.decodeUnknownEither(TurnEnded, options)
+}
+const decodeOtherEvent = Schema.decodeUnknownEither(OtherEvent, options)
+
+const describe = (prefix: string, error: ParseResult.ParseError): string => {
+  const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (first === undefined) return `${prefix}: invalid`
+  const path = [prefix, ...first.path.map(String)].join(".")
+  return `${path}: ${first.message}`
+}
+
+/**
+ * Why a JSON value is not a rollout item.
+ * @since 0.1.0
+ * @category models
+ */
+export interface ItemDecodeFailure {
+  readonly reason: string
+}
+
+const fail = (reason: string): Either.Either<RolloutItem, ItemDecodeFailure> => Either.left({ reason })
+
+const decodeEvent = (payload: unknown): Either.Either<EventMsg, string> => {
+  if (!isPlainObject(payload) || typeof payload["type"] !== "string") {
+    return Either.left("payload.type: event_msg payload must be an object with a string type")
+  }
+  const decoder = eventDecoders[payload["type"]] ?? decodeOtherEvent
+  return Either.mapLeft(decoder(payload), (e) => describe("payload", e))
+}
+
+const wrappedHeader = (line: Record<string, unknown>): Wrapped => {
+  const header: { timestamp?: string; ordinal?: number } = {}
+  // A non-string timestamp (seen from converters) is treated as absent rather than fatal.
+  if (typeof line["timestamp"] === "string") header.timestamp = line["timestamp"]
+  if (typeof line["ordinal"] === "number") header.ordinal = line["ordinal"]
+  return header
+}
+
+/**
+ * Decodes one parsed line into an item, or says why it is not one.
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeRolloutItem = (line: unknown): Either.Either<RolloutItem, ItemDecodeFailure> => {
+  if (!isPlainObject(line)) return fail("line is not a JSON object")
+  const type = line["type"]
+  if ("payload" in line && typeof type === "string") {
+    const header = wrappedHeader(line)
+    const payload = line["payload"]
+    switch (type) {
+      case "session_meta":
+      case "turn_context":
+      case "response_item":
+      case "compacted": {
+        const decoded = decoders[type](payload)
+        if (Either.isLeft(decoded)) return fail(describe("payload", decoded.left))
+        return Either.right({ ...header, type, payload: decoded.right } as RolloutItem)
+      }
+      case "event_msg": {
+        const decoded = decodeEvent(payload)
+        if (Either.isLeft(decoded)) return fail(decoded.left)
+        return Either.right({ ...header, type, payload: decoded.right })
+      }
+      default:
+        return Either.right({ ...header, type: "unknown", rawType: type, payload })
+    }
+  }
+  if (typeof line["record_type"] === "string") {
+    return Either.right({ type: "legacy_state", payload: line as LegacyStateItem["payload"] })
+  }
+  if (typeof type === "string") {
+    return Either.right({ type: "response_item", payload: line as ResponseItemItem["payload"], legacy: true })
+  }
+  if (typeof line["id"] === "string") {
+    const decoded = decoders.legacy_header(line)
+    if (Either.isLeft(decoded)) return fail(describe("header", decoded.left))
+    return Either.right({ type: "legacy_header", payload: decoded.right as LegacyHeader })
+  }
+  if (typeof type !== "string" && "payload" in line) return fail("type: missing or not a string")
+  return fail("not a rollout line: no type/payload envelope and no legacy shape")
+}
+
+/**
+ * The JSON value a line is written as; the inverse of `decodeRolloutItem` for every item
+ * that carries its whole payload (`skipped` items cannot be written back).
+ * @since 0.1.0
+ * @category encoding
+ */
+export const rolloutLineOf = (item: Exclude<RolloutItem, SkippedItem>): unknown => {
+  switch (item.type) {
+    case "legacy_header":
+    case "legacy_state":
+      return item.payload
+    case "response_item":
+      if (item.legacy) return item.payload
+      return envelope(item, item.type, item.payload)
+    case "unknown":
+      return envelope(item, item.rawType, item.payload)
+    default:
+      return envelope(item, item.type, item.payload)
+  }
+}
+
+const envelope = (item: Wrapped, type: string, payload: unknown): unknown => {
+  const line: Record<string, unknown> = {}
+  if (item.timestamp !== undefined) line["timestamp"] = item.timestamp
+  if (item.ordinal !== undefined) line["ordinal"] = item.ordinal
+  line["type"] = type
+  line["payload"] = payload
+  return line
+}
+
+/**
+ * One newline-terminated line of compact JSON.
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeRolloutLine = (item: Exclude<RolloutItem, SkippedItem>): string =>
+  JSON.stringify(rolloutLineOf(item)) + "\n"

@@ -1,0 +1,335 @@
+/**
+ * The fold from rollout items to thread state (SPEC §3): pure, no I/O, no clock.
+ * @since 0.1.0
+ */
+import { normalizeDynamicTools } from "./DynamicTool.js"
+import { gitColumns } from "./GitInfo.js"
+import { approvalColumn, DEFAULT_APPROVAL_MODE, DEFAULT_SANDBOX_POLICY, policyColumn } from "./Policies.js"
+import type {
+  EventMsg,
+  LegacyHeader,
+  RolloutItem,
+  SessionMeta,
+  ThreadNameUpdated,
+  TokenCount,
+  TurnContext,
+  TurnEnded,
+  TurnStarted,
+  UserMessage
+} from "./RolloutItem.js"
+import { DEFAULT_SOURCE, sourceColumn, threadSpawnOf } from "./SessionSource.js"
+import type { FileFacts, FoldProgress, ThreadMetadata, ThreadState, Turn } from "./ThreadState.js"
+import { parseTimestampMs } from "./Timestamp.js"
+
+/**
+ * IDE clients prefix the user's words with context; the request follows this marker.
+ * @since 0.1.0
+ */
+export const USER_REQUEST_MARKER = "## My request for Codex:"
+
+/** @since 0.1.0 */
+export const IMAGE_PREVIEW = "[Image]"
+
+/**
+ * The state before any item: defaults of SPEC §3, the id from the file name.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const initial = (threadIdFromFile: string, facts: FileFacts): ThreadState => {
+  const createdAt = facts.fileNameTimestamp ?? 0
+  return {
+    metadata: {
+      id: threadIdFromFile,
+      createdAt,
+      updatedAt: createdAt,
+      source: DEFAULT_SOURCE,
+      threadSource: null,
+      agentNickname: null,
+      agentRole: null,
+      agentPath: null,
+      parentThreadId: null,
+      forkedFromId: null,
+      modelProvider: facts.defaultModelProvider,
+      model: null,
+      reasoningEffort: null,
+      cwd: "",
+      cliVersion: "",
+      title: "",
+      name: null,
+      firstUserMessage: null,
+      sandboxPolicy: DEFAULT_SANDBOX_POLICY,
+      approvalMode: DEFAULT_APPROVAL_MODE,
+      tokensUsed: 0,
+      gitSha: null,
+      gitBranch: null,
+      gitOriginUrl: null,
+      memoryMode: null
+    },
+    dynamicTools: [],
+    earlierTurns: [],
+    lastTurn: null,
+    progress: {
+      idFromSessionMeta: false,
+      createdAtSource: facts.fileNameTimestamp === null ? "unknown" : "file_name",
+      latestLineTimestamp: null,
+      turnOpen: false,
+      turnOpenedByTask: false
+    }
+  }
+}
+
+/**
+ * The text a user message contributes: the part after the request marker, trimmed;
+ * `[Image]` for an image-only message; `null` for a blank one.
+ * @since 0.1.0
+ */
+export const userMessagePreview = (message: UserMessage): { readonly text: string | null; readonly preview: string | null } => {
+  const raw = message.message ?? ""
+  const marker = raw.indexOf(USER_REQUEST_MARKER)
+  const text = (marker >= 0 ? raw.slice(marker + USER_REQUEST_MARKER.length) : raw).trim()
+  if (text !== "") return { text, preview: text }
+  const hasImages = (message.images?.length ?? 0) > 0 || (message.local_images?.length ?? 0) > 0
+  return { text: null, preview: hasImages ? IMAGE_PREVIEW : null }
+}
+
+const lineTimestamp = (item: RolloutItem): number | undefined =>
+  "timestamp" in item && item.timestamp !== undefined ? parseTimestampMs(item.timestamp) : undefined
+
+/**
+ * Folds one item into the state.
+ * @since 0.1.0
+ * @category folding
+ */
+export const apply = (state: ThreadState, item: RolloutItem): ThreadState => {
+  const timestamp = lineTimestamp(item)
+  let next = state
+  switch (item.type) {
+    case "session_meta":
+      next = applySessionMeta(state, item.payload, timestamp)
+      break
+    case "legacy_header":
+      next = applyLegacyHeader(state, item.payload)
+      break
+    case "turn_context":
+      next = applyTurnContext(state, item.payload)
+      break
+    case "event_msg":
+      next = applyEvent(state, item.payload, timestamp)
+      break
+    default:
+      break
+  }
+  return timestamp === undefined ? next : withLineTimestamp(next, timestamp)
+}
+
+/**
+ * Folds items in order.
+ * @since 0.1.0
+ * @category folding
+ */
+export const applyAll = (state: ThreadState, items: Iterable<RolloutItem>): ThreadState => {
+  let next = state
+  for (const item of items) next = apply(next, item)
+  return next
+}
+
+const withLineTimestamp = (state: ThreadState, timestamp: number): ThreadState => {
+  const latest = state.progress.latestLineTimestamp
+  if (latest !== null && latest >= timestamp) return state
+  return {
+    ...state,
+    metadata: { ...state.metadata, updatedAt: timestamp },
+    progress: { ...state.progress, latestLineTimestamp: timestamp }
+  }
+}
+
+const withCreatedAt = (state: ThreadState, createdAt: number): ThreadState => ({
+  ...state,
+  metadata: {
+    ...state.metadata,
+    createdAt,
+    updatedAt: state.progress.latestLineTimestamp ?? createdAt
+  },
+  progress: { ...state.progress, createdAtSource: "session_meta" }
+})
+
+/** Claims the thread id on the first meta; says whether this meta belongs to the thread. */
+const claim = (state: ThreadState, id: string): ThreadState | undefined => {
+  if (state.progress.idFromSessionMeta) return state.metadata.id === id ? state : undefined
+  return {
+    ...state,
+    metadata: { ...state.metadata, id },
+    progress: { ...state.progress, idFromSessionMeta: true }
+  }
+}
+
+const nonEmpty = (value: string | null | undefined): value is string => value !== undefined && value !== null && value !== ""
+
+const applySessionMeta = (state: ThreadState, meta: SessionMeta, lineTs: number | undefined): ThreadState => {
+  const firstMeta = !state.progress.idFromSessionMeta
+  const claimed = claim(state, meta.id)
+  if (claimed === undefined) return state
+  const spawn = threadSpawnOf(meta.source ?? undefined)
+  const current = claimed.metadata
+  const metadata: ThreadMetadata = {
+    ...current,
+    source: meta.source == null ? current.source : sourceColumn(meta.source),
+    threadSource: meta.thread_source ?? null,
+    agentNickname: meta.agent_nickname ?? spawn?.agent_nickname ?? null,
+    agentRole: meta.agent_role ?? spawn?.agent_role ?? spawn?.agent_type ?? null,
+    agentPath: meta.agent_path ?? spawn?.agent_path ?? null,
+    parentThreadId: meta.parent_thread_id ?? spawn?.parent_thread_id ?? null,
+    forkedFromId: meta.forked_from_id ?? current.forkedFromId,
+    modelProvider: nonEmpty(meta.model_provider) ? meta.model_provider : current.modelProvider,
+    cliVersion: nonEmpty(meta.cli_version) ? meta.cli_version : current.cliVersion,
+    cwd: nonEmpty(meta.cwd) ? meta.cwd : current.cwd,
+    memoryMode: meta.memory_mode ?? current.memoryMode,
+    ...(meta.git == null ? {} : gitColumns(meta.git))
+  }
+  let next: ThreadState = { ...claimed, metadata }
+  if (meta.dynamic_tools != null) next = { ...next, dynamicTools: normalizeDynamicTools(meta.dynamic_tools) }
+  if (firstMeta) {
+    const createdAt = (nonEmpty(meta.timestamp) ? parseTimestampMs(meta.timestamp) : undefined) ?? lineTs
+    if (createdAt !== undefined) next = withCreatedAt(next, createdAt)
+  }
+  return next
+}
+
+const applyLegacyHeader = (state: ThreadState, header: LegacyHeader): ThreadState => {
+  const firstMeta = !state.progress.idFromSessionMeta
+  const claimed = claim(state, header.id)
+  if (claimed === undefined) return state
+  let next: ThreadState = header.git == null
+    ? claimed
+    : { ...claimed, metadata: { ...claimed.metadata, ...gitColumns(header.git) } }
+  const createdAt = firstMeta && nonEmpty(header.timestamp) ? parseTimestampMs(header.timestamp) : undefined
+  if (createdAt !== undefined) next = withCreatedAt(next, createdAt)
+  return next
+}
+
+const applyTurnContext = (state: ThreadState, context: TurnContext): ThreadState => {
+  const current = state.metadata
+  const policy = context.sandbox_policy ?? context.permission_profile
+  const metadata: ThreadMetadata = {
+    ...current,
+    cwd: current.cwd === "" && nonEmpty(context.cwd) ? context.cwd : current.cwd,
+    model: context.model ?? current.model,
+    reasoningEffort: context.effort ?? null,
+    sandboxPolicy: policy == null ? current.sandboxPolicy : policyColumn(policy),
+    approvalMode: context.approval_policy == null ? current.approvalMode : approvalColumn(context.approval_policy)
+  }
+  const turn = state.lastTurn
+  if (turn === null || !state.progress.turnOpen) return { ...state, metadata }
+  return {
+    ...state,
+    metadata,
+    lastTurn: {
+      ...turn,
+      model: metadata.model,
+      reasoningEffort: metadata.reasoningEffort,
+      cwd: nonEmpty(context.cwd) ? context.cwd : turn.cwd
+    }
+  }
+}
+
+const applyEvent = (state: ThreadState, event: EventMsg, timestamp: number | undefined): ThreadState => {
+  switch (event.type) {
+    case "user_message":
+      return applyUserMessage(state, event as UserMessage, timestamp)
+    case "token_count":
+      return applyTokenCount(state, event as TokenCount)
+    case "thread_name_updated":
+      return applyThreadName(state, event as ThreadNameUpdated)
+    case "task_started":
+    case "turn_started":
+      return startTurnForTask(state, event as TurnStarted, timestamp)
+    case "task_complete":
+    case "turn_complete":
+    case "turn_aborted":
+      return endTurn(state, event as TurnEnded)
+    default:
+      return state
+  }
+}
+
+const applyUserMessage = (state: ThreadState, message: UserMessage, timestamp: number | undefined): ThreadState => {
+  const { preview, text } = userMessagePreview(message)
+  const current = state.metadata
+  const metadata: ThreadMetadata = current.firstUserMessage === null && preview !== null || current.title === "" && text !== null
+    ? {
+      ...current,
+      firstUserMessage: current.firstUserMessage ?? preview,
+      title: current.title === "" && text !== null ? text : current.title
+    }
+    : current
+  const withMeta: ThreadState = metadata === current ? state : { ...state, metadata }
+  const { progress, lastTurn } = withMeta
+  if (lastTurn !== null && progress.turnOpen && progress.turnOpenedByTask) {
+    // A message inside a task (the first one, or the user steering it) belongs to that turn.
+    return lastTurn.userMessage === null && preview !== null
+      ? { ...withMeta, lastTurn: { ...lastTurn, userMessage: preview } }
+      : withMeta
+  }
+  return startTurn(withMeta, null, timestamp, preview, false)
+}
+
+const startTurnForTask = (state: ThreadState, event: TurnStarted, timestamp: number | undefined): ThreadState => {
+  const turnId = event.turn_id ?? null
+  const { lastTurn, progress } = state
+  if (lastTurn !== null && progress.turnOpen && turnId !== null && lastTurn.turnId === turnId) return state
+  return startTurn(state, turnId, timestamp, null, true)
+}
+
+const startTurn = (
+  state: ThreadState,
+  turnId: string | null,
+  startedAt: number | null | undefined,
+  userMessage: string | null,
+  openedByTask: boolean
+): ThreadState => {
+  const { lastTurn, metadata } = state
+  const turn: Turn = {
+    index: lastTurn === null ? 0 : lastTurn.index + 1,
+    turnId,
+    startedAt: startedAt ?? null,
+    model: metadata.model,
+    reasoningEffort: metadata.reasoningEffort,
+    cwd: metadata.cwd,
+    userMessage,
+    tokensUsed: metadata.tokensUsed
+  }
+  const progress: FoldProgress = { ...state.progress, turnOpen: true, turnOpenedByTask: openedByTask }
+  return {
+    ...state,
+    earlierTurns: lastTurn === null ? state.earlierTurns : [...state.earlierTurns, lastTurn],
+    lastTurn: turn,
+    progress
+  }
+}
+
+const endTurn = (state: ThreadState, event: TurnEnded): ThreadState => {
+  const { lastTurn, progress } = state
+  if (lastTurn === null || !progress.turnOpen) return state
+  const turnId = event.turn_id ?? null
+  if (turnId !== null && lastTurn.turnId !== null && turnId !== lastTurn.turnId) return state
+  return { ...state, progress: { ...progress, turnOpen: false, turnOpenedByTask: false } }
+}
+
+const applyTokenCount = (state: ThreadState, event: TokenCount): ThreadState => {
+  const total = event.info?.total_token_usage?.total_tokens
+  if (total === undefined) return state
+  const tokensUsed = Number.isFinite(total) && total > 0 ? Math.trunc(total) : 0
+  const { lastTurn, progress } = state
+  return {
+    ...state,
+    metadata: { ...state.metadata, tokensUsed },
+    lastTurn: lastTurn !== null && progress.turnOpen ? { ...lastTurn, tokensUsed } : lastTurn
+  }
+}
+
+const applyThreadName = (state: ThreadState, event: ThreadNameUpdated): ThreadState => {
+  // Forks replay the parent's lines; a rename aimed at another thread is not ours.
+  if (nonEmpty(event.thread_id) && event.thread_id !== state.metadata.id) return state
+  const name = event.thread_name?.trim() ?? ""
+  return name === "" ? state : { ...state, metadata: { ...state.metadata, name } }
+}

@@ -1,0 +1,242 @@
+/**
+ * Turns one line's bytes into a rollout item. In `fold` mode, lines whose payload the
+ * fold ignores (response items, compactions, unread events, unknown types) are only
+ * checked for structure, never parsed into objects: they are most of a rollout's bytes.
+ * @since 0.1.0
+ */
+import { isUtf8 } from "node:buffer"
+import { Either } from "effect"
+import { decodeRolloutItem, FOLD_EVENT_TYPES, type RolloutItem } from "../domain/RolloutItem.js"
+
+/**
+ * `full` decodes every payload; `fold` skips payloads the fold does not read.
+ * @since 0.1.0
+ */
+export type DecodeMode = "full" | "fold"
+
+/** @since 0.1.0 */
+export type LineOutcome =
+  | { readonly _tag: "Blank" }
+  | { readonly _tag: "Item"; readonly item: RolloutItem; readonly invalidUtf8: boolean }
+  | {
+    readonly _tag: "Recovered"
+    readonly item: RolloutItem
+    readonly invalidUtf8: boolean
+    /** Bytes of the partial record glued in front of the complete one. */
+    readonly droppedBytes: number
+  }
+  | { readonly _tag: "Invalid"; readonly reason: string }
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const COMMA = 0x2c
+const COLON = 0x3a
+
+const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a
+
+const skipSpace = (bytes: Buffer, i: number): number => {
+  while (i < bytes.length && isSpace(bytes[i])) i++
+  return i
+}
+
+/** Index just past the string starting at `i` (a quote), or -1 when it never closes. */
+const skipString = (bytes: Buffer, i: number): number => {
+  let from = i + 1
+  for (;;) {
+    const quote = bytes.indexOf(QUOTE, from)
+    if (quote === -1) return -1
+    let slashes = 0
+    for (let b = quote - 1; b > i && bytes[b] === BACKSLASH; b--) slashes++
+    if ((slashes & 1) === 0) return quote + 1
+    from = quote + 1
+  }
+}
+
+/**
+ * Index just past the JSON value starting at `i`, checking that brackets balance and
+ * strings close (enough to catch cut and glued records), or -1.
+ */
+const skipValue = (bytes: Buffer, i: number): number => {
+  const first = bytes[i]
+  if (first === QUOTE) return skipString(bytes, i)
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+    while (i < bytes.length) {
+      const c = bytes[i]!
+      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isSpace(c)) break
+      i++
+    }
+    return i
+  }
+  const closers: Array<number> = []
+  while (i < bytes.length) {
+    const c = bytes[i]!
+    if (c === QUOTE) {
+      i = skipString(bytes, i)
+      if (i === -1) return -1
+      continue
+    }
+    if (c === OPEN_BRACE) closers.push(CLOSE_BRACE)
+    else if (c === OPEN_BRACKET) closers.push(CLOSE_BRACKET)
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (closers.pop() !== c) return -1
+      if (closers.length === 0) return i + 1
+    }
+    i++
+  }
+  return -1
+}
+
+/** An ASCII string without escapes at `i`, or undefined (the caller then parses fully). */
+const readPlainString = (bytes: Buffer, i: number): { readonly value: string; readonly end: number } | undefined => {
+  if (bytes[i] !== QUOTE) return undefined
+  const close = bytes.indexOf(QUOTE, i + 1)
+  if (close === -1 || close - i > 256) return undefined
+  for (let k = i + 1; k < close; k++) {
+    const c = bytes[k]!
+    if (c === BACKSLASH || c >= 0x80) return undefined
+  }
+  return { value: bytes.toString("latin1", i + 1, close), end: close + 1 }
+}
+
+/** The `type` of an object payload when it is its first member: `{"type":"…"`. */
+const leadingType = (bytes: Buffer, i: number): string | undefined => {
+  if (bytes[i] !== OPEN_BRACE) return undefined
+  const key = readPlainString(bytes, skipSpace(bytes, i + 1))
+  if (key === undefined || key.value !== "type") return undefined
+  const colon = skipSpace(bytes, key.end)
+  if (bytes[colon] !== COLON) return undefined
+  return readPlainString(bytes, skipSpace(bytes, colon + 1))?.value
+}
+
+const needsPayload = (type: string, eventType: string | undefined): boolean =>
+  type === "session_meta" || type === "turn_context" ||
+  (type === "event_msg" && (eventType === undefined || FOLD_EVENT_TYPES.has(eventType)))
+
+/**
+ * Reads the envelope member by member; returns a skipped item when the payload is one the
+ * fold ignores, `undefined` when the line needs a full parse, or an invalid outcome.
+ */
+const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
+  let i = skipSpace(bytes, 0)
+  if (bytes[i] !== OPEN_BRACE) return undefined
+  i++
+  let timestamp: string | undefined
+  let ordinal: number | undefined
+  let type: string | undefined
+  let eventType: string | undefined
+  let sawPayload = false
+  for (;;) {
+    i = skipSpace(bytes, i)
+    const key = readPlainString(bytes, i)
+    if (key === undefined) return undefined
+    i = skipSpace(bytes, key.end)
+    if (bytes[i] !== COLON) return undefined
+    i = skipSpace(bytes, i + 1)
+    switch (key.value) {
+      case "timestamp": {
+        const value = readPlainString(bytes, i)
+        if (value === undefined) return undefined
+        timestamp = value.value
+        i = value.end
+        break
+      }
+      case "type": {
+        const value = readPlainString(bytes, i)
+        if (value === undefined) return undefined
+        type = value.value
+        i = value.end
+        break
+      }
+      case "ordinal": {
+        const end = skipValue(bytes, i)
+        const parsed = Number(bytes.toString("latin1", i, end))
+        if (!Number.isFinite(parsed)) return undefined
+        ordinal = parsed
+        i = end
+        break
+      }
+      case "payload": {
+        if (type === undefined) return undefined
+        eventType = type === "event_msg" ? leadingType(bytes, i) : undefined
+        if (needsPayload(type, eventType)) return undefined
+        const end = skipValue(bytes, i)
+        if (end === -1) return undefined
+        i = end
+        sawPayload = true
+        break
+      }
+      default:
+        return undefined
+    }
+    i = skipSpace(bytes, i)
+    if (bytes[i] === COMMA) {
+      i++
+      continue
+    }
+    if (bytes[i] !== CLOSE_BRACE || skipSpace(bytes, i + 1) !== bytes.length) return undefined
+    break
+  }
+  if (!sawPayload || type === undefined) return undefined
+  const item: RolloutItem = {
+    type: "skipped",
+    lineType: type,
+    byteLength: bytes.length,
+    ...(timestamp === undefined ? {} : { timestamp }),
+    ...(ordinal === undefined ? {} : { ordinal }),
+    ...(eventType === undefined ? {} : { eventType })
+  }
+  return { _tag: "Item", item, invalidUtf8: false }
+}
+
+const parseItem = (text: string): Either.Either<RolloutItem, string> => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return Either.left(`invalid JSON: ${(error as Error).message}`)
+  }
+  return Either.mapLeft(decodeRolloutItem(value), (failure) => failure.reason)
+}
+
+const GLUE_MARKER = Buffer.from("{\"timestamp\"")
+
+/**
+ * A failed write retried on the same physical line leaves `{partial…{complete}`: find the
+ * first later record start from which the rest of the line is a valid item.
+ */
+const recoverGlued = (bytes: Buffer): { readonly item: RolloutItem; readonly at: number } | undefined => {
+  let at = bytes.indexOf(GLUE_MARKER, 1)
+  while (at !== -1) {
+    const parsed = parseItem(bytes.toString("utf8", at))
+    if (Either.isRight(parsed)) return { item: parsed.right, at }
+    at = bytes.indexOf(GLUE_MARKER, at + 1)
+  }
+  return undefined
+}
+
+/**
+ * Decodes one line (without its `\n`).
+ * @since 0.1.0
+ */
+export const decodeLine = (bytes: Buffer, mode: DecodeMode): LineOutcome => {
+  let end = bytes.length
+  while (end > 0 && isSpace(bytes[end - 1])) end--
+  if (end === 0) return { _tag: "Blank" }
+  const line = end === bytes.length ? bytes : bytes.subarray(0, end)
+  if (mode === "fold") {
+    const skimmed = skimEnvelope(line)
+    if (skimmed !== undefined) return skimmed
+  }
+  const invalidUtf8 = !isUtf8(line)
+  const parsed = parseItem(line.toString("utf8"))
+  if (Either.isRight(parsed)) return { _tag: "Item", item: parsed.right, invalidUtf8 }
+  const recovered = recoverGlued(line)
+  if (recovered !== undefined) {
+    return { _tag: "Recovered", item: recovered.item, invalidUtf8, droppedBytes: recovered.at }
+  }
+  return { _tag: "Invalid", reason: parsed.left }
+}

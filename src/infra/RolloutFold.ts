@@ -1,0 +1,121 @@
+/**
+ * Folds a whole rollout file (or its new tail) into thread state, with counts and issues.
+ * @since 0.1.0
+ */
+import { basename } from "node:path"
+import { Effect } from "effect"
+import { KNOWN_IGNORED_EVENT_TYPES, FOLD_EVENT_TYPES, type RolloutItem, WRAPPED_TYPES } from "../domain/RolloutItem.js"
+import { parseRolloutFileName } from "../domain/RolloutFileName.js"
+import { apply, initial } from "../domain/ThreadFold.js"
+import type { ThreadState } from "../domain/ThreadState.js"
+import type { FramingEnd } from "./LineFramer.js"
+import type { ReadIssue, RolloutReadError } from "./RolloutIssue.js"
+import { forEachRolloutEntry, type ReadOptions } from "./RolloutReader.js"
+
+/**
+ * How the lines of a read fell out.
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReadCounts {
+  readonly items: number
+  /** Tolerated lines of a type, or events of a type, this engine does not know. */
+  readonly unknown: number
+  readonly parseErrors: number
+  /** Other reported issues: glued partial records, oversized lines, invalid UTF-8. */
+  readonly warnings: number
+}
+
+/** @since 0.1.0 */
+export interface FileFold {
+  readonly state: ThreadState
+  readonly end: FramingEnd
+  readonly counts: ReadCounts
+  readonly issues: ReadonlyArray<ReadIssue>
+}
+
+/**
+ * Whether an item is of a type this engine does not know (tolerated, counted).
+ * @since 0.1.0
+ */
+export const isUnknownItem = (item: RolloutItem): boolean => {
+  switch (item.type) {
+    case "unknown":
+      return true
+    case "skipped":
+      if (!WRAPPED_TYPES.has(item.lineType)) return true
+      return item.eventType !== undefined && !isKnownEvent(item.eventType)
+    case "event_msg":
+      return !isKnownEvent(item.payload.type)
+    default:
+      return false
+  }
+}
+
+const isKnownEvent = (type: string): boolean => FOLD_EVENT_TYPES.has(type) || KNOWN_IGNORED_EVENT_TYPES.has(type)
+
+/** @since 0.1.0 */
+export interface FoldFileOptions extends Pick<ReadOptions, "decode" | "maxLineBytes"> {
+  readonly defaultModelProvider: string
+  /** Continue a previous fold of the same file from where it ended. */
+  readonly resume?: { readonly state: ThreadState; readonly offset: number; readonly nextLineNumber: number }
+  /** Keep at most this many issues (all are counted). */
+  readonly maxIssues?: number
+}
+
+/**
+ * The state of the thread a file logs, from the file name's defaults or a previous fold.
+ * @since 0.1.0
+ */
+export const initialStateForFile = (file: string, defaultModelProvider: string): ThreadState => {
+  const name = parseRolloutFileName(basename(file))
+  return initial(name?.threadId ?? "", {
+    fileNameTimestamp: name?.nameTimestamp ?? null,
+    defaultModelProvider
+  })
+}
+
+/**
+ * Reads a file from the start (or from `resume`) and folds every item.
+ * @since 0.1.0
+ */
+export const foldRolloutFile = (file: string, options: FoldFileOptions): Effect.Effect<FileFold, RolloutReadError> =>
+  Effect.suspend(() => {
+    let state = options.resume?.state ?? initialStateForFile(file, options.defaultModelProvider)
+    let end: FramingEnd | undefined
+    const issues: Array<ReadIssue> = []
+    const maxIssues = options.maxIssues ?? 1000
+    let items = 0
+    let unknown = 0
+    let parseErrors = 0
+    let warnings = 0
+    return forEachRolloutEntry(file, {
+      decode: options.decode ?? "fold",
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+      ...(options.resume === undefined
+        ? {}
+        : { fromOffset: options.resume.offset, fromLineNumber: options.resume.nextLineNumber })
+    }, (entry) => {
+      switch (entry._tag) {
+        case "Item":
+          items++
+          if (isUnknownItem(entry.item)) unknown++
+          state = apply(state, entry.item)
+          return
+        case "Issue":
+          if (entry.issue._tag === "LineParseError") parseErrors++
+          else warnings++
+          if (issues.length < maxIssues) issues.push(entry.issue)
+          return
+        case "End":
+          end = entry
+      }
+    }).pipe(
+      Effect.map(() => ({
+        state,
+        end: end ?? { offset: options.resume?.offset ?? 0, nextLineNumber: options.resume?.nextLineNumber ?? 1, tornTailBytes: 0 },
+        counts: { items, unknown, parseErrors, warnings },
+        issues
+      }))
+    )
+  })
