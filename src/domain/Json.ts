@@ -19,7 +19,7 @@ export const Json: Schema.Schema<JsonValue> = Schema.suspend(
   (): Schema.Schema<JsonValue> =>
     Schema.Union(
       Schema.String,
-      Schema.Number,
+      Schema.Finite,
       Schema.Boolean,
       Schema.Null,
       Schema.Array(Json),
@@ -28,11 +28,22 @@ export const Json: Schema.Schema<JsonValue> = Schema.suspend(
 ).annotations({ identifier: "Json" })
 
 /**
+ * Any parsed JSON, not inspected (its arbitrary generates JSON values only).
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UnknownJson = Schema.Unknown.annotations({
+  arbitrary: () => (fc) => fc.jsonValue({ maxDepth: 2 })
+})
+
+/**
  * A JSON object whose members are not inspected.
  * @since 0.1.0
  * @category schemas
  */
-export const JsonRecord = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const JsonRecord = Schema.Record({ key: Schema.String, value: UnknownJson }).annotations({
+  arbitrary: () => (fc) => fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
+})
 
 /** @since 0.1.0 */
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>

@@ -7,7 +7,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { DynamicToolSpec } from "./DynamicTool.js"
 import { GitInfo } from "./GitInfo.js"
-import { isPlainObject, JsonRecord } from "./Json.js"
+import { isPlainObject, JsonRecord, UnknownJson } from "./Json.js"
 import { ApprovalPolicy, ReasoningEffort, SandboxPolicy } from "./Policies.js"
 import { SessionSource } from "./SessionSource.js"
 
@@ -77,7 +77,7 @@ export const TurnContext = Schema.Struct({
   permission_profile: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, JsonRecord))),
   model: OptionalString,
   effort: Schema.optional(Schema.NullOr(ReasoningEffort)),
-  summary: Schema.optional(Schema.Unknown)
+  summary: Schema.optional(UnknownJson)
 })
 
 /** @since 0.1.0 */
@@ -87,17 +87,17 @@ export type TurnContext = typeof TurnContext.Type
 export const UserMessage = Schema.Struct({
   type: Schema.Literal("user_message"),
   message: OptionalString,
-  images: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown))),
-  local_images: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown)))
+  images: Schema.optional(Schema.NullOr(Schema.Array(UnknownJson))),
+  local_images: Schema.optional(Schema.NullOr(Schema.Array(UnknownJson)))
 })
 
 /** @since 0.1.0 @category schemas */
 export const TokenUsage = Schema.Struct({
-  input_tokens: Schema.optional(Schema.Number),
-  cached_input_tokens: Schema.optional(Schema.Number),
-  output_tokens: Schema.optional(Schema.Number),
-  reasoning_output_tokens: Schema.optional(Schema.Number),
-  total_tokens: Schema.Number
+  input_tokens: Schema.optional(Schema.Finite),
+  cached_input_tokens: Schema.optional(Schema.Finite),
+  output_tokens: Schema.optional(Schema.Finite),
+  reasoning_output_tokens: Schema.optional(Schema.Finite),
+  total_tokens: Schema.Finite
 })
 
 /** @since 0.1.0 @category schemas */
@@ -106,7 +106,7 @@ export const TokenCount = Schema.Struct({
   info: Schema.optional(Schema.NullOr(Schema.Struct({
     total_token_usage: Schema.optional(Schema.NullOr(TokenUsage)),
     last_token_usage: Schema.optional(Schema.NullOr(TokenUsage)),
-    model_context_window: Schema.optional(Schema.NullOr(Schema.Number))
+    model_context_window: Schema.optional(Schema.NullOr(Schema.Finite))
   })))
 })
 
@@ -152,14 +152,22 @@ export type OtherEvent = typeof OtherEvent.Type
 /** @since 0.1.0 */
 export type EventMsg = UserMessage | TokenCount | ThreadNameUpdated | TurnStarted | TurnEnded | OtherEvent
 
-/** @since 0.1.0 @category schemas */
+/**
+ * The documented shape of a `compacted` payload. The fold reads none of it, so items keep
+ * the payload as an untyped object (`CompactedPayload`) and never reject one for its members.
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Compacted = Schema.Struct({
   message: Schema.optional(Schema.NullOr(Schema.String)),
-  replacement_history: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown)))
+  replacement_history: Schema.optional(Schema.NullOr(Schema.Array(UnknownJson)))
 })
 
 /** @since 0.1.0 */
 export type Compacted = typeof Compacted.Type
+
+/** @since 0.1.0 @category schemas */
+export const CompactedPayload = JsonRecord
 
 /**
  * A response item (message, reasoning, tool call, …): kept as JSON, never read by the fold.
@@ -214,7 +222,7 @@ export interface ResponseItemItem extends Wrapped {
 /** @since 0.1.0 @category models */
 export interface CompactedItem extends Wrapped {
   readonly type: "compacted"
-  readonly payload: Compacted
+  readonly payload: { readonly [key: string]: unknown }
 }
 /** @since 0.1.0 @category models */
 export interface LegacyHeaderItem {
@@ -318,7 +326,7 @@ const decoders: Record<
   session_meta: Schema.decodeUnknownEither(SessionMeta, options),
   turn_context: Schema.decodeUnknownEither(TurnContext, options),
   response_item: Schema.decodeUnknownEither(ResponseItemPayload, options),
-  compacted: Schema.decodeUnknownEither(Compacted, options),
+  compacted: Schema.decodeUnknownEither(CompactedPayload, options),
   legacy_header: Schema.decodeUnknownEither(LegacyHeader, options)
 }
 

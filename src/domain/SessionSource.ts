@@ -13,7 +13,7 @@ import { compactJson, isPlainObject, JsonRecord } from "./Json.js"
  */
 export const ThreadSpawn = Schema.Struct({
   parent_thread_id: Schema.optional(Schema.NullOr(Schema.String)),
-  depth: Schema.optional(Schema.NullOr(Schema.Number)),
+  depth: Schema.optional(Schema.NullOr(Schema.Finite)),
   agent_path: Schema.optional(Schema.NullOr(Schema.String)),
   agent_nickname: Schema.optional(Schema.NullOr(Schema.String)),
   agent_role: Schema.optional(Schema.NullOr(Schema.String)),

@@ -7,6 +7,7 @@
 import { isUtf8 } from "node:buffer"
 import { Either } from "effect"
 import { decodeRolloutItem, FOLD_EVENT_TYPES, type RolloutItem } from "../domain/RolloutItem.js"
+import { isJsonSpace, skipJsonSpace, skipJsonValue } from "./JsonSkip.js"
 
 /**
  * `full` decodes every payload; `fold` skips payloads the fold does not read.
@@ -31,64 +32,11 @@ const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
 const COMMA = 0x2c
 const COLON = 0x3a
 
-const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a
-
-const skipSpace = (bytes: Buffer, i: number): number => {
-  while (i < bytes.length && isSpace(bytes[i])) i++
-  return i
-}
-
-/** Index just past the string starting at `i` (a quote), or -1 when it never closes. */
-const skipString = (bytes: Buffer, i: number): number => {
-  let from = i + 1
-  for (;;) {
-    const quote = bytes.indexOf(QUOTE, from)
-    if (quote === -1) return -1
-    let slashes = 0
-    for (let b = quote - 1; b > i && bytes[b] === BACKSLASH; b--) slashes++
-    if ((slashes & 1) === 0) return quote + 1
-    from = quote + 1
-  }
-}
-
-/**
- * Index just past the JSON value starting at `i`, checking that brackets balance and
- * strings close (enough to catch cut and glued records), or -1.
- */
-const skipValue = (bytes: Buffer, i: number): number => {
-  const first = bytes[i]
-  if (first === QUOTE) return skipString(bytes, i)
-  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
-    while (i < bytes.length) {
-      const c = bytes[i]!
-      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isSpace(c)) break
-      i++
-    }
-    return i
-  }
-  const closers: Array<number> = []
-  while (i < bytes.length) {
-    const c = bytes[i]!
-    if (c === QUOTE) {
-      i = skipString(bytes, i)
-      if (i === -1) return -1
-      continue
-    }
-    if (c === OPEN_BRACE) closers.push(CLOSE_BRACE)
-    else if (c === OPEN_BRACKET) closers.push(CLOSE_BRACKET)
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      if (closers.pop() !== c) return -1
-      if (closers.length === 0) return i + 1
-    }
-    i++
-  }
-  return -1
-}
+const isSpace = isJsonSpace
+const skipSpace = skipJsonSpace
 
 /** An ASCII string without escapes at `i`, or undefined (the caller then parses fully). */
 const readPlainString = (bytes: Buffer, i: number): { readonly value: string; readonly end: number } | undefined => {
@@ -112,9 +60,25 @@ const leadingType = (bytes: Buffer, i: number): string | undefined => {
   return readPlainString(bytes, skipSpace(bytes, colon + 1))?.value
 }
 
-const needsPayload = (type: string, eventType: string | undefined): boolean =>
-  type === "session_meta" || type === "turn_context" ||
-  (type === "event_msg" && (eventType === undefined || FOLD_EVENT_TYPES.has(eventType)))
+/**
+ * Whether a payload may be skipped: the fold must not read it, and full decoding must be
+ * sure to accept it (an object with a string `type` where the schema asks for one).
+ */
+const skippable = (type: string, leading: string | undefined, firstByte: number | undefined): boolean => {
+  switch (type) {
+    case "session_meta":
+    case "turn_context":
+      return false
+    case "event_msg":
+      return leading !== undefined && !FOLD_EVENT_TYPES.has(leading)
+    case "response_item":
+      return leading !== undefined
+    case "compacted":
+      return firstByte === OPEN_BRACE
+    default:
+      return true
+  }
+}
 
 /**
  * Reads the envelope member by member; returns a skipped item when the payload is one the
@@ -129,10 +93,13 @@ const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
   let type: string | undefined
   let eventType: string | undefined
   let sawPayload = false
+  const seen = new Set<string>()
   for (;;) {
     i = skipSpace(bytes, i)
     const key = readPlainString(bytes, i)
-    if (key === undefined) return undefined
+    // A repeated member means JSON.parse keeps the last one: let it decide.
+    if (key === undefined || seen.has(key.value)) return undefined
+    seen.add(key.value)
     i = skipSpace(bytes, key.end)
     if (bytes[i] !== COLON) return undefined
     i = skipSpace(bytes, i + 1)
@@ -152,18 +119,20 @@ const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
         break
       }
       case "ordinal": {
-        const end = skipValue(bytes, i)
-        const parsed = Number(bytes.toString("latin1", i, end))
-        if (!Number.isFinite(parsed)) return undefined
+        const end = skipJsonValue(bytes, i)
+        if (end === -1) return undefined
+        const parsed: unknown = JSON.parse(bytes.toString("latin1", i, end))
+        if (typeof parsed !== "number") return undefined
         ordinal = parsed
         i = end
         break
       }
       case "payload": {
         if (type === undefined) return undefined
-        eventType = type === "event_msg" ? leadingType(bytes, i) : undefined
-        if (needsPayload(type, eventType)) return undefined
-        const end = skipValue(bytes, i)
+        const leading = type === "event_msg" || type === "response_item" ? leadingType(bytes, i) : undefined
+        if (!skippable(type, leading, bytes[i])) return undefined
+        if (type === "event_msg") eventType = leading
+        const end = skipJsonValue(bytes, i)
         if (end === -1) return undefined
         i = end
         sawPayload = true
@@ -189,7 +158,7 @@ const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
     ...(ordinal === undefined ? {} : { ordinal }),
     ...(eventType === undefined ? {} : { eventType })
   }
-  return { _tag: "Item", item, invalidUtf8: false }
+  return { _tag: "Item", item, invalidUtf8: !isUtf8(bytes) }
 }
 
 const parseItem = (text: string): Either.Either<RolloutItem, string> => {

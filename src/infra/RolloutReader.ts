@@ -123,17 +123,21 @@ export async function* readRolloutBatches(
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
   let source: ChunkSource
+  let compressed: boolean
+  // A BOM is not part of line 1; its bytes still count in offsets.
+  let startOffset = fromOffset
   try {
     const handle = await open(file, "r")
     const head = Buffer.alloc(4)
     const { bytesRead } = await handle.read(head, 0, 4, 0)
-    const compressed = file.endsWith(".zst") || (bytesRead === 4 && startsWith(head, ZSTD_MAGIC))
-    source = compressed ? zstdSource(handle, fromOffset, chunkBytes) : plainSource(handle, fromOffset, chunkBytes)
+    compressed = file.endsWith(".zst") || (bytesRead === 4 && startsWith(head, ZSTD_MAGIC))
+    if (!compressed && fromOffset === 0 && bytesRead >= 3 && startsWith(head, BOM)) startOffset = BOM.length
+    source = compressed ? zstdSource(handle, fromOffset, chunkBytes) : plainSource(handle, startOffset, chunkBytes)
   } catch (error) {
     throw new RolloutReadError({ file, reason: describeError(error), cause: error })
   }
   const batch: Array<RolloutEntry> = []
-  const framer = new LineFramer(fromOffset, options.fromLineNumber ?? 1, maxLineBytes, {
+  const framer = new LineFramer(startOffset, options.fromLineNumber ?? 1, maxLineBytes, {
     line: ({ byteOffset, bytes, lineNumber }) => {
       const outcome = decodeLine(bytes, mode)
       switch (outcome._tag) {
@@ -162,7 +166,8 @@ export async function* readRolloutBatches(
     }
   })
   try {
-    let first = fromOffset === 0
+    // Decompressed output comes in blocks far larger than a BOM, so the first one holds it whole.
+    let first = compressed && fromOffset === 0
     for (;;) {
       let chunk: Buffer | undefined
       try {
@@ -174,7 +179,6 @@ export async function* readRolloutBatches(
       if (first) {
         first = false
         if (startsWith(chunk, BOM)) {
-          // The BOM is not part of line 1; its offset still counts the bytes.
           framer.skip(BOM.length)
           chunk = chunk.subarray(BOM.length)
         }

@@ -1,0 +1,135 @@
+/**
+ * Validates one JSON value in place and says where it ends, without building it: the
+ * selective reader's way past payloads the fold ignores. It accepts exactly what
+ * `JSON.parse` accepts (grammar, escapes, no raw control characters, number syntax), so
+ * skipping a payload never hides a line that full decoding would reject.
+ * @since 0.1.0
+ */
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const COMMA = 0x2c
+const COLON = 0x3a
+
+/** @since 0.1.0 */
+export const isJsonSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a
+
+/** @since 0.1.0 */
+export const skipJsonSpace = (bytes: Uint8Array, i: number): number => {
+  while (i < bytes.length && isJsonSpace(bytes[i])) i++
+  return i
+}
+
+const isHex = (c: number | undefined): boolean =>
+  c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))
+
+/**
+ * Index just past the string whose opening quote is at `i`, or -1.
+ * @since 0.1.0
+ */
+export const skipJsonString = (bytes: Uint8Array, i: number): number => {
+  const length = bytes.length
+  let j = i + 1
+  while (j < length) {
+    const c = bytes[j]!
+    if (c === QUOTE) return j + 1
+    if (c === BACKSLASH) {
+      const escaped = bytes[j + 1]
+      if (escaped === 0x75 /* u */) {
+        if (!isHex(bytes[j + 2]) || !isHex(bytes[j + 3]) || !isHex(bytes[j + 4]) || !isHex(bytes[j + 5])) return -1
+        j += 6
+        continue
+      }
+      // " \ / b f n r t
+      if (
+        escaped !== QUOTE && escaped !== BACKSLASH && escaped !== 0x2f && escaped !== 0x62 && escaped !== 0x66 &&
+        escaped !== 0x6e && escaped !== 0x72 && escaped !== 0x74
+      ) return -1
+      j += 2
+      continue
+    }
+    if (c < 0x20) return -1
+    j++
+  }
+  return -1
+}
+
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
+
+const isScalarByte = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)
+
+const skipScalar = (bytes: Uint8Array, i: number): number => {
+  let end = i
+  while (end < bytes.length && isScalarByte(bytes[end]!)) end++
+  if (end === i) return -1
+  const token = Buffer.from(bytes.buffer, bytes.byteOffset + i, end - i).toString("latin1")
+  return token === "true" || token === "false" || token === "null" || NUMBER.test(token) ? end : -1
+}
+
+const IN_OBJECT = 1
+const IN_ARRAY = 2
+
+/**
+ * Index just past the JSON value starting at `i` (white space allowed before it), or -1
+ * when the bytes there are not one valid JSON value.
+ * @since 0.1.0
+ */
+export const skipJsonValue = (bytes: Uint8Array, i: number): number => {
+  const stack: Array<number> = []
+  let expectKey = false
+  for (;;) {
+    // A value (or, inside an object, a key and its colon first).
+    i = skipJsonSpace(bytes, i)
+    if (expectKey) {
+      if (bytes[i] !== QUOTE) return -1
+      i = skipJsonString(bytes, i)
+      if (i === -1) return -1
+      i = skipJsonSpace(bytes, i)
+      if (bytes[i] !== COLON) return -1
+      i = skipJsonSpace(bytes, i + 1)
+      expectKey = false
+    }
+    const c = bytes[i]
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const inner = skipJsonSpace(bytes, i + 1)
+      if (bytes[inner] === (c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET)) {
+        i = inner + 1
+      } else {
+        stack.push(c === OPEN_BRACE ? IN_OBJECT : IN_ARRAY)
+        expectKey = c === OPEN_BRACE
+        i = inner
+        continue
+      }
+    } else if (c === QUOTE) {
+      i = skipJsonString(bytes, i)
+      if (i === -1) return -1
+    } else {
+      if (c === undefined) return -1
+      i = skipScalar(bytes, i)
+      if (i === -1) return -1
+    }
+    // After a value: close containers or move to the next member.
+    for (;;) {
+      if (stack.length === 0) return i
+      i = skipJsonSpace(bytes, i)
+      const top = stack[stack.length - 1]
+      const next = bytes[i]
+      if (next === COMMA) {
+        i++
+        expectKey = top === IN_OBJECT
+        break
+      }
+      if (next === (top === IN_OBJECT ? CLOSE_BRACE : CLOSE_BRACKET)) {
+        stack.pop()
+        i++
+        continue
+      }
+      return -1
+    }
+  }
+}

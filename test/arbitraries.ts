@@ -1,0 +1,85 @@
+/**
+ * Arbitraries for rollout items, built from the domain schemas, plus the knobs every
+ * property test shares.
+ */
+import { Arbitrary, FastCheck as fc } from "effect"
+import type { RolloutItem, SkippedItem } from "../src/domain/RolloutItem.js"
+import * as Item from "../src/domain/RolloutItem.js"
+
+/** Cases per property; `FC_RUNS` raises it. */
+export const runs = (base: number): number => Math.max(base, Number(process.env["FC_RUNS"] ?? 0))
+
+export type WholeItem = Exclude<RolloutItem, SkippedItem>
+
+/** A few thread ids, so metas often match the thread (and sometimes are a fork's). */
+export const THREAD_IDS = [
+  "019a9f10-1111-7222-8333-444455556666",
+  "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff",
+  "5973b6c0-94b8-487b-a530-2aeb6098ae0e"
+] as const
+
+export const timestampArb = fc
+  .integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2026, 11, 31) })
+  .map((ms) => new Date(ms).toISOString())
+
+const header = fc.record({ timestamp: timestampArb }, { requiredKeys: [] })
+
+const wrapped = <T extends string, P>(type: T, payload: fc.Arbitrary<P>) =>
+  fc.tuple(header, payload).map(([h, p]) => ({ ...h, type, payload: p }))
+
+const sessionMeta = fc
+  .tuple(Arbitrary.make(Item.SessionMeta), fc.constantFrom(...THREAD_IDS))
+  .map(([meta, id]) => ({ ...meta, id }))
+
+const turnIds = fc.constantFrom("t1", "t2", "t3", "t4")
+
+const events: fc.Arbitrary<Item.EventMsg> = fc.oneof(
+  { weight: 4, arbitrary: Arbitrary.make(Item.UserMessage) },
+  { weight: 4, arbitrary: Arbitrary.make(Item.TokenCount) },
+  { weight: 1, arbitrary: Arbitrary.make(Item.ThreadNameUpdated) },
+  { weight: 3, arbitrary: fc.record({ type: fc.constantFrom("task_started", "turn_started"), turn_id: turnIds }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constantFrom("task_complete", "turn_complete", "turn_aborted"), turn_id: turnIds }) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constantFrom("agent_message", "exec_command_end", "brand_new_event"), fc.jsonValue({ maxDepth: 1 }))
+      .map(([type, detail]) => ({ type, detail }))
+  }
+)
+
+const responsePayload = fc
+  .tuple(
+    fc.constantFrom("message", "reasoning", "function_call", "function_call_output", "custom_tool_call"),
+    fc.dictionary(fc.string().filter((k) => k !== "type"), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })
+  )
+  .map(([type, rest]) => ({ ...rest, type }))
+
+const legacyKeys = (key: string) => !["type", "payload", "record_type", "id", "timestamp"].includes(key)
+
+/** Every kind of item a rollout holds, weighted towards the ones the fold reads. */
+export const itemArb: fc.Arbitrary<WholeItem> = fc.oneof(
+  { weight: 2, arbitrary: wrapped("session_meta", sessionMeta) },
+  { weight: 3, arbitrary: wrapped("turn_context", Arbitrary.make(Item.TurnContext)) },
+  { weight: 8, arbitrary: wrapped("event_msg", events) },
+  { weight: 4, arbitrary: wrapped("response_item", responsePayload) },
+  { weight: 1, arbitrary: wrapped("compacted", Arbitrary.make(Item.Compacted)) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(header, fc.constantFrom("world_state", "token_usage_record"), fc.jsonValue({ maxDepth: 2 }))
+      .map(([h, rawType, payload]) => ({ ...h, type: "unknown" as const, rawType, payload }))
+  },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(fc.string().filter(legacyKeys), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })
+      .map((rest) => ({ type: "legacy_state" as const, payload: { ...rest, record_type: "state" } }))
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(Arbitrary.make(Item.LegacyHeader), fc.constantFrom(...THREAD_IDS))
+      .map(([payload, id]) => ({ type: "legacy_header" as const, payload: { ...payload, id } }))
+  }
+) as fc.Arbitrary<WholeItem>
+
+export const itemsArb = (maxLength = 40) => fc.array(itemArb, { maxLength })
+
+/** JSON as the file holds it: what reading a written value gives back. */
+export const viaJson = <A>(value: A): A => JSON.parse(JSON.stringify(value)) as A

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
+import { applyAll, initial } from "../../src/domain/ThreadFold.js"
+import { turnsOf, type ThreadState } from "../../src/domain/ThreadState.js"
+import { itemsArb, runs, THREAD_IDS, viaJson } from "../arbitraries.js"
+
+const start = initial(THREAD_IDS[0], { fileNameTimestamp: Date.UTC(2025, 5, 1), defaultModelProvider: "openai" })
+
+/** What a host can observe of a state, and what the engine persists between runs. */
+const observable = (state: ThreadState) => ({
+  metadata: state.metadata,
+  dynamicTools: state.dynamicTools,
+  turns: turnsOf(state)
+})
+
+describe("fold properties", () => {
+  it("the fold never throws on any sequence of valid items", () => {
+    fc.assert(fc.property(itemsArb(80), (items) => {
+      applyAll(start, items)
+    }), { numRuns: runs(300) })
+  })
+
+  it("folding a ++ b equals folding b onto the fold of a restored from its JSON form", () => {
+    fc.assert(
+      fc.property(itemsArb(), itemsArb(), (a, b) => {
+        const whole = applyAll(start, [...a, ...b])
+        const resumed = applyAll(viaJson(applyAll(start, a)), b)
+        expect(resumed).toEqual(whole)
+      }),
+      { numRuns: runs(300) }
+    )
+  })
+
+  it("updatedAt is the latest line timestamp seen, never before any timestamp of the log", () => {
+    fc.assert(
+      fc.property(itemsArb(), (items) => {
+        const state = applyAll(start, items)
+        const stamps = items.flatMap((i) => ("timestamp" in i && i.timestamp !== undefined ? [Date.parse(i.timestamp)] : []))
+        expect(state.metadata.updatedAt).toBe(stamps.length === 0 ? state.metadata.createdAt : Math.max(...stamps))
+      }),
+      { numRuns: runs(300) }
+    )
+  })
+
+  it("turn indexes are 0-based and consecutive and tokens never go negative", () => {
+    fc.assert(
+      fc.property(itemsArb(80), (items) => {
+        const state = applyAll(start, items)
+        expect(turnsOf(state).map((t) => t.index)).toEqual(turnsOf(state).map((_, i) => i))
+        expect(state.metadata.tokensUsed).toBeGreaterThanOrEqual(0)
+        for (const turn of turnsOf(state)) expect(turn.tokensUsed).toBeGreaterThanOrEqual(0)
+        expect(observable(viaJson(state))).toEqual(observable(state))
+      }),
+      { numRuns: runs(300) }
+    )
+  })
+})
