@@ -1,0 +1,271 @@
+/**
+ * The SQLite database: one connection (WAL, busy timeout, foreign keys), write
+ * transactions that start with `BEGIN IMMEDIATE`, and the numbered `.sql` migrations of
+ * `migrations/`, applied on open.
+ * @since 0.1.0
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import Sqlite from "better-sqlite3"
+import { Context, Effect, Layer, Schema, Scope } from "effect"
+
+/**
+ * The database failed in a way a host can act on; `reason` says which, `operation` where.
+ * @since 0.1.0
+ * @category errors
+ */
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  file: Schema.String,
+  operation: Schema.String,
+  reason: Schema.Literal("busy", "read-only", "cannot-open", "not-a-database", "corrupt", "too-new", "failed"),
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `${this.file}: ${this.operation}: ${this.detail}`
+  }
+}
+
+const reasonOf = (cause: unknown): DatabaseError["reason"] => {
+  const code = String((cause as { code?: unknown } | undefined)?.code ?? "")
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy"
+  if (code.startsWith("SQLITE_READONLY")) return "read-only"
+  if (code.startsWith("SQLITE_CANTOPEN")) return "cannot-open"
+  if (code === "SQLITE_NOTADB") return "not-a-database"
+  if (code.startsWith("SQLITE_CORRUPT")) return "corrupt"
+  return "failed"
+}
+
+const DETAILS: Record<DatabaseError["reason"], string> = {
+  busy: "the database is locked by another process (busy timeout elapsed)",
+  "read-only": "the database is read-only",
+  "cannot-open": "cannot open the database file",
+  "not-a-database": "the file is not a SQLite database",
+  corrupt: "the database file is corrupt",
+  "too-new": "the database was migrated by a newer version",
+  failed: "statement failed"
+}
+
+/**
+ * Maps any failure (a `SqlError` or a thrown driver error) to a `DatabaseError`.
+ * @since 0.1.0
+ */
+export const toDatabaseError = (file: string, operation: string) => (error: unknown): DatabaseError => {
+  const cause = error instanceof SqlError ? error.cause : error
+  const reason = reasonOf(cause)
+  const message = cause instanceof Error ? cause.message : String(cause)
+  return new DatabaseError({
+    file,
+    operation,
+    reason,
+    detail: reason === "failed" ? message : `${DETAILS[reason]} (${message})`,
+    cause
+  })
+}
+
+/**
+ * The database a home's engine works on.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Database {
+  readonly file: string
+  readonly sql: SqlClient.SqlClient
+  /** Runs a script of several statements (migrations, bulk deletes). */
+  readonly execScript: (script: string) => Effect.Effect<void, SqlError>
+}
+
+/** @since 0.1.0 @category tags */
+export const Database = Context.GenericTag<Database>("rollout-state/Database")
+
+/** @since 0.1.0 */
+export interface DatabaseOptions {
+  readonly file: string
+  readonly readonly?: boolean
+  /** How long a writer waits for another process's lock (ms). */
+  readonly busyTimeoutMs?: number
+}
+
+const openConnection = (options: DatabaseOptions) =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const db = new Sqlite(options.file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000 })
+        try {
+          if (!options.readonly) {
+            db.pragma("journal_mode = WAL")
+            db.pragma("synchronous = NORMAL")
+          }
+          db.pragma("foreign_keys = ON")
+        } catch (error) {
+          db.close()
+          throw error
+        }
+        return db
+      },
+      catch: toDatabaseError(options.file, "open")
+    }),
+    (db) => Effect.sync(() => db.close())
+  )
+
+const makeConnection = (db: Sqlite.Database): Connection => {
+  const statements = new Map<string, Sqlite.Statement>()
+  const prepare = (sql: string): Sqlite.Statement => {
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      statement = db.prepare(sql)
+      if (statements.size > 500) statements.clear()
+      statements.set(sql, statement)
+    }
+    return statement
+  }
+  const run = (sql: string, params: ReadonlyArray<unknown>, raw: boolean, cached: boolean) =>
+    Effect.try({
+      try: () => {
+        const statement = cached ? prepare(sql) : db.prepare(sql)
+        if (statement.reader) return statement.all(...params) as ReadonlyArray<any>
+        const result = statement.run(...params)
+        return raw ? (result as unknown as ReadonlyArray<any>) : []
+      },
+      catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
+    })
+  return {
+    execute: (sql, params, transformRows) => {
+      const rows = run(sql, params, false, true)
+      return transformRows ? Effect.map(rows, transformRows) : rows
+    },
+    executeRaw: (sql, params) => run(sql, params, true, true),
+    executeValues: (sql, params) =>
+      Effect.try({
+        try: () => {
+          const statement = prepare(sql)
+          if (!statement.reader) {
+            statement.run(...params)
+            return []
+          }
+          try {
+            return statement.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
+          } finally {
+            statement.raw(false)
+          }
+        },
+        catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
+      }),
+    executeUnprepared: (sql, params, transformRows) => {
+      const rows = run(sql, params ?? [], false, false)
+      return transformRows ? Effect.map(rows, transformRows) : rows
+    },
+    executeStream: () => Effect.dieMessage("executeStream is not supported") as never
+  }
+}
+
+/**
+ * Opens the database (creating it) without migrating it.
+ * @since 0.1.0
+ */
+export const open = (options: DatabaseOptions): Effect.Effect<Database, DatabaseError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const db = yield* openConnection(options)
+    const connection = makeConnection(db)
+    const semaphore = yield* Effect.makeSemaphore(1)
+    const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))
+    const transactionAcquirer = Effect.uninterruptibleMask((restore) =>
+      Effect.as(
+        Effect.zipRight(
+          restore(semaphore.take(1)),
+          Effect.tap(Effect.scope, (scope) => Scope.addFinalizer(scope, semaphore.release(1)))
+        ),
+        connection
+      )
+    )
+    const sql = yield* SqlClient.make({
+      acquirer,
+      transactionAcquirer,
+      compiler: Statement.makeCompilerSqlite(),
+      // A deferred BEGIN that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when
+      // another process committed in between; IMMEDIATE takes the write lock up front.
+      beginTransaction: "BEGIN IMMEDIATE",
+      spanAttributes: [["db.system.name", "sqlite"]]
+    }).pipe(Effect.provide(Reactivity.layer))
+    // Inside a transaction this is a savepoint on its connection; outside, it takes the lock.
+    const execScript = (script: string) =>
+      sql.withTransaction(Effect.try({
+        try: () => void db.exec(script),
+        catch: (cause) => new SqlError({ cause, message: "Failed to run script" })
+      }))
+    return { file: options.file, sql, execScript }
+  })
+
+const findMigrationsDir = (): string => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "migrations")
+    if (existsSync(join(dir, "package.json")) && existsSync(candidate)) return candidate
+    dir = dirname(dir)
+  }
+  throw new Error("migrations folder not found beside package.json")
+}
+
+/**
+ * The numbered migrations shipped with the package: `NNNN_name.sql`.
+ * @since 0.1.0
+ */
+export const migrations = (): ReadonlyArray<{ readonly id: number; readonly name: string; readonly script: string }> => {
+  const dir = findMigrationsDir()
+  return readdirSync(dir)
+    .flatMap((file) => {
+      const match = /^(\d+)_(.+)\.sql$/.exec(file)
+      return match ? [{ id: Number(match[1]), name: match[2]!, script: readFileSync(join(dir, file), "utf8") }] : []
+    })
+    .sort((a, b) => a.id - b.id)
+}
+
+/**
+ * Applies pending migrations in one `BEGIN IMMEDIATE` transaction (two processes opening
+ * the same home do not both migrate) and refuses a database migrated by a newer release.
+ * @since 0.1.0
+ */
+export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonly [number, string]>, DatabaseError> =>
+  Effect.gen(function*() {
+    const known = migrations()
+    const latestKnown = known[known.length - 1]?.id ?? 0
+    const loader = Effect.succeed(
+      known.map(({ id, name, script }) => [id, name, Effect.succeed(database.execScript(script))] as const)
+    )
+    const applied = yield* Migrator.make({})({ loader }).pipe(
+      Effect.provideService(SqlClient.SqlClient, database.sql),
+      Effect.mapError(toDatabaseError(database.file, "migrate"))
+    )
+    const rows = yield* database.sql<{ readonly latest: number | null }>`
+      SELECT MAX(migration_id) AS latest FROM effect_sql_migrations`.pipe(
+      Effect.mapError(toDatabaseError(database.file, "migrate"))
+    )
+    const latest = rows[0]?.latest ?? 0
+    if (latest > latestKnown) {
+      return yield* new DatabaseError({
+        file: database.file,
+        operation: "migrate",
+        reason: "too-new",
+        detail: `schema version ${latest} is newer than this release's ${latestKnown}; upgrade rollout-state`
+      })
+    }
+    return applied
+  })
+
+/**
+ * The database, opened and migrated, as a layer.
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: DatabaseOptions): Layer.Layer<Database, DatabaseError> =>
+  Layer.scoped(
+    Database,
+    Effect.tap(open(options), (database) => (options.readonly ? Effect.void : migrate(database)))
+  )
