@@ -319,28 +319,39 @@ export const WRAPPED_TYPES: ReadonlySet<string> = new Set([
 
 const options = { onExcessProperty: "preserve", errors: "first" } as const
 
+/**
+ * A validator for a schema without transformations: the parsed JSON is kept as it is
+ * (no copy) when it conforms; only a failure pays for building the error.
+ */
+const validator = <A, I>(schema: Schema.Schema<A, I>) => {
+  const is = Schema.is(schema)
+  const decode = Schema.decodeUnknownEither(schema, options)
+  return (value: unknown): Either.Either<A, ParseResult.ParseError> =>
+    is(value) ? Either.right(value) : decode(value)
+}
+
 const decoders: Record<
   "session_meta" | "turn_context" | "response_item" | "compacted" | "legacy_header",
   (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
 > = {
-  session_meta: Schema.decodeUnknownEither(SessionMeta, options),
-  turn_context: Schema.decodeUnknownEither(TurnContext, options),
-  response_item: Schema.decodeUnknownEither(ResponseItemPayload, options),
-  compacted: Schema.decodeUnknownEither(CompactedPayload, options),
-  legacy_header: Schema.decodeUnknownEither(LegacyHeader, options)
+  session_meta: validator(SessionMeta),
+  turn_context: validator(TurnContext),
+  response_item: validator(ResponseItemPayload),
+  compacted: validator(CompactedPayload),
+  legacy_header: validator(LegacyHeader)
 }
 
 const eventDecoders: Record<string, (u: unknown) => Either.Either<EventMsg, ParseResult.ParseError>> = {
-  user_message: Schema.decodeUnknownEither(UserMessage, options),
-  token_count: Schema.decodeUnknownEither(TokenCount, options),
-  thread_name_updated: Schema.decodeUnknownEither(ThreadNameUpdated, options),
-  task_started: Schema.decodeUnknownEither(TurnStarted, options),
-  turn_started: Schema.decodeUnknownEither(TurnStarted, options),
-  task_complete: Schema.decodeUnknownEither(TurnEnded, options),
-  turn_complete: Schema.decodeUnknownEither(TurnEnded, options),
-  turn_aborted: Schema.decodeUnknownEither(TurnEnded, options)
+  user_message: validator(UserMessage),
+  token_count: validator(TokenCount),
+  thread_name_updated: validator(ThreadNameUpdated),
+  task_started: validator(TurnStarted),
+  turn_started: validator(TurnStarted),
+  task_complete: validator(TurnEnded),
+  turn_complete: validator(TurnEnded),
+  turn_aborted: validator(TurnEnded)
 }
-const decodeOtherEvent = Schema.decodeUnknownEither(OtherEvent, options)
+const decodeOtherEvent = validator(OtherEvent)
 
 const describe = (prefix: string, error: ParseResult.ParseError): string => {
   const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)

@@ -5,17 +5,18 @@
 import { normalizeDynamicTools } from "./DynamicTool.js"
 import { gitColumns } from "./GitInfo.js"
 import { approvalColumn, DEFAULT_APPROVAL_MODE, DEFAULT_SANDBOX_POLICY, policyColumn } from "./Policies.js"
-import type {
-  EventMsg,
-  LegacyHeader,
-  RolloutItem,
-  SessionMeta,
-  ThreadNameUpdated,
-  TokenCount,
-  TurnContext,
-  TurnEnded,
-  TurnStarted,
-  UserMessage
+import {
+  type EventMsg,
+  FOLD_EVENT_TYPES,
+  type LegacyHeader,
+  type RolloutItem,
+  type SessionMeta,
+  type ThreadNameUpdated,
+  type TokenCount,
+  type TurnContext,
+  type TurnEnded,
+  type TurnStarted,
+  type UserMessage
 } from "./RolloutItem.js"
 import { DEFAULT_SOURCE, sourceColumn, threadSpawnOf } from "./SessionSource.js"
 import type { FileFacts, FoldProgress, ThreadMetadata, ThreadState, Turn } from "./ThreadState.js"
@@ -128,9 +129,36 @@ export const apply = (state: ThreadState, item: RolloutItem): ThreadState => {
  * @category folding
  */
 export const applyAll = (state: ThreadState, items: Iterable<RolloutItem>): ThreadState => {
+  // A run of items that only carry a timestamp folds to its latest one: apply that once.
   let next = state
-  for (const item of items) next = apply(next, item)
-  return next
+  let latest: number | undefined
+  for (const item of items) {
+    if (onlyTimestamp(item)) {
+      const timestamp = lineTimestamp(item)
+      if (timestamp !== undefined && (latest === undefined || timestamp > latest)) latest = timestamp
+      continue
+    }
+    if (latest !== undefined) {
+      next = withLineTimestamp(next, latest)
+      latest = undefined
+    }
+    next = apply(next, item)
+  }
+  return latest === undefined ? next : withLineTimestamp(next, latest)
+}
+
+/** Items whose only effect is their line timestamp. */
+const onlyTimestamp = (item: RolloutItem): boolean => {
+  switch (item.type) {
+    case "session_meta":
+    case "legacy_header":
+    case "turn_context":
+      return false
+    case "event_msg":
+      return !FOLD_EVENT_TYPES.has(item.payload.type)
+    default:
+      return true
+  }
 }
 
 const withLineTimestamp = (state: ThreadState, timestamp: number): ThreadState => {

@@ -1,8 +1,13 @@
 /**
- * Validates one JSON value in place and says where it ends, without building it: the
- * selective reader's way past payloads the fold ignores. It accepts exactly what
- * `JSON.parse` accepts (grammar, escapes, no raw control characters, number syntax), so
- * skipping a payload never hides a line that full decoding would reject.
+ * Checks one JSON value in place and says where it ends, without building it: the
+ * selective reader's way past payloads the fold ignores. Two strengths:
+ * - `exact` accepts exactly what `JSON.parse` accepts (grammar, escapes, raw control
+ *   characters, number syntax), at the cost of a JS loop over every byte;
+ * - `structural` checks the same grammar but crosses string contents with native
+ *   `indexOf` jumps, leaving escape validity and raw control characters inside strings
+ *   unchecked. Truncated and glued records are still caught (unbalanced or unclosed), and
+ *   no JSON writer produces the rest; it is what makes selective reading faster than
+ *   parsing (docs/decisions.md).
  * @since 0.1.0
  */
 
@@ -27,35 +32,59 @@ export const skipJsonSpace = (bytes: Uint8Array, i: number): number => {
 const isHex = (c: number | undefined): boolean =>
   c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))
 
+/** Bytes that end a run of plain string content: `"`, `\\` and raw control characters. */
+const STRING_STOP = (() => {
+  const table = new Uint8Array(256)
+  for (let c = 0; c < 0x20; c++) table[c] = 1
+  table[QUOTE] = 1
+  table[BACKSLASH] = 1
+  return table
+})()
+
 /**
- * Index just past the string whose opening quote is at `i`, or -1.
+ * Index just past the string whose opening quote is at `i`, or -1; validates its content.
  * @since 0.1.0
  */
 export const skipJsonString = (bytes: Uint8Array, i: number): number => {
   const length = bytes.length
   let j = i + 1
-  while (j < length) {
+  for (;;) {
+    // One table lookup per byte of plain content: the hot loop of selective reading.
+    while (j < length && STRING_STOP[bytes[j]!] === 0) j++
+    if (j >= length) return -1
     const c = bytes[j]!
     if (c === QUOTE) return j + 1
-    if (c === BACKSLASH) {
-      const escaped = bytes[j + 1]
-      if (escaped === 0x75 /* u */) {
-        if (!isHex(bytes[j + 2]) || !isHex(bytes[j + 3]) || !isHex(bytes[j + 4]) || !isHex(bytes[j + 5])) return -1
-        j += 6
-        continue
-      }
-      // " \ / b f n r t
-      if (
-        escaped !== QUOTE && escaped !== BACKSLASH && escaped !== 0x2f && escaped !== 0x62 && escaped !== 0x66 &&
-        escaped !== 0x6e && escaped !== 0x72 && escaped !== 0x74
-      ) return -1
-      j += 2
+    if (c !== BACKSLASH) return -1
+    const escaped = bytes[j + 1]
+    if (escaped === 0x75 /* u */) {
+      if (!isHex(bytes[j + 2]) || !isHex(bytes[j + 3]) || !isHex(bytes[j + 4]) || !isHex(bytes[j + 5])) return -1
+      j += 6
       continue
     }
-    if (c < 0x20) return -1
-    j++
+    // " \ / b f n r t
+    if (
+      escaped !== QUOTE && escaped !== BACKSLASH && escaped !== 0x2f && escaped !== 0x62 && escaped !== 0x66 &&
+      escaped !== 0x6e && escaped !== 0x72 && escaped !== 0x74
+    ) return -1
+    j += 2
   }
-  return -1
+}
+
+/**
+ * Index just past the string whose opening quote is at `i`, or -1, jumping from quote to
+ * quote (an escaped quote is one preceded by an odd run of backslashes).
+ * @since 0.1.0
+ */
+export const jumpJsonString = (bytes: Uint8Array, i: number): number => {
+  let from = i + 1
+  for (;;) {
+    const quote = (bytes as Buffer).indexOf(QUOTE, from)
+    if (quote === -1) return -1
+    let slashes = 0
+    for (let b = quote - 1; b > i && bytes[b] === BACKSLASH; b--) slashes++
+    if ((slashes & 1) === 0) return quote + 1
+    from = quote + 1
+  }
 }
 
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
@@ -74,12 +103,16 @@ const skipScalar = (bytes: Uint8Array, i: number): number => {
 const IN_OBJECT = 1
 const IN_ARRAY = 2
 
+/** @since 0.1.0 */
+export type SkipStrength = "exact" | "structural"
+
 /**
  * Index just past the JSON value starting at `i` (white space allowed before it), or -1
- * when the bytes there are not one valid JSON value.
+ * when the bytes there are not one JSON value. `bytes` must be a Buffer for `structural`.
  * @since 0.1.0
  */
-export const skipJsonValue = (bytes: Uint8Array, i: number): number => {
+export const skipJsonValue = (bytes: Uint8Array, i: number, strength: SkipStrength = "exact"): number => {
+  const skipString = strength === "exact" ? skipJsonString : jumpJsonString
   const stack: Array<number> = []
   let expectKey = false
   for (;;) {
@@ -87,7 +120,7 @@ export const skipJsonValue = (bytes: Uint8Array, i: number): number => {
     i = skipJsonSpace(bytes, i)
     if (expectKey) {
       if (bytes[i] !== QUOTE) return -1
-      i = skipJsonString(bytes, i)
+      i = skipString(bytes, i)
       if (i === -1) return -1
       i = skipJsonSpace(bytes, i)
       if (bytes[i] !== COLON) return -1
@@ -106,7 +139,7 @@ export const skipJsonValue = (bytes: Uint8Array, i: number): number => {
         continue
       }
     } else if (c === QUOTE) {
-      i = skipJsonString(bytes, i)
+      i = skipString(bytes, i)
       if (i === -1) return -1
     } else {
       if (c === undefined) return -1

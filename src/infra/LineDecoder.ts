@@ -132,7 +132,7 @@ const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
         const leading = type === "event_msg" || type === "response_item" ? leadingType(bytes, i) : undefined
         if (!skippable(type, leading, bytes[i])) return undefined
         if (type === "event_msg") eventType = leading
-        const end = skipJsonValue(bytes, i)
+        const end = skipJsonValue(bytes, i, "structural")
         if (end === -1) return undefined
         i = end
         sawPayload = true
@@ -196,7 +196,8 @@ export const decodeLine = (bytes: Buffer, mode: DecodeMode): LineOutcome => {
   while (end > 0 && isSpace(bytes[end - 1])) end--
   if (end === 0) return { _tag: "Blank" }
   const line = end === bytes.length ? bytes : bytes.subarray(0, end)
-  if (mode === "fold") {
+  // A second record start on the line means a glued write: only a full parse can recover it.
+  if (mode === "fold" && line.indexOf(GLUE_MARKER, 1) === -1) {
     const skimmed = skimEnvelope(line)
     if (skimmed !== undefined) return skimmed
   }

@@ -6,11 +6,11 @@ import { basename } from "node:path"
 import { Effect } from "effect"
 import { KNOWN_IGNORED_EVENT_TYPES, FOLD_EVENT_TYPES, type RolloutItem, WRAPPED_TYPES } from "../domain/RolloutItem.js"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
-import { apply, initial } from "../domain/ThreadFold.js"
+import { applyAll, initial } from "../domain/ThreadFold.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import type { FramingEnd } from "./LineFramer.js"
 import type { ReadIssue, RolloutReadError } from "./RolloutIssue.js"
-import { forEachRolloutEntry, type ReadOptions } from "./RolloutReader.js"
+import { forEachRolloutBatch, type ReadOptions } from "./RolloutReader.js"
 
 /**
  * How the lines of a read fell out.
@@ -85,36 +85,41 @@ export const foldRolloutFile = (file: string, options: FoldFileOptions): Effect.
     let end: FramingEnd | undefined
     const issues: Array<ReadIssue> = []
     const maxIssues = options.maxIssues ?? 1000
-    let items = 0
+    let itemCount = 0
     let unknown = 0
     let parseErrors = 0
     let warnings = 0
-    return forEachRolloutEntry(file, {
+    const items: Array<RolloutItem> = []
+    return forEachRolloutBatch(file, {
       decode: options.decode ?? "fold",
       ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
       ...(options.resume === undefined
         ? {}
         : { fromOffset: options.resume.offset, fromLineNumber: options.resume.nextLineNumber })
-    }, (entry) => {
-      switch (entry._tag) {
-        case "Item":
-          items++
-          if (isUnknownItem(entry.item)) unknown++
-          state = apply(state, entry.item)
-          return
-        case "Issue":
-          if (entry.issue._tag === "LineParseError") parseErrors++
-          else warnings++
-          if (issues.length < maxIssues) issues.push(entry.issue)
-          return
-        case "End":
-          end = entry
+    }, (batch) => {
+      for (const entry of batch) {
+        switch (entry._tag) {
+          case "Item":
+            if (isUnknownItem(entry.item)) unknown++
+            items.push(entry.item)
+            break
+          case "Issue":
+            if (entry.issue._tag === "LineParseError") parseErrors++
+            else warnings++
+            if (issues.length < maxIssues) issues.push(entry.issue)
+            break
+          case "End":
+            end = entry
+        }
       }
+      itemCount += items.length
+      state = applyAll(state, items)
+      items.length = 0
     }).pipe(
       Effect.map(() => ({
         state,
         end: end ?? { offset: options.resume?.offset ?? 0, nextLineNumber: options.resume?.nextLineNumber ?? 1, tornTailBytes: 0 },
-        counts: { items, unknown, parseErrors, warnings },
+        counts: { items: itemCount, unknown, parseErrors, warnings },
         issues
       }))
     )

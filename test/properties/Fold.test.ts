@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { applyAll, initial } from "../../src/domain/ThreadFold.js"
+import { apply, applyAll, initial } from "../../src/domain/ThreadFold.js"
 import { turnsOf, type ThreadState } from "../../src/domain/ThreadState.js"
 import { itemsArb, runs, THREAD_IDS, viaJson } from "../arbitraries.js"
 
@@ -28,6 +28,15 @@ describe("fold properties", () => {
         expect(resumed).toEqual(whole)
       }),
       { numRuns: runs(300) }
+    )
+  })
+
+  it("applyAll, which coalesces timestamp-only runs, equals applying items one by one", () => {
+    fc.assert(
+      fc.property(itemsArb(80), (items) => {
+        expect(applyAll(start, items)).toEqual(items.reduce(apply, start))
+      }),
+      { numRuns: runs(500) }
     )
   })
 

@@ -1,0 +1,188 @@
+/**
+ * The `threads` projection: one row per thread, every field of the fold plus where its log
+ * lives and how far it has been folded.
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Effect, Layer, Schema } from "effect"
+import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
+import { chunksOf, type ThreadDelta, type ThreadPlacement } from "./ThreadDelta.js"
+
+/**
+ * A `threads` row as SQLite returns it.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ThreadRow = Schema.Struct({
+  id: Schema.String,
+  rollout_path: Schema.String,
+  created_at_ms: Schema.Number,
+  updated_at_ms: Schema.Number,
+  source: Schema.String,
+  thread_source: Schema.NullOr(Schema.String),
+  agent_nickname: Schema.NullOr(Schema.String),
+  agent_role: Schema.NullOr(Schema.String),
+  agent_path: Schema.NullOr(Schema.String),
+  parent_thread_id: Schema.NullOr(Schema.String),
+  forked_from_id: Schema.NullOr(Schema.String),
+  model_provider: Schema.String,
+  model: Schema.NullOr(Schema.String),
+  reasoning_effort: Schema.NullOr(Schema.String),
+  cwd: Schema.String,
+  cli_version: Schema.String,
+  title: Schema.String,
+  name: Schema.NullOr(Schema.String),
+  first_user_message: Schema.NullOr(Schema.String),
+  sandbox_policy: Schema.String,
+  approval_mode: Schema.String,
+  tokens_used: Schema.Number,
+  git_sha: Schema.NullOr(Schema.String),
+  git_branch: Schema.NullOr(Schema.String),
+  git_origin_url: Schema.NullOr(Schema.String),
+  memory_mode: Schema.NullOr(Schema.String),
+  archived: Schema.Number,
+  archived_at_ms: Schema.NullOr(Schema.Number),
+  projected_offset: Schema.Number,
+  projected_lines: Schema.Number,
+  file_size: Schema.Number,
+  fold_progress: Schema.String
+})
+
+/** @since 0.1.0 */
+export type ThreadRow = typeof ThreadRow.Type
+
+/** The columns, in the order rows are written. @since 0.1.0 */
+export const THREAD_COLUMNS = Object.keys(ThreadRow.fields) as ReadonlyArray<keyof ThreadRow>
+
+/** @since 0.1.0 */
+export const toThreadRow = (
+  metadata: ThreadMetadata,
+  progress: FoldProgress,
+  placement: ThreadPlacement
+): ThreadRow => ({
+  id: metadata.id,
+  rollout_path: placement.rolloutPath,
+  created_at_ms: metadata.createdAt,
+  updated_at_ms: metadata.updatedAt,
+  source: metadata.source,
+  thread_source: metadata.threadSource,
+  agent_nickname: metadata.agentNickname,
+  agent_role: metadata.agentRole,
+  agent_path: metadata.agentPath,
+  parent_thread_id: metadata.parentThreadId,
+  forked_from_id: metadata.forkedFromId,
+  model_provider: metadata.modelProvider,
+  model: metadata.model,
+  reasoning_effort: metadata.reasoningEffort,
+  cwd: metadata.cwd,
+  cli_version: metadata.cliVersion,
+  title: metadata.title,
+  name: metadata.name,
+  first_user_message: metadata.firstUserMessage,
+  sandbox_policy: metadata.sandboxPolicy,
+  approval_mode: metadata.approvalMode,
+  tokens_used: metadata.tokensUsed,
+  git_sha: metadata.gitSha,
+  git_branch: metadata.gitBranch,
+  git_origin_url: metadata.gitOriginUrl,
+  memory_mode: metadata.memoryMode,
+  archived: placement.archived ? 1 : 0,
+  archived_at_ms: placement.archivedAt,
+  projected_offset: placement.projectedOffset,
+  projected_lines: placement.projectedLines,
+  file_size: placement.fileSize,
+  fold_progress: JSON.stringify(progress)
+})
+
+/** @since 0.1.0 */
+export const metadataOf = (row: ThreadRow): ThreadMetadata => ({
+  id: row.id,
+  createdAt: row.created_at_ms,
+  updatedAt: row.updated_at_ms,
+  source: row.source,
+  threadSource: row.thread_source,
+  agentNickname: row.agent_nickname,
+  agentRole: row.agent_role,
+  agentPath: row.agent_path,
+  parentThreadId: row.parent_thread_id,
+  forkedFromId: row.forked_from_id,
+  modelProvider: row.model_provider,
+  model: row.model,
+  reasoningEffort: row.reasoning_effort,
+  cwd: row.cwd,
+  cliVersion: row.cli_version,
+  title: row.title,
+  name: row.name,
+  firstUserMessage: row.first_user_message,
+  sandboxPolicy: row.sandbox_policy,
+  approvalMode: row.approval_mode,
+  tokensUsed: row.tokens_used,
+  gitSha: row.git_sha,
+  gitBranch: row.git_branch,
+  gitOriginUrl: row.git_origin_url,
+  memoryMode: row.memory_mode
+})
+
+/** @since 0.1.0 */
+export const placementOf = (row: ThreadRow): ThreadPlacement => ({
+  rolloutPath: row.rollout_path,
+  archived: row.archived === 1,
+  archivedAt: row.archived_at_ms,
+  projectedOffset: row.projected_offset,
+  projectedLines: row.projected_lines,
+  fileSize: row.file_size
+})
+
+const FoldProgressJson = Schema.parseJson(Schema.Struct({
+  idFromSessionMeta: Schema.Boolean,
+  createdAtSource: Schema.Literal("session_meta", "file_name", "unknown"),
+  latestLineTimestamp: Schema.NullOr(Schema.Number),
+  turnOpen: Schema.Boolean,
+  turnOpenedByTask: Schema.Boolean
+}))
+
+/** @since 0.1.0 */
+export const progressOf = (row: ThreadRow): FoldProgress => Schema.decodeSync(FoldProgressJson)(row.fold_progress)
+
+const decodeRows = Schema.decodeUnknown(Schema.Array(ThreadRow))
+
+const UPDATE_ALL = THREAD_COLUMNS.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ThreadsProjection {
+  readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Effect.Effect<void, SqlError>
+  readonly load: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadRow>, SqlError>
+  readonly findByPath: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadRow>, SqlError>
+}
+
+/** @since 0.1.0 @category tags */
+export const ThreadsProjection = Context.GenericTag<ThreadsProjection>("rollout-state/ThreadsProjection")
+
+const byKey = (rows: ReadonlyArray<ThreadRow>, key: "id" | "rollout_path") => new Map(rows.map((r) => [r[key], r]))
+
+/** @since 0.1.0 @category constructors */
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const select = (column: "id" | "rollout_path", values: ReadonlyArray<string>) =>
+    Effect.forEach(chunksOf(values, 500), (chunk) =>
+      sql`SELECT * FROM threads WHERE ${sql(column)} IN ${sql.in(chunk)}`.pipe(
+        Effect.flatMap((rows) => Effect.orDie(decodeRows(rows)))
+      )).pipe(Effect.map((chunks) => byKey(chunks.flat(), column)))
+  return ThreadsProjection.of({
+    apply: (deltas) =>
+      Effect.forEach(
+        chunksOf(deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))),
+        (rows) => sql`INSERT INTO threads ${sql.insert(rows)} ON CONFLICT (id) DO UPDATE SET ${sql.literal(UPDATE_ALL)}`,
+        { discard: true }
+      ),
+    load: (ids) => select("id", ids),
+    findByPath: (paths) => select("rollout_path", paths)
+  })
+})
+
+/** @since 0.1.0 @category layers */
+export const layer = Layer.effect(ThreadsProjection, make)

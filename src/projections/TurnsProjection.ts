@@ -1,0 +1,99 @@
+/**
+ * The `thread_turns` projection: one row per turn. Only a thread's last turn can change,
+ * so a delta writes its last turn as projected and every turn after it.
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Effect, Layer, Schema } from "effect"
+import { type Turn, turnsOf } from "../domain/ThreadState.js"
+import { chunksOf, type ThreadDelta } from "./ThreadDelta.js"
+
+/** @since 0.1.0 @category schemas */
+export const TurnRow = Schema.Struct({
+  thread_id: Schema.String,
+  turn_index: Schema.Number,
+  turn_id: Schema.NullOr(Schema.String),
+  started_at_ms: Schema.NullOr(Schema.Number),
+  model: Schema.NullOr(Schema.String),
+  reasoning_effort: Schema.NullOr(Schema.String),
+  cwd: Schema.String,
+  user_message: Schema.NullOr(Schema.String),
+  tokens_used: Schema.Number
+})
+
+/** @since 0.1.0 */
+export type TurnRow = typeof TurnRow.Type
+
+/** @since 0.1.0 */
+export const turnOf = (row: TurnRow): Turn => ({
+  index: row.turn_index,
+  turnId: row.turn_id,
+  startedAt: row.started_at_ms,
+  model: row.model,
+  reasoningEffort: row.reasoning_effort,
+  cwd: row.cwd,
+  userMessage: row.user_message,
+  tokensUsed: row.tokens_used
+})
+
+const toRow = (threadId: string, turn: Turn): TurnRow => ({
+  thread_id: threadId,
+  turn_index: turn.index,
+  turn_id: turn.turnId,
+  started_at_ms: turn.startedAt,
+  model: turn.model,
+  reasoning_effort: turn.reasoningEffort,
+  cwd: turn.cwd,
+  user_message: turn.userMessage,
+  tokens_used: turn.tokensUsed
+})
+
+const decodeRows = Schema.decodeUnknown(Schema.Array(TurnRow))
+
+const UPDATE_ALL = Object.keys(TurnRow.fields)
+  .filter((c) => c !== "thread_id" && c !== "turn_index")
+  .map((c) => `${c} = excluded.${c}`)
+  .join(", ")
+
+/** @since 0.1.0 @category models */
+export interface TurnsProjection {
+  readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Effect.Effect<void, SqlError>
+  /** Each thread's last turn: all a resumed fold needs. */
+  readonly loadLast: (threadIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, Turn>, SqlError>
+}
+
+/** @since 0.1.0 @category tags */
+export const TurnsProjection = Context.GenericTag<TurnsProjection>("rollout-state/TurnsProjection")
+
+/** @since 0.1.0 @category constructors */
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  return TurnsProjection.of({
+    apply: (deltas) => {
+      const rows = deltas.flatMap((d) => {
+        const from = d.before?.lastTurn?.index ?? 0
+        return turnsOf(d.after).filter((t) => t.index >= from).map((t) => toRow(d.after.metadata.id, t))
+      })
+      return Effect.forEach(
+        chunksOf(rows),
+        (chunk) =>
+          sql`INSERT INTO thread_turns ${sql.insert(chunk)} ON CONFLICT (thread_id, turn_index) DO UPDATE SET ${
+            sql.literal(UPDATE_ALL)
+          }`,
+        { discard: true }
+      )
+    },
+    loadLast: (threadIds) =>
+      Effect.forEach(chunksOf(threadIds, 500), (chunk) =>
+        sql`SELECT t.* FROM thread_turns t
+            JOIN (SELECT thread_id, MAX(turn_index) AS last FROM thread_turns
+                  WHERE thread_id IN ${sql.in(chunk)} GROUP BY thread_id) m
+              ON m.thread_id = t.thread_id AND m.last = t.turn_index`.pipe(
+          Effect.flatMap((rows) => Effect.orDie(decodeRows(rows)))
+        )).pipe(Effect.map((chunks) => new Map(chunks.flat().map((row) => [row.thread_id, turnOf(row)]))))
+  })
+})
+
+/** @since 0.1.0 @category layers */
+export const layer = Layer.effect(TurnsProjection, make)
