@@ -32,6 +32,8 @@ CREATE TABLE threads (
   -- How far the fold has read rollout_path: bytes of complete lines, and their count.
   projected_offset INTEGER NOT NULL,
   projected_lines INTEGER NOT NULL,
+  -- The file's size when it was last folded: an unchanged size means nothing to read.
+  file_size INTEGER NOT NULL,
   -- The fold's own progress (FoldProgress as JSON), so a later tail folds on exactly.
   fold_progress TEXT NOT NULL
 );
