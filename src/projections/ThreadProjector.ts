@@ -1,0 +1,277 @@
+/**
+ * Projects rollout files into every projection: resume each file's fold from its rows,
+ * fold the new tail, and write all projections in one `BEGIN IMMEDIATE` transaction.
+ * Live append, catch-up, backfill, rebuild and repair all go through `project`.
+ * @since 0.1.0
+ */
+import { stat } from "node:fs/promises"
+import { basename } from "node:path"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Context, Effect, Layer } from "effect"
+import { parseRolloutFileName } from "../domain/RolloutFileName.js"
+import type { ThreadState } from "../domain/ThreadState.js"
+import { type DatabaseError, toDatabaseError } from "../infra/Database.js"
+import { foldRolloutFile, type ReadCounts } from "../infra/RolloutFold.js"
+import type { ReadIssue, RolloutReadError } from "../infra/RolloutIssue.js"
+import { DynamicToolsProjection, layer as dynamicToolsLayer } from "./DynamicToolsProjection.js"
+import { layer as spawnEdgesLayer, SpawnEdgesProjection } from "./SpawnEdgesProjection.js"
+import type { ThreadDelta, ThreadPlacement } from "./ThreadDelta.js"
+import {
+  layer as threadsLayer,
+  metadataOf,
+  progressOf,
+  type ThreadRow,
+  ThreadsProjection
+} from "./ThreadsProjection.js"
+import { layer as turnsLayer, TurnsProjection } from "./TurnsProjection.js"
+
+/**
+ * A file to project; `archived` follows from where it lives.
+ * @since 0.1.0
+ */
+export interface FileTarget {
+  readonly path: string
+  readonly archived: boolean
+}
+
+/**
+ * What projecting one file did.
+ * @since 0.1.0
+ * @category models
+ */
+export type FileOutcome =
+  | { readonly _tag: "Unchanged"; readonly path: string; readonly threadId: string }
+  | {
+    readonly _tag: "Projected"
+    readonly path: string
+    readonly threadId: string
+    readonly created: boolean
+    readonly counts: ReadCounts
+    readonly issues: ReadonlyArray<ReadIssue>
+  }
+  | { readonly _tag: "Failed"; readonly path: string; readonly reason: string; readonly error?: RolloutReadError }
+
+/**
+ * `rows`: continue each file from what its rows say (live, catch-up, backfill);
+ * `scratch`: fold every file from its first byte and replace its rows (rebuild, repair).
+ * @since 0.1.0
+ */
+export type ProjectFrom = "rows" | "scratch"
+
+/** @since 0.1.0 */
+export interface ProjectOptions {
+  readonly from: ProjectFrom
+  readonly defaultModelProvider: string
+}
+
+/** @since 0.1.0 @category models */
+export interface ThreadProjector {
+  readonly project: (
+    files: ReadonlyArray<FileTarget>,
+    options: ProjectOptions
+  ) => Effect.Effect<ReadonlyArray<FileOutcome>, DatabaseError>
+  /** The state the rows of these threads hold (only each thread's last turn is loaded). */
+  readonly loadStates: (
+    rows: ReadonlyArray<ThreadRow>
+  ) => Effect.Effect<ReadonlyMap<string, ThreadState>, DatabaseError>
+}
+
+/** @since 0.1.0 @category tags */
+export const ThreadProjector = Context.GenericTag<ThreadProjector>("rollout-state/ThreadProjector")
+
+interface Planned {
+  readonly target: FileTarget
+  readonly size: number
+  readonly row: ThreadRow | undefined
+  readonly resume: ThreadState | undefined
+}
+
+interface Folded {
+  readonly planned: Planned
+  readonly delta: ThreadDelta
+  readonly counts: ReadCounts
+  readonly issues: ReadonlyArray<ReadIssue>
+}
+
+const fileSize = (path: string) =>
+  Effect.tryPromise(() => stat(path)).pipe(
+    Effect.map((info) => info.size),
+    Effect.option
+  )
+
+/** @since 0.1.0 @category constructors */
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const threads = yield* ThreadsProjection
+  const tools = yield* DynamicToolsProjection
+  const turns = yield* TurnsProjection
+  const edges = yield* SpawnEdgesProjection
+  const dbError = (operation: string) => toDatabaseError("state database", operation)
+
+  const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
+    Effect.gen(function*() {
+      const ids = rows.map((r) => r.id)
+      const toolLists = yield* tools.load(ids)
+      const lastTurns = yield* turns.loadLast(ids)
+      return new Map(rows.map((row): [string, ThreadState] => [row.id, {
+        metadata: metadataOf(row),
+        dynamicTools: toolLists.get(row.id) ?? [],
+        earlierTurns: [],
+        lastTurn: lastTurns.get(row.id) ?? null,
+        progress: progressOf(row)
+      }]))
+    }).pipe(Effect.mapError(dbError("load thread state")))
+
+  /** Finds each file's rows: by path, else by the id in its name when the file moved. */
+  const plan = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
+    Effect.gen(function*() {
+      const byPath = options.from === "rows" ? yield* threads.findByPath(files.map((f) => f.path)) : new Map()
+      const nameIds = files.flatMap((f) => {
+        const id = parseRolloutFileName(basename(f.path))?.threadId
+        return id !== undefined && !byPath.has(f.path) ? [id] : []
+      })
+      const byId = yield* threads.load(nameIds)
+      const planned: Array<Planned | FileOutcome> = []
+      const resumable: Array<ThreadRow> = []
+      for (const target of files) {
+        const size = yield* fileSize(target.path)
+        if (size._tag === "None") {
+          planned.push({ _tag: "Failed", path: target.path, reason: "file not found" })
+          continue
+        }
+        const nameId = parseRolloutFileName(basename(target.path))?.threadId
+        let row: ThreadRow | undefined = byPath.get(target.path)
+        if (row === undefined && nameId !== undefined) {
+          const other = byId.get(nameId)
+          // A row whose file is gone belongs to a moved file (archive, unarchive).
+          if (other !== undefined && (yield* fileSize(other.rollout_path))._tag === "None") row = other
+          else if (other !== undefined && options.from === "scratch") row = other
+        }
+        if (options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size.value) {
+          planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id })
+          continue
+        }
+        const canResume = options.from === "rows" && row !== undefined && size.value >= row.projected_offset
+        if (canResume) resumable.push(row!)
+        planned.push({ target, size: size.value, row, resume: undefined })
+      }
+      const states = yield* loadStates(resumable)
+      return planned.map((p) =>
+        "_tag" in p ? p : { ...p, resume: p.row !== undefined && states.has(p.row.id) ? states.get(p.row.id) : undefined }
+      )
+    }).pipe(Effect.mapError((e) => ("_tag" in e && e._tag === "DatabaseError" ? e : dbError("plan")(e))))
+
+  const fold = (planned: Planned, options: ProjectOptions) => {
+    const row = planned.row
+    const resume = planned.resume !== undefined && row !== undefined
+      ? { state: planned.resume, offset: row.projected_offset, nextLineNumber: row.projected_lines + 1 }
+      : undefined
+    return foldRolloutFile(planned.target.path, {
+      defaultModelProvider: options.defaultModelProvider,
+      ...(resume === undefined ? {} : { resume })
+    }).pipe(
+      Effect.map((folded): Folded | FileOutcome => {
+        if (folded.state.metadata.id === "") {
+          return { _tag: "Failed", path: planned.target.path, reason: "no session meta and no thread id in the file name" }
+        }
+        const placement: ThreadPlacement = {
+          rolloutPath: planned.target.path,
+          archived: planned.target.archived,
+          archivedAt: row?.archived_at_ms ?? null,
+          projectedOffset: folded.end.offset,
+          projectedLines: folded.end.nextLineNumber - 1,
+          fileSize: planned.size
+        }
+        return {
+          planned,
+          delta: { before: planned.resume, after: folded.state, placement },
+          counts: folded.counts,
+          issues: folded.issues
+        }
+      }),
+      Effect.catchAll((error) =>
+        Effect.succeed<FileOutcome>({ _tag: "Failed", path: planned.target.path, reason: error.reason, error })
+      )
+    )
+  }
+
+  /** Writes the deltas whose rows are still as planned; returns the files to redo. */
+  const write = (folded: ReadonlyArray<Folded>) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const ids = [...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))]
+      const current = yield* threads.load(ids)
+      const fresh: Array<Folded> = []
+      const stale: Array<Folded> = []
+      for (const f of folded) {
+        const now = current.get(f.planned.row?.id ?? f.delta.after.metadata.id)
+        const expected = f.planned.row
+        const unchanged = expected === undefined
+          ? now === undefined || f.planned.resume === undefined
+          : now !== undefined && now.projected_offset === expected.projected_offset && now.rollout_path === expected.rollout_path
+        if (unchanged) fresh.push(f)
+        else stale.push(f)
+      }
+      // Threads folded from scratch replace whatever rows they had.
+      const replaced = fresh.filter((f) => f.delta.before === undefined).flatMap((f) => {
+        const old = [f.delta.after.metadata.id, f.planned.row?.id].filter((id): id is string => id !== undefined && current.has(id))
+        return old
+      })
+      if (replaced.length > 0) yield* sql`DELETE FROM threads WHERE id IN ${sql.in([...new Set(replaced)])}`
+      const deltas = fresh.map((f) => f.delta)
+      yield* threads.apply(deltas)
+      yield* tools.apply(deltas)
+      yield* turns.apply(deltas)
+      yield* edges.apply(deltas)
+      return { written: fresh, stale }
+    })).pipe(Effect.mapError(dbError("write projections")))
+
+  const project = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
+    Effect.gen(function*() {
+      const outcomes = new Map<string, FileOutcome>()
+      let pending = files
+      for (let attempt = 0; attempt < 5 && pending.length > 0; attempt++) {
+        const planned = yield* plan(pending, options)
+        const folded: Array<Folded> = []
+        for (const p of planned) {
+          if ("_tag" in p) {
+            outcomes.set(p.path, p)
+            continue
+          }
+          const result = yield* fold(p, options)
+          if ("_tag" in result) outcomes.set(result.path, result)
+          else folded.push(result)
+        }
+        const { stale, written } = yield* write(folded)
+        for (const f of written) {
+          outcomes.set(f.planned.target.path, {
+            _tag: "Projected",
+            path: f.planned.target.path,
+            threadId: f.delta.after.metadata.id,
+            created: f.planned.row === undefined,
+            counts: f.counts,
+            issues: f.issues
+          })
+        }
+        // Another process projected these meanwhile: plan them again from its rows.
+        pending = stale.map((f) => f.planned.target)
+      }
+      for (const target of pending) {
+        outcomes.set(target.path, { _tag: "Failed", path: target.path, reason: "kept changing under concurrent writers" })
+      }
+      return files.map((f) => outcomes.get(f.path)!)
+    })
+
+  return ThreadProjector.of({ project, loadStates })
+})
+
+/** @since 0.1.0 @category layers */
+export const layer = Layer.effect(ThreadProjector, make)
+
+/**
+ * Every projection service and the projector, over the `SqlClient` in context.
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerAll = layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(threadsLayer, dynamicToolsLayer, turnsLayer, spawnEdgesLayer))
+)
