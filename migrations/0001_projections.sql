@@ -81,7 +81,9 @@ CREATE TABLE backfill_state (
   status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'complete')),
   last_watermark TEXT,
   last_success_at_ms INTEGER,
-  updated_at_ms INTEGER NOT NULL
+  updated_at_ms INTEGER NOT NULL,
+  -- Who runs it: `pid:<pid>:<host>`; a claim whose process is gone is taken over at once.
+  owner TEXT
 );
 
 INSERT INTO backfill_state (id, status, updated_at_ms) VALUES (1, 'pending', 0);

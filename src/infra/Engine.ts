@@ -1,0 +1,221 @@
+/**
+ * The engine a host embeds: create threads and append items (log first, then
+ * projections), catch up on open, and run backfill, rebuild, reconcile and verify.
+ * @since 0.1.0
+ */
+import { basename } from "node:path"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Clock, Context, Effect, Either, Layer, Schema } from "effect"
+import { parseRolloutFileName } from "../domain/RolloutFileName.js"
+import {
+  decodeRolloutItem,
+  encodeRolloutLine,
+  rolloutLineOf,
+  type SessionMeta,
+  type SkippedItem,
+  type RolloutItem
+} from "../domain/RolloutItem.js"
+import type { ThreadMetadata } from "../domain/ThreadState.js"
+import { formatTimestamp } from "../domain/Timestamp.js"
+import { DynamicToolsProjection } from "../projections/DynamicToolsProjection.js"
+import * as ThreadProjectorModule from "../projections/ThreadProjector.js"
+import { ThreadProjector } from "../projections/ThreadProjector.js"
+import type { ThreadPlacement } from "../projections/ThreadDelta.js"
+import { metadataOf, placementOf, ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
+import { type BackfillReport, runBackfill, runRebuild, type RunOptions } from "./Backfill.js"
+import * as Database from "./Database.js"
+import { EngineConfig, defaults as EngineConfigDefaults } from "./EngineConfig.js"
+import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
+import { type HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
+import { appendToRollout, createRollout, newRolloutPath, type RolloutWriteError, uuidV7 } from "./RolloutStore.js"
+import { type ReconcileReport, runReconcile } from "./Reconcile.js"
+import { runVerify, type VerifyReport } from "./Verify.js"
+
+/**
+ * A thread as the projections hold it.
+ * @since 0.1.0
+ * @category models
+ */
+export interface ThreadRecord {
+  readonly metadata: ThreadMetadata
+  readonly placement: ThreadPlacement
+}
+
+/** @since 0.1.0 */
+export type WritableItem = Exclude<RolloutItem, SkippedItem>
+
+/**
+ * A new thread's session meta; `id` and `timestamp` are generated when absent.
+ * @since 0.1.0
+ */
+export type NewThread = Omit<SessionMeta, "id" | "timestamp"> & { readonly id?: string; readonly timestamp?: string }
+
+/** @since 0.1.0 */
+export interface AppendResult {
+  readonly threadId: string
+  readonly rolloutPath: string
+  readonly lines: number
+  readonly projectedOffset: number
+}
+
+/** @since 0.1.0 */
+export interface CatchUpReport {
+  readonly checked: number
+  readonly caughtUp: number
+  readonly missingFiles: ReadonlyArray<string>
+  readonly failed: ReadonlyArray<{ readonly path: string; readonly reason: string }>
+}
+
+/** @since 0.1.0 */
+export type EngineError = Database.DatabaseError | HomeNotFound | RolloutWriteError | ThreadNotFound | InvalidInput | ProjectionFailed
+
+/** @since 0.1.0 @category models */
+export interface Engine {
+  readonly createThread: (meta: NewThread) => Effect.Effect<ThreadRecord, EngineError>
+  readonly append: (threadId: string, items: ReadonlyArray<WritableItem>) => Effect.Effect<AppendResult, EngineError>
+  readonly catchUp: Effect.Effect<CatchUpReport, EngineError>
+  readonly backfill: (options?: RunOptions & { readonly restart?: boolean }) => Effect.Effect<BackfillReport, EngineError>
+  readonly rebuild: (options?: RunOptions) => Effect.Effect<BackfillReport, EngineError>
+  readonly reconcile: (options: { readonly repair: boolean } & RunOptions) => Effect.Effect<ReconcileReport, EngineError>
+  readonly verify: (options?: RunOptions) => Effect.Effect<VerifyReport, EngineError>
+  readonly getThread: (threadId: string) => Effect.Effect<ThreadRecord | undefined, EngineError>
+  readonly listThreads: (options: { readonly limit: number; readonly archived: boolean }) => Effect.Effect<ReadonlyArray<ThreadRecord>, EngineError>
+}
+
+/** @since 0.1.0 @category tags */
+export const Engine = Context.GenericTag<Engine>("rollout-state/Engine")
+
+const isWrapped = (item: WritableItem): item is Exclude<WritableItem, { type: "legacy_header" | "legacy_state" }> =>
+  item.type !== "legacy_header" && item.type !== "legacy_state" && !(item.type === "response_item" && item.legacy)
+
+const decodeThreadRows = Schema.decodeUnknown(Schema.Array(ThreadRow))
+
+const recordOf = (row: ThreadRow): ThreadRecord => ({ metadata: metadataOf(row), placement: placementOf(row) })
+
+/** @since 0.1.0 @category constructors */
+export const make = Effect.gen(function*() {
+  const config = yield* EngineConfig
+  const database = yield* Database.Database
+  const sql = database.sql
+  const threads = yield* ThreadsProjection
+  const projector = yield* ThreadProjector
+  const context = yield* Effect.context<EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>()
+  const dbError = (op: string) => Database.toDatabaseError(database.file, op)
+
+  const projectOne = (path: string, archived: boolean) =>
+    Effect.flatMap(
+      projector.project([{ path, archived }], { from: "rows", defaultModelProvider: config.defaultModelProvider }),
+      ([outcome]) =>
+        outcome === undefined || outcome._tag === "Failed"
+          ? Effect.fail(new ProjectionFailed({ file: path, reason: outcome?.reason ?? "no outcome" }))
+          : Effect.succeed(outcome)
+    )
+
+  const rowOf = (threadId: string) => Effect.map(threads.load([threadId]), (rows) => rows.get(threadId))
+
+  /** The thread's file: from its row, else found by the id in file names. */
+  const locate = (threadId: string) =>
+    Effect.gen(function*() {
+      const row = yield* Effect.mapError(rowOf(threadId), dbError("find thread"))
+      if (row !== undefined) return { path: row.rollout_path, archived: row.archived === 1 }
+      const listing = yield* listRolloutFiles(config.home)
+      const file = listing.files.find((f) => parseRolloutFileName(basename(f.path))?.threadId === threadId)
+      if (file === undefined) return yield* new ThreadNotFound({ threadId })
+      return { path: file.path, archived: file.archived }
+    })
+
+  const validLines = (items: ReadonlyArray<WritableItem>, now: number) =>
+    Effect.forEach(items, (item, index) => {
+      const stamped = isWrapped(item) && item.timestamp === undefined ? { ...item, timestamp: formatTimestamp(now) } : item
+      const check = decodeRolloutItem(rolloutLineOf(stamped))
+      return Either.isLeft(check)
+        ? Effect.fail(new InvalidInput({ what: `item ${index}`, reason: check.left.reason }))
+        : Effect.succeed(encodeRolloutLine(stamped))
+    })
+
+  const getThread = (threadId: string) =>
+    Effect.map(Effect.mapError(rowOf(threadId), dbError("get thread")), (row) => (row === undefined ? undefined : recordOf(row)))
+
+  const provide = <A, E>(
+    effect: Effect.Effect<A, E, EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>
+  ) =>
+    Effect.provide(effect, context)
+
+  return Engine.of({
+    createThread: (meta) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const id = meta.id ?? uuidV7(now)
+        const payload = { ...meta, id, timestamp: meta.timestamp ?? formatTimestamp(now) }
+        const [line] = yield* validLines([{ type: "session_meta", timestamp: formatTimestamp(now), payload }], now)
+        const path = newRolloutPath(config.home, id, now)
+        yield* createRollout(path, line!)
+        yield* projectOne(path, false)
+        const record = yield* getThread(id)
+        if (record === undefined) return yield* new ProjectionFailed({ file: path, reason: "row missing after projection" })
+        return record
+      }),
+
+    append: (threadId, items) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const lines = yield* validLines(items, now)
+        const file = yield* locate(threadId)
+        yield* appendToRollout(file.path, lines.join(""))
+        // Projection reads the file from the recorded offset, so whatever is in the log
+        // (this batch, a concurrent writer's, a tail a crash left unprojected) lands once.
+        yield* projectOne(file.path, file.archived)
+        const row = yield* Effect.mapError(rowOf(threadId), dbError("read thread"))
+        return { threadId, rolloutPath: file.path, lines: lines.length, projectedOffset: row?.projected_offset ?? 0 }
+      }),
+
+    catchUp: Effect.gen(function*() {
+      const rows = yield* sql<{ id: string; rollout_path: string; archived: number; file_size: number }>`
+        SELECT id, rollout_path, archived, file_size FROM threads`.pipe(Effect.mapError(dbError("list threads")))
+      const { stat } = yield* Effect.promise(() => import("node:fs/promises"))
+      const stale: Array<{ path: string; archived: boolean }> = []
+      const missingFiles: Array<string> = []
+      for (const row of rows) {
+        const size = yield* Effect.promise(() => stat(row.rollout_path).then((s) => s.size, () => -1))
+        if (size === -1) missingFiles.push(row.rollout_path)
+        else if (size !== row.file_size) stale.push({ path: row.rollout_path, archived: row.archived === 1 })
+      }
+      const outcomes = yield* projector.project(stale, { from: "rows", defaultModelProvider: config.defaultModelProvider })
+      return {
+        checked: rows.length,
+        caughtUp: outcomes.filter((o) => o._tag === "Projected").length,
+        missingFiles,
+        failed: outcomes.flatMap((o) => (o._tag === "Failed" ? [{ path: o.path, reason: o.reason }] : []))
+      }
+    }),
+
+    backfill: (options) => provide(runBackfill(options)),
+    rebuild: (options) => provide(runRebuild(options)),
+    reconcile: (options) => provide(runReconcile(options)),
+    verify: (options) => provide(runVerify(database, options)),
+    getThread,
+    listThreads: ({ archived, limit }) =>
+      sql`SELECT * FROM threads WHERE archived = ${archived ? 1 : 0}
+          ORDER BY updated_at_ms DESC, id DESC LIMIT ${Math.min(Math.max(limit, 1), 200)}`.pipe(
+        Effect.flatMap((rows) => Effect.orDie(decodeThreadRows(rows))),
+        Effect.map((rows) => rows.map(recordOf)),
+        Effect.mapError(dbError("list threads"))
+      )
+  })
+})
+
+/**
+ * The engine over a home and a database file: opens and migrates the database, then
+ * catches up every thread whose file grew since it was projected.
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: { readonly home: string; readonly database: string } & Partial<Omit<EngineConfig, "home">>) => {
+  const configLayer = Layer.succeed(EngineConfig, { ...EngineConfigDefaults, ...options })
+  const databaseLayer = Database.layer({ file: options.database })
+  const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
+  const projections = ThreadProjectorModule.layerAll.pipe(Layer.provide(sqlLayer))
+  return Layer.effect(Engine, make).pipe(
+    Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
+  )
+}

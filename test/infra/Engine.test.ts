@@ -1,0 +1,137 @@
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as Engine from "../../src/infra/Engine.js"
+import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
+
+const CORPUS_HOME = join(import.meta.dirname, "../../../shared/corpus/home")
+
+const freshHome = (copyCorpus = false) => {
+  const dir = mkdtempSync(join(tmpdir(), "engine-"))
+  const home = join(dir, "home")
+  if (copyCorpus) cpSync(CORPUS_HOME, home, { recursive: true })
+  return { home, database: join(dir, "state.sqlite") }
+}
+
+const withEngine = <A, E>(paths: { home: string; database: string }, use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
+  Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
+
+const userMessage = (message: string) => ({ type: "event_msg" as const, payload: { type: "user_message" as const, message } })
+
+describe("Engine", () => {
+  it.live("creates a thread and projects appended items after writing them to its file", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const record = yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const created = yield* engine.createThread({ cwd: "/work/app", source: "cli", model_provider: "acme" })
+          yield* engine.append(created.metadata.id, [
+            { type: "turn_context", payload: { cwd: "/work/app", model: "gpt-x", effort: "high" } },
+            userMessage("fix the build")
+          ])
+          return yield* engine.getThread(created.metadata.id)
+        }))
+      expect(record?.metadata).toMatchObject({
+        cwd: "/work/app",
+        source: "cli",
+        modelProvider: "acme",
+        model: "gpt-x",
+        reasoningEffort: "high",
+        title: "fix the build",
+        firstUserMessage: "fix the build"
+      })
+      const listing = yield* listRolloutFiles(paths.home)
+      expect(listing.files).toHaveLength(1)
+      expect(record?.placement.projectedLines).toBe(3)
+    }))
+
+  it.live("catches up on open a thread whose file grew while the engine was away", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/a" }))
+      appendFileSync(created.placement.rolloutPath, JSON.stringify({ timestamp: "2030-01-01T00:00:00.000Z", type: "event_msg", payload: { type: "user_message", message: "written by another host" } }) + "\n")
+      const after = yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const report = yield* engine.catchUp
+          expect(report.caughtUp).toBe(1)
+          return yield* engine.getThread(created.metadata.id)
+        }))
+      expect(after?.metadata.title).toBe("written by another host")
+      expect(after?.metadata.updatedAt).toBe(Date.UTC(2030, 0, 1))
+    }))
+
+  it.live("terminates a torn last line before appending, so the new lines are never glued to it", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const record = yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const created = yield* engine.createThread({ cwd: "/a" })
+          appendFileSync(created.placement.rolloutPath, "{\"timestamp\":\"2025-01-01T00:00:00.000Z\",\"type\":\"event_msg\",\"payl")
+          yield* engine.append(created.metadata.id, [userMessage("after the crash")])
+          return yield* engine.getThread(created.metadata.id)
+        }))
+      expect(record?.metadata.title).toBe("after the crash")
+    }))
+
+  it.live("backfills the sample home, and verify and reconcile then find nothing to report", () =>
+    Effect.gen(function*() {
+      const paths = freshHome(true)
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const report = yield* engine.backfill()
+          expect(report).toMatchObject({ status: "complete", scanned: 3, upserted: 3, failed: 0, parseErrors: 0 })
+          const again = yield* engine.backfill({ restart: true })
+          expect(again).toMatchObject({ status: "complete", scanned: 3, upserted: 0, unchanged: 3 })
+          const verified = yield* engine.verify()
+          expect(verified.differences).toEqual([])
+          expect(verified.ok).toBe(true)
+          const reconciled = yield* engine.reconcile({ repair: false })
+          expect(reconciled).toMatchObject({ missing: [], orphaned: [], drifted: [] })
+          const threads = yield* engine.listThreads({ limit: 10, archived: true })
+          expect(threads.map((t) => t.metadata.name)).toEqual(["Cart review"])
+        }))
+    }))
+
+  it.live("reconcile names drifted fields, missing and orphaned threads, and repair restores equality", () =>
+    Effect.gen(function*() {
+      const paths = freshHome(true)
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          yield* engine.backfill()
+          const { Database } = yield* Effect.promise(() => import("../../src/infra/Database.js"))
+          void Database
+        }))
+      const Sqlite = (yield* Effect.promise(() => import("better-sqlite3"))).default
+      const db = new Sqlite(paths.database)
+      db.prepare("UPDATE threads SET title = 'tampered', tokens_used = 7 WHERE id = ?").run("019a9f10-1111-7222-8333-444455556666")
+      db.prepare("DELETE FROM threads WHERE id = ?").run("5973b6c0-94b8-487b-a530-2aeb6098ae0e")
+      db.prepare("INSERT INTO threads SELECT 'ffffffff-0000-4000-8000-000000000000', rollout_path || '.gone', created_at_ms, updated_at_ms, source, thread_source, agent_nickname, agent_role, agent_path, parent_thread_id, forked_from_id, model_provider, model, reasoning_effort, cwd, cli_version, title, name, first_user_message, sandbox_policy, approval_mode, tokens_used, git_sha, git_branch, git_origin_url, memory_mode, archived, archived_at_ms, projected_offset, projected_lines, file_size, fold_progress FROM threads LIMIT 1").run()
+      db.close()
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const report = yield* engine.reconcile({ repair: true })
+          expect(report.missing).toEqual(["5973b6c0-94b8-487b-a530-2aeb6098ae0e"])
+          expect(report.orphaned).toEqual(["ffffffff-0000-4000-8000-000000000000"])
+          expect(report.drifted).toEqual([{ id: "019a9f10-1111-7222-8333-444455556666", fields: ["title", "tokensUsed"] }])
+          const after = yield* engine.reconcile({ repair: false })
+          expect(after).toMatchObject({ missing: [], orphaned: [], drifted: [] })
+          expect((yield* engine.verify()).ok).toBe(true)
+        }))
+    }))
+
+  it.live("an interrupted backfill resumes after its last checkpoint and ends like an uninterrupted one", () =>
+    Effect.gen(function*() {
+      const paths = freshHome(true)
+      const layer = Engine.layer({ ...paths, batchSize: 1 })
+      yield* Effect.flatMap(Engine.Engine, (engine) =>
+        Effect.gen(function*() {
+          const first = yield* engine.backfill({ maxBatches: 2 })
+          expect(first).toMatchObject({ status: "pending", scanned: 2 })
+          const second = yield* engine.backfill()
+          expect(second).toMatchObject({ status: "complete", scanned: 1 })
+          expect((yield* engine.verify()).ok).toBe(true)
+        })).pipe(Effect.provide(layer))
+    }))
+})
