@@ -147,7 +147,7 @@ export type TurnStarted = typeof TurnStarted.Type
 /** @since 0.1.0 */
 export type TurnEnded = typeof TurnEnded.Type
 /** @since 0.1.0 */
-export type OtherEvent = typeof OtherEvent.Type
+export type OtherEvent = typeof OtherEvent.Type & { readonly [key: string]: unknown }
 
 /** @since 0.1.0 */
 export type EventMsg = UserMessage | TokenCount | ThreadNameUpdated | TurnStarted | TurnEnded | OtherEvent

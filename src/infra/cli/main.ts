@@ -6,11 +6,22 @@
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit } from "effect"
+import { demoCommand } from "./DemoCommand.js"
+import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
+import { threadsCommand } from "./ThreadsCommand.js"
 
 const root = Command.make("rollout-state").pipe(
   Command.withDescription("event-sourced state for coding-agent rollouts"),
-  Command.withSubcommands([scanCommand])
+  Command.withSubcommands([
+    demoCommand,
+    backfillCommand,
+    rebuildCommand,
+    reconcileCommand,
+    verifyCommand,
+    threadsCommand,
+    scanCommand
+  ])
 )
 
 const run = Command.run(root, { name: "rollout-state", version: "0.1.0" })

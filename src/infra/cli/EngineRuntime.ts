@@ -1,0 +1,54 @@
+/**
+ * How CLI commands get an engine: resolve `--home`/`--db`, check the home, build the layer.
+ * @since 0.1.0
+ */
+import { stat } from "node:fs/promises"
+import { Console, Effect, Option } from "effect"
+import * as Engine from "../Engine.js"
+import { HomeNotFound } from "../RolloutFiles.js"
+import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
+import { makeProgress } from "./Progress.js"
+import type { BatchProgress } from "../Backfill.js"
+
+/** @since 0.1.0 */
+export interface EngineOptions {
+  readonly home: Option.Option<string>
+  readonly db: Option.Option<string>
+}
+
+/**
+ * Runs `use` with an engine over the resolved home and database.
+ * @since 0.1.0
+ */
+export const withEngine = <A, E>(options: EngineOptions, use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const home = resolveHome(options.home)
+    const isDir = yield* Effect.promise(() => stat(home).then((s) => s.isDirectory(), () => false))
+    if (!isDir) return yield* new HomeNotFound({ home, reason: "home folder not found" })
+    const layer = Engine.layer({ home, database: resolveDb(options.db, home), defaultModelProvider: DEFAULT_MODEL_PROVIDER })
+    return yield* Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(layer))
+  })
+
+/**
+ * A progress bar fed by batch progress, for a TTY unless `--json`.
+ * @since 0.1.0
+ */
+export const batchProgress = (label: string, json: boolean) => {
+  let bar: ReturnType<typeof makeProgress> | undefined
+  return {
+    onProgress: (p: BatchProgress) => {
+      bar ??= makeProgress(label, p.total, !json)
+      bar.update(p.scanned, `${p.upserted} projected, ${p.failed} failed`)
+    },
+    finish: () => bar?.finish()
+  }
+}
+
+/** Sets the exit code for "a check found differences" (SPEC §10). @since 0.1.0 */
+export const exitWithDifferences = Effect.sync(() => {
+  process.exitCode = 1
+})
+
+/** Prints JSON or text. @since 0.1.0 */
+export const output = (json: boolean, value: unknown, text: () => string) =>
+  json ? Console.log(JSON.stringify(value, null, 2)) : Console.log(text())
