@@ -180,11 +180,23 @@ export const make = Effect.gen(function*() {
         if (size === -1) missingFiles.push(row.rollout_path)
         else if (size !== row.file_size) stale.push({ path: row.rollout_path, archived: row.archived === 1 })
       }
+      // A file gone from its recorded path may have moved (archived, unarchived): follow it by id.
+      const stillMissing: Array<string> = []
+      if (missingFiles.length > 0) {
+        const listing = yield* listRolloutFiles(config.home)
+        const byId = new Map(listing.files.map((f) => [parseRolloutFileName(basename(f.path))?.threadId, f]))
+        const rowByPath = new Map(rows.map((r) => [r.rollout_path, r.id]))
+        for (const path of missingFiles) {
+          const moved = byId.get(rowByPath.get(path))
+          if (moved === undefined) stillMissing.push(path)
+          else stale.push({ path: moved.path, archived: moved.archived })
+        }
+      }
       const outcomes = yield* projector.project(stale, { from: "rows", defaultModelProvider: config.defaultModelProvider })
       return {
         checked: rows.length,
         caughtUp: outcomes.filter((o) => o._tag === "Projected").length,
-        missingFiles,
+        missingFiles: stillMissing,
         failed: outcomes.flatMap((o) => (o._tag === "Failed" ? [{ path: o.path, reason: o.reason }] : []))
       }
     }),
@@ -215,7 +227,7 @@ export const layer = (options: { readonly home: string; readonly database: strin
   const databaseLayer = Database.layer({ file: options.database })
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
   const projections = ThreadProjectorModule.layerAll.pipe(Layer.provide(sqlLayer))
-  return Layer.effect(Engine, make).pipe(
+  return Layer.effect(Engine, Effect.tap(make, (engine) => engine.catchUp)).pipe(
     Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
   )
 }
