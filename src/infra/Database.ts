@@ -159,6 +159,8 @@ const makeConnection = (db: Sqlite.Database): Connection => {
         catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
       }),
     executeUnprepared: (sql, params, transformRows) => {
+      // A BEGIN that failed (busy) is still followed by a ROLLBACK: nothing to undo.
+      if (sql === "ROLLBACK" && !db.inTransaction) return Effect.succeed([])
       const rows = run(sql, params ?? [], false, false)
       return transformRows ? Effect.map(rows, transformRows) : rows
     },

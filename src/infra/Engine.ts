@@ -222,12 +222,26 @@ export const make = Effect.gen(function*() {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: { readonly home: string; readonly database: string } & Partial<Omit<EngineConfig, "home">>) => {
+export const layer = (
+  options:
+    & {
+      readonly home: string
+      readonly database: string
+      readonly busyTimeoutMs?: number
+      /** Open the database read-only: reads work, every projection write fails as read-only. */
+      readonly readonly?: boolean
+    }
+    & Partial<Omit<EngineConfig, "home">>
+) => {
   const configLayer = Layer.succeed(EngineConfig, { ...EngineConfigDefaults, ...options })
-  const databaseLayer = Database.layer({ file: options.database })
+  const databaseLayer = Database.layer({
+    file: options.database,
+    readonly: options.readonly ?? false,
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
+  })
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
   const projections = ThreadProjectorModule.layerAll.pipe(Layer.provide(sqlLayer))
-  return Layer.effect(Engine, Effect.tap(make, (engine) => engine.catchUp)).pipe(
+  return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
     Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
   )
 }
