@@ -79,6 +79,9 @@ export interface ThreadProjector {
 /** @since 0.1.0 @category tags */
 export const ThreadProjector = Context.GenericTag<ThreadProjector>("rollout-state/ThreadProjector")
 
+/** Files folded at once: enough to hide file I/O behind decoding on a small machine. */
+const FOLD_CONCURRENCY = 4
+
 interface Planned {
   readonly target: FileTarget
   readonly size: number
@@ -133,8 +136,9 @@ export const make = Effect.gen(function*() {
       const byId = yield* threads.load(nameIds)
       const planned: Array<Planned | FileOutcome> = []
       const resumable: Array<ThreadRow> = []
-      for (const target of files) {
-        const size = yield* fileSize(target.path)
+      const sizes = yield* Effect.forEach(files, (f) => fileSize(f.path), { concurrency: FOLD_CONCURRENCY })
+      for (const [index, target] of files.entries()) {
+        const size = sizes[index]!
         if (size._tag === "None") {
           planned.push({ _tag: "Failed", path: target.path, reason: "file not found" })
           continue
@@ -232,12 +236,11 @@ export const make = Effect.gen(function*() {
       for (let attempt = 0; attempt < 5 && pending.length > 0; attempt++) {
         const planned = yield* plan(pending, options)
         const folded: Array<Folded> = []
-        for (const p of planned) {
-          if ("_tag" in p) {
-            outcomes.set(p.path, p)
-            continue
-          }
-          const result = yield* fold(p, options)
+        // Several files at once, so one file's I/O overlaps another's decoding.
+        const results = yield* Effect.forEach(planned, (p) => ("_tag" in p ? Effect.succeed(p) : fold(p, options)), {
+          concurrency: FOLD_CONCURRENCY
+        })
+        for (const result of results) {
           if ("_tag" in result) outcomes.set(result.path, result)
           else folded.push(result)
         }

@@ -1,0 +1,109 @@
+/**
+ * Backfill throughput against the floor "read every file and JSON.parse every line":
+ * files/s, MB/s and peak RSS of a full engine backfill (read, decode, fold, write SQLite)
+ * into a fresh database. Each figure runs in its own process, so its peak RSS is its own;
+ * figures alternate over the repetitions and the median is reported.
+ *
+ *   node --import tsx bench/backfill.ts [--files 2000] [--mb 500] [--dir D] [--keep] [--reps 3]
+ */
+import { execFileSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { Effect, Layer } from "effect"
+import * as Engine from "../src/infra/Engine.js"
+
+const { values } = parseArgs({
+  options: {
+    files: { type: "string", default: "2000" },
+    mb: { type: "string", default: "500" },
+    dir: { type: "string" },
+    keep: { type: "boolean", default: false },
+    reps: { type: "string", default: "3" },
+    figure: { type: "string" }
+  }
+})
+
+const rolloutFiles = (home: string): Array<string> =>
+  ["sessions", "archived_sessions"].map((d) => join(home, d)).filter(existsSync).flatMap((root) =>
+    (readdirSync(root, { recursive: true }) as Array<string>).filter((n) => n.endsWith(".jsonl")).map((n) => join(root, n))
+  )
+
+interface Measured {
+  readonly seconds: number
+  readonly peakRssMb: number
+  readonly count: number
+}
+
+/** One figure, in this process; prints its measurement as JSON. */
+const runFigure = async (figure: string, home: string): Promise<void> => {
+  const started = performance.now()
+  let count = 0
+  if (figure === "baseline") {
+    for (const file of rolloutFiles(home)) {
+      const buffer = readFileSync(file)
+      for (let start = 0, nl = buffer.indexOf(10); nl !== -1; start = nl + 1, nl = buffer.indexOf(10, start)) {
+        if (nl > start) {
+          JSON.parse(buffer.toString("utf8", start, nl))
+          count++
+        }
+      }
+    }
+  } else {
+    const database = join(mkdtempSync(join(tmpdir(), "backfill-db-")), "state.sqlite")
+    const report = await Effect.runPromise(
+      Effect.flatMap(Engine.Engine, (engine) => engine.backfill()).pipe(
+        Effect.provide(Layer.fresh(Engine.layer({ home, database })))
+      )
+    )
+    if (report.failed > 0 || report.status !== "complete") throw new Error(`backfill: ${JSON.stringify(report)}`)
+    count = report.upserted
+    rmSync(join(database, ".."), { recursive: true, force: true })
+  }
+  const measured: Measured = { seconds: (performance.now() - started) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, count }
+  console.log(JSON.stringify(measured))
+}
+
+if (values.figure !== undefined) {
+  await runFigure(values.figure, values.dir!)
+} else {
+  const home = values.dir ?? mkdtempSync(join(tmpdir(), "backfill-bench-"))
+  if (rolloutFiles(home).length === 0) {
+    execFileSync(process.execPath, [
+      "--import", "tsx", fileURLToPath(new URL("./generate.ts", import.meta.url)),
+      "--dir", home, "--files", values.files!, "--mb", values.mb!
+    ], { stdio: "inherit" })
+  }
+  const files = rolloutFiles(home)
+  const mb = files.reduce((sum, f) => sum + statSync(f).size, 0) / 1e6
+  const self = fileURLToPath(import.meta.url)
+  const measure = (figure: string): Measured =>
+    JSON.parse(execFileSync(process.execPath, ["--import", "tsx", self, "--figure", figure, "--dir", home], { encoding: "utf8" }).trim()
+      .split("\n").pop()!) as Measured
+  const figures = ["baseline", "backfill"] as const
+  const runs: Record<string, Array<Measured>> = { baseline: [], backfill: [] }
+  const reps = Math.max(1, Number(values.reps))
+  for (let rep = 0; rep < reps; rep++) {
+    for (const figure of rep % 2 === 0 ? figures : [...figures].reverse()) runs[figure]!.push(measure(figure))
+  }
+  const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+  const row = (figure: string) => {
+    const seconds = median(runs[figure]!.map((m) => m.seconds))
+    return { figure, seconds, mbPerSecond: mb / seconds, filesPerSecond: files.length / seconds, peakRssMb: Math.max(...runs[figure]!.map((m) => m.peakRssMb)) }
+  }
+  const baseline = row("baseline")
+  const backfill = row("backfill")
+  console.log(`corpus: ${files.length} files, ${mb.toFixed(0)} MB (${home}); median of ${reps} runs, figures alternating`)
+  console.log(`${"figure".padEnd(34)}${"s".padStart(8)}${"MB/s".padStart(9)}${"files/s".padStart(10)}${"peak RSS".padStart(10)}${"x baseline".padStart(12)}`)
+  for (const r of [baseline, backfill]) {
+    console.log(`${(r.figure === "baseline" ? "baseline (read + JSON.parse)" : "engine backfill (fresh DB)").padEnd(34)}${r.seconds.toFixed(2).padStart(8)}${
+      r.mbPerSecond.toFixed(1).padStart(9)}${r.filesPerSecond.toFixed(0).padStart(10)}${(r.peakRssMb.toFixed(0) + " MB").padStart(10)}${
+      (baseline.seconds / r.seconds).toFixed(2).padStart(11)}x`)
+  }
+  const out = fileURLToPath(new URL("./out/", import.meta.url))
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, "backfill.json"), JSON.stringify({ files: files.length, mb, reps, baseline, backfill, ratio: baseline.seconds / backfill.seconds }, null, 2) + "\n")
+  if (values.dir === undefined && !values.keep) rmSync(home, { recursive: true, force: true })
+}
