@@ -11,14 +11,20 @@
  * @since 0.1.0
  */
 
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
+/** Bytes of JSON's structure. @since 0.1.0 */
+export const QUOTE = 0x22
+/** @since 0.1.0 */
+export const BACKSLASH = 0x5c
+/** @since 0.1.0 */
+export const OPEN_BRACE = 0x7b
+/** @since 0.1.0 */
+export const CLOSE_BRACE = 0x7d
+/** @since 0.1.0 */
+export const COMMA = 0x2c
+/** @since 0.1.0 */
+export const COLON = 0x3a
 const OPEN_BRACKET = 0x5b
 const CLOSE_BRACKET = 0x5d
-const COMMA = 0x2c
-const COLON = 0x3a
 
 /** @since 0.1.0 */
 export const isJsonSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a

@@ -7,7 +7,17 @@
 import { isUtf8 } from "node:buffer"
 import { Either } from "effect"
 import { decodeRolloutItem, FOLD_EVENT_TYPES, type RolloutItem } from "../domain/RolloutItem.js"
-import { isJsonSpace, skipJsonSpace, skipJsonValue } from "./JsonSkip.js"
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  COLON,
+  COMMA,
+  isJsonSpace,
+  OPEN_BRACE,
+  QUOTE,
+  skipJsonSpace,
+  skipJsonValue
+} from "./JsonSkip.js"
 
 /**
  * `full` decodes every payload; `fold` skips payloads the fold does not read.
@@ -27,13 +37,6 @@ export type LineOutcome =
     readonly droppedBytes: number
   }
   | { readonly _tag: "Invalid"; readonly reason: string }
-
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
-const COMMA = 0x2c
-const COLON = 0x3a
 
 const isSpace = isJsonSpace
 const skipSpace = skipJsonSpace

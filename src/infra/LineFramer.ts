@@ -104,7 +104,7 @@ export class LineFramer {
   }
 
   /** Advances past bytes that belong to no line (a byte-order mark). */
-  skip(bytes: number): void {
+  advance(bytes: number): void {
     this.lineStart += bytes
   }
 

@@ -198,7 +198,7 @@ export async function* readRolloutBatches(
       if (first) {
         first = false
         if (startsWith(chunk, BOM)) {
-          framer.skip(BOM.length)
+          framer.advance(BOM.length)
           chunk = chunk.subarray(BOM.length)
         }
       }
