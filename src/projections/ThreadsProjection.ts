@@ -6,6 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
+import { sourceKind } from "../domain/SessionSource.js"
 import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
 import { chunksOf, type ThreadDelta, type ThreadPlacement } from "./ThreadDelta.js"
 
@@ -46,7 +47,8 @@ export const ThreadRow = Schema.Struct({
   projected_offset: Schema.Number,
   projected_lines: Schema.Number,
   file_size: Schema.Number,
-  fold_progress: Schema.String
+  fold_progress: Schema.String,
+  source_kind: Schema.String
 })
 
 /** @since 0.1.0 */
@@ -92,7 +94,8 @@ export const toThreadRow = (
   projected_offset: placement.projectedOffset,
   projected_lines: placement.projectedLines,
   file_size: placement.fileSize,
-  fold_progress: JSON.stringify(progress)
+  fold_progress: JSON.stringify(progress),
+  source_kind: sourceKind(metadata.source)
 })
 
 /** @since 0.1.0 */

@@ -109,7 +109,9 @@ describe("Engine", () => {
       const db = new Sqlite(paths.database)
       db.prepare("UPDATE threads SET title = 'tampered', tokens_used = 7 WHERE id = ?").run("019a9f10-1111-7222-8333-444455556666")
       db.prepare("DELETE FROM threads WHERE id = ?").run("5973b6c0-94b8-487b-a530-2aeb6098ae0e")
-      db.prepare("INSERT INTO threads SELECT 'ffffffff-0000-4000-8000-000000000000', rollout_path || '.gone', created_at_ms, updated_at_ms, source, thread_source, agent_nickname, agent_role, agent_path, parent_thread_id, forked_from_id, model_provider, model, reasoning_effort, cwd, cli_version, title, name, first_user_message, sandbox_policy, approval_mode, tokens_used, git_sha, git_branch, git_origin_url, memory_mode, archived, archived_at_ms, projected_offset, projected_lines, file_size, fold_progress FROM threads LIMIT 1").run()
+      db.exec(`CREATE TEMP TABLE copy AS SELECT * FROM threads LIMIT 1;
+        UPDATE copy SET id = 'ffffffff-0000-4000-8000-000000000000', rollout_path = rollout_path || '.gone';
+        INSERT INTO threads SELECT * FROM copy; DROP TABLE copy;`)
       db.close()
       yield* withEngine(paths, (engine) =>
         Effect.gen(function*() {

@@ -112,11 +112,9 @@ describe("backfill and reconcile properties", () => {
                 expectedFields.delete(id)
               } else {
                 const orphan = `00000000-0000-4000-8000-${String(orphans.size).padStart(12, "0")}`
-                db.prepare(`INSERT INTO threads SELECT ?, rollout_path || '.gone', created_at_ms, updated_at_ms, source, thread_source,
-                  agent_nickname, agent_role, agent_path, parent_thread_id, forked_from_id, model_provider, model, reasoning_effort,
-                  cwd, cli_version, title, name, first_user_message, sandbox_policy, approval_mode, tokens_used, git_sha, git_branch,
-                  git_origin_url, memory_mode, archived, archived_at_ms, projected_offset, projected_lines, file_size, fold_progress
-                  FROM threads WHERE id = ?`).run(orphan, id)
+                db.prepare("CREATE TEMP TABLE copy AS SELECT * FROM threads WHERE id = ?").run(id)
+                db.prepare("UPDATE copy SET id = ?, rollout_path = rollout_path || '.gone'").run(orphan)
+                db.exec("INSERT INTO threads SELECT * FROM copy; DROP TABLE copy")
                 orphans.add(orphan)
               }
             }
