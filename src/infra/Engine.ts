@@ -5,7 +5,7 @@
  */
 import { basename } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Clock, Context, Effect, Either, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Either, Layer } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import {
   decodeRolloutItem,
@@ -21,7 +21,9 @@ import { DynamicToolsProjection } from "../projections/DynamicToolsProjection.js
 import * as ThreadProjectorModule from "../projections/ThreadProjector.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import type { ThreadPlacement } from "../projections/ThreadDelta.js"
-import { metadataOf, placementOf, ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
+import { ThreadList, type ThreadListQuery, layer as threadListLayer } from "../projections/ThreadList.js"
+import type { InvalidCursor } from "../domain/PageCursor.js"
+import { metadataOf, placementOf, type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
 import { type BackfillReport, runBackfill, runRebuild, type RunOptions } from "./Backfill.js"
 import * as Database from "./Database.js"
 import { EngineConfig, defaults as EngineConfigDefaults } from "./EngineConfig.js"
@@ -49,6 +51,13 @@ export type WritableItem = Exclude<RolloutItem, SkippedItem>
  * @since 0.1.0
  */
 export type NewThread = Omit<SessionMeta, "id" | "timestamp"> & { readonly id?: string; readonly timestamp?: string }
+
+/** A page of threads (SPEC §5). @since 0.1.0 */
+export interface ThreadRecordPage {
+  readonly items: ReadonlyArray<ThreadRecord>
+  readonly nextCursor: string | null
+  readonly backwardsCursor: string | null
+}
 
 /** @since 0.1.0 */
 export interface AppendResult {
@@ -79,7 +88,7 @@ export interface Engine {
   readonly reconcile: (options: { readonly repair: boolean } & RunOptions) => Effect.Effect<ReconcileReport, EngineError>
   readonly verify: (options?: RunOptions) => Effect.Effect<VerifyReport, EngineError>
   readonly getThread: (threadId: string) => Effect.Effect<ThreadRecord | undefined, EngineError>
-  readonly listThreads: (options: { readonly limit: number; readonly archived: boolean }) => Effect.Effect<ReadonlyArray<ThreadRecord>, EngineError>
+  readonly listThreads: (query: ThreadListQuery) => Effect.Effect<ThreadRecordPage, EngineError | InvalidCursor>
 }
 
 /** @since 0.1.0 @category tags */
@@ -87,8 +96,6 @@ export const Engine = Context.GenericTag<Engine>("rollout-state/Engine")
 
 const isWrapped = (item: WritableItem): item is Exclude<WritableItem, { type: "legacy_header" | "legacy_state" }> =>
   item.type !== "legacy_header" && item.type !== "legacy_state" && !(item.type === "response_item" && item.legacy)
-
-const decodeThreadRows = Schema.decodeUnknown(Schema.Array(ThreadRow))
 
 const recordOf = (row: ThreadRow): ThreadRecord => ({ metadata: metadataOf(row), placement: placementOf(row) })
 
@@ -99,6 +106,7 @@ export const make = Effect.gen(function*() {
   const sql = database.sql
   const threads = yield* ThreadsProjection
   const projector = yield* ThreadProjector
+  const threadList = yield* ThreadList
   const context = yield* Effect.context<EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>()
   const dbError = (op: string) => Database.toDatabaseError(database.file, op)
 
@@ -206,12 +214,10 @@ export const make = Effect.gen(function*() {
     reconcile: (options) => provide(runReconcile(options)),
     verify: (options) => provide(runVerify(database, options)),
     getThread,
-    listThreads: ({ archived, limit }) =>
-      sql`SELECT * FROM threads WHERE archived = ${archived ? 1 : 0}
-          ORDER BY updated_at_ms DESC, id DESC LIMIT ${Math.min(Math.max(limit, 1), 200)}`.pipe(
-        Effect.flatMap((rows) => Effect.orDie(decodeThreadRows(rows))),
-        Effect.map((rows) => rows.map(recordOf)),
-        Effect.mapError(dbError("list threads"))
+    listThreads: (query) =>
+      threadList.list(query).pipe(
+        Effect.map((page) => ({ ...page, items: page.items.map(recordOf) })),
+        Effect.catchTag("SqlError", (error) => Effect.fail(dbError("list threads")(error)))
       )
   })
 })
@@ -240,7 +246,7 @@ export const layer = (
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
   })
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
-  const projections = ThreadProjectorModule.layerAll.pipe(Layer.provide(sqlLayer))
+  const projections = Layer.merge(ThreadProjectorModule.layerAll, threadListLayer).pipe(Layer.provide(sqlLayer))
   return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
     Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
   )

@@ -92,7 +92,7 @@ describe("Engine", () => {
           const reconciled = yield* engine.reconcile({ repair: false })
           expect(reconciled).toMatchObject({ missing: [], orphaned: [], drifted: [] })
           const threads = yield* engine.listThreads({ limit: 10, archived: true })
-          expect(threads.map((t) => t.metadata.name)).toEqual(["Cart review"])
+          expect(threads.items.map((t) => t.metadata.name)).toEqual(["Cart review"])
         }))
     }))
 

@@ -48,7 +48,7 @@ const specArb = (index: number) =>
   fc.record({
     created: fc.integer({ min: 0, max: 4 }).map((n) => 1_700_000_000_000 + n),
     updated: fc.integer({ min: 0, max: 4 }).map((n) => 1_700_000_000_000 + n),
-    archived: fc.boolean({ trueWeight: 1, falseWeight: 4 } as never),
+    archived: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
     cwd: fc.constantFrom("/a", "/b"),
     title: fc.constantFrom("fix bug", "add feature", "bug hunt", ""),
     source: fc.constantFrom("cli", "vscode", "{\"subagent\":\"review\"}")

@@ -32,8 +32,8 @@ export const demoCommand = Command.make("demo", { json, dir }, (options) =>
         const progress = batchProgress("backfill", options.json)
         const report = yield* engine.backfill({ onProgress: progress.onProgress })
         progress.finish()
-        const live = yield* engine.listThreads({ limit: 50, archived: false })
-        const archived = yield* engine.listThreads({ limit: 50, archived: true })
+        const live = (yield* engine.listThreads({ limit: 50, sortKey: "updated_at" })).items
+        const archived = (yield* engine.listThreads({ limit: 50, sortKey: "updated_at", archived: true })).items
         if (options.json) {
           yield* Console.log(JSON.stringify({
             home,

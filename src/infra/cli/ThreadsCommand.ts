@@ -3,7 +3,7 @@
  * @since 0.1.0
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { ThreadNotFound } from "../EngineError.js"
 import type { ThreadRecord } from "../Engine.js"
 import { db, home, json } from "./GlobalOptions.js"
@@ -15,15 +15,42 @@ export const recordJson = (record: ThreadRecord) => threadJson(record.metadata, 
 
 const limit = Options.integer("limit").pipe(Options.withDefault(25), Options.withDescription("page size (1-200)"))
 const archived = Options.boolean("archived").pipe(Options.withDescription("list archived threads instead of live ones"))
+const sort = Options.choice("sort", ["created", "updated"]).pipe(Options.withDefault("created" as const))
+const direction = Options.choice("direction", ["desc", "asc"]).pipe(Options.withDefault("desc" as const))
+const cursor = Options.text("cursor").pipe(Options.withDescription("continue from a nextCursor or backwardsCursor"), Options.optional)
+const cwd = Options.text("cwd").pipe(Options.withDescription("exact working directory"), Options.optional)
+const search = Options.text("search").pipe(Options.withDescription("substring of the title or first message"), Options.optional)
+const source = Options.text("source").pipe(
+  Options.withDescription("source kind (cli, vscode, exec, mcp, subagent, …); repeatable"),
+  Options.repeated
+)
+const provider = Options.text("provider").pipe(Options.withDescription("model provider; repeatable"), Options.repeated)
 
-const list = Command.make("list", { home, db, json, limit, archived }, (options) =>
-  withEngine(options, (engine) =>
-    Effect.gen(function*() {
-      const records = yield* engine.listThreads({ limit: options.limit, archived: options.archived })
-      const items = records.map(recordJson)
-      yield* output(options.json, { items, nextCursor: null, backwardsCursor: null }, () =>
-        items.length === 0 ? "no threads" : items.map(threadLine).join("\n"))
-    }))).pipe(Command.withDescription("list threads, most recently updated first"))
+const list = Command.make(
+  "list",
+  { home, db, json, limit, archived, sort, direction, cursor, cwd, search, source, provider },
+  (options) =>
+    withEngine(options, (engine) =>
+      Effect.gen(function*() {
+        const page = yield* engine.listThreads({
+          limit: options.limit,
+          archived: options.archived,
+          sortKey: options.sort === "created" ? "created_at" : "updated_at",
+          direction: options.direction,
+          sourceKinds: options.source,
+          modelProviders: options.provider,
+          ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) }),
+          ...Option.match(options.cwd, { onNone: () => ({}), onSome: (value) => ({ cwd: value }) }),
+          ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
+        })
+        const items = page.items.map(recordJson)
+        yield* output(options.json, { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor }, () =>
+          [
+            ...(items.length === 0 ? ["no threads"] : items.map(threadLine)),
+            ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
+          ].join("\n"))
+      }))
+).pipe(Command.withDescription("list threads: filters, sort, direction, keyset cursors"))
 
 const id = Args.text({ name: "ID" }).pipe(Args.withDescription("thread id"))
 
