@@ -22,6 +22,7 @@ import * as ThreadProjectorModule from "../projections/ThreadProjector.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import type { ThreadPlacement } from "../projections/ThreadDelta.js"
 import { ThreadList, type ThreadListQuery, layer as threadListLayer } from "../projections/ThreadList.js"
+import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } from "../projections/TurnList.js"
 import type { InvalidCursor } from "../domain/PageCursor.js"
 import { metadataOf, placementOf, type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
 import { type BackfillReport, runBackfill, runRebuild, type RunOptions } from "./Backfill.js"
@@ -89,6 +90,7 @@ export interface Engine {
   readonly verify: (options?: RunOptions) => Effect.Effect<VerifyReport, EngineError>
   readonly getThread: (threadId: string) => Effect.Effect<ThreadRecord | undefined, EngineError>
   readonly listThreads: (query: ThreadListQuery) => Effect.Effect<ThreadRecordPage, EngineError | InvalidCursor>
+  readonly listTurns: (threadId: string, query: TurnListQuery) => Effect.Effect<TurnPage, EngineError | InvalidCursor>
 }
 
 /** @since 0.1.0 @category tags */
@@ -107,6 +109,7 @@ export const make = Effect.gen(function*() {
   const threads = yield* ThreadsProjection
   const projector = yield* ThreadProjector
   const threadList = yield* ThreadList
+  const turnList = yield* TurnList
   const context = yield* Effect.context<EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>()
   const dbError = (op: string) => Database.toDatabaseError(database.file, op)
 
@@ -214,6 +217,14 @@ export const make = Effect.gen(function*() {
     reconcile: (options) => provide(runReconcile(options)),
     verify: (options) => provide(runVerify(database, options)),
     getThread,
+    listTurns: (threadId, query) =>
+      Effect.gen(function*() {
+        const row = yield* Effect.mapError(rowOf(threadId), dbError("find thread"))
+        if (row === undefined) return yield* new ThreadNotFound({ threadId })
+        return yield* turnList.list(threadId, query).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(dbError("list turns")(error)))
+        )
+      }),
     listThreads: (query) =>
       threadList.list(query).pipe(
         Effect.map((page) => ({ ...page, items: page.items.map(recordOf) })),
@@ -246,7 +257,7 @@ export const layer = (
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
   })
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
-  const projections = Layer.merge(ThreadProjectorModule.layerAll, threadListLayer).pipe(Layer.provide(sqlLayer))
+  const projections = Layer.mergeAll(ThreadProjectorModule.layerAll, threadListLayer, turnListLayer).pipe(Layer.provide(sqlLayer))
   return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
     Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
   )

@@ -64,9 +64,28 @@ const show = Command.make("show", { home, db, json, id }, (options) =>
         Object.entries(thread).map(([key, value]) => `${key.padEnd(17)} ${value === null ? "-" : String(value)}`).join("\n"))
     }))).pipe(Command.withDescription("show one thread's metadata"))
 
+const turns = Command.make("turns", { home, db, json, id, limit, direction, cursor }, (options) =>
+  withEngine(options, (engine) =>
+    Effect.gen(function*() {
+      const page = yield* engine.listTurns(options.id, {
+        limit: options.limit,
+        direction: options.direction,
+        ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) })
+      })
+      yield* output(options.json, page, () =>
+        [
+          ...(page.items.length === 0 ? ["no turns"] : page.items.map((t) =>
+            `#${String(t.index).padEnd(4)} ${t.startedAt === null ? "-".padEnd(19) : new Date(t.startedAt).toISOString().slice(0, 19).replace("T", " ")}  ${
+              (t.model ?? "-").padEnd(16)
+            } ${(t.reasoningEffort ?? "-").padEnd(7)} ${String(t.tokensUsed).padStart(9)} tok  ${(t.userMessage ?? "").replace(/\s+/g, " ").slice(0, 60)}`
+          )),
+          ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
+        ].join("\n"))
+    }))).pipe(Command.withDescription("list a thread's turns, newest first by default"))
+
 /** @since 0.1.0 */
 export const threadsCommand = Command.make("threads").pipe(
   Command.withDescription("read threads from the projections"),
-  Command.withSubcommands([list, show])
+  Command.withSubcommands([list, show, turns])
 )
 
