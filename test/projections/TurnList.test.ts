@@ -27,7 +27,7 @@ const seed = (counts: readonly [number, number]) =>
         const state = initial(id, { fileNameTimestamp: 0, defaultModelProvider: "openai" })
         const row = toThreadRow(state.metadata, state.progress, { rolloutPath: `/${id}`, archived: false, archivedAt: null, projectedOffset: 0, projectedLines: 0, fileSize: 0 })
         yield* sql`INSERT INTO threads ${sql.insert(row)} ON CONFLICT (id) DO NOTHING`
-        const turns = Array.from({ length: counts[t] }, (_, index) => ({
+        const turns = Array.from({ length: counts[t] ?? 0 }, (_, index) => ({
           thread_id: id, turn_index: index, turn_id: `t${index}`, started_at_ms: index, model: "m", reasoning_effort: null, cwd: "/", user_message: `message ${index}`, tokens_used: index
         }))
         if (turns.length > 0) yield* sql`INSERT INTO thread_turns ${sql.insert(turns)} ON CONFLICT DO NOTHING`
