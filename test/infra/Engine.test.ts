@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { appendFileSync, cpSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -99,12 +99,7 @@ describe("Engine", () => {
   it.live("reconcile names drifted fields, missing and orphaned threads, and repair restores equality", () =>
     Effect.gen(function*() {
       const paths = freshHome(true)
-      yield* withEngine(paths, (engine) =>
-        Effect.gen(function*() {
-          yield* engine.backfill()
-          const { Database } = yield* Effect.promise(() => import("../../src/infra/Database.js"))
-          void Database
-        }))
+      yield* withEngine(paths, (engine) => engine.backfill())
       const Sqlite = (yield* Effect.promise(() => import("better-sqlite3"))).default
       const db = new Sqlite(paths.database)
       db.prepare("UPDATE threads SET title = 'tampered', tokens_used = 7 WHERE id = ?").run("019a9f10-1111-7222-8333-444455556666")
