@@ -7,11 +7,12 @@
  *   node --import tsx bench/backfill.ts [--files 2000] [--mb 500] [--dir D] [--keep] [--reps 3]
  */
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { rolloutFiles } from "./homeFiles.js"
 import { Effect, Layer } from "effect"
 import * as Engine from "../src/infra/Engine.js"
 
@@ -25,11 +26,6 @@ const { values } = parseArgs({
     figure: { type: "string" }
   }
 })
-
-const rolloutFiles = (home: string): Array<string> =>
-  ["sessions", "archived_sessions"].map((d) => join(home, d)).filter(existsSync).flatMap((root) =>
-    (readdirSync(root, { recursive: true }) as Array<string>).filter((n) => n.endsWith(".jsonl")).map((n) => join(root, n))
-  )
 
 interface Measured {
   readonly seconds: number

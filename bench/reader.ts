@@ -5,11 +5,12 @@
  *   node --import tsx bench/reader.ts [--mb 200] [--files 200] [--dir path] [--keep] [--reps 3] [--seed 1]
  */
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { rolloutFiles } from "./homeFiles.js"
 import { Effect } from "effect"
 import { foldRolloutFile } from "../src/infra/RolloutFold.js"
 import { readRolloutBatches } from "../src/infra/RolloutReader.js"
@@ -25,17 +26,6 @@ const { values } = parseArgs({
   }
 })
 const reps = Math.max(3, Number(values.reps) || 3)
-
-const rolloutFiles = (home: string): Array<string> =>
-  ["sessions", "archived_sessions"]
-    .map((sub) => join(home, sub))
-    .filter(existsSync)
-    .flatMap((root) =>
-      (readdirSync(root, { recursive: true }) as Array<string>)
-        .filter((name) => name.endsWith(".jsonl"))
-        .map((name) => join(root, name))
-    )
-    .sort()
 
 // --- corpus ---------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
  * projections), catch up on open, and run backfill, rebuild, reconcile and verify.
  * @since 0.1.0
  */
+import { stat } from "node:fs/promises"
 import { basename } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Effect, Either, Layer } from "effect"
@@ -183,11 +184,13 @@ export const make = Effect.gen(function*() {
     catchUp: Effect.gen(function*() {
       const rows = yield* sql<{ id: string; rollout_path: string; archived: number; file_size: number }>`
         SELECT id, rollout_path, archived, file_size FROM threads`.pipe(Effect.mapError(dbError("list threads")))
-      const { stat } = yield* Effect.promise(() => import("node:fs/promises"))
       const stale: Array<{ path: string; archived: boolean }> = []
       const missingFiles: Array<string> = []
-      for (const row of rows) {
-        const size = yield* Effect.promise(() => stat(row.rollout_path).then((s) => s.size, () => -1))
+      // Opening a home of many threads stats every file: overlap them.
+      const sizes = yield* Effect.forEach(rows, (row) =>
+        Effect.promise(() => stat(row.rollout_path).then((s) => s.size, () => -1)), { concurrency: 16 })
+      for (const [index, row] of rows.entries()) {
+        const size = sizes[index]!
         if (size === -1) missingFiles.push(row.rollout_path)
         else if (size !== row.file_size) stale.push({ path: row.rollout_path, archived: row.archived === 1 })
       }
