@@ -193,6 +193,23 @@ export const runBackfill = (options: RunOptions & { readonly restart?: boolean }
   }) as Effect.Effect<BackfillReport, DatabaseError | HomeNotFound, EngineConfig | SqlClient.SqlClient | ThreadProjector>
 
 /**
+ * Drops every projection row but the thread rows themselves, which are reset to "nothing
+ * folded" so that operational state keyed on a thread (memory, goals) survives the rebuild.
+ * A rebuild killed midway leaves reset rows that catch-up folds from scratch, and a pending
+ * backfill that finds files not yet replayed.
+ */
+const resetProjections = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.withTransaction(Effect.gen(function*() {
+    yield* sql`DELETE FROM thread_turns`
+    yield* sql`DELETE FROM thread_dynamic_tools`
+    yield* sql`DELETE FROM thread_spawn_edges`
+    yield* sql`UPDATE threads SET projected_offset = 0, projected_lines = 0, file_size = -1`
+    yield* sql`UPDATE backfill_state SET status = 'pending', last_watermark = NULL WHERE id = 1 AND status = 'complete'`
+  }))
+}).pipe(Effect.mapError(toDatabaseError("state database", "clear projections")))
+
+/**
  * Rebuild (SPEC §4): drop every projection row and replay every file; operational state is
  * untouched, except that the backfill is complete afterwards.
  * @since 0.1.0
@@ -202,13 +219,15 @@ export const runRebuild = (options: RunOptions = {}) =>
     const config = yield* EngineConfig
     const sql = yield* SqlClient.SqlClient
     const listing = yield* listRolloutFiles(config.home)
-    // Deleting threads cascades to tools, turns and spawn edges.
-    yield* sql`DELETE FROM threads`.pipe(Effect.mapError(toDatabaseError("state database", "clear projections")))
-    const { failures, issues, progress } = yield* projectInBatches(listing.files, "scratch", options)
+    yield* resetProjections
+    const { failures, issues, progress, stopped } = yield* projectInBatches(listing.files, "scratch", options)
+    if (stopped) return { ...progress, status: "pending", skippedFiles: listing.skipped, failures, issues } satisfies BackfillReport
     const at = yield* Clock.currentTimeMillis
-    yield* sql`UPDATE backfill_state SET status = 'complete', owner = NULL, last_success_at_ms = ${at}, updated_at_ms = ${at},
-               last_watermark = ${progress.watermark} WHERE id = 1`.pipe(
-      Effect.mapError(toDatabaseError("state database", "complete rebuild"))
-    )
+    yield* sql.withTransaction(Effect.gen(function*() {
+      // Rows no file claimed (file gone or unreadable) are what a replay does not produce.
+      yield* sql`DELETE FROM threads WHERE file_size = -1`
+      yield* sql`UPDATE backfill_state SET status = 'complete', owner = NULL, last_success_at_ms = ${at}, updated_at_ms = ${at},
+                 last_watermark = ${progress.watermark} WHERE id = 1`
+    })).pipe(Effect.mapError(toDatabaseError("state database", "complete rebuild")))
     return { ...progress, status: "complete", skippedFiles: listing.skipped, failures, issues } satisfies BackfillReport
   })

@@ -155,7 +155,9 @@ export const make = Effect.gen(function*() {
           planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id })
           continue
         }
-        const canResume = options.from === "rows" && row !== undefined && size.value >= row.projected_offset
+        // A row at offset 0 holds nothing folded (a rebuild reset it): fold from scratch.
+        const canResume = options.from === "rows" && row !== undefined && row.projected_offset > 0 &&
+          size.value >= row.projected_offset
         if (canResume) resumable.push(row!)
         planned.push({ target, size: size.value, row, resume: undefined })
       }
@@ -199,6 +201,25 @@ export const make = Effect.gen(function*() {
     )
   }
 
+  /**
+   * Threads folded from scratch replace their projection rows. The thread row itself is
+   * overwritten in place, so operational state keyed on it (memory, goals) survives; only a
+   * row whose file now names another thread is deleted.
+   */
+  const replaceRows = (refolded: ReadonlyArray<Folded>, current: ReadonlyMap<string, ThreadRow>) =>
+    Effect.gen(function*() {
+      const newIds = new Set(refolded.map((f) => f.delta.after.metadata.id))
+      const cleared = [...newIds].filter((id) => current.has(id))
+      const superseded = [
+        ...new Set(refolded.flatMap((f) => (f.planned.row !== undefined ? [f.planned.row.id] : [])))
+      ].filter((id) => !newIds.has(id) && current.has(id))
+      if (superseded.length > 0) yield* sql`DELETE FROM threads WHERE id IN ${sql.in(superseded)}`
+      if (cleared.length === 0) return
+      yield* sql`DELETE FROM thread_turns WHERE thread_id IN ${sql.in(cleared)}`
+      yield* sql`DELETE FROM thread_dynamic_tools WHERE thread_id IN ${sql.in(cleared)}`
+      yield* sql`DELETE FROM thread_spawn_edges WHERE child_thread_id IN ${sql.in(cleared)}`
+    })
+
   /** Writes the deltas whose rows are still as planned; returns the files to redo. */
   const write = (folded: ReadonlyArray<Folded>) =>
     sql.withTransaction(Effect.gen(function*() {
@@ -215,12 +236,7 @@ export const make = Effect.gen(function*() {
         if (unchanged) fresh.push(f)
         else stale.push(f)
       }
-      // Threads folded from scratch replace whatever rows they had.
-      const replaced = fresh.filter((f) => f.delta.before === undefined).flatMap((f) => {
-        const old = [f.delta.after.metadata.id, f.planned.row?.id].filter((id): id is string => id !== undefined && current.has(id))
-        return old
-      })
-      if (replaced.length > 0) yield* sql`DELETE FROM threads WHERE id IN ${sql.in([...new Set(replaced)])}`
+      yield* replaceRows(fresh.filter((f) => f.delta.before === undefined), current)
       const deltas = fresh.map((f) => f.delta)
       yield* threads.apply(deltas)
       yield* tools.apply(deltas)
