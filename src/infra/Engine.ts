@@ -6,6 +6,7 @@
 import { stat } from "node:fs/promises"
 import { basename } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Effect, Either, Layer } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import {
@@ -24,14 +25,21 @@ import { ThreadProjector } from "../projections/ThreadProjector.js"
 import type { ThreadPlacement } from "../projections/ThreadDelta.js"
 import { ThreadList, type ThreadListQuery, layer as threadListLayer } from "../projections/ThreadList.js"
 import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } from "../projections/TurnList.js"
+import type { InvalidAgentPath } from "../domain/AgentPath.js"
+import type { GitPatch } from "../domain/GitPatch.js"
 import type { InvalidCursor } from "../domain/PageCursor.js"
+import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../projections/AgentGraph.js"
 import { metadataOf, placementOf, type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
 import { type BackfillReport, runBackfill, runRebuild, type RunOptions } from "./Backfill.js"
 import * as Database from "./Database.js"
 import { EngineConfig, defaults as EngineConfigDefaults } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { type HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
-import { appendToRollout, createRollout, newRolloutPath, type RolloutWriteError, uuidV7 } from "./RolloutStore.js"
+import type { RolloutReadError } from "./RolloutIssue.js"
+import { appendToRollout, createRollout, isMissingFile, newRolloutPath, type RolloutWriteError, uuidV7 } from "./RolloutStore.js"
+import { readThreadDetail, type ThreadDetail } from "./ThreadDetail.js"
+import { locateThread, projectThreadFile } from "./ThreadFiles.js"
+import { archiveThread, unarchiveThread, updateThreadMetadata } from "./ThreadMutations.js"
 import { type ReconcileReport, runReconcile } from "./Reconcile.js"
 import { runVerify, type VerifyReport } from "./Verify.js"
 
@@ -78,7 +86,14 @@ export interface CatchUpReport {
 }
 
 /** @since 0.1.0 */
-export type EngineError = Database.DatabaseError | HomeNotFound | RolloutWriteError | ThreadNotFound | InvalidInput | ProjectionFailed
+export type EngineError =
+  | Database.DatabaseError
+  | HomeNotFound
+  | RolloutReadError
+  | RolloutWriteError
+  | ThreadNotFound
+  | InvalidInput
+  | ProjectionFailed
 
 /** @since 0.1.0 @category models */
 export interface Engine {
@@ -92,6 +107,22 @@ export interface Engine {
   readonly getThread: (threadId: string) => Effect.Effect<ThreadRecord | undefined, EngineError>
   readonly listThreads: (query: ThreadListQuery) => Effect.Effect<ThreadRecordPage, EngineError | InvalidCursor>
   readonly listTurns: (threadId: string, query: TurnListQuery) => Effect.Effect<TurnPage, EngineError | InvalidCursor>
+  /** Metadata, dynamic tools (hidden ones flagged) and the latest model and effort. */
+  readonly getThreadDetail: (threadId: string) => Effect.Effect<ThreadDetail, EngineError>
+  /** Patches git fields: absent keeps, null clears, a string sets; recorded in the rollout first. */
+  readonly updateThreadMetadata: (threadId: string, patch: GitPatch) => Effect.Effect<ThreadRecord, EngineError>
+  readonly archiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
+  readonly unarchiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
+  readonly agentChildren: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /** Every thread spawned below this one, each before its parent (cascade close order). */
+  readonly agentDescendants: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /** The threads above this one, root first (cascade resume order). */
+  readonly agentAncestors: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /** The thread an agent path names (`/root/agent_1`, `agent_2`, `../agent_4`) seen from a calling thread. */
+  readonly resolveAgentPath: (
+    reference: string,
+    fromThreadId: string
+  ) => Effect.Effect<string, EngineError | AgentNotFound | InvalidAgentPath>
 }
 
 /** @since 0.1.0 @category tags */
@@ -111,30 +142,11 @@ export const make = Effect.gen(function*() {
   const projector = yield* ThreadProjector
   const threadList = yield* ThreadList
   const turnList = yield* TurnList
+  const agentGraph = yield* AgentGraph
   const context = yield* Effect.context<EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>()
   const dbError = (op: string) => Database.toDatabaseError(database.file, op)
 
-  const projectOne = (path: string, archived: boolean) =>
-    Effect.flatMap(
-      projector.project([{ path, archived }], { from: "rows", defaultModelProvider: config.defaultModelProvider }),
-      ([outcome]) =>
-        outcome === undefined || outcome._tag === "Failed"
-          ? Effect.fail(new ProjectionFailed({ file: path, reason: outcome?.reason ?? "no outcome" }))
-          : Effect.succeed(outcome)
-    )
-
   const rowOf = (threadId: string) => Effect.map(threads.load([threadId]), (rows) => rows.get(threadId))
-
-  /** The thread's file: from its row, else found by the id in file names. */
-  const locate = (threadId: string) =>
-    Effect.gen(function*() {
-      const row = yield* Effect.mapError(rowOf(threadId), dbError("find thread"))
-      if (row !== undefined) return { path: row.rollout_path, archived: row.archived === 1 }
-      const listing = yield* listRolloutFiles(config.home)
-      const file = listing.files.find((f) => parseRolloutFileName(basename(f.path))?.threadId === threadId)
-      if (file === undefined) return yield* new ThreadNotFound({ threadId })
-      return { path: file.path, archived: file.archived }
-    })
 
   const validLines = (items: ReadonlyArray<WritableItem>, now: number) =>
     Effect.forEach(items, (item, index) => {
@@ -147,6 +159,15 @@ export const make = Effect.gen(function*() {
 
   const getThread = (threadId: string) =>
     Effect.map(Effect.mapError(rowOf(threadId), dbError("get thread")), (row) => (row === undefined ? undefined : recordOf(row)))
+
+  const recordAfterMutation = (threadId: string) =>
+    Effect.flatMap(getThread(threadId), (record) =>
+      record === undefined
+        ? Effect.fail(new ProjectionFailed({ file: threadId, reason: "row missing after the mutation" }))
+        : Effect.succeed(record))
+
+  const graphQuery = <A>(query: Effect.Effect<A, SqlError>) =>
+    Effect.catchTag(query, "SqlError", (error) => Effect.fail(dbError("query agent graph")(error)))
 
   const provide = <A, E>(
     effect: Effect.Effect<A, E, EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>
@@ -162,7 +183,7 @@ export const make = Effect.gen(function*() {
         const [line] = yield* validLines([{ type: "session_meta", timestamp: formatTimestamp(now), payload }], now)
         const path = newRolloutPath(config.home, id, now)
         yield* createRollout(path, line!)
-        yield* projectOne(path, false)
+        yield* provide(projectThreadFile(id, { path, archived: false }))
         const record = yield* getThread(id)
         if (record === undefined) return yield* new ProjectionFailed({ file: path, reason: "row missing after projection" })
         return record
@@ -172,13 +193,22 @@ export const make = Effect.gen(function*() {
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const lines = yield* validLines(items, now)
-        const file = yield* locate(threadId)
-        yield* appendToRollout(file.path, lines.join(""))
+        const text = lines.join("")
+        let file = yield* provide(locateThread(threadId))
+        const written = yield* Effect.either(appendToRollout(file.path, text))
+        if (Either.isLeft(written)) {
+          if (!isMissingFile(written.left)) return yield* written.left
+          // Archived or unarchived by another process since we located it (never recreated
+          // here). Files move only under the write lock: holding it, locate and write again.
+          file = yield* sql.withTransaction(
+            Effect.tap(provide(locateThread(threadId)), (moved) => appendToRollout(moved.path, text))
+          ).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(dbError("append to a moved file")(error))))
+        }
         // Projection reads the file from the recorded offset, so whatever is in the log
         // (this batch, a concurrent writer's, a tail a crash left unprojected) lands once.
-        yield* projectOne(file.path, file.archived)
+        const projected = yield* provide(projectThreadFile(threadId, file))
         const row = yield* Effect.mapError(rowOf(threadId), dbError("read thread"))
-        return { threadId, rolloutPath: file.path, lines: lines.length, projectedOffset: row?.projected_offset ?? 0 }
+        return { threadId, rolloutPath: projected.path, lines: lines.length, projectedOffset: row?.projected_offset ?? 0 }
       }),
 
     catchUp: Effect.gen(function*() {
@@ -228,6 +258,18 @@ export const make = Effect.gen(function*() {
           Effect.catchTag("SqlError", (error) => Effect.fail(dbError("list turns")(error)))
         )
       }),
+    getThreadDetail: (threadId) => provide(readThreadDetail(threadId)),
+    updateThreadMetadata: (threadId, patch) =>
+      Effect.zipRight(provide(updateThreadMetadata(threadId, patch)), recordAfterMutation(threadId)),
+    archiveThread: (threadId) => Effect.zipRight(provide(archiveThread(threadId)), recordAfterMutation(threadId)),
+    unarchiveThread: (threadId) => Effect.zipRight(provide(unarchiveThread(threadId)), recordAfterMutation(threadId)),
+    agentChildren: (threadId) => graphQuery(agentGraph.children(threadId)),
+    agentDescendants: (threadId) => graphQuery(agentGraph.descendants(threadId)),
+    agentAncestors: (threadId) => graphQuery(agentGraph.ancestors(threadId)),
+    resolveAgentPath: (reference, fromThreadId) =>
+      agentGraph.resolve(reference, fromThreadId).pipe(
+        Effect.catchTag("SqlError", (error) => Effect.fail(dbError("resolve agent path")(error)))
+      ),
     listThreads: (query) =>
       threadList.list(query).pipe(
         Effect.map((page) => ({ ...page, items: page.items.map(recordOf) })),
@@ -260,7 +302,9 @@ export const layer = (
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
   })
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
-  const projections = Layer.mergeAll(ThreadProjectorModule.layerAll, threadListLayer, turnListLayer).pipe(Layer.provide(sqlLayer))
+  const projections = Layer.mergeAll(ThreadProjectorModule.layerAll, threadListLayer, turnListLayer, agentGraphLayer).pipe(
+    Layer.provide(sqlLayer)
+  )
   return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
     Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
   )

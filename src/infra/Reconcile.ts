@@ -55,8 +55,8 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
       const folded = yield* Effect.forEach(batch, (file) =>
         Effect.all([
           Effect.either(foldRolloutFile(file.path, { defaultModelProvider: config.defaultModelProvider })),
-          Effect.promise(() => stat(file.path).then((s) => s.size, () => -1))
-        ]).pipe(Effect.map(([result, size]) => ({ file, result, size }))))
+          Effect.promise(() => stat(file.path).then((s) => ({ size: s.size, mtimeMs: Math.floor(s.mtimeMs) }), () => ({ size: -1, mtimeMs: 0 })))
+        ]).pipe(Effect.map(([result, { mtimeMs, size }]) => ({ file, result, size, mtimeMs }))))
       const ids = folded.flatMap(({ result }) => (result._tag === "Right" ? [result.right.state.metadata.id] : []))
       const rows = yield* Effect.mapError(threads.load(ids), dbError("load threads"))
       const toolRows = yield* Effect.mapError(tools.load(ids), dbError("load tools"))
@@ -67,7 +67,7 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
         sql<{ child_thread_id: string; parent_thread_id: string }>`
           SELECT child_thread_id, parent_thread_id FROM thread_spawn_edges WHERE child_thread_id IN ${sql.in(chunk)}`
       ).pipe(Effect.map((c) => new Map(c.flat().map((e) => [e.child_thread_id, e.parent_thread_id]))), Effect.mapError(dbError("load edges")))
-      for (const { file, result, size } of folded) {
+      for (const { file, mtimeMs, result, size } of folded) {
         scanned++
         if (result._tag === "Left") {
           failed.push({ path: file.path, reason: result.left.reason })
@@ -85,7 +85,7 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
         const expected = toThreadRow(state.metadata, state.progress, {
           rolloutPath: file.path,
           archived: file.archived,
-          archivedAt: row.archived_at_ms,
+          archivedAt: file.archived ? mtimeMs : null,
           projectedOffset: end.offset,
           projectedLines: end.nextLineNumber - 1,
           fileSize: size

@@ -81,6 +81,13 @@ const walk = async (dir: string, archived: boolean, found: Array<Found>, skipped
 
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
+/** A file moved or deleted while the home is scanned (an archive by another process) is skipped. */
+const sizeOf = (path: string): Promise<number | undefined> =>
+  stat(path).then((info) => info.size, (error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined
+    throw error
+  })
+
 /**
  * Lists a home's rollouts. A `.jsonl.zst` is hidden by its plain sibling; empty
  * `… (1).jsonl` copies are ignored; other names are reported as skipped.
@@ -107,12 +114,13 @@ export const listRolloutFiles = (home: string): Effect.Effect<HomeListing, HomeN
             }
             continue
           }
-          const size = (await stat(f.path)).size
-          if (isCopySuffixed(f.baseName) && size === 0) continue
+          const size = await sizeOf(f.path)
+          if (size === undefined || (isCopySuffixed(f.baseName) && size === 0)) continue
           skipped.push({ path: f.path, reason: "file name does not match rollout-<time>-<uuid>.jsonl" })
           continue
         }
-        const size = (await stat(f.path)).size
+        const size = await sizeOf(f.path)
+        if (size === undefined) continue
         files.push({
           path: f.path,
           relativePath: relative(home, f.path).split(sep).join("/"),

@@ -3,6 +3,7 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
+import { constants as fsConstants } from "node:fs"
 import { mkdir, open, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { Effect, Schema } from "effect"
@@ -92,7 +93,8 @@ export const appendToRollout = (path: string, text: string): Effect.Effect<{ rea
     try: async () => {
       // O_APPEND: the kernel puts each write at the end, so concurrent appenders interleave
       // whole writes instead of overwriting each other.
-      const handle = await open(path, "a+")
+      // No O_CREAT: a file moved away meanwhile (archived) must not be recreated empty here.
+      const handle = await open(path, fsConstants.O_RDWR | fsConstants.O_APPEND)
       try {
         const { size } = await handle.stat()
         let prefix = ""
@@ -109,6 +111,13 @@ export const appendToRollout = (path: string, text: string): Effect.Effect<{ rea
     },
     catch: (cause) => new RolloutWriteError({ file: path, reason: describe(cause), cause })
   })
+
+/**
+ * The write failed because the file is not there (moved or deleted meanwhile).
+ * @since 0.1.0
+ */
+export const isMissingFile = (error: RolloutWriteError): boolean =>
+  (error.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT"
 
 /** @since 0.1.0 */
 export const fileExists = (path: string): Effect.Effect<boolean> =>

@@ -85,6 +85,7 @@ const FOLD_CONCURRENCY = 4
 interface Planned {
   readonly target: FileTarget
   readonly size: number
+  readonly archivedAt: number | null
   readonly row: ThreadRow | undefined
   readonly resume: ThreadState | undefined
 }
@@ -96,9 +97,9 @@ interface Folded {
   readonly issues: ReadonlyArray<ReadIssue>
 }
 
-const fileSize = (path: string) =>
+const fileStat = (path: string) =>
   Effect.tryPromise(() => stat(path)).pipe(
-    Effect.map((info) => info.size),
+    Effect.map((info) => ({ size: info.size, mtimeMs: Math.floor(info.mtimeMs) })),
     Effect.option
   )
 
@@ -136,10 +137,10 @@ export const make = Effect.gen(function*() {
       const byId = yield* threads.load(nameIds)
       const planned: Array<Planned | FileOutcome> = []
       const resumable: Array<ThreadRow> = []
-      const sizes = yield* Effect.forEach(files, (f) => fileSize(f.path), { concurrency: FOLD_CONCURRENCY })
+      const stats = yield* Effect.forEach(files, (f) => fileStat(f.path), { concurrency: FOLD_CONCURRENCY })
       for (const [index, target] of files.entries()) {
-        const size = sizes[index]!
-        if (size._tag === "None") {
+        const found = stats[index]!
+        if (found._tag === "None") {
           planned.push({ _tag: "Failed", path: target.path, reason: "file not found" })
           continue
         }
@@ -148,18 +149,24 @@ export const make = Effect.gen(function*() {
         if (row === undefined && nameId !== undefined) {
           const other = byId.get(nameId)
           // A row whose file is gone belongs to a moved file (archive, unarchive).
-          if (other !== undefined && (yield* fileSize(other.rollout_path))._tag === "None") row = other
+          if (other !== undefined && (yield* fileStat(other.rollout_path))._tag === "None") row = other
           else if (other !== undefined && options.from === "scratch") row = other
         }
-        if (options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size.value) {
+        const size = found.value.size
+        // An archived file's mtime is its archive time (archiving touches it): see docs/decisions.md.
+        const archivedAt = target.archived ? found.value.mtimeMs : null
+        if (
+          options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size &&
+          row.archived_at_ms === archivedAt
+        ) {
           planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id })
           continue
         }
         // A row at offset 0 holds nothing folded (a rebuild reset it): fold from scratch.
         const canResume = options.from === "rows" && row !== undefined && row.projected_offset > 0 &&
-          size.value >= row.projected_offset
+          size >= row.projected_offset
         if (canResume) resumable.push(row!)
-        planned.push({ target, size: size.value, row, resume: undefined })
+        planned.push({ target, size, archivedAt, row, resume: undefined })
       }
       const states = yield* loadStates(resumable)
       return planned.map((p) =>
@@ -183,7 +190,7 @@ export const make = Effect.gen(function*() {
         const placement: ThreadPlacement = {
           rolloutPath: planned.target.path,
           archived: planned.target.archived,
-          archivedAt: row?.archived_at_ms ?? null,
+          archivedAt: planned.archivedAt,
           projectedOffset: folded.end.offset,
           projectedLines: folded.end.nextLineNumber - 1,
           fileSize: planned.size

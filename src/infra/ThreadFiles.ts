@@ -1,0 +1,99 @@
+/**
+ * Finding a thread's rollout file and projecting it, following a file that another process
+ * moved (archived, unarchived) meanwhile.
+ * @since 0.1.0
+ */
+import { stat } from "node:fs/promises"
+import { basename, join } from "node:path"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import { parseRolloutFileName } from "../domain/RolloutFileName.js"
+import { ThreadProjector } from "../projections/ThreadProjector.js"
+import { ThreadsProjection } from "../projections/ThreadsProjection.js"
+import { toDatabaseError } from "./Database.js"
+import { EngineConfig } from "./EngineConfig.js"
+import { ProjectionFailed, ThreadNotFound } from "./EngineError.js"
+import { ARCHIVED_SESSIONS_DIR, listRolloutFiles, SESSIONS_DIR } from "./RolloutFiles.js"
+
+/**
+ * A thread's rollout file and whether it lives under `archived_sessions/`.
+ * @since 0.1.0
+ */
+export interface ThreadFile {
+  readonly path: string
+  readonly archived: boolean
+}
+
+const exists = (path: string) => Effect.promise(() => stat(path).then(() => true, () => false))
+
+/**
+ * Where a file with this base name lives once unarchived: the date folders of its name.
+ * @since 0.1.0
+ */
+export const liveRolloutPath = (home: string, fileName: string): string => {
+  const date = /^rollout-(\d{4})-(\d{2})-(\d{2})/.exec(fileName)
+  return date === null
+    ? join(home, SESSIONS_DIR, fileName)
+    : join(home, SESSIONS_DIR, date[1]!, date[2]!, date[3]!, fileName)
+}
+
+/**
+ * Where a file with this base name lives once archived (flat, SPEC §1).
+ * @since 0.1.0
+ */
+export const archivedRolloutPath = (home: string, fileName: string): string => join(home, ARCHIVED_SESSIONS_DIR, fileName)
+
+/**
+ * The thread's file: its row's path when the file is there; else the places an archive or
+ * unarchive moves it to; else any file whose name carries the thread id.
+ * @since 0.1.0
+ */
+export const locateThread = (threadId: string) =>
+  Effect.gen(function*() {
+    const config = yield* EngineConfig
+    const threads = yield* ThreadsProjection
+    const rows = yield* Effect.mapError(threads.load([threadId]), toDatabaseError("state database", "find thread"))
+    const row = rows.get(threadId)
+    // A few rounds: another process may move the file between two of these checks.
+    for (let round = 0; row !== undefined && round < 3; round++) {
+      if (yield* exists(row.rollout_path)) return { path: row.rollout_path, archived: row.archived === 1 }
+      const name = basename(row.rollout_path)
+      const archived = archivedRolloutPath(config.home, name)
+      if (yield* exists(archived)) return { path: archived, archived: true }
+      const live = liveRolloutPath(config.home, name)
+      if (yield* exists(live)) return { path: live, archived: false }
+    }
+    const listing = yield* listRolloutFiles(config.home)
+    const file = listing.files.find((f) => parseRolloutFileName(basename(f.path))?.threadId === threadId)
+    if (file !== undefined) return { path: file.path, archived: file.archived }
+    // A row whose file is gone everywhere: callers report the missing file by its path.
+    if (row !== undefined) return { path: row.rollout_path, archived: row.archived === 1 }
+    return yield* new ThreadNotFound({ threadId })
+  })
+
+/**
+ * Projects the thread's file; when it moved before the projection read it, projects it
+ * where it is now. Returns where it was projected from.
+ * @since 0.1.0
+ */
+export const projectThreadFile = (threadId: string, file: ThreadFile) =>
+  Effect.gen(function*() {
+    const config = yield* EngineConfig
+    const projector = yield* ThreadProjector
+    const sql = yield* SqlClient.SqlClient
+    const projectAt = (target: ThreadFile) =>
+      Effect.map(
+        projector.project([target], { from: "rows", defaultModelProvider: config.defaultModelProvider }),
+        ([outcome]) => outcome ?? { _tag: "Failed" as const, path: target.path, reason: "no outcome" }
+      )
+    const first = yield* projectAt(file)
+    if (first._tag !== "Failed") return file
+    // Perhaps moved meanwhile (even moved back by now). Files move only under the write
+    // lock: holding it, locate the file and try once more while it stays put.
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const moved = yield* locateThread(threadId)
+      const again = yield* projectAt(moved)
+      if (again._tag === "Failed") return yield* new ProjectionFailed({ file: moved.path, reason: again.reason })
+      return moved
+    })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError("state database", "project a moved file")(error))))
+  })
