@@ -1,14 +1,14 @@
 /**
- * `threads list` and `threads show ID` (SPEC §10).
+ * `threads list`, `threads show ID`, `threads turns ID`, and the mutations (SPEC §10).
  * @since 0.1.0
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { ThreadNotFound } from "../EngineError.js"
 import type { ThreadRecord } from "../Engine.js"
 import { db, home, json } from "./GlobalOptions.js"
 import { output, withEngine } from "./EngineRuntime.js"
 import { threadJson, threadLine } from "./ThreadJson.js"
+import { threadMutationCommands } from "./ThreadMutationCommands.js"
 
 /** @since 0.1.0 */
 export const recordJson = (record: ThreadRecord) => threadJson(record.metadata, record.placement)
@@ -57,12 +57,25 @@ const id = Args.text({ name: "ID" }).pipe(Args.withDescription("thread id"))
 const show = Command.make("show", { home, db, json, id }, (options) =>
   withEngine(options, (engine) =>
     Effect.gen(function*() {
-      const record = yield* engine.getThread(options.id)
-      if (record === undefined) return yield* new ThreadNotFound({ threadId: options.id })
-      const thread = recordJson(record)
+      const detail = yield* engine.getThreadDetail(options.id)
+      const thread = {
+        ...threadJson(detail.metadata, detail.placement),
+        latestModel: detail.latestModel,
+        latestReasoningEffort: detail.latestReasoningEffort,
+        dynamicTools: detail.dynamicTools
+      }
       yield* output(options.json, thread, () =>
-        Object.entries(thread).map(([key, value]) => `${key.padEnd(17)} ${value === null ? "-" : String(value)}`).join("\n"))
-    }))).pipe(Command.withDescription("show one thread's metadata"))
+        [
+          ...Object.entries(thread).flatMap(([key, value]) =>
+            key === "dynamicTools" ? [] : [`${key.padEnd(21)} ${value === null ? "-" : String(value)}`]
+          ),
+          `${"dynamicTools".padEnd(21)} ${
+            detail.dynamicTools.length === 0
+              ? "-"
+              : detail.dynamicTools.map((t) => `${t.namespace === null ? "" : `${t.namespace}.`}${t.name}${t.hidden ? " (hidden)" : ""}`).join(", ")
+          }`
+        ].join("\n"))
+    }))).pipe(Command.withDescription("show one thread: metadata, dynamic tools, latest model and effort"))
 
 const turns = Command.make("turns", { home, db, json, id, limit, direction, cursor }, (options) =>
   withEngine(options, (engine) =>
@@ -85,7 +98,7 @@ const turns = Command.make("turns", { home, db, json, id, limit, direction, curs
 
 /** @since 0.1.0 */
 export const threadsCommand = Command.make("threads").pipe(
-  Command.withDescription("read threads from the projections"),
-  Command.withSubcommands([list, show, turns])
+  Command.withDescription("read and change threads"),
+  Command.withSubcommands([list, show, turns, ...threadMutationCommands])
 )
 
