@@ -1,0 +1,48 @@
+import { execFile } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+
+const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
+
+const cli = (...args: Array<string>) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, NO_COLOR: "1" } }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
+    })
+  })
+
+describe("rollout-state threads (CLI)", () => {
+  it("shows, patches, archives and unarchives a thread with the JSON shapes and exit codes of SPEC §10", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-"))
+    expect((await cli("demo", "--dir", dir)).code).toBe(0)
+    const home = join(dir, "home")
+    const listed = JSON.parse((await cli("threads", "list", "--home", home, "--json", "--limit", "50")).stdout)
+    const thread = listed.items.find((t: { parentThreadId: string | null }) => t.parentThreadId !== null)
+    expect(Object.keys(listed)).toEqual(["items", "nextCursor", "backwardsCursor"])
+
+    const shown = JSON.parse((await cli("threads", "show", "--home", home, "--json", thread.id)).stdout)
+    expect(shown).toMatchObject({ id: thread.id, latestModel: thread.model, latestReasoningEffort: thread.reasoningEffort })
+    expect(Array.isArray(shown.dynamicTools)).toBe(true)
+
+    const updated = await cli("threads", "update", "--home", home, "--json", "--git-sha", "c0ffee", "--clear-git-branch", thread.id)
+    expect(updated.code).toBe(0)
+    expect(JSON.parse(updated.stdout)).toMatchObject({ gitSha: "c0ffee", gitBranch: null, gitOriginUrl: thread.gitOriginUrl })
+    expect((await cli("threads", "update", "--home", home, thread.id)).code).toBe(2)
+    const both = await cli("threads", "update", "--home", home, "--git-sha", "a", "--clear-git-sha", thread.id)
+    expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/--git-sha and --clear-git-sha/)])
+
+    const archived = JSON.parse((await cli("threads", "archive", "--home", home, "--json", thread.id)).stdout)
+    expect(archived).toMatchObject({ archived: true, rolloutPath: expect.stringContaining("/archived_sessions/") })
+    expect(archived.archivedAt).toMatch(/^\d{4}-\d\d-\d\dT/)
+    const archivedList = JSON.parse((await cli("threads", "list", "--home", home, "--json", "--archived")).stdout)
+    expect(archivedList.items.map((t: { id: string }) => t.id)).toContain(thread.id)
+    const restored = JSON.parse((await cli("threads", "unarchive", "--home", home, "--json", thread.id)).stdout)
+    expect(restored).toMatchObject({ archived: false, archivedAt: null, rolloutPath: thread.rolloutPath })
+
+    const missing = await cli("threads", "archive", "--home", home, "019a9f10-0000-7000-8000-000000000000")
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/019a9f10-0000-7000-8000-000000000000/)])
+    expect((await cli("verify", "--home", home)).code).toBe(0)
+  }, 120_000)
+})
