@@ -11,6 +11,7 @@ import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
 import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
 
 const appender = join(import.meta.dirname, "../fixtures/appender.ts")
+const patcher = join(import.meta.dirname, "../fixtures/patcher.ts")
 
 const freshHome = () => {
   const dir = mkdtempSync(join(tmpdir(), "mutations-"))
@@ -81,6 +82,26 @@ describe("metadata update", () => {
       expect(git(record)).toEqual(["c0ffee", "old", null])
       expect(record.metadata).toMatchObject({ cwd: "/w", title: "hello" })
     }))
+
+  it.live("patches of different fields made at once by three processes, among appends, are all kept", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/repo" }))
+      const id = created.metadata.id
+      const rounds = 8
+      const others = [["gitBranch", "b"], ["gitOriginUrl", "u"]].map(([field, value]) =>
+        promisify(execFile)(process.execPath, ["--import", "tsx", patcher, paths.home, paths.database, id, field!, value!, String(rounds)])
+      )
+      yield* withEngine(paths, (engine) =>
+        Effect.forEach(Array.from({ length: rounds }, (_, i) => i), (i) => engine.updateThreadMetadata(id, { gitSha: `s${i}` })))
+      yield* Effect.promise(() => Promise.all(others))
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          // A lost update would leave one field at an older round's value.
+          expect(git(yield* engine.getThread(id))).toEqual([`s${rounds - 1}`, `b${rounds - 1}`, `u${rounds - 1}`])
+          expect((yield* engine.verify()).differences).toEqual([])
+        }))
+    }), 120_000)
 
   it.live("an unknown thread is ThreadNotFound", () =>
     Effect.gen(function*() {
