@@ -3,6 +3,7 @@
  * touching any database (a dry run of what a backfill would project).
  * @since 0.1.0
  */
+import { stat } from "node:fs/promises"
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { foldRolloutFile, initialStateForFile } from "../RolloutFold.js"
@@ -51,7 +52,11 @@ export const scanCommand = Command.make("scan", { home, json }, (options) =>
         progress.update(++done)
       }
       const last = group[group.length - 1]!
-      threads.push(threadJson(state.metadata, { rolloutPath: last.path, archived: last.archived, archivedAt: null }))
+      // As the projection does: an archived file's mtime is its archive time.
+      const archivedAt = last.archived
+        ? yield* Effect.promise(() => stat(last.path).then((s) => Math.floor(s.mtimeMs), () => null))
+        : null
+      threads.push(threadJson(state.metadata, { rolloutPath: last.path, archived: last.archived, archivedAt }))
     }
     progress.finish()
     threads.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? 1 : -1))
