@@ -1,0 +1,111 @@
+import { describe, expect, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
+import { decide, type Goal, GoalCommand, isOverBudget, statusAfter } from "../../src/domain/Goal.js"
+import { runs } from "../arbitraries.js"
+
+const goal = (overrides: Partial<Goal> = {}): Goal => ({
+  threadId: "t1",
+  goalId: "g1",
+  objective: "ship it",
+  status: "active",
+  tokenBudget: 100,
+  tokensUsed: 0,
+  timeUsedMs: 0,
+  createdAt: 0,
+  updatedAt: 0,
+  ...overrides
+})
+
+const written = (decision: ReturnType<typeof decide>): Goal => {
+  if (decision._tag !== "Write") throw new Error(`expected a write, got ${decision._tag}`)
+  return decision.goal
+}
+
+describe("Goal rules", () => {
+  it("asking for active at or over the budget gives budget_limited", () => {
+    expect(statusAfter("paused", "active", 100, 100)).toBe("budget_limited")
+    expect(statusAfter("paused", "active", 99, 100)).toBe("active")
+    expect(statusAfter("paused", "active", 1_000, null)).toBe("active")
+  })
+
+  it("pausing a budget-limited goal keeps it budget-limited, completing it completes it", () => {
+    expect(statusAfter("budget_limited", "paused", 100, 100)).toBe("budget_limited")
+    expect(statusAfter("budget_limited", "complete", 100, 100)).toBe("complete")
+  })
+
+  it("a goal created active with a zero budget starts budget_limited", () => {
+    const created = written(decide(undefined, GoalCommand.Create({ threadId: "t1", newGoalId: "g1", objective: "o", status: "active", tokenBudget: 0 }), 5))
+    expect(created).toMatchObject({ status: "budget_limited", tokensUsed: 0, createdAt: 5, updatedAt: 5 })
+  })
+
+  it("usage reaching the budget moves an active goal to budget_limited, and later usage still counts", () => {
+    const reached = written(decide(goal({ tokensUsed: 90 }), GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 10, timeMs: 7 }), 3))
+    expect(reached).toMatchObject({ status: "budget_limited", tokensUsed: 100, timeUsedMs: 7, updatedAt: 3 })
+    const after = written(decide(reached, GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 5, timeMs: 1 }), 4))
+    expect(after).toMatchObject({ status: "budget_limited", tokensUsed: 105, timeUsedMs: 8 })
+  })
+
+  it("usage on a paused or complete goal, or a report of nothing, leaves the goal unchanged", () => {
+    for (const status of ["paused", "complete"] as const) {
+      expect(decide(goal({ status }), GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 5, timeMs: 5 }), 1)._tag).toBe("Unchanged")
+    }
+    expect(decide(goal(), GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: -5, timeMs: 0 }), 1)._tag).toBe("Unchanged")
+  })
+
+  it("lowering the budget of an active goal to its usage stops it; raising a stopped goal's budget does not restart it", () => {
+    const lowered = written(decide(goal({ tokensUsed: 50 }), GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", tokenBudget: 50 }), 1))
+    expect(lowered.status).toBe("budget_limited")
+    const raised = written(decide(lowered, GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", tokenBudget: 500 }), 2))
+    expect(raised).toMatchObject({ status: "budget_limited", tokenBudget: 500 })
+    const resumed = written(decide(raised, GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", status: "active" }), 3))
+    expect(resumed.status).toBe("active")
+  })
+
+  it("a command naming a replaced or deleted goal id is stale, and create on a thread with a goal is refused", () => {
+    expect(decide(goal(), GoalCommand.Update({ threadId: "t1", expectedGoalId: "g0", status: "paused" }), 1)).toMatchObject({ _tag: "Stale", currentGoalId: "g1" })
+    expect(decide(undefined, GoalCommand.Delete({ threadId: "t1", expectedGoalId: "g1" }), 1)).toMatchObject({ _tag: "Stale", currentGoalId: null })
+    expect(decide(goal(), GoalCommand.Create({ threadId: "t1", newGoalId: "g2", objective: "o", status: "active", tokenBudget: null }), 1))
+      .toMatchObject({ _tag: "Exists", currentGoalId: "g1" })
+  })
+
+  it("replacing a goal gives a new goal id with usage from zero", () => {
+    const replaced = written(decide(goal({ tokensUsed: 70, timeUsedMs: 9 }), GoalCommand.Replace({ threadId: "t1", expectedGoalId: "g1", newGoalId: "g2", objective: "next", status: "active", tokenBudget: null }), 8))
+    expect(replaced).toEqual(goal({ goalId: "g2", objective: "next", tokenBudget: null, createdAt: 8, updatedAt: 8 }))
+  })
+
+  const commandArb =
+    fc.oneof(
+      fc.record({ status: fc.constantFrom("active" as const, "paused" as const, "complete" as const), tokenBudget: fc.option(fc.nat(60), { nil: null }) })
+        .map((c) => (id: string, n: number) => GoalCommand.Replace({ threadId: "t1", expectedGoalId: id, newGoalId: `g-${n}`, objective: "o", ...c })),
+      fc.record({
+        status: fc.option(fc.constantFrom("active" as const, "paused" as const, "complete" as const), { nil: undefined }),
+        tokenBudget: fc.option(fc.option(fc.nat(60), { nil: null }), { nil: undefined })
+      }).map((c) => (id: string) => GoalCommand.Update({ threadId: "t1", expectedGoalId: id, ...c })),
+      fc.record({ tokens: fc.integer({ min: -5, max: 30 }), timeMs: fc.integer({ min: -5, max: 1000 }) })
+        .map((c) => (id: string) => GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: id, ...c }))
+    )
+
+  it("property: an active goal is never at or over its budget, and it leaves active for budget_limited only on reaching it", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(commandArb, fc.boolean()), { maxLength: 40 }), (steps) => {
+        let current = goal({ tokenBudget: 40 })
+        let now = 0
+        for (const [make, staleId] of steps) {
+          const before = current
+          const decision = decide(current, make(staleId ? "stale" : current.goalId, ++now), now)
+          if (staleId) {
+            expect(decision._tag).toBe("Stale")
+            continue
+          }
+          if (decision._tag === "Write") current = decision.goal
+          if (current.status === "active") expect(isOverBudget(current.tokensUsed, current.tokenBudget)).toBe(false)
+          if (before.status !== "budget_limited" && current.status === "budget_limited") {
+            expect(isOverBudget(current.tokensUsed, current.tokenBudget)).toBe(true)
+          }
+          expect(current.tokensUsed).toBeGreaterThanOrEqual(before.goalId === current.goalId ? before.tokensUsed : 0)
+        }
+      }),
+      { numRuns: runs(300) }
+    )
+  })
+})
