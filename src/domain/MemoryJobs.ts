@@ -237,7 +237,12 @@ const running = (job: Job, claimant: Claimant, now: number, leaseMs: number, inp
   retryRemaining
 })
 
-const blank = (kind: string, key: string, retryRemaining: number): Job => ({
+/**
+ * A job that never ran.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const emptyJob = (kind: string, key: string, retryRemaining: number): Job => ({
   kind,
   key,
   status: "pending",
@@ -283,7 +288,7 @@ export const claimStage1 = (input: {
     if (!advanced && job.retryRemaining <= 0) return skip(Stage1ClaimOutcome.SkippedRetryExhausted())
   }
   if (input.runningOthers >= policy.maxRunningStage1) return skip(Stage1ClaimOutcome.SkippedAtCapacity({ running: input.runningOthers }))
-  const base = job ?? blank(STAGE1_KIND, input.key, policy.retryBudget)
+  const base = job ?? emptyJob(STAGE1_KIND, input.key, policy.retryBudget)
   const next = running(base, claimant, now, policy.stage1LeaseMs, sourceUpdatedAt, advanced ? policy.retryBudget : base.retryRemaining)
   return {
     outcome: Stage1ClaimOutcome.Claimed({ ownershipToken: claimant.token, leaseUntil: next.leaseUntil!, inputWatermark: sourceUpdatedAt }),
@@ -305,7 +310,7 @@ export const claimPhase2 = (job: Job | undefined, claimant: Claimant, now: numbe
     const cooldownUntil = cooldownEnd(job, policy)
     if (cooldownUntil !== null && cooldownUntil > now) return skip(Phase2ClaimOutcome.SkippedCooldown({ until: cooldownUntil }))
   }
-  const base = job ?? { ...blank(PHASE2_KIND, PHASE2_KEY, policy.retryBudget), inputWatermark: 0, lastSuccessWatermark: 0 }
+  const base = job ?? { ...emptyJob(PHASE2_KIND, PHASE2_KEY, policy.retryBudget), inputWatermark: 0, lastSuccessWatermark: 0 }
   const next = running(base, claimant, now, policy.phase2LeaseMs, base.inputWatermark, base.retryRemaining)
   return {
     outcome: Phase2ClaimOutcome.Claimed({ ownershipToken: claimant.token, leaseUntil: next.leaseUntil!, inputWatermark: base.inputWatermark ?? 0 }),
@@ -363,7 +368,7 @@ export const fail = (job: Job | undefined, token: string, now: number, retryDela
  */
 export const enqueuePhase2 = (job: Job | undefined, watermark: number, policy: MemoryJobPolicy): Job => {
   if (job === undefined) {
-    return { ...blank(PHASE2_KIND, PHASE2_KEY, policy.retryBudget), inputWatermark: watermark, lastSuccessWatermark: 0 }
+    return { ...emptyJob(PHASE2_KIND, PHASE2_KEY, policy.retryBudget), inputWatermark: watermark, lastSuccessWatermark: 0 }
   }
   const previous = job.inputWatermark ?? 0
   return {
