@@ -10,7 +10,7 @@ import { applyAll, initial } from "../domain/ThreadFold.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import type { FramingEnd } from "./LineFramer.js"
 import type { ReadIssue, RolloutReadError } from "./RolloutIssue.js"
-import { forEachRolloutBatch, type ReadOptions } from "./RolloutReader.js"
+import { type ReadOptions, readRollout } from "./RolloutReader.js"
 
 /**
  * How the lines of a read fell out.
@@ -82,7 +82,6 @@ export const initialStateForFile = (file: string, defaultModelProvider: string):
 export const foldRolloutFile = (file: string, options: FoldFileOptions): Effect.Effect<FileFold, RolloutReadError> =>
   Effect.suspend(() => {
     let state = options.resume?.state ?? initialStateForFile(file, options.defaultModelProvider)
-    let end: FramingEnd | undefined
     const issues: Array<ReadIssue> = []
     const maxIssues = options.maxIssues ?? 1000
     let itemCount = 0
@@ -90,37 +89,28 @@ export const foldRolloutFile = (file: string, options: FoldFileOptions): Effect.
     let parseErrors = 0
     let warnings = 0
     const items: Array<RolloutItem> = []
-    return forEachRolloutBatch(file, {
+    return readRollout(file, {
       decode: options.decode ?? "fold",
       ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
       ...(options.resume === undefined
         ? {}
         : { fromOffset: options.resume.offset, fromLineNumber: options.resume.nextLineNumber })
-    }, (batch) => {
-      for (const entry of batch) {
-        switch (entry._tag) {
-          case "Item":
-            if (isUnknownItem(entry.item)) unknown++
-            items.push(entry.item)
-            break
-          case "Issue":
-            if (entry.issue._tag === "LineParseError") parseErrors++
-            else warnings++
-            if (issues.length < maxIssues) issues.push(entry.issue)
-            break
-          case "End":
-            end = entry
-        }
+    }, {
+      item: (item) => {
+        if (isUnknownItem(item)) unknown++
+        items.push(item)
+      },
+      issue: (issue) => {
+        if (issue._tag === "LineParseError") parseErrors++
+        else warnings++
+        if (issues.length < maxIssues) issues.push(issue)
+      },
+      chunkEnd: () => {
+        itemCount += items.length
+        state = applyAll(state, items)
+        items.length = 0
       }
-      itemCount += items.length
-      state = applyAll(state, items)
-      items.length = 0
     }).pipe(
-      Effect.map(() => ({
-        state,
-        end: end ?? { offset: options.resume?.offset ?? 0, nextLineNumber: options.resume?.nextLineNumber ?? 1, tornTailBytes: 0 },
-        counts: { items: itemCount, unknown, parseErrors, warnings },
-        issues
-      }))
+      Effect.map((end): FileFold => ({ state, end, counts: { items: itemCount, unknown, parseErrors, warnings }, issues }))
     )
   })

@@ -4,7 +4,7 @@
  * Line faults are reported as values and cost at most their line.
  * @since 0.1.0
  */
-import { open, type FileHandle } from "node:fs/promises"
+import { closeSync, openSync, readSync } from "node:fs"
 import { Effect, Stream } from "effect"
 import { Decompress } from "fzstd"
 import type { RolloutItem } from "../domain/RolloutItem.js"
@@ -45,53 +45,62 @@ export type RolloutEntry =
   | { readonly _tag: "Issue"; readonly issue: ReadIssue }
   | ({ readonly _tag: "End" } & FramingEnd)
 
+/**
+ * Receives a read's items and issues in file order, as each chunk is framed; `chunkEnd`
+ * follows the lines of every chunk.
+ * @since 0.1.0
+ */
+export interface EntrySink {
+  readonly item: (item: RolloutItem, lineNumber: number, byteOffset: number) => void
+  readonly issue: (issue: ReadIssue) => void
+  readonly chunkEnd?: () => void
+}
+
 const DEFAULT_CHUNK_BYTES = 1024 * 1024
+/** Chunks read between two yields to the event loop, so a huge file never blocks a host for long. */
+const CHUNKS_PER_SLICE = 32
 const BOM = [0xef, 0xbb, 0xbf] as const
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd] as const
 
+/**
+ * Reads are synchronous: for many small files the round trips of asynchronous reads cost
+ * more than the reads. A chunk is framed (held bytes are copied) before the next read, so
+ * every reader of this thread can share one buffer of the default size.
+ */
+let sharedBuffer: Buffer | undefined
+const chunkBuffer = (chunkBytes: number): Buffer => {
+  if (chunkBytes !== DEFAULT_CHUNK_BYTES) return Buffer.allocUnsafe(chunkBytes)
+  sharedBuffer ??= Buffer.allocUnsafe(DEFAULT_CHUNK_BYTES)
+  return sharedBuffer
+}
+
 interface ChunkSource {
-  readonly next: () => Promise<Buffer | undefined>
-  readonly close: () => Promise<void>
+  /** The next chunk, valid until the next call; `undefined` at the end. */
+  readonly next: () => Buffer | undefined
 }
 
 const startsWith = (chunk: Buffer, bytes: ReadonlyArray<number>): boolean => bytes.every((b, i) => chunk[i] === b)
 
-/**
- * Two buffers in turn: the next read runs while the current chunk is decoded. A chunk is
- * fully consumed (held bytes are copied by the framer) before its buffer is read into again.
- */
-const plainSource = (handle: FileHandle, fromOffset: number, chunkBytes: number): ChunkSource => {
-  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const
-  let turn = 0
+const plainSource = (fd: number, fromOffset: number, chunkBytes: number): ChunkSource => {
   let position = fromOffset
-  const readInto = (buffer: Buffer) => {
-    const at = position
-    const read = handle.read(buffer, 0, chunkBytes, at).then(({ bytesRead }) => buffer.subarray(0, bytesRead))
-    position += chunkBytes
-    return read
-  }
-  let ahead: Promise<Buffer> | undefined
+  let finished = false
   return {
-    next: async () => {
-      const current = ahead ?? readInto(buffers[turn]!)
-      const chunk = await current
-      if (chunk.length === 0) return undefined
-      turn = 1 - turn
-      ahead = chunk.length < chunkBytes ? Promise.resolve(Buffer.alloc(0)) : readInto(buffers[turn]!)
-      // Keep a failed read-ahead from being reported as unhandled before it is awaited.
-      ahead.catch(() => {})
-      return chunk
-    },
-    close: async () => {
-      await ahead?.catch(() => {})
-      await handle.close()
+    next: () => {
+      if (finished) return undefined
+      const buffer = chunkBuffer(chunkBytes)
+      const bytesRead = readSync(fd, buffer, 0, chunkBytes, position)
+      position += bytesRead
+      if (bytesRead === 0) {
+        finished = true
+        return undefined
+      }
+      return buffer.subarray(0, bytesRead)
     }
   }
 }
 
 /** Decompressed bytes from `fromOffset` on; offsets of compressed files count decompressed bytes. */
-const zstdSource = (handle: FileHandle, fromOffset: number, chunkBytes: number): ChunkSource => {
-  const buffer = Buffer.allocUnsafe(chunkBytes)
+const zstdSource = (fd: number, fromOffset: number, chunkBytes: number): ChunkSource => {
   let position = 0
   let toSkip = fromOffset
   let finished = false
@@ -106,17 +115,17 @@ const zstdSource = (handle: FileHandle, fromOffset: number, chunkBytes: number):
     if (bytes.length > 0) ready.push(bytes)
   })
   return {
-    next: async () => {
+    next: () => {
       while (ready.length === 0 && !finished) {
-        const { bytesRead } = await handle.read(buffer, 0, chunkBytes, position)
+        const buffer = chunkBuffer(chunkBytes)
+        const bytesRead = readSync(fd, buffer, 0, chunkBytes, position)
         position += bytesRead
         finished = bytesRead === 0
         // fzstd keeps references to pushed input, so each chunk gets its own copy.
         decompress.push(Buffer.from(buffer.subarray(0, bytesRead)), finished)
       }
       return ready.shift()
-    },
-    close: () => handle.close()
+    }
   }
 }
 
@@ -128,6 +137,92 @@ const describeError = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error)
 }
 
+const readError = (file: string, error: unknown): RolloutReadError =>
+  error instanceof RolloutReadError ? error : new RolloutReadError({ file, reason: describeError(error), cause: error })
+
+/** An open read of one file: `step` frames one more chunk into the sink. */
+interface Scan {
+  /** False once the input is exhausted. */
+  readonly step: () => boolean
+  readonly end: () => FramingEnd
+  readonly close: () => void
+}
+
+/** Opens a file for reading; throws `RolloutReadError` when it cannot be read. */
+const openScan = (file: string, options: ReadOptions, sink: EntrySink): Scan => {
+  const fromOffset = options.fromOffset ?? 0
+  const mode = options.decode ?? "fold"
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
+  let fd: number | undefined
+  let source: ChunkSource
+  let compressed: boolean
+  // A BOM is not part of line 1; its bytes still count in offsets.
+  let startOffset = fromOffset
+  try {
+    fd = openSync(file, "r")
+    const head = Buffer.alloc(4)
+    const bytesRead = readSync(fd, head, 0, 4, 0)
+    compressed = file.endsWith(".zst") || (bytesRead === 4 && startsWith(head, ZSTD_MAGIC))
+    if (!compressed && fromOffset === 0 && bytesRead >= 3 && startsWith(head, BOM)) startOffset = BOM.length
+    source = compressed ? zstdSource(fd, fromOffset, chunkBytes) : plainSource(fd, startOffset, chunkBytes)
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd)
+    throw readError(file, error)
+  }
+  const framer = new LineFramer(startOffset, options.fromLineNumber ?? 1, maxLineBytes, {
+    line: ({ byteOffset, bytes, lineNumber }) => {
+      const outcome = decodeLine(bytes, mode)
+      switch (outcome._tag) {
+        case "Blank":
+          return
+        case "Invalid":
+          sink.issue(new LineParseError({ file, lineNumber, byteOffset, reason: outcome.reason }))
+          return
+        case "Recovered":
+          sink.issue(new PartialRecordDropped({ file, lineNumber, byteOffset, droppedBytes: outcome.droppedBytes }))
+          break
+        case "Item":
+          break
+      }
+      if (outcome.invalidUtf8) sink.issue(new InvalidUtf8({ file, lineNumber, byteOffset }))
+      sink.item(outcome.item, lineNumber, byteOffset)
+    },
+    oversized: ({ byteLength, byteOffset, lineNumber }) => {
+      sink.issue(new OversizedLine({ file, lineNumber, byteOffset, byteLength, maxLineBytes }))
+    }
+  })
+  // Decompressed output comes in blocks far larger than a BOM, so the first one holds it whole.
+  let first = compressed && fromOffset === 0
+  let open = true
+  return {
+    step: () => {
+      let chunk: Buffer | undefined
+      try {
+        chunk = source.next()
+      } catch (error) {
+        throw readError(file, error)
+      }
+      if (chunk === undefined) return false
+      if (first) {
+        first = false
+        if (startsWith(chunk, BOM)) {
+          framer.advance(BOM.length)
+          chunk = chunk.subarray(BOM.length)
+        }
+      }
+      framer.push(chunk)
+      sink.chunkEnd?.()
+      return true
+    },
+    end: () => framer.end(),
+    close: () => {
+      if (open) closeSync(fd!)
+      open = false
+    }
+  }
+}
+
 /**
  * Entries in batches (one per chunk read), ending with the `End` entry. Throws
  * `RolloutReadError` only when the file itself cannot be read.
@@ -137,79 +232,53 @@ export async function* readRolloutBatches(
   file: string,
   options: ReadOptions = {}
 ): AsyncGenerator<Array<RolloutEntry>, void, undefined> {
-  const fromOffset = options.fromOffset ?? 0
-  const mode = options.decode ?? "fold"
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
-  let source: ChunkSource
-  let compressed: boolean
-  // A BOM is not part of line 1; its bytes still count in offsets.
-  let startOffset = fromOffset
-  try {
-    const handle = await open(file, "r")
-    const head = Buffer.alloc(4)
-    const { bytesRead } = await handle.read(head, 0, 4, 0)
-    compressed = file.endsWith(".zst") || (bytesRead === 4 && startsWith(head, ZSTD_MAGIC))
-    if (!compressed && fromOffset === 0 && bytesRead >= 3 && startsWith(head, BOM)) startOffset = BOM.length
-    source = compressed ? zstdSource(handle, fromOffset, chunkBytes) : plainSource(handle, startOffset, chunkBytes)
-  } catch (error) {
-    throw new RolloutReadError({ file, reason: describeError(error), cause: error })
-  }
   const batch: Array<RolloutEntry> = []
-  const framer = new LineFramer(startOffset, options.fromLineNumber ?? 1, maxLineBytes, {
-    line: ({ byteOffset, bytes, lineNumber }) => {
-      const outcome = decodeLine(bytes, mode)
-      switch (outcome._tag) {
-        case "Blank":
-          return
-        case "Invalid":
-          batch.push({ _tag: "Issue", issue: new LineParseError({ file, lineNumber, byteOffset, reason: outcome.reason }) })
-          return
-        case "Recovered":
-          batch.push({
-            _tag: "Issue",
-            issue: new PartialRecordDropped({ file, lineNumber, byteOffset, droppedBytes: outcome.droppedBytes })
-          })
-          break
-        case "Item":
-          break
-      }
-      if (outcome.invalidUtf8) batch.push({ _tag: "Issue", issue: new InvalidUtf8({ file, lineNumber, byteOffset }) })
-      batch.push({ _tag: "Item", lineNumber, byteOffset, item: outcome.item })
-    },
-    oversized: ({ byteLength, byteOffset, lineNumber }) => {
-      batch.push({
-        _tag: "Issue",
-        issue: new OversizedLine({ file, lineNumber, byteOffset, byteLength, maxLineBytes })
-      })
-    }
+  const scan = openScan(file, options, {
+    item: (item, lineNumber, byteOffset) => batch.push({ _tag: "Item", lineNumber, byteOffset, item }),
+    issue: (issue) => batch.push({ _tag: "Issue", issue })
   })
   try {
-    // Decompressed output comes in blocks far larger than a BOM, so the first one holds it whole.
-    let first = compressed && fromOffset === 0
-    for (;;) {
-      let chunk: Buffer | undefined
-      try {
-        chunk = await source.next()
-      } catch (error) {
-        throw new RolloutReadError({ file, reason: describeError(error), cause: error })
-      }
-      if (chunk === undefined) break
-      if (first) {
-        first = false
-        if (startsWith(chunk, BOM)) {
-          framer.advance(BOM.length)
-          chunk = chunk.subarray(BOM.length)
-        }
-      }
-      framer.push(chunk)
+    while (scan.step()) {
       if (batch.length > 0) yield batch.splice(0)
     }
-    yield [...batch.splice(0), { _tag: "End", ...framer.end() }]
+    yield [...batch.splice(0), { _tag: "End", ...scan.end() }]
   } finally {
-    await source.close()
+    scan.close()
   }
 }
+
+const yieldToEventLoop = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+/**
+ * Reads a file into `sink` and returns where framing ended. Reads synchronously, giving the
+ * event loop a turn every few MB; fails only when the file itself cannot be read.
+ * @since 0.1.0
+ */
+export const readRollout = (
+  file: string,
+  options: ReadOptions,
+  sink: EntrySink
+): Effect.Effect<FramingEnd, RolloutReadError> =>
+  Effect.acquireUseRelease(
+    Effect.try({ try: () => openScan(file, options, sink), catch: (error) => readError(file, error) }),
+    (scan) => {
+      const slice: Effect.Effect<FramingEnd, RolloutReadError> = Effect.suspend(() => {
+        try {
+          for (let n = 0; n < CHUNKS_PER_SLICE; n++) {
+            if (!scan.step()) return Effect.succeed(scan.end())
+          }
+        } catch (error) {
+          return Effect.fail(readError(file, error))
+        }
+        return Effect.zipRight(yieldToEventLoop, slice)
+      })
+      return slice
+    },
+    (scan) => Effect.sync(() => scan.close())
+  )
 
 /**
  * The entries of a file as a stream, ending with its `End` entry.
@@ -226,20 +295,20 @@ export const streamRollout = (file: string, options?: ReadOptions): Stream.Strea
 
 /**
  * Calls `onBatch` with the entries of each chunk read, without the per-element cost of a
- * stream: the path every projection uses.
+ * stream.
  * @since 0.1.0
  */
 export const forEachRolloutBatch = (
   file: string,
   options: ReadOptions,
   onBatch: (entries: ReadonlyArray<RolloutEntry>) => void
-): Effect.Effect<void, RolloutReadError> =>
-  Effect.tryPromise({
-    try: async () => {
-      for await (const batch of readRolloutBatches(file, options)) onBatch(batch)
-    },
-    catch: (error) =>
-      error instanceof RolloutReadError
-        ? error
-        : new RolloutReadError({ file, reason: describeError(error), cause: error })
-  })
+): Effect.Effect<void, RolloutReadError> => {
+  const batch: Array<RolloutEntry> = []
+  return readRollout(file, options, {
+    item: (item, lineNumber, byteOffset) => batch.push({ _tag: "Item", lineNumber, byteOffset, item }),
+    issue: (issue) => batch.push({ _tag: "Issue", issue }),
+    chunkEnd: () => {
+      if (batch.length > 0) onBatch(batch.splice(0))
+    }
+  }).pipe(Effect.map((end) => onBatch([...batch.splice(0), { _tag: "End", ...end }])))
+}
