@@ -319,15 +319,75 @@ export const WRAPPED_TYPES: ReadonlySet<string> = new Set([
 
 const options = { onExcessProperty: "preserve", errors: "first" } as const
 
+// --- hand-written guards for the payloads of hot lines --------------------------------------
+// `Schema.is` walks a schema's AST for every value; these say the same for the shapes read on
+// most lines (token counts, turn contexts, turn events), and a property test holds each one
+// equal to `Schema.is` of its schema.
+
+const isOptionalString = (value: unknown): boolean => value === undefined || value === null || typeof value === "string"
+const isStringOrRecord = (value: unknown): boolean => typeof value === "string" || isPlainObject(value)
+const isOptionalStringOrRecord = (value: unknown): boolean =>
+  value === undefined || value === null || isStringOrRecord(value)
+const isFiniteNumber = (value: unknown): boolean => typeof value === "number" && Number.isFinite(value)
+const isOptionalArray = (value: unknown): boolean => value === undefined || value === null || Array.isArray(value)
+
+const isTokenUsage = (value: unknown): boolean => {
+  if (!isPlainObject(value) || !isFiniteNumber(value["total_tokens"])) return false
+  const { cached_input_tokens, input_tokens, output_tokens, reasoning_output_tokens } = value
+  return (input_tokens === undefined || isFiniteNumber(input_tokens)) &&
+    (cached_input_tokens === undefined || isFiniteNumber(cached_input_tokens)) &&
+    (output_tokens === undefined || isFiniteNumber(output_tokens)) &&
+    (reasoning_output_tokens === undefined || isFiniteNumber(reasoning_output_tokens))
+}
+const isOptionalTokenUsage = (value: unknown): boolean => value === undefined || value === null || isTokenUsage(value)
+
+const TURN_STARTED_TYPES: ReadonlySet<unknown> = new Set(["task_started", "turn_started"])
+const TURN_ENDED_TYPES: ReadonlySet<unknown> = new Set(["task_complete", "turn_complete", "turn_aborted"])
+
+/**
+ * Hand-written equivalents of `Schema.is` for the payload schemas of hot lines.
+ * @since 0.1.0
+ * @category guards
+ */
+export const payloadGuards = {
+  turnContext: (value: unknown): value is TurnContext =>
+    isPlainObject(value) && isOptionalString(value["turn_id"]) && isOptionalString(value["cwd"]) &&
+    isOptionalStringOrRecord(value["approval_policy"]) && isOptionalStringOrRecord(value["sandbox_policy"]) &&
+    isOptionalStringOrRecord(value["permission_profile"]) && isOptionalString(value["model"]) &&
+    isOptionalString(value["effort"]),
+  userMessage: (value: unknown): value is UserMessage =>
+    isPlainObject(value) && value["type"] === "user_message" && isOptionalString(value["message"]) &&
+    isOptionalArray(value["images"]) && isOptionalArray(value["local_images"]),
+  tokenCount: (value: unknown): value is TokenCount => {
+    if (!isPlainObject(value) || value["type"] !== "token_count") return false
+    const info = value["info"]
+    if (info === undefined || info === null) return true
+    if (!isPlainObject(info)) return false
+    const window = info["model_context_window"]
+    return isOptionalTokenUsage(info["total_token_usage"]) && isOptionalTokenUsage(info["last_token_usage"]) &&
+      (window === undefined || window === null || isFiniteNumber(window))
+  },
+  threadNameUpdated: (value: unknown): value is ThreadNameUpdated =>
+    isPlainObject(value) && value["type"] === "thread_name_updated" && isOptionalString(value["thread_id"]) &&
+    isOptionalString(value["thread_name"]),
+  turnStarted: (value: unknown): value is TurnStarted =>
+    isPlainObject(value) && TURN_STARTED_TYPES.has(value["type"]) && isOptionalString(value["turn_id"]),
+  turnEnded: (value: unknown): value is TurnEnded =>
+    isPlainObject(value) && TURN_ENDED_TYPES.has(value["type"]) && isOptionalString(value["turn_id"]),
+  otherEvent: (value: unknown): value is OtherEvent => isPlainObject(value) && typeof value["type"] === "string",
+  responseItem: (value: unknown): value is ResponseItemItem["payload"] =>
+    isPlainObject(value) && typeof value["type"] === "string",
+  compacted: (value: unknown): value is CompactedItem["payload"] => isPlainObject(value)
+} as const
+
 /**
  * A validator for a schema without transformations: the parsed JSON is kept as it is
  * (no copy) when it conforms; only a failure pays for building the error.
  */
-const validator = <A, I>(schema: Schema.Schema<A, I>) => {
-  const is = Schema.is(schema)
+const validator = <A, I>(schema: Schema.Schema<A, I>, is: (value: unknown) => boolean = Schema.is(schema)) => {
   const decode = Schema.decodeUnknownEither(schema, options)
   return (value: unknown): Either.Either<A, ParseResult.ParseError> =>
-    is(value) ? Either.right(value) : decode(value)
+    is(value) ? Either.right(value as A) : decode(value)
 }
 
 const decoders: Record<
@@ -335,23 +395,27 @@ const decoders: Record<
   (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
 > = {
   session_meta: validator(SessionMeta),
-  turn_context: validator(TurnContext),
-  response_item: validator(ResponseItemPayload),
-  compacted: validator(CompactedPayload),
+  turn_context: validator(TurnContext, payloadGuards.turnContext),
+  response_item: validator(ResponseItemPayload, payloadGuards.responseItem),
+  compacted: validator(CompactedPayload, payloadGuards.compacted),
   legacy_header: validator(LegacyHeader)
 }
 
-const eventDecoders: Record<string, (u: unknown) => Either.Either<EventMsg, ParseResult.ParseError>> = {
-  user_message: validator(UserMessage),
-  token_count: validator(TokenCount),
-  thread_name_updated: validator(ThreadNameUpdated),
-  task_started: validator(TurnStarted),
-  turn_started: validator(TurnStarted),
-  task_complete: validator(TurnEnded),
-  turn_complete: validator(TurnEnded),
-  turn_aborted: validator(TurnEnded)
-}
-const decodeOtherEvent = validator(OtherEvent)
+const turnStarted = validator(TurnStarted, payloadGuards.turnStarted)
+const turnEnded = validator(TurnEnded, payloadGuards.turnEnded)
+// A Map, so an event named like an `Object.prototype` member (`constructor`) is just unknown.
+type EventDecoder = (u: unknown) => Either.Either<EventMsg, ParseResult.ParseError>
+const eventDecoders: ReadonlyMap<string, EventDecoder> = new Map<string, EventDecoder>([
+  ["user_message", validator(UserMessage, payloadGuards.userMessage)],
+  ["token_count", validator(TokenCount, payloadGuards.tokenCount)],
+  ["thread_name_updated", validator(ThreadNameUpdated, payloadGuards.threadNameUpdated)],
+  ["task_started", turnStarted],
+  ["turn_started", turnStarted],
+  ["task_complete", turnEnded],
+  ["turn_complete", turnEnded],
+  ["turn_aborted", turnEnded]
+])
+const decodeOtherEvent = validator(OtherEvent, payloadGuards.otherEvent)
 
 const describe = (prefix: string, error: ParseResult.ParseError): string => {
   const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
@@ -375,7 +439,7 @@ const decodeEvent = (payload: unknown): Either.Either<EventMsg, string> => {
   if (!isPlainObject(payload) || typeof payload["type"] !== "string") {
     return Either.left("payload.type: event_msg payload must be an object with a string type")
   }
-  const decoder = eventDecoders[payload["type"]] ?? decodeOtherEvent
+  const decoder = eventDecoders.get(payload["type"]) ?? decodeOtherEvent
   return Either.mapLeft(decoder(payload), (e) => describe("payload", e))
 }
 
