@@ -103,24 +103,24 @@ const lineTimestamp = (item: RolloutItem): number | undefined =>
  */
 export const apply = (state: ThreadState, item: RolloutItem): ThreadState => {
   const timestamp = lineTimestamp(item)
-  let next = state
+  const next = applyEffect(state, item, timestamp)
+  return timestamp === undefined ? next : withLineTimestamp(next, timestamp)
+}
+
+/** What an item does besides moving the latest line time. */
+const applyEffect = (state: ThreadState, item: RolloutItem, timestamp: number | undefined): ThreadState => {
   switch (item.type) {
     case "session_meta":
-      next = applySessionMeta(state, item.payload, timestamp)
-      break
+      return applySessionMeta(state, item.payload, timestamp)
     case "legacy_header":
-      next = applyLegacyHeader(state, item.payload)
-      break
+      return applyLegacyHeader(state, item.payload)
     case "turn_context":
-      next = applyTurnContext(state, item.payload)
-      break
+      return applyTurnContext(state, item.payload)
     case "event_msg":
-      next = applyEvent(state, item.payload, timestamp)
-      break
+      return applyEvent(state, item.payload, timestamp)
     default:
-      break
+      return state
   }
-  return timestamp === undefined ? next : withLineTimestamp(next, timestamp)
 }
 
 /**
@@ -129,20 +129,21 @@ export const apply = (state: ThreadState, item: RolloutItem): ThreadState => {
  * @category folding
  */
 export const applyAll = (state: ThreadState, items: Iterable<RolloutItem>): ThreadState => {
-  // A run of items that only carry a timestamp folds to its latest one: apply that once.
+  // Line times only ever raise `updatedAt` to their maximum, and only the created-at rule of a
+  // session meta reads them: keep the latest pending and apply it before such an item and at
+  // the end, which folds to the same state as applying every item's time in turn.
   let next = state
   let latest: number | undefined
   for (const item of items) {
-    if (onlyTimestamp(item)) {
-      const timestamp = lineTimestamp(item)
-      if (timestamp !== undefined && (latest === undefined || timestamp > latest)) latest = timestamp
-      continue
+    const timestamp = lineTimestamp(item)
+    if (!onlyTimestamp(item)) {
+      if (latest !== undefined && readsLineTime(item)) {
+        next = withLineTimestamp(next, latest)
+        latest = undefined
+      }
+      next = applyEffect(next, item, timestamp)
     }
-    if (latest !== undefined) {
-      next = withLineTimestamp(next, latest)
-      latest = undefined
-    }
-    next = apply(next, item)
+    if (timestamp !== undefined && (latest === undefined || timestamp > latest)) latest = timestamp
   }
   return latest === undefined ? next : withLineTimestamp(next, latest)
 }
@@ -160,6 +161,9 @@ const onlyTimestamp = (item: RolloutItem): boolean => {
       return true
   }
 }
+
+/** Items whose rule reads the latest line time (`withCreatedAt`). */
+const readsLineTime = (item: RolloutItem): boolean => item.type === "session_meta" || item.type === "legacy_header"
 
 const withLineTimestamp = (state: ThreadState, timestamp: number): ThreadState => {
   const latest = state.progress.latestLineTimestamp

@@ -31,7 +31,7 @@ describe("fold properties", () => {
     )
   })
 
-  it("applyAll, which coalesces timestamp-only runs, equals applying items one by one", () => {
+  it("applyAll, which defers line times to the next session meta or the end, equals applying items one by one", () => {
     fc.assert(
       fc.property(itemsArb(80), (items) => {
         expect(applyAll(start, items)).toEqual(items.reduce(apply, start))
