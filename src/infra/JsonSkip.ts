@@ -93,17 +93,53 @@ export const jumpJsonString = (bytes: Uint8Array, i: number): number => {
   }
 }
 
-const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
+const isScalarByte = (c: number | undefined): boolean =>
+  c !== undefined &&
+  ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a))
 
-const isScalarByte = (c: number): boolean =>
-  (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39
 
+const TRUE = [0x74, 0x72, 0x75, 0x65] as const
+const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65] as const
+const NULL = [0x6e, 0x75, 0x6c, 0x6c] as const
+
+const skipWord = (bytes: Uint8Array, i: number, word: ReadonlyArray<number>): number => {
+  for (let k = 0; k < word.length; k++) if (bytes[i + k] !== word[k]) return -1
+  return i + word.length
+}
+
+/** End of the number at `i` (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`), or -1. */
+const skipNumber = (bytes: Uint8Array, i: number): number => {
+  let j = i
+  if (bytes[j] === 0x2d) j++
+  if (bytes[j] === 0x30) j++
+  else if (isDigit(bytes[j])) while (isDigit(bytes[j])) j++
+  else return -1
+  if (bytes[j] === 0x2e) {
+    j++
+    if (!isDigit(bytes[j])) return -1
+    while (isDigit(bytes[j])) j++
+  }
+  if (bytes[j] === 0x65 || bytes[j] === 0x45) {
+    j++
+    if (bytes[j] === 0x2b || bytes[j] === 0x2d) j++
+    if (!isDigit(bytes[j])) return -1
+    while (isDigit(bytes[j])) j++
+  }
+  return j
+}
+
+/** A literal or a number, which must not run on into letters or digits (`12ab`, `nullx`). */
 const skipScalar = (bytes: Uint8Array, i: number): number => {
-  let end = i
-  while (end < bytes.length && isScalarByte(bytes[end]!)) end++
-  if (end === i) return -1
-  const token = Buffer.from(bytes.buffer, bytes.byteOffset + i, end - i).toString("latin1")
-  return token === "true" || token === "false" || token === "null" || NUMBER.test(token) ? end : -1
+  const c = bytes[i]
+  const end = c === 0x74
+    ? skipWord(bytes, i, TRUE)
+    : c === 0x66
+    ? skipWord(bytes, i, FALSE)
+    : c === 0x6e
+    ? skipWord(bytes, i, NULL)
+    : skipNumber(bytes, i)
+  return end === -1 || isScalarByte(bytes[end]) ? -1 : end
 }
 
 const IN_OBJECT = 1

@@ -80,7 +80,7 @@ describe("reader properties", () => {
       )
     ))
 
-  it.effect("selective decoding folds to exactly the state full decoding gives, on damaged files too", () =>
+  it.effect("selective decoding folds to exactly the state and issues full decoding gives, on damaged files too", () =>
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(damagedFileArb, async (bytes) => {
@@ -92,6 +92,7 @@ describe("reader properties", () => {
           expect(selective.state).toEqual(full.state)
           expect(selective.end).toEqual(full.end)
           expect(selective.counts).toEqual(full.counts)
+          expect(selective.issues).toEqual(full.issues)
         }),
         { numRuns: runs(200) }
       )
