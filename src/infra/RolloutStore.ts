@@ -3,7 +3,7 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
-import { constants as fsConstants } from "node:fs"
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, writeSync } from "node:fs"
 import { mkdir, open, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { Effect, Schema } from "effect"
@@ -89,28 +89,36 @@ export const createRollout = (path: string, text: string): Effect.Effect<void, R
  * @since 0.1.0
  */
 export const appendToRollout = (path: string, text: string): Effect.Effect<{ readonly sizeAfter: number }, RolloutWriteError> =>
-  Effect.tryPromise({
-    try: async () => {
+  Effect.try({
+    // Synchronous calls: an append is a few KB, and each asynchronous fs call costs a thread
+    // pool round trip (~60 µs on a small machine, against ~3 µs for the call itself), which
+    // made the six calls here most of a live append's latency.
+    try: () => {
       // O_APPEND: the kernel puts each write at the end, so concurrent appenders interleave
       // whole writes instead of overwriting each other.
       // No O_CREAT: a file moved away meanwhile (archived) must not be recreated empty here.
-      const handle = await open(path, fsConstants.O_RDWR | fsConstants.O_APPEND)
+      const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_APPEND)
       try {
-        const { size } = await handle.stat()
+        const { size } = fstatSync(fd)
         let prefix = ""
         if (size > 0) {
           const last = Buffer.alloc(1)
-          await handle.read(last, 0, 1, size - 1)
+          readSync(fd, last, 0, 1, size - 1)
           if (last[0] !== 0x0a) prefix = "\n"
         }
-        await handle.write(prefix + text)
-        return { sizeAfter: (await handle.stat()).size }
+        writeAll(fd, Buffer.from(prefix + text))
+        return { sizeAfter: fstatSync(fd).size }
       } finally {
-        await handle.close()
+        closeSync(fd)
       }
     },
     catch: (cause) => new RolloutWriteError({ file: path, reason: describe(cause), cause })
   })
+
+/** `writeSync` may write less than asked (a full disk, a signal): write the rest. */
+const writeAll = (fd: number, bytes: Buffer): void => {
+  for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written, bytes.length - written)
+}
 
 /**
  * The write failed because the file is not there (moved or deleted meanwhile).

@@ -3,7 +3,7 @@
  * moved (archived, unarchived) meanwhile.
  * @since 0.1.0
  */
-import { stat } from "node:fs/promises"
+import { existsSync } from "node:fs"
 import { basename, join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
@@ -24,7 +24,8 @@ export interface ThreadFile {
   readonly archived: boolean
 }
 
-const exists = (path: string) => Effect.promise(() => stat(path).then(() => true, () => false))
+/** Synchronous: on every append, and a thread pool round trip costs several times the stat. */
+const exists = (path: string) => Effect.sync(() => existsSync(path))
 
 /**
  * Where a file with this base name lives once unarchived: the date folders of its name.
