@@ -5,9 +5,9 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Either, Layer, Schema } from "effect"
+import { Context, Effect, Either, Layer } from "effect"
 import { decodeCursor, encodeCursor, InvalidCursor, opposite, type SortDirection } from "../domain/PageCursor.js"
-import { ThreadRow } from "./ThreadsProjection.js"
+import { THREAD_SELECT, type ThreadRow, threadRowsOf } from "./ThreadsProjection.js"
 
 /** @since 0.1.0 */
 export type ThreadSortKey = "created_at" | "updated_at"
@@ -60,8 +60,6 @@ export interface ThreadList {
 /** @since 0.1.0 @category tags */
 export const ThreadList = Context.GenericTag<ThreadList>("rollout-state/ThreadList")
 
-const decodeRows = Schema.decodeUnknown(Schema.Array(ThreadRow))
-
 /** @since 0.1.0 */
 export const pageSize = (limit: number | undefined): number =>
   Math.min(Math.max(Math.trunc(limit ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE)
@@ -97,10 +95,8 @@ export const make = Effect.gen(function*() {
         )
       }
       const order = sql.literal(direction === "desc" ? "DESC" : "ASC")
-      const rows = yield* sql`SELECT * FROM threads WHERE ${sql.and(conditions)}
-        ORDER BY ${sql(column)} ${order}, id ${order} LIMIT ${limit + 1}`.pipe(
-        Effect.flatMap((raw) => Effect.orDie(decodeRows(raw)))
-      )
+      const rows = yield* sql`SELECT ${sql.literal(THREAD_SELECT)} FROM threads WHERE ${sql.and(conditions)}
+        ORDER BY ${sql(column)} ${order}, id ${order} LIMIT ${limit + 1}`.values.pipe(Effect.map(threadRowsOf))
       const items = rows.slice(0, limit)
       const positionOf = (row: ThreadRow) => ({ sortMs: row[column], id: row.id })
       const first = items[0]
