@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Layer } from "effect"
 import * as Database from "../src/infra/Database.js"
+import * as Engine from "../src/infra/Engine.js"
 import { generateHome, type GenerateSummary } from "./generate.js"
 
 /** Sizes and repetitions of one run; `--quick` shrinks every one of them. */
@@ -138,3 +139,18 @@ export const sqlLayer = (file: string) =>
 export const log = (message: string): void => {
   process.stderr.write(`  ${message}\n`)
 }
+
+/** Runs `use` with an engine over `home` and `database`, opened (migrated, caught up) and closed around it. */
+export const withEngine = <A>(
+  home: string,
+  database: string,
+  use: (engine: Engine.Engine) => Effect.Effect<A, unknown>
+): Promise<A> =>
+  Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database }))), Effect.runPromise)
+
+/** Seconds an effect takes. */
+export const timed = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<readonly [number, A], E> =>
+  Effect.suspend(() => {
+    const started = performance.now()
+    return Effect.map(effect, (a) => [(performance.now() - started) / 1000, a] as const)
+  })
