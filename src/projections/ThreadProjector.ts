@@ -4,10 +4,10 @@
  * Live append, catch-up, backfill, rebuild and repair all go through `project`.
  * @since 0.1.0
  */
-import { stat } from "node:fs/promises"
+import { statSync } from "node:fs"
 import { basename } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import { type DatabaseError, toDatabaseError } from "../infra/Database.js"
@@ -97,11 +97,19 @@ interface Folded {
   readonly issues: ReadonlyArray<ReadIssue>
 }
 
+/**
+ * Synchronous: a stat through the thread pool cost several times the stat itself (~0.25 ms of
+ * every live append's CPU as a promise, `bench/figures/append.ts`).
+ */
 const fileStat = (path: string) =>
-  Effect.tryPromise(() => stat(path)).pipe(
-    Effect.map((info) => ({ size: info.size, mtimeMs: Math.floor(info.mtimeMs) })),
-    Effect.option
-  )
+  Effect.sync(() => {
+    try {
+      const info = statSync(path, { throwIfNoEntry: false })
+      return info === undefined ? Option.none() : Option.some({ size: info.size, mtimeMs: Math.floor(info.mtimeMs) })
+    } catch {
+      return Option.none()
+    }
+  })
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
@@ -137,7 +145,7 @@ export const make = Effect.gen(function*() {
       const byId = yield* threads.load(nameIds)
       const planned: Array<Planned | FileOutcome> = []
       const resumable: Array<ThreadRow> = []
-      const stats = yield* Effect.forEach(files, (f) => fileStat(f.path), { concurrency: FOLD_CONCURRENCY })
+      const stats = yield* Effect.forEach(files, (f) => fileStat(f.path))
       for (const [index, target] of files.entries()) {
         const found = stats[index]!
         if (found._tag === "None") {
