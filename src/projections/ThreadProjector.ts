@@ -267,9 +267,10 @@ export const make = Effect.gen(function*() {
       for (let attempt = 0; attempt < 5 && pending.length > 0; attempt++) {
         const planned = yield* plan(pending, options)
         const folded: Array<Folded> = []
-        // Several files at once, so one file's I/O overlaps another's decoding.
+        // Several files at once, so one file's I/O overlaps another's decoding. A single file
+        // (every live append) is folded in this fiber: forking one costs ~0.1 ms.
         const results = yield* Effect.forEach(planned, (p) => ("_tag" in p ? Effect.succeed(p) : fold(p, options)), {
-          concurrency: FOLD_CONCURRENCY
+          concurrency: planned.length > 1 ? FOLD_CONCURRENCY : 1
         })
         for (const result of results) {
           if ("_tag" in result) outcomes.set(result.path, result)
