@@ -37,6 +37,24 @@ const batchOf = (k: number, startMs: number): Array<Engine.WritableItem> => {
   return items.map((item, i) => ({ ...item, timestamp: new Date(startMs + k * 1000 + i).toISOString() }) as Engine.WritableItem)
 }
 
+/** Fixed CPU work (parse and re-encode a batch, `rounds` times): a reference for the machine's noise. */
+const fixedWork = (text: string, rounds: number): number => {
+  let n = 0
+  for (let r = 0; r < rounds; r++) n += JSON.stringify(text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))).length
+  return n
+}
+
+/** Rounds of `fixedWork` that take about `ms` here and now. */
+const calibrate = (text: string, ms: number): number => {
+  const once: Array<number> = []
+  for (let i = 0; i < 60; i++) {
+    const started = performance.now()
+    fixedWork(text, 1)
+    if (i >= 20) once.push(performance.now() - started)
+  }
+  return Math.max(1, Math.round(ms / percentile(once, 50)))
+}
+
 export const figure: Figure = {
   id: "append",
   run: async (sizes) => {
@@ -54,23 +72,31 @@ export const figure: Figure = {
       const thread = yield* engine.createThread({ cwd: "/home/dev/src/app", source: "cli", model_provider: "openai" })
       const engineMs: Array<number> = []
       const bareMs: Array<number> = []
+      const fixedMs: Array<number> = []
+      let rounds = 1
       for (let k = 0; k < total; k++) {
+        // After the warm-up: fixed work sized like an append, to show what the machine's noise
+        // alone does to the tail of an operation that long.
+        if (k === warmup) rounds = calibrate(texts[0]!, percentile(engineMs.splice(0), 50))
         const t0 = performance.now()
         yield* engine.append(thread.metadata.id, batches[k]!)
         const t1 = performance.now()
         appendFileSync(bare, texts[k]!)
         const t2 = performance.now()
+        fixedWork(texts[0]!, rounds)
+        const t3 = performance.now()
+        engineMs.push(t1 - t0)
         if (k >= warmup) {
-          engineMs.push(t1 - t0)
           bareMs.push(t2 - t1)
+          fixedMs.push(t3 - t2)
         }
       }
       const record = yield* engine.getThread(thread.metadata.id)
       if (record?.placement.projectedLines !== 1 + total * BATCH) throw new Error(`projected ${record?.placement.projectedLines} lines`)
-      return { engineMs, bareMs }
+      return { engineMs, bareMs, fixedMs }
     }).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database: join(dir, "state.sqlite") }))), Effect.runPromise)
     rmSync(dir, { recursive: true, force: true })
-    const stat = (p: number) => ({ engine: percentile(times.engineMs, p), bare: percentile(times.bareMs, p) })
+    const stat = (p: number) => ({ engine: percentile(times.engineMs, p), bare: percentile(times.bareMs, p), fixed: percentile(times.fixedMs, p) })
     const [p50, p99] = [stat(50), stat(99)]
     log(`append: ${sizes.appends} batches of ${BATCH} (after ${warmup} warm-up); engine p50 ${p50.engine.toFixed(3)} p99 ${p99.engine.toFixed(3)} ms`)
     const note = `${sizes.appends} batches of ${BATCH} items (~${(texts[0]!.length / 1024).toFixed(0)} KB); baseline: appendFileSync of the same bytes`
@@ -80,6 +106,14 @@ export const figure: Figure = {
         on: "value",
         op: "<",
         bound: 2
+      }),
+      row({
+        figure: "noise reference: fixed CPU work, p99",
+        value: p99.fixed,
+        unit: "ms",
+        baseline: p50.fixed,
+        ratio: p99.fixed / p50.fixed,
+        note: "the same CPU work every call (sized to the warm-up appends' p50 when calibrated), interleaved with the appends; baseline: its p50; ratio: p99/p50"
       })
     ]
   }
