@@ -20,6 +20,9 @@ const withLogger = <A, E>(
   options: SqliteLogger.SqliteLoggerOptions = {}
 ) => program.pipe(Effect.provide(SqliteLogger.layer({ ...options, replaceDefault: true }).pipe(Layer.provideMerge(sqlLayer(file)))))
 
+/** The number of rows, read on the program's own connection. */
+const rowCount = Effect.map(SqlClient.SqlClient, (sql) => Effect.map(sql<{ n: number }>`SELECT COUNT(*) AS n FROM logs`, (rows) => rows[0]!.n))
+
 const waitFor = <A>(read: Effect.Effect<A, unknown>, done: (a: A) => boolean) =>
   Effect.gen(function*() {
     for (let i = 0; i < 200; i++) {
@@ -95,8 +98,7 @@ describe("SqliteLogger", () => {
       yield* withLogger(
         file,
         Effect.gen(function*() {
-          const sql = yield* SqlClient.SqlClient
-          const count = Effect.map(sql<{ n: number }>`SELECT COUNT(*) AS n FROM logs`, (rows) => rows[0]!.n)
+          const count = yield* rowCount
           yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), (i) => Effect.log(`b${i}`), { discard: true })
           expect(yield* waitFor(count, (n) => n >= 50)).toBe(50)
         }),
@@ -110,8 +112,7 @@ describe("SqliteLogger", () => {
       yield* withLogger(
         file,
         Effect.gen(function*() {
-          const sql = yield* SqlClient.SqlClient
-          const count = Effect.map(sql<{ n: number }>`SELECT COUNT(*) AS n FROM logs`, (rows) => rows[0]!.n)
+          const count = yield* rowCount
           yield* Effect.log("alone")
           expect(yield* waitFor(count, (n) => n >= 1)).toBe(1)
         }),
