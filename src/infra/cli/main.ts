@@ -7,6 +7,7 @@ import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit } from "effect"
 import { demoCommand } from "./DemoCommand.js"
+import { logsCommand } from "./LogsCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
 import { threadsCommand } from "./ThreadsCommand.js"
@@ -20,7 +21,8 @@ const root = Command.make("rollout-state").pipe(
     reconcileCommand,
     verifyCommand,
     threadsCommand,
-    scanCommand
+    scanCommand,
+    logsCommand
   ])
 )
 
