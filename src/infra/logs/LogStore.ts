@@ -209,7 +209,7 @@ const splitMillis = (ms: number): readonly [number, number] => {
  * The feedback export. Parameters: thread id, thread id, rows per half, rows per half, max
  * bytes. The thread's rows are read newest first from `logs_thread_time`, no more than could
  * fit; the threadless rows of the processes that wrote for the thread come from
- * `logs_process_thread_time`, the newest that could fit kept; the window then keeps the
+ * `logs_process_threadless_time`, the newest that could fit kept; the window then keeps the
  * newest whose cumulative `estimated_bytes` fits the cap, so no more than the cap leaves
  * SQLite.
  * @since 0.1.0

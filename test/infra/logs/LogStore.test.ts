@@ -206,7 +206,7 @@ describe("LogStore", () => {
           Effect.map(sql.unsafe<{ readonly detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (rows) => rows.map((r) => r.detail))
         const exportPlan = yield* plan(LogStore.FEEDBACK_EXPORT_SQL, ["t", "t", 100, 100, 4000])
         expect(exportPlan).toContainEqual(expect.stringMatching(/^SEARCH logs USING INDEX logs_thread_time \(thread_id=\?\)$/))
-        expect(exportPlan).toContainEqual(expect.stringMatching(/^SEARCH logs USING INDEX logs_process_thread_time \(process_uuid=\? AND thread_id=\?\)$/))
+        expect(exportPlan).toContainEqual(expect.stringMatching(/^SEARCH logs USING INDEX logs_process_threadless_time \(process_uuid=\?\)$/))
         expect(exportPlan.filter((d) => /^SCAN logs\b/.test(d))).toEqual([])
         const prunePlan = yield* plan(LogStore.PRUNE_SQL, [1000])
         expect(prunePlan).toContain("SCAN logs USING INDEX logs_time")
