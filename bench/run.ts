@@ -17,11 +17,11 @@ import { parseArgs } from "node:util"
 import type { Figure, Row, Sizes } from "./harness.js"
 import { OUT_DIR } from "./harness.js"
 
-/** Figure modules, in run order; `logs` only when `bench/logs.ts` exists. */
+/** Figure modules, in run order: `bench/figures/<id>.ts`, and the logger figures of `bench/logs.ts`. */
 const FIGURES: ReadonlyArray<string> = ["projection", "append", "list", "catchup", "reconcile", "backfill", "logs"]
 
 const loadFigure = async (id: string): Promise<Figure> =>
-  ((await import(`./figures/${id}.js`)) as { readonly figure: Figure }).figure
+  ((await import(id === "logs" ? "./logs.js" : `./figures/${id}.js`)) as { readonly figure: Figure }).figure
 
 const { values } = parseArgs({
   options: {
@@ -66,11 +66,10 @@ const sizes: Sizes = {
   reps: int(values.reps, 3, 1),
   seed: int(values.seed, 1, 1)
 }
-const available = FIGURES.filter((id) => id !== "logs" || existsSync(fileURLToPath(new URL("./logs.ts", import.meta.url))))
-const selected = values.only === undefined ? available : values.only.split(",").map((s) => s.trim())
-const unknown = selected.filter((id) => !available.includes(id))
+const selected = values.only === undefined ? FIGURES : values.only.split(",").map((s) => s.trim())
+const unknown = selected.filter((id) => !FIGURES.includes(id))
 if (unknown.length > 0) {
-  console.error(`unknown figure(s): ${unknown.join(", ")}; known: ${available.join(", ")}`)
+  console.error(`unknown figure(s): ${unknown.join(", ")}; known: ${FIGURES.join(", ")}`)
   process.exit(2)
 }
 
