@@ -1,7 +1,11 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, FastCheck as fc, Schema } from "effect"
+import { Effect, FastCheck as fc, Layer, Schema } from "effect"
 import { joinLines, lineBytes, LOG_LEVELS, type LogLevelName, renderLine } from "../../../src/domain/LogLine.js"
+import * as Engine from "../../../src/infra/Engine.js"
 import * as LogStore from "../../../src/infra/logs/LogStore.js"
 import { runs } from "../../arbitraries.js"
 import { sqlLayer } from "../../fixtures/stateDatabase.js"
@@ -212,4 +216,23 @@ describe("LogStore", () => {
         expect(prunePlan).toContain("SCAN logs USING INDEX logs_time")
         expect(prunePlan.filter((d) => d.includes("TEMP B-TREE"))).toEqual([])
       })))
+
+  it.live("log lines are operational state: a rebuild of the projections keeps every one", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "logs-rebuild-"))
+      const paths = { home: join(dir, "home"), database: join(dir, "state.sqlite") }
+      yield* Effect.gen(function*() {
+        const engine = yield* Engine.Engine
+        const store = yield* LogStore.LogStore
+        const created = yield* engine.createThread({ cwd: "/work/app", source: "cli" })
+        yield* store.insert([
+          LogStore.entry({ ts: T0, tsNanos: 0, level: "INFO", message: "thread line", threadId: created.metadata.id }),
+          LogStore.entry({ ts: T0 + 1, tsNanos: 0, level: "WARN", message: "process line" })
+        ])
+        const before = yield* store.query()
+        expect((yield* engine.rebuild()).status).toBe("complete")
+        expect(yield* store.query()).toEqual(before)
+        expect(before.length).toBe(2)
+      }).pipe(Effect.provide(LogStore.layer.pipe(Layer.provideMerge(Layer.fresh(Engine.layer(paths))))))
+    }))
 })
