@@ -170,8 +170,12 @@ export const make = (options: SqliteLoggerOptions = {}) =>
     const logger = Logger.make<unknown, void>((o) => {
       if (closed) {
         // A fiber that outlived the layer: its line goes to stderr rather than nowhere.
-        const entry = toEntry({ date: o.date, level: o.logLevel, message: safeMessage(o.message), cause: o.cause, spans: o.spans, annotations: o.annotations }, defaultTarget)
-        process.stderr.write(`${renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })}\n`)
+        try {
+          const entry = toEntry({ date: o.date, level: o.logLevel, message: safeMessage(o.message), cause: o.cause, spans: o.spans, annotations: o.annotations }, defaultTarget)
+          process.stderr.write(`${renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })}\n`)
+        } catch {
+          // A logger never fails its caller.
+        }
         return
       }
       if (queue.length >= capacity) {
