@@ -84,12 +84,14 @@ export const make = Effect.gen(function*() {
         { discard: true }
       )
     },
+    // Per thread, MAX(turn_index) of one thread_id is a single index probe; grouped over an
+    // IN list it walked every turn of every thread (68 µs per live append on a 500-turn thread,
+    // against 7 µs so).
     loadLast: (threadIds) =>
       Effect.forEach(chunksOf(threadIds, 500), (chunk) =>
-        sql`SELECT t.* FROM thread_turns t
-            JOIN (SELECT thread_id, MAX(turn_index) AS last FROM thread_turns
-                  WHERE thread_id IN ${sql.in(chunk)} GROUP BY thread_id) m
-              ON m.thread_id = t.thread_id AND m.last = t.turn_index`.pipe(
+        sql`WITH ids (thread_id) AS (VALUES ${sql.csv(chunk.map((id) => sql`(${id})`))})
+            SELECT t.* FROM ids JOIN thread_turns t ON t.thread_id = ids.thread_id
+              AND t.turn_index = (SELECT MAX(m.turn_index) FROM thread_turns m WHERE m.thread_id = ids.thread_id)`.pipe(
           Effect.flatMap((rows) => Effect.orDie(decodeRows(rows)))
         )).pipe(Effect.map((chunks) => new Map(chunks.flat().map((row) => [row.thread_id, turnOf(row)]))))
   })
