@@ -5,7 +5,7 @@
  * projector and deletes the orphans.
  * @since 0.1.0
  */
-import { stat } from "node:fs/promises"
+import { statSync } from "node:fs"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { turnsOf } from "../domain/ThreadState.js"
@@ -33,6 +33,16 @@ export interface ReconcileReport {
 const fieldName = (column: string): string =>
   column.replace(/_ms$/, "").replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 
+/** Synchronous: a stat through the thread pool cost more than the stat (~0.5 s over 10,000 files). */
+const fileFacts = (path: string): { readonly size: number; readonly mtimeMs: number } => {
+  try {
+    const info = statSync(path, { throwIfNoEntry: false })
+    return info === undefined ? { size: -1, mtimeMs: 0 } : { size: info.size, mtimeMs: Math.floor(info.mtimeMs) }
+  } catch {
+    return { size: -1, mtimeMs: 0 }
+  }
+}
+
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
 
 /** @since 0.1.0 */
@@ -55,7 +65,7 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
       const folded = yield* Effect.forEach(batch, (file) =>
         Effect.all([
           Effect.either(foldRolloutFile(file.path, { defaultModelProvider: config.defaultModelProvider })),
-          Effect.promise(() => stat(file.path).then((s) => ({ size: s.size, mtimeMs: Math.floor(s.mtimeMs) }), () => ({ size: -1, mtimeMs: 0 })))
+          Effect.sync(() => fileFacts(file.path))
         ]).pipe(Effect.map(([result, { mtimeMs, size }]) => ({ file, result, size, mtimeMs }))))
       const ids = folded.flatMap(({ result }) => (result._tag === "Right" ? [result.right.state.metadata.id] : []))
       const rows = yield* Effect.mapError(threads.load(ids), dbError("load threads"))

@@ -2,6 +2,7 @@
  * Finds the rollout files of a home: `sessions/**` (live) and `archived_sessions/**`.
  * @since 0.1.0
  */
+import { statSync } from "node:fs"
 import { readdir, stat } from "node:fs/promises"
 import { join, relative, sep } from "node:path"
 import { Effect, Schema } from "effect"
@@ -81,12 +82,12 @@ const walk = async (dir: string, archived: boolean, found: Array<Found>, skipped
 
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/** A file moved or deleted while the home is scanned (an archive by another process) is skipped. */
-const sizeOf = (path: string): Promise<number | undefined> =>
-  stat(path).then((info) => info.size, (error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return undefined
-    throw error
-  })
+/**
+ * A file moved or deleted while the home is scanned (an archive by another process) is skipped.
+ * Synchronous: awaited one by one, a promise stat cost a thread pool round trip per file
+ * (~0.6 s of listing 10,000 files on the bench machine, against ~0.05 s).
+ */
+const sizeOf = (path: string): number | undefined => statSync(path, { throwIfNoEntry: false })?.size
 
 /**
  * Lists a home's rollouts. A `.jsonl.zst` is hidden by its plain sibling; empty
@@ -114,12 +115,12 @@ export const listRolloutFiles = (home: string): Effect.Effect<HomeListing, HomeN
             }
             continue
           }
-          const size = await sizeOf(f.path)
+          const size = sizeOf(f.path)
           if (size === undefined || (isCopySuffixed(f.baseName) && size === 0)) continue
           skipped.push({ path: f.path, reason: "file name does not match rollout-<time>-<uuid>.jsonl" })
           continue
         }
-        const size = await sizeOf(f.path)
+        const size = sizeOf(f.path)
         if (size === undefined) continue
         files.push({
           path: f.path,
