@@ -8,7 +8,6 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Reactivity from "@effect/experimental/Reactivity"
-import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
@@ -230,35 +229,43 @@ export const migrations = (): ReadonlyArray<{ readonly id: number; readonly name
 }
 
 /**
- * Applies pending migrations in one `BEGIN IMMEDIATE` transaction (two processes opening
- * the same home do not both migrate) and refuses a database migrated by a newer release.
+ * Applies every shipped migration the database has not recorded, in id order, in one
+ * `BEGIN IMMEDIATE` transaction (two processes opening the same home do not both migrate),
+ * and refuses a database migrated by a newer release. Unlike a "everything above the highest
+ * id" migrator, a migration numbered below one already applied (merged late) is still run.
+ * The bookkeeping table is the one `@effect/sql`'s Migrator keeps, so older databases open.
  * @since 0.1.0
  */
 export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonly [number, string]>, DatabaseError> =>
   Effect.gen(function*() {
+    const { sql } = database
     const known = migrations()
     const latestKnown = known[known.length - 1]?.id ?? 0
-    const loader = Effect.succeed(
-      known.map(({ id, name, script }) => [id, name, Effect.succeed(database.execScript(script))] as const)
-    )
-    const applied = yield* Migrator.make({})({ loader }).pipe(
-      Effect.provideService(SqlClient.SqlClient, database.sql),
-      Effect.mapError(toDatabaseError(database.file, "migrate"))
-    )
-    const rows = yield* database.sql<{ readonly latest: number | null }>`
-      SELECT MAX(migration_id) AS latest FROM effect_sql_migrations`.pipe(
-      Effect.mapError(toDatabaseError(database.file, "migrate"))
-    )
-    const latest = rows[0]?.latest ?? 0
-    if (latest > latestKnown) {
-      return yield* new DatabaseError({
-        file: database.file,
-        operation: "migrate",
-        reason: "too-new",
-        detail: `schema version ${latest} is newer than this release's ${latestKnown}; upgrade rollout-state`
-      })
-    }
-    return applied
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      yield* sql`CREATE TABLE IF NOT EXISTS effect_sql_migrations (
+        migration_id integer PRIMARY KEY NOT NULL,
+        created_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        name VARCHAR(255) NOT NULL)`
+      const recorded = yield* sql<{ readonly migration_id: number }>`SELECT migration_id FROM effect_sql_migrations`
+      const recordedIds = new Set(recorded.map((row) => row.migration_id))
+      const latest = Math.max(0, ...recordedIds)
+      if (latest > latestKnown) {
+        return yield* new DatabaseError({
+          file: database.file,
+          operation: "migrate",
+          reason: "too-new",
+          detail: `schema version ${latest} is newer than this release's ${latestKnown}; upgrade rollout-state`
+        })
+      }
+      const applied: Array<readonly [number, string]> = []
+      for (const { id, name, script } of known) {
+        if (recordedIds.has(id)) continue
+        yield* database.execScript(script)
+        yield* sql`INSERT INTO effect_sql_migrations (migration_id, name) VALUES (${id}, ${name})`
+        applied.push([id, name])
+      }
+      return applied
+    })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError(database.file, "migrate")(error))))
   })
 
 /**

@@ -38,6 +38,25 @@ describe("Database", () => {
       if (Exit.isFailure(exit)) expect(String(exit.cause)).toMatch(/too-new|newer than this release/)
     }))
 
+  it.effect("applies a migration numbered below the latest applied one when it was never recorded", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      const logs = Database.migrations().find((m) => m.name === "logs")!
+      // A database migrated by a checkout where the logs migration had not been merged yet.
+      yield* withDatabase(file, ({ execScript, sql }) =>
+        Effect.zipRight(
+          execScript("DROP TABLE logs"),
+          sql`DELETE FROM effect_sql_migrations WHERE migration_id = ${logs.id}`
+        ))
+      const applied = yield* Effect.scoped(Effect.flatMap(Database.open({ file }), Database.migrate))
+      expect(applied).toEqual([[logs.id, "logs"]])
+      yield* withDatabase(file, ({ sql }) =>
+        Effect.gen(function*() {
+          const tables = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'logs'`
+          expect(tables).toHaveLength(1)
+        }))
+    }))
+
   it.effect("names the file and says not-a-database when the file is not SQLite", () =>
     Effect.gen(function*() {
       const file = tempFile()
