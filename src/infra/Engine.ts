@@ -216,8 +216,7 @@ export const make = Effect.gen(function*() {
         // Projection reads the file from the recorded offset, so whatever is in the log
         // (this batch, a concurrent writer's, a tail a crash left unprojected) lands once.
         const projected = yield* provide(projectThreadFile(threadId, file))
-        const row = yield* Effect.mapError(rowOf(threadId), dbError("read thread"))
-        return { threadId, rolloutPath: projected.path, lines: lines.length, projectedOffset: row?.projected_offset ?? 0 }
+        return { threadId, rolloutPath: projected.path, lines: lines.length, projectedOffset: projected.projectedOffset }
       }),
 
     catchUp: Effect.gen(function*() {

@@ -9,7 +9,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
-import { ThreadsProjection } from "../projections/ThreadsProjection.js"
+import { type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
 import { toDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { ProjectionFailed, ThreadNotFound } from "./EngineError.js"
@@ -22,6 +22,18 @@ import { ARCHIVED_SESSIONS_DIR, listRolloutFiles, SESSIONS_DIR } from "./Rollout
 export interface ThreadFile {
   readonly path: string
   readonly archived: boolean
+  /** The thread's row as read when locating the file, which the projection then need not read. */
+  readonly row?: ThreadRow | undefined
+}
+
+/**
+ * A thread's file once projected, and how far its projection now reaches.
+ * @since 0.1.0
+ */
+export interface ProjectedThreadFile {
+  readonly path: string
+  readonly archived: boolean
+  readonly projectedOffset: number
 }
 
 /** Synchronous: on every append, and a thread pool round trip costs several times the stat. */
@@ -57,7 +69,7 @@ export const locateThread = (threadId: string) =>
     const row = rows.get(threadId)
     // A few rounds: another process may move the file between two of these checks.
     for (let round = 0; row !== undefined && round < 3; round++) {
-      if (yield* exists(row.rollout_path)) return { path: row.rollout_path, archived: row.archived === 1 }
+      if (yield* exists(row.rollout_path)) return { path: row.rollout_path, archived: row.archived === 1, row }
       const name = basename(row.rollout_path)
       const archived = archivedRolloutPath(config.home, name)
       if (yield* exists(archived)) return { path: archived, archived: true }
@@ -87,14 +99,19 @@ export const projectThreadFile = (threadId: string, file: ThreadFile) =>
         projector.project([target], { from: "rows", defaultModelProvider: config.defaultModelProvider }),
         ([outcome]) => outcome ?? { _tag: "Failed" as const, path: target.path, reason: "no outcome" }
       )
+    const projected = (at: ThreadFile, offset: number): ProjectedThreadFile => ({
+      path: at.path,
+      archived: at.archived,
+      projectedOffset: offset
+    })
     const first = yield* projectAt(file)
-    if (first._tag !== "Failed") return file
+    if (first._tag !== "Failed") return projected(file, first.projectedOffset)
     // Perhaps moved meanwhile (even moved back by now). Files move only under the write
     // lock: holding it, locate the file and try once more while it stays put.
     return yield* sql.withTransaction(Effect.gen(function*() {
       const moved = yield* locateThread(threadId)
       const again = yield* projectAt(moved)
       if (again._tag === "Failed") return yield* new ProjectionFailed({ file: moved.path, reason: again.reason })
-      return moved
+      return projected(moved, again.projectedOffset)
     })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError("state database", "project a moved file")(error))))
   })

@@ -20,6 +20,7 @@ import {
   layer as threadsLayer,
   metadataOf,
   progressOf,
+  type ThreadPosition,
   type ThreadRow,
   ThreadsProjection
 } from "./ThreadsProjection.js"
@@ -32,6 +33,12 @@ import { layer as turnsLayer, TurnsProjection } from "./TurnsProjection.js"
 export interface FileTarget {
   readonly path: string
   readonly archived: boolean
+  /**
+   * The thread's row as the caller just read it (a live append locates the file by it): the
+   * plan uses it instead of reading it again. A stale one costs a second plan, never a wrong
+   * write: the write checks the row is still as planned.
+   */
+  readonly row?: ThreadRow | undefined
 }
 
 /**
@@ -40,12 +47,13 @@ export interface FileTarget {
  * @category models
  */
 export type FileOutcome =
-  | { readonly _tag: "Unchanged"; readonly path: string; readonly threadId: string }
+  | { readonly _tag: "Unchanged"; readonly path: string; readonly threadId: string; readonly projectedOffset: number }
   | {
     readonly _tag: "Projected"
     readonly path: string
     readonly threadId: string
     readonly created: boolean
+    readonly projectedOffset: number
     readonly counts: ReadCounts
     readonly issues: ReadonlyArray<ReadIssue>
   }
@@ -137,12 +145,19 @@ export const make = Effect.gen(function*() {
   /** Finds each file's rows: by path, else by the id in its name when the file moved. */
   const plan = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
     Effect.gen(function*() {
-      const byPath = options.from === "rows" ? yield* threads.findByPath(files.map((f) => f.path)) : new Map()
+      const hinted = files.flatMap((f) => (f.row === undefined ? [] : [f.row]))
+      const byPath = new Map<string, ThreadRow>()
+      const byId = new Map(hinted.map((row) => [row.id, row]))
+      for (const row of hinted) byPath.set(row.rollout_path, row)
+      const unhinted = files.filter((f) => f.row === undefined).map((f) => f.path)
+      if (options.from === "rows" && unhinted.length > 0) {
+        for (const [path, row] of yield* threads.findByPath(unhinted)) byPath.set(path, row)
+      }
       const nameIds = files.flatMap((f) => {
         const id = parseRolloutFileName(basename(f.path))?.threadId
-        return id !== undefined && !byPath.has(f.path) ? [id] : []
+        return id !== undefined && !byId.has(id) && !(options.from === "rows" && byPath.has(f.path)) ? [id] : []
       })
-      const byId = yield* threads.load(nameIds)
+      for (const [id, row] of yield* threads.load(nameIds)) byId.set(id, row)
       const planned: Array<Planned | FileOutcome> = []
       const resumable: Array<ThreadRow> = []
       const stats = yield* Effect.forEach(files, (f) => fileStat(f.path))
@@ -153,7 +168,7 @@ export const make = Effect.gen(function*() {
           continue
         }
         const nameId = parseRolloutFileName(basename(target.path))?.threadId
-        let row: ThreadRow | undefined = byPath.get(target.path)
+        let row: ThreadRow | undefined = options.from === "rows" ? byPath.get(target.path) : undefined
         if (row === undefined && nameId !== undefined) {
           const other = byId.get(nameId)
           // A row whose file is gone belongs to a moved file (archive, unarchive).
@@ -167,7 +182,7 @@ export const make = Effect.gen(function*() {
           options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size &&
           row.archived_at_ms === archivedAt
         ) {
-          planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id })
+          planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id, projectedOffset: row.projected_offset })
           continue
         }
         // A row at offset 0 holds nothing folded (a rebuild reset it): fold from scratch.
@@ -221,7 +236,7 @@ export const make = Effect.gen(function*() {
    * overwritten in place, so operational state keyed on it (memory, goals) survives; only a
    * row whose file now names another thread is deleted.
    */
-  const replaceRows = (refolded: ReadonlyArray<Folded>, current: ReadonlyMap<string, ThreadRow>) =>
+  const replaceRows = (refolded: ReadonlyArray<Folded>, current: ReadonlyMap<string, ThreadPosition>) =>
     Effect.gen(function*() {
       const newIds = new Set(refolded.map((f) => f.delta.after.metadata.id))
       const cleared = [...newIds].filter((id) => current.has(id))
@@ -239,7 +254,7 @@ export const make = Effect.gen(function*() {
   const write = (folded: ReadonlyArray<Folded>) =>
     sql.withTransaction(Effect.gen(function*() {
       const ids = [...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))]
-      const current = yield* threads.load(ids)
+      const current = yield* threads.loadPositions(ids)
       const fresh: Array<Folded> = []
       const stale: Array<Folded> = []
       for (const f of folded) {
@@ -283,12 +298,13 @@ export const make = Effect.gen(function*() {
             path: f.planned.target.path,
             threadId: f.delta.after.metadata.id,
             created: f.planned.row === undefined,
+            projectedOffset: f.delta.placement.projectedOffset,
             counts: f.counts,
             issues: f.issues
           })
         }
         // Another process projected these meanwhile: plan them again from its rows.
-        pending = stale.map((f) => f.planned.target)
+        pending = stale.map(({ planned: { target } }) => ({ path: target.path, archived: target.archived }))
       }
       for (const target of pending) {
         outcomes.set(target.path, { _tag: "Failed", path: target.path, reason: "kept changing under concurrent writers" })

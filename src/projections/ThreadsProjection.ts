@@ -197,6 +197,19 @@ export interface ThreadsProjection {
   readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Effect.Effect<void, SqlError>
   readonly load: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadRow>, SqlError>
   readonly findByPath: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadRow>, SqlError>
+  /** Where each thread's projection stands: what a writer checks before it writes. */
+  readonly loadPositions: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadPosition>, SqlError>
+}
+
+/**
+ * How far a thread's file is projected, and from where.
+ * @since 0.1.0
+ * @category models
+ */
+export interface ThreadPosition {
+  readonly id: string
+  readonly rollout_path: string
+  readonly projected_offset: number
 }
 
 /** @since 0.1.0 @category tags */
@@ -220,6 +233,11 @@ export const make = Effect.gen(function*() {
         { discard: true }
       ),
     load: (ids) => select("id", ids),
+    loadPositions: (ids) =>
+      Effect.forEach(chunksOf(ids, 500), (chunk) =>
+        sql<ThreadPosition>`SELECT id, rollout_path, projected_offset FROM threads WHERE id IN ${sql.in(chunk)}`).pipe(
+          Effect.map((chunks) => new Map(chunks.flat().map((row) => [row.id, row])))
+        ),
     findByPath: (paths) => select("rollout_path", paths)
   })
 })
