@@ -149,7 +149,7 @@ export const withEngine = <A>(
   Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database }))), Effect.runPromise)
 
 /** Seconds an effect takes. */
-export const timed = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<readonly [number, A], E> =>
+export const timed = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<readonly [number, A], E, R> =>
   Effect.suspend(() => {
     const started = performance.now()
     return Effect.map(effect, (a) => [(performance.now() - started) / 1000, a] as const)
