@@ -37,7 +37,7 @@ const rng = (seed: number) => {
 }
 
 /** `n` rows inserted raw into a migrated database: skewed cwds, second-granular times with many ties. */
-const fillDatabase = async (file: string, n: number, seed: number): Promise<void> => {
+export const fillDatabase = async (file: string, n: number, seed: number): Promise<void> => {
   await migratedDatabase(file)
   const random = rng(seed)
   const pick = <A>(xs: ReadonlyArray<A>): A => xs[Math.floor(random() * xs.length)]!
