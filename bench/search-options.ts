@@ -1,20 +1,25 @@
 /**
  * Issue 6: what could bring the thread list's `cwd + search` page of 50 at 1M threads under
- * 1 ms p50. Each option is a structure added to its own copy of the list database (so every
- * copy fits the 2 GB a connection can map, and no option's pages crowd another's), measured
- * with raw better-sqlite3 prepared statements (`.raw().all()`, as the engine reads `.values`):
+ * 1 ms p50. Each option changes its own copy of the list database (so every copy fits the 2 GB a
+ * connection can map, and no option's pages crowd another's) and is read with raw better-sqlite3
+ * prepared statements (`.raw().all()`, as the engine reads `.values`):
  *
- * - `base`: the shipped schema, `threads_archived_cwd_created` and a table-row lookup per
- *   index entry walked (the engine's SQL today);
- * - `covering`: an index on (archived, cwd, created_at_ms DESC, id DESC, title, first_user_message);
- * - `dedup`: the same with the title indexed only where it is not a prefix of the first
- *   message (the engine sets both from the same text, so most titles add nothing to search);
+ * - `base`: the shipped schema: `threads_archived_cwd_created` and a table-row lookup per index
+ *   entry walked (the engine's SQL today);
+ * - `covering`: an added index on (archived, cwd, created_at_ms DESC, id DESC, title, first_user_message);
+ * - `dedup`: `threads_archived_cwd_created` replaced by the same key with the first message and
+ *   the title only where it is not a prefix of the message (the engine sets both from the same
+ *   text, so most titles add nothing to search), left to the planner;
  * - `side`: a WITHOUT ROWID table clustered by the list key holding the same two texts, kept by
  *   triggers, joined to `threads` by id for the page;
  * - `fts`: FTS5 over title and first message with the case-sensitive `trigram` tokenizer
  *   (external content, kept by triggers), queried as `rowid IN (MATCH)` on the cwd index, as a
  *   join driven by the match, by trigram GLOB, and the match set alone (its materialisation cost);
- * - every query also on a connection with `mmap_size` at its maximum (no schema change).
+ * - `signature`: each thread's trigrams hashed into 256 bits (four integer columns the projection
+ *   would compute) in an added index on the list key: entries whose bits lack the term's are
+ *   skipped without reading the row, the rest are checked with instr;
+ * - every query also on a connection with `mmap_size` at its maximum (no schema change);
+ * - the cwd page without a search, on `base` and `dedup` (the index `dedup` replaces served it).
  *
  * Two search terms: "flaky" (~3% of first messages, the list figure's) and "segfault", appended
  * to 0.3% of first messages of the copy (the bench's vocabulary has no rarer word, and phrases of
@@ -22,16 +27,17 @@
  * walks about 50/density index entries, so the rare term shows how each option scales. Pages are
  * the first page and pages from a cursor at a random matching row, as the list figure takes them;
  * every option's page must equal the base query's. Queries take turns going first, call by call.
+ * The bench's messages are short (~110 characters) and drawn from a 22-word vocabulary: text
+ * scanned per entry, index sizes and how full a signature gets all grow with real messages.
  *
  * Write cost: 10,000 thread rows upserted one statement each in one transaction (as the raw
- * projection baseline writes them), with each structure against without it: inserted into a fresh
+ * projection baseline writes them), with each option against without it: inserted into a fresh
  * migrated database (projection, backfill), upserted again with new times and offsets (a live
  * append), inserted into the option's copy of the list database ("large") under new ids and
- * upserted there. Medians over `--reps`,
- * the options' order rotating each repetition.
+ * upserted there. Medians over `--reps`, the options' order rotating each repetition.
  *
  *   node --import tsx bench/search-options.ts [--threads 1000000] [--db PATH] [--seed 1]
- *     [--calls 300] [--reps 5] [--write-rows 10000]
+ *     [--calls 300] [--reps 7] [--write-rows 10000]
  *
  * Reads `bench/out/list-<threads>-s<seed>.sqlite` (the list figure's cached database, filled here
  * the same way if missing) or `--db`, never writes to it; the copies live in a temporary directory
@@ -58,7 +64,7 @@ const { values } = parseArgs({
     db: { type: "string" },
     seed: { type: "string", default: "1" },
     calls: { type: "string", default: "300" },
-    reps: { type: "string", default: "5" },
+    reps: { type: "string", default: "7" },
     "write-rows": { type: "string", default: "10000" }
   }
 })
@@ -90,8 +96,8 @@ interface Query {
   readonly params: (term: string, cwd: string) => ReadonlyArray<unknown>
   /** Measured on one call in `stride` only (the slow ones). */
   readonly stride?: number
-  /** Returns a count, not a page: not compared with the base page. */
-  readonly countOnly?: boolean
+  /** Results are compared within a group (default: the search page, whose first is the base query). */
+  readonly group?: "search" | "plain" | "count"
 }
 
 interface SearchOption {
@@ -101,12 +107,19 @@ interface SearchOption {
   /** Schema objects whose pages the option adds (dbstat names). */
   readonly objects: ReadonlyArray<string>
   readonly queries: ReadonlyArray<Query>
+  /** Fills what the DDL added for the rows already there (a one-off pass of the engine's). */
+  readonly fill?: (db: Sqlite.Database) => void
+  /** Columns the projection would write besides the thread's, computed from its row. */
+  readonly extraColumns?: ReadonlyArray<string>
+  /** Sets the extra columns of a row (which already has them). */
+  readonly setExtras?: (row: Record<string, unknown>) => void
 }
 
-const walk = (name: string, index: string, search: string, params: Query["params"]): Query => ({
+/** The engine's query shape over `threads` with another search condition; `index` pins the walk (else the planner's). */
+const walk = (name: string, index: string | undefined, search: string, params: Query["params"]): Query => ({
   name,
-  first: `SELECT ${THREAD_SELECT} FROM threads INDEXED BY ${index} WHERE archived = 0 AND cwd = ? AND ${search} ${ORDER}`,
-  after: `SELECT ${THREAD_SELECT} FROM threads INDEXED BY ${index} WHERE archived = 0 AND cwd = ? AND ${search} AND (created_at_ms, id) < (?, ?) ${ORDER}`,
+  first: `SELECT ${THREAD_SELECT} FROM threads${index === undefined ? "" : ` INDEXED BY ${index}`} WHERE archived = 0 AND cwd = ? AND ${search} ${ORDER}`,
+  after: `SELECT ${THREAD_SELECT} FROM threads${index === undefined ? "" : ` INDEXED BY ${index}`} WHERE archived = 0 AND cwd = ? AND ${search} AND (created_at_ms, id) < (?, ?) ${ORDER}`,
   params
 })
 
@@ -114,12 +127,37 @@ const walk = (name: string, index: string, search: string, params: Query["params
 const phrase = (term: string) => `"${term.replaceAll("\"", "\"\"")}"`
 const globPattern = (term: string) => `*${term.replace(/[*?[]/g, (c) => `[${c}]`)}*`
 
+const SIGNATURE_WORDS = 4
+const SIGNATURE_COLUMNS = Array.from({ length: SIGNATURE_WORDS }, (_, k) => `search_sig${k}`)
+/**
+ * The set of a text's trigrams (three UTF-16 code units, FNV-1a) as 64 * SIGNATURE_WORDS bits in
+ * signed 64-bit words. A substring's set is a subset of the text's: `(sig & mask) = mask` never
+ * drops a match, and -1 (every bit) stands for a row not yet signed.
+ */
+const trigramSignature = (text: string): Array<bigint> => {
+  const halves = new Int32Array(SIGNATURE_WORDS * 2)
+  for (let i = 0; i + 3 <= text.length; i++) {
+    let h = Math.imul(2166136261 ^ text.charCodeAt(i), 16777619)
+    h = Math.imul(h ^ text.charCodeAt(i + 1), 16777619)
+    h = Math.imul(h ^ text.charCodeAt(i + 2), 16777619)
+    const bit = (h >>> 0) % (SIGNATURE_WORDS * 64)
+    halves[bit >> 5] = (halves[bit >> 5] ?? 0) | (1 << (bit & 31))
+  }
+  return Array.from({ length: SIGNATURE_WORDS }, (_, k) =>
+    BigInt.asIntN(64, (BigInt((halves[2 * k + 1] ?? 0) >>> 0) << 32n) | BigInt((halves[2 * k] ?? 0) >>> 0)))
+}
+/** Title and first message in one set: a term in either has all its trigrams in the union. */
+const threadSignature = (title: unknown, message: unknown) => trigramSignature(`${String(title ?? "")}\u0000${String(message ?? "")}`)
+
 const OPTIONS: ReadonlyArray<SearchOption> = [
   {
     name: "base",
     ddl: "",
     objects: [],
-    queries: [walk("base: cwd index + row lookups", "threads_archived_cwd_created", SEARCH, (term, cwd) => [cwd, term, term])]
+    queries: [
+      walk("base: cwd index + row lookups", "threads_archived_cwd_created", SEARCH, (term, cwd) => [cwd, term, term]),
+      { ...walk("base: cwd page, no search", undefined, "1", (_, cwd) => [cwd]), group: "plain" }
+    ]
   },
   {
     name: "covering",
@@ -129,15 +167,19 @@ const OPTIONS: ReadonlyArray<SearchOption> = [
   },
   {
     name: "dedup",
-    ddl: `CREATE INDEX threads_search_dedup ON threads (archived, cwd, created_at_ms DESC, id DESC, first_user_message, (${EXTRA_TITLE}));`,
-    objects: ["threads_search_dedup"],
+    // Same leading key as the index it replaces, so the cwd listing without a search reads it too.
+    ddl: `DROP INDEX threads_archived_cwd_created;
+CREATE INDEX threads_archived_cwd_created_search ON threads (archived, cwd, created_at_ms DESC, id DESC,
+  first_user_message, (${EXTRA_TITLE}));`,
+    objects: ["threads_archived_cwd_created_search"],
     queries: [
       walk(
         "dedup: message + non-prefix title",
-        "threads_search_dedup",
+        undefined,
         `(instr(first_user_message, ?) > 0 OR instr(${EXTRA_TITLE}, ?) > 0)`,
         (term, cwd) => [cwd, term, term]
-      )
+      ),
+      { ...walk("dedup: cwd page, no search", undefined, "1", (_, cwd) => [cwd]), group: "plain" }
     ]
   },
   {
@@ -151,7 +193,8 @@ const OPTIONS: ReadonlyArray<SearchOption> = [
   extra_title TEXT,
   PRIMARY KEY (archived, cwd, created_at_ms DESC, id DESC)
 ) WITHOUT ROWID;
-INSERT INTO thread_search SELECT archived, cwd, created_at_ms, id, first_user_message, ${EXTRA_TITLE} FROM threads;
+INSERT INTO thread_search SELECT archived, cwd, created_at_ms, id, first_user_message, ${EXTRA_TITLE} FROM threads
+  ORDER BY archived, cwd, created_at_ms DESC, id DESC;
 CREATE TRIGGER thread_search_insert AFTER INSERT ON threads BEGIN
   INSERT INTO thread_search VALUES (new.archived, new.cwd, new.created_at_ms, new.id, new.first_user_message,
     CASE WHEN substr(new.first_user_message, 1, length(new.title)) = new.title THEN NULL ELSE new.title END);
@@ -229,8 +272,32 @@ END;`,
         first: "SELECT count(*) FROM threads_search_fts WHERE threads_search_fts MATCH ?",
         after: "SELECT count(*) FROM threads_search_fts WHERE threads_search_fts MATCH ? AND ? IS NOT NULL AND ? IS NOT NULL",
         params: (term) => [phrase(term)],
-        countOnly: true
+        group: "count"
       }
+    ]
+  },
+  {
+    name: "signature",
+    ddl: `${SIGNATURE_COLUMNS.map((c) => `ALTER TABLE threads ADD COLUMN ${c} INTEGER NOT NULL DEFAULT -1;`).join("\n")}
+CREATE INDEX threads_search_signature ON threads (archived, cwd, created_at_ms DESC, id DESC, ${SIGNATURE_COLUMNS.join(", ")});`,
+    objects: ["threads_search_signature"],
+    fill: (db) => {
+      db.function("thread_signature", { deterministic: true, safeIntegers: true }, (title: unknown, message: unknown, k: unknown) =>
+        threadSignature(title, message)[Number(k)]!)
+      db.exec(`UPDATE threads SET ${SIGNATURE_COLUMNS.map((c, k) => `${c} = thread_signature(title, first_user_message, ${k})`).join(", ")}`)
+    },
+    extraColumns: SIGNATURE_COLUMNS,
+    setExtras: (row) => {
+      const signature = threadSignature(row.title, row.first_user_message)
+      for (let k = 0; k < SIGNATURE_WORDS; k++) row[SIGNATURE_COLUMNS[k]!] = signature[k]!
+    },
+    queries: [
+      walk(
+        "signature: trigram bits, then row + instr",
+        "threads_search_signature",
+        `${SIGNATURE_COLUMNS.map((c) => `(${c} & ?) = ?`).join(" AND ")} AND ${SEARCH}`,
+        (term, cwd) => [cwd, ...trigramSignature(term).flatMap((w) => [w, w]), term, term]
+      )
     ]
   }
 ]
@@ -298,6 +365,7 @@ for (const option of OPTIONS) {
   const before = fileBytes(db)
   const t0 = performance.now()
   if (option.ddl !== "") db.exec(option.ddl)
+  option.fill?.(db)
   const buildSeconds = (performance.now() - t0) / 1000
   db.pragma("wal_checkpoint(TRUNCATE)")
   const after = fileBytes(db)
@@ -374,7 +442,6 @@ for (const term of [COMMON, RARE]) {
     // Every query in turn, starting one further along each call and reversing every other call.
     const order = prepared.map((_, k) => prepared[(k + i) % prepared.length]!)
     if (i % 2 === 1) order.reverse()
-    let expected: string | undefined
     const pages = new Map<Prepared, string>()
     for (const p of order) {
       if (i % (p.query.stride ?? 1) !== 0) continue
@@ -382,12 +449,18 @@ for (const term of [COMMON, RARE]) {
       const t0 = performance.now()
       const rows = at === undefined ? p.first.all(...params) : p.after.all(...params, at.sortMs, at.id)
       const elapsed = performance.now() - t0
-      if (!p.query.countOnly) pages.set(p, (rows as Array<Array<unknown>>).map((r) => r[0]).join(","))
+      pages.set(p, (rows as Array<Array<unknown>>).map((r) => r[0]).join(","))
       if (i >= warmup) (at === undefined ? p.firstMs : p.afterMs).push(elapsed)
     }
-    for (const [p, ids] of pages) {
-      expected ??= pages.get(prepared[0]!) ?? ids
-      if (ids !== expected) throw new Error(`"${term}", ${p.query.name}${p.mmap ? " (mmap)" : ""}: page differs from the base query's`)
+    // Within a group, every page equals the group's first (for searches: the base query's).
+    const expected = new Map<string, string>()
+    for (const p of prepared) {
+      const ids = pages.get(p)
+      if (ids === undefined) continue
+      const group = p.query.group ?? "search"
+      const first = expected.get(group)
+      if (first === undefined) expected.set(group, ids)
+      else if (ids !== first) throw new Error(`"${term}", ${p.query.name}${p.mmap ? " (mmap)" : ""}: page differs from ${group}'s first query's`)
     }
   }
   log(`"${term}": ${calls} calls in ${((performance.now() - termStarted) / 1000).toFixed(1)} s`)
@@ -413,8 +486,12 @@ for (const db of connections) db.close()
 // --- writes --------------------------------------------------------------------------------
 
 const columns = THREAD_COLUMNS.join(", ")
-const UPSERT = `INSERT INTO threads (${columns}) VALUES (${THREAD_COLUMNS.map((c) => `@${c}`).join(", ")})
-  ON CONFLICT (id) DO UPDATE SET ${THREAD_COLUMNS.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ")}`
+/** The projection's upsert (every column set on conflict), with the option's extra columns. */
+const upsertSql = (option: SearchOption) => {
+  const all = [...THREAD_COLUMNS, ...(option.extraColumns ?? [])]
+  return `INSERT INTO threads (${all.join(", ")}) VALUES (${all.map((c) => `@${c}`).join(", ")})
+  ON CONFLICT (id) DO UPDATE SET ${all.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ")}`
+}
 
 const sample = (() => {
   const db = new Sqlite(baseFile, { readonly: true })
@@ -437,11 +514,21 @@ const later = (rows: ReadonlyArray<Record<string, unknown>>, rep: number) =>
 const renamed = (rows: ReadonlyArray<Record<string, unknown>>, rep: number) =>
   rows.map((r) => ({ ...r, id: `${r.id as string}-w${rep}`, rollout_path: `${r.rollout_path as string}.w${rep}` }))
 
-const timeUpserts = (db: Sqlite.Database, rows: ReadonlyArray<Record<string, unknown>>): number => {
-  const upsert = db.prepare(UPSERT)
+/**
+ * Upserts `rows` in one transaction. The option's extra columns are computed inside the timing,
+ * into row objects given them beforehand (copying a row object costs more than the statement).
+ */
+const timeUpserts = (db: Sqlite.Database, option: SearchOption, given: ReadonlyArray<Record<string, unknown>>): number => {
+  const upsert = db.prepare(upsertSql(option))
+  const extra = option.extraColumns ?? []
+  const rows = extra.length === 0 ? given : given.map((r) => ({ ...r, ...Object.fromEntries(extra.map((c) => [c, null])) }))
+  const setExtras = option.setExtras
   const t0 = performance.now()
   db.transaction(() => {
-    for (const r of rows) upsert.run(r)
+    for (const r of rows) {
+      setExtras?.(r)
+      upsert.run(r)
+    }
   }).immediate()
   return performance.now() - t0
 }
@@ -463,15 +550,15 @@ for (let rep = 0; rep < reps; rep++) {
     copyFileSync(template, fresh)
     const db = openWritable(fresh)
     if (b.option.ddl !== "") db.exec(b.option.ddl)
-    record(b.option.name, "fresh insert", timeUpserts(db, sample))
-    record(b.option.name, "fresh upsert", timeUpserts(db, later(sample, rep)))
+    record(b.option.name, "fresh insert", timeUpserts(db, b.option, sample))
+    record(b.option.name, "fresh upsert", timeUpserts(db, b.option, later(sample, rep)))
     db.close()
     rmSync(fresh, { force: true })
     rmSync(`${fresh}-wal`, { force: true })
     rmSync(`${fresh}-shm`, { force: true })
     const big = openWritable(b.file)
-    record(b.option.name, "large insert", timeUpserts(big, renamed(sample, rep)))
-    record(b.option.name, "large upsert", timeUpserts(big, later(sample, rep)))
+    record(b.option.name, "large insert", timeUpserts(big, b.option, renamed(sample, rep)))
+    record(b.option.name, "large upsert", timeUpserts(big, b.option, later(sample, rep)))
     big.close()
   }
 }
@@ -507,10 +594,11 @@ printTable(
 )
 console.log(`\nStructures and writes of ${writeRows} threads (median ms of ${reps}; ratio to base)`)
 printTable(
-  ["option", "+MB", "build s", ...ops.flatMap((op) => [`${op} ms`, "ratio"])],
+  ["option", "+MB", "file +MB", "build s", ...ops.flatMap((op) => [`${op} ms`, "ratio"])],
   built.map((b) => [
     b.option.name,
     (b.structureBytes / 1e6).toFixed(0),
+    ((b.fileBytesAfter - b.fileBytesBefore) / 1e6).toFixed(0),
     b.buildSeconds.toFixed(1),
     ...ops.flatMap((op) => {
       const w = writes.find((w) => w.option === b.option.name && w.op === op)!
