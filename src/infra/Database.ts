@@ -14,6 +14,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Schema, Scope } from "effect"
+import * as Checkpointer from "./Checkpointer.js"
 
 /**
  * The database failed in a way a host can act on; `reason` says which, `operation` where.
@@ -90,7 +91,15 @@ export interface DatabaseOptions {
   readonly readonly?: boolean
   /** How long a writer waits for another process's lock (ms). */
   readonly busyTimeoutMs?: number
+  /**
+   * How often a worker thread checkpoints the WAL (ms; default 100), so no commit pays for it;
+   * 0 leaves checkpoints to the writer's commits, as SQLite does by default.
+   */
+  readonly checkpointIntervalMs?: number
 }
+
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 100
+const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000
 
 const openConnection = (options: DatabaseOptions) =>
   Effect.acquireRelease(
@@ -174,6 +183,20 @@ const makeConnection = (db: Sqlite.Database): Connection => {
 export const open = (options: DatabaseOptions): Effect.Effect<Database, DatabaseError, Scope.Scope> =>
   Effect.gen(function*() {
     const db = yield* openConnection(options)
+    const checkpointIntervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS
+    // An in-memory or otherwise non-WAL database has no WAL to checkpoint.
+    const inWal = !options.readonly && db.pragma("journal_mode", { simple: true }) === "wal"
+    if (inWal && checkpointIntervalMs > 0) {
+      db.pragma(`wal_autocheckpoint = ${Checkpointer.WRITER_AUTOCHECKPOINT_PAGES}`)
+      // Acquired after the connection, so released (stopped) before it closes.
+      yield* Checkpointer.start({
+        file: options.file,
+        intervalMs: checkpointIntervalMs,
+        onFailure: () => {
+          if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`)
+        }
+      })
+    }
     const connection = makeConnection(db)
     const semaphore = yield* Effect.makeSemaphore(1)
     const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -100,5 +100,40 @@ describe("Database", () => {
         })))
       other.prepare("UPDATE backfill_state SET updated_at_ms = 1").run()
       other.close()
+    }))
+
+  it.live("checkpoints the WAL from a worker thread without a commit doing it, and leaves no WAL after closing", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      yield* withDatabase(file, () => Effect.void)
+      const sizeBefore = statSync(file).size
+      yield* withDatabase(file, ({ execScript }) =>
+        Effect.gen(function*() {
+          // ~2 MB of pages: below the writer's own checkpoint threshold, so until a checkpoint
+          // runs they live in the WAL and the database file does not grow.
+          yield* execScript(`CREATE TABLE filler (body TEXT);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+            INSERT INTO filler SELECT hex(randomblob(2000)) FROM n;`)
+          const deadline = Date.now() + 5000
+          while (statSync(file).size <= sizeBefore && Date.now() < deadline) yield* Effect.sleep("20 millis")
+          expect(statSync(file).size).toBeGreaterThan(sizeBefore + 1_000_000)
+        }))
+      expect(existsSync(`${file}-wal`)).toBe(false)
+    }))
+
+  it.live("leaves checkpoints to the writer's commits when the checkpoint interval is 0", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      yield* withDatabase(file, () => Effect.void)
+      const sizeBefore = statSync(file).size
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { execScript } = yield* Effect.tap(Database.open({ file, checkpointIntervalMs: 0 }), Database.migrate)
+        yield* execScript(`CREATE TABLE filler (body TEXT);
+          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+          INSERT INTO filler SELECT hex(randomblob(2000)) FROM n;`)
+        yield* Effect.sleep("300 millis")
+        expect(statSync(file).size).toBe(sizeBefore)
+      }))
+      expect(statSync(file).size).toBeGreaterThan(sizeBefore + 1_000_000)
     }))
 })
