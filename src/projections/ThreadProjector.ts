@@ -11,6 +11,7 @@ import { Context, Effect, Layer, Option } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import { type DatabaseError, toDatabaseError } from "../infra/Database.js"
+import * as ReadAhead from "../infra/ReadAhead.js"
 import { foldRolloutFile, type ReadCounts } from "../infra/RolloutFold.js"
 import type { ReadIssue, RolloutReadError } from "../infra/RolloutIssue.js"
 import { DynamicToolsProjection, layer as dynamicToolsLayer } from "./DynamicToolsProjection.js"
@@ -117,13 +118,18 @@ const fileStat = (path: string) =>
     }
   })
 
-/** @since 0.1.0 @category constructors */
+/**
+ * Needs a scope: the read-ahead worker, when bulk work started it, stops with it.
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const threads = yield* ThreadsProjection
   const tools = yield* DynamicToolsProjection
   const turns = yield* TurnsProjection
   const edges = yield* SpawnEdgesProjection
+  const readAhead = yield* ReadAhead.make
   const dbError = (operation: string) => toDatabaseError("state database", operation)
 
   const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
@@ -280,9 +286,21 @@ export const make = Effect.gen(function*() {
       for (let attempt = 0; attempt < 5 && pending.length > 0; attempt++) {
         const planned = yield* plan(pending, options)
         const folded: Array<Folded> = []
+        const toFold = planned.filter((p): p is Planned => !("_tag" in p))
+        const reaching = readAhead.warm(toFold.map((p) => ({
+          path: p.target.path,
+          from: p.resume !== undefined && p.row !== undefined ? p.row.projected_offset : 0,
+          to: p.size
+        })))
         // One file after another, in this fiber: reads are synchronous, so folding several at
-        // once overlapped nothing (a 1.1 GB backfill took as long, within this machine's noise).
-        const results = yield* Effect.forEach(planned, (p) => ("_tag" in p ? Effect.succeed(p) : fold(p, options)))
+        // once overlapped nothing (a 1.1 GB backfill took as long, within this machine's noise);
+        // the read-ahead is what overlaps the disk with the fold.
+        let folding = 0
+        const results = yield* Effect.forEach(planned, (p) => {
+          if ("_tag" in p) return Effect.succeed(p)
+          reaching(folding++)
+          return fold(p, options)
+        })
         for (const result of results) {
           if ("_tag" in result) outcomes.set(result.path, result)
           else folded.push(result)
@@ -312,7 +330,7 @@ export const make = Effect.gen(function*() {
 })
 
 /** @since 0.1.0 @category layers */
-export const layer = Layer.effect(ThreadProjector, make)
+export const layer = Layer.scoped(ThreadProjector, make)
 
 /**
  * Every projection service and the projector, over the `SqlClient` in context.
