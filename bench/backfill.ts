@@ -2,9 +2,10 @@
  * Backfill throughput against the floor "read every file and JSON.parse every line":
  * files/s, MB/s and peak RSS of a full engine backfill (read, decode, fold, write SQLite)
  * into a fresh database. Each figure runs in its own process, so its peak RSS is its own;
- * figures alternate over the repetitions and the median is reported.
+ * figures alternate over the repetitions and the median is reported. With `--cold` the corpus
+ * is dropped from the page cache before every run, as it is for a home larger than memory.
  *
- *   node --import tsx bench/backfill.ts [--files 2000] [--mb 500] [--dir D] [--keep] [--reps 3]
+ *   node --import tsx bench/backfill.ts [--files 2000] [--mb 500] [--dir D] [--keep] [--reps 3] [--cold]
  */
 import { execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
@@ -12,7 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { rolloutFiles } from "./homeFiles.js"
+import { evictFromPageCache, rolloutFiles } from "./homeFiles.js"
 import { Effect, Layer } from "effect"
 import * as Engine from "../src/infra/Engine.js"
 
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
     reps: { type: "string", default: "3" },
+    cold: { type: "boolean", default: false },
     figure: { type: "string" }
   }
 })
@@ -75,9 +77,11 @@ if (values.figure !== undefined) {
   const files = rolloutFiles(home)
   const mb = files.reduce((sum, f) => sum + statSync(f).size, 0) / 1e6
   const self = fileURLToPath(import.meta.url)
-  const measure = (figure: string): Measured =>
-    JSON.parse(execFileSync(process.execPath, ["--import", "tsx", self, "--figure", figure, "--dir", home], { encoding: "utf8" }).trim()
+  const measure = (figure: string): Measured => {
+    if (values.cold) evictFromPageCache(files)
+    return JSON.parse(execFileSync(process.execPath, ["--import", "tsx", self, "--figure", figure, "--dir", home], { encoding: "utf8" }).trim()
       .split("\n").pop()!) as Measured
+  }
   const figures = ["baseline", "backfill"] as const
   const runs: Record<string, Array<Measured>> = { baseline: [], backfill: [] }
   const reps = Math.max(1, Number(values.reps))
@@ -91,7 +95,8 @@ if (values.figure !== undefined) {
   }
   const baseline = row("baseline")
   const backfill = row("backfill")
-  console.log(`corpus: ${files.length} files, ${mb.toFixed(0)} MB (${home}); median of ${reps} runs, figures alternating`)
+  const cache = values.cold ? "cold page cache" : "warm page cache"
+  console.log(`corpus: ${files.length} files, ${mb.toFixed(0)} MB (${home}); ${cache}; median of ${reps} runs, figures alternating`)
   console.log(`${"figure".padEnd(34)}${"s".padStart(8)}${"MB/s".padStart(9)}${"files/s".padStart(10)}${"peak RSS".padStart(10)}${"x baseline".padStart(12)}`)
   for (const r of [baseline, backfill]) {
     console.log(`${(r.figure === "baseline" ? "baseline (read + JSON.parse)" : "engine backfill (fresh DB)").padEnd(34)}${r.seconds.toFixed(2).padStart(8)}${
@@ -100,6 +105,6 @@ if (values.figure !== undefined) {
   }
   const out = fileURLToPath(new URL("./out/", import.meta.url))
   mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, "backfill.json"), JSON.stringify({ files: files.length, mb, reps, baseline, backfill, ratio: baseline.seconds / backfill.seconds }, null, 2) + "\n")
+  writeFileSync(join(out, values.cold ? "backfill-cold.json" : "backfill.json"), JSON.stringify({ files: files.length, mb, reps, cold: values.cold, baseline, backfill, ratio: baseline.seconds / backfill.seconds }, null, 2) + "\n")
   if (values.dir === undefined && !values.keep) rmSync(home, { recursive: true, force: true })
 }
