@@ -316,7 +316,7 @@ export const layer = (
   })
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
   const projections = Layer.mergeAll(ThreadProjectorModule.layerAll, threadListLayer, turnListLayer, agentGraphLayer).pipe(
-    Layer.provide(sqlLayer)
+    Layer.provide(Layer.merge(sqlLayer, databaseLayer))
   )
   return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
     Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))

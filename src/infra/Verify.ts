@@ -52,7 +52,7 @@ const compareWithRebuild = (live: Database.Database, file: string, options: RunO
   Effect.gen(function*() {
     const config = yield* EngineConfig
     const rebuiltDb = Database.layer({ file })
-    const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(rebuiltDb))
+    const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provideMerge(rebuiltDb))
     yield* runRebuild(options).pipe(
       Effect.provide(ThreadProjector.layerAll.pipe(
         Layer.provideMerge(sqlLayer),

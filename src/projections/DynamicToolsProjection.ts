@@ -7,7 +7,8 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
-import { chunksOf, type ThreadDelta } from "./ThreadDelta.js"
+import { Database } from "../infra/Database.js"
+import { chunksOf, statementForRows, type ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
 export const DynamicToolRow = Schema.Struct({
@@ -57,6 +58,11 @@ export const DynamicToolsProjection = Context.GenericTag<DynamicToolsProjection>
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  const { direct } = yield* Database
+  const select = statementForRows(
+    1,
+    (ids) => `SELECT * FROM thread_dynamic_tools WHERE thread_id IN (${ids}) ORDER BY thread_id, position`
+  )
   return DynamicToolsProjection.of({
     apply: (deltas) => {
       // The fold replaces the list (a new array) only when a session meta lists tools.
@@ -75,7 +81,7 @@ export const make = Effect.gen(function*() {
     },
     load: (threadIds) =>
       Effect.forEach(chunksOf(threadIds, 500), (chunk) =>
-        sql`SELECT * FROM thread_dynamic_tools WHERE thread_id IN ${sql.in(chunk)} ORDER BY thread_id, position`.pipe(
+        direct.rows(select(chunk.length), chunk).pipe(
           Effect.flatMap((rows) => Effect.orDie(decodeRows(rows)))
         )).pipe(Effect.map((chunks) => {
           const tools = new Map<string, Array<DynamicTool>>()

@@ -10,7 +10,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, Option } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import type { ThreadState } from "../domain/ThreadState.js"
-import { type DatabaseError, toDatabaseError } from "../infra/Database.js"
+import { Database, type DatabaseError, toDatabaseError } from "../infra/Database.js"
 import * as ReadAhead from "../infra/ReadAhead.js"
 import { foldRolloutFile, type ReadCounts } from "../infra/RolloutFold.js"
 import type { ReadIssue, RolloutReadError } from "../infra/RolloutIssue.js"
@@ -125,6 +125,7 @@ const fileStat = (path: string) =>
  */
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  const { direct } = yield* Database
   const threads = yield* ThreadsProjection
   const tools = yield* DynamicToolsProjection
   const turns = yield* TurnsProjection
@@ -256,7 +257,7 @@ export const make = Effect.gen(function*() {
 
   /** Writes the deltas whose rows are still as planned; returns the files to redo. */
   const write = (folded: ReadonlyArray<Folded>) =>
-    sql.withTransaction(Effect.gen(function*() {
+    direct.transaction(Effect.gen(function*() {
       const ids = [...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))]
       const current = yield* threads.loadPositions(ids)
       const fresh: Array<Folded> = []

@@ -3,13 +3,13 @@
  * lives and how far it has been folded.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
 import * as AST from "effect/SchemaAST"
 import { sourceKind } from "../domain/SessionSource.js"
 import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
-import { chunksOf, type ThreadDelta, type ThreadPlacement } from "./ThreadDelta.js"
+import { Database } from "../infra/Database.js"
+import { chunksOf, statementForRows, type ThreadDelta, type ThreadPlacement, valuesOf } from "./ThreadDelta.js"
 
 /**
  * A `threads` row as SQLite returns it.
@@ -219,24 +219,38 @@ const byKey = (rows: ReadonlyArray<ThreadRow>, key: "id" | "rollout_path") => ne
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const select = (column: "id" | "rollout_path", values: ReadonlyArray<string>) =>
-    Effect.forEach(chunksOf(values, 500), (chunk) =>
-      sql`SELECT ${sql.literal(THREAD_SELECT)} FROM threads WHERE ${sql(column)} IN ${sql.in(chunk)}`.values.pipe(
+  const { direct } = yield* Database
+  const upsert = statementForRows(
+    THREAD_COLUMNS.length,
+    (values) => `INSERT INTO threads (${THREAD_SELECT}) VALUES ${values} ON CONFLICT (id) DO UPDATE SET ${UPDATE_ALL}`
+  )
+  const selectBy = {
+    id: statementForRows(1, (ids) => `SELECT ${THREAD_SELECT} FROM threads WHERE id IN (${ids})`),
+    rollout_path: statementForRows(1, (paths) => `SELECT ${THREAD_SELECT} FROM threads WHERE rollout_path IN (${paths})`)
+  }
+  const positions = statementForRows(1, (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`)
+  const select = (column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
+    Effect.forEach(chunksOf(keys, 500), (chunk) =>
+      direct.values(selectBy[column](chunk.length), chunk).pipe(
         Effect.map(threadRowsOf)
       )).pipe(Effect.map((chunks) => byKey(chunks.flat(), column)))
   return ThreadsProjection.of({
     apply: (deltas) =>
       Effect.forEach(
         chunksOf(deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))),
-        (rows) => sql`INSERT INTO threads ${sql.insert(rows)} ON CONFLICT (id) DO UPDATE SET ${sql.literal(UPDATE_ALL)}`,
+        (rows) => direct.run(upsert(rows.length), valuesOf(rows, THREAD_COLUMNS)),
         { discard: true }
       ),
     load: (ids) => select("id", ids),
     loadPositions: (ids) =>
       Effect.forEach(chunksOf(ids, 500), (chunk) =>
-        sql<ThreadPosition>`SELECT id, rollout_path, projected_offset FROM threads WHERE id IN ${sql.in(chunk)}`).pipe(
-          Effect.map((chunks) => new Map(chunks.flat().map((row) => [row.id, row])))
+        direct.values(positions(chunk.length), chunk)).pipe(
+          Effect.map((chunks) =>
+            new Map(chunks.flat().map(([id, rolloutPath, projectedOffset]): [string, ThreadPosition] => [
+              id as string,
+              { id: id as string, rollout_path: rolloutPath as string, projected_offset: projectedOffset as number }
+            ]))
+          )
         ),
     findByPath: (paths) => select("rollout_path", paths)
   })

@@ -3,11 +3,11 @@
  * so a delta writes its last turn as projected and every turn after it.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
 import { type Turn, turnsOf } from "../domain/ThreadState.js"
-import { chunksOf, type ThreadDelta } from "./ThreadDelta.js"
+import { Database } from "../infra/Database.js"
+import { chunksOf, statementForRows, type ThreadDelta, valuesOf } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
 export const TurnRow = Schema.Struct({
@@ -51,7 +51,9 @@ const toRow = (threadId: string, turn: Turn): TurnRow => ({
 
 const decodeRows = Schema.decodeUnknown(Schema.Array(TurnRow))
 
-const UPDATE_ALL = Object.keys(TurnRow.fields)
+const TURN_COLUMNS = Object.keys(TurnRow.fields) as ReadonlyArray<keyof TurnRow>
+
+const UPDATE_ALL = TURN_COLUMNS
   .filter((c) => c !== "thread_id" && c !== "turn_index")
   .map((c) => `${c} = excluded.${c}`)
   .join(", ")
@@ -68,7 +70,20 @@ export const TurnsProjection = Context.GenericTag<TurnsProjection>("rollout-stat
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const { direct } = yield* Database
+  const upsert = statementForRows(
+    TURN_COLUMNS.length,
+    (values) =>
+      `INSERT INTO thread_turns (${TURN_COLUMNS.join(", ")}) VALUES ${values}
+        ON CONFLICT (thread_id, turn_index) DO UPDATE SET ${UPDATE_ALL}`
+  )
+  const lastTurns = statementForRows(
+    1,
+    (values) =>
+      `WITH ids (thread_id) AS (VALUES ${values})
+        SELECT t.* FROM ids JOIN thread_turns t ON t.thread_id = ids.thread_id
+          AND t.turn_index = (SELECT MAX(m.turn_index) FROM thread_turns m WHERE m.thread_id = ids.thread_id)`
+  )
   return TurnsProjection.of({
     apply: (deltas) => {
       const rows = deltas.flatMap((d) => {
@@ -77,10 +92,7 @@ export const make = Effect.gen(function*() {
       })
       return Effect.forEach(
         chunksOf(rows),
-        (chunk) =>
-          sql`INSERT INTO thread_turns ${sql.insert(chunk)} ON CONFLICT (thread_id, turn_index) DO UPDATE SET ${
-            sql.literal(UPDATE_ALL)
-          }`,
+        (chunk) => direct.run(upsert(chunk.length), valuesOf(chunk, TURN_COLUMNS)),
         { discard: true }
       )
     },
@@ -89,9 +101,7 @@ export const make = Effect.gen(function*() {
     // against 7 µs so).
     loadLast: (threadIds) =>
       Effect.forEach(chunksOf(threadIds, 500), (chunk) =>
-        sql`WITH ids (thread_id) AS (VALUES ${sql.csv(chunk.map((id) => sql`(${id})`))})
-            SELECT t.* FROM ids JOIN thread_turns t ON t.thread_id = ids.thread_id
-              AND t.turn_index = (SELECT MAX(m.turn_index) FROM thread_turns m WHERE m.thread_id = ids.thread_id)`.pipe(
+        direct.rows(lastTurns(chunk.length), chunk).pipe(
           Effect.flatMap((rows) => Effect.orDie(decodeRows(rows)))
         )).pipe(Effect.map((chunks) => new Map(chunks.flat().map((row) => [row.thread_id, turnOf(row)]))))
   })

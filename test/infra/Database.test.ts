@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from "nod
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Fiber } from "effect"
 import * as Database from "../../src/infra/Database.js"
 
 const tempFile = (name = "state.sqlite") => join(mkdtempSync(join(tmpdir(), "db-")), name)
@@ -136,4 +136,43 @@ describe("Database", () => {
       }))
       expect(statSync(file).size).toBeGreaterThan(sizeBefore + 1_000_000)
     }))
+
+  it.live("direct statements join an open transaction, and a failure rolls back what both kinds of statement wrote", () =>
+    withDatabase(tempFile(), ({ direct, execScript, sql }) =>
+      Effect.gen(function*() {
+        yield* execScript("CREATE TABLE notes (body TEXT)")
+        const failed = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
+          yield* direct.run("INSERT INTO notes VALUES (?)", ["direct"])
+          yield* sql`INSERT INTO notes VALUES ('sql')`
+          expect(yield* direct.values("SELECT body FROM notes ORDER BY body", [])).toEqual([["direct"], ["sql"]])
+          return yield* Effect.fail("stop")
+        })))
+        expect(Exit.isFailure(failed)).toBe(true)
+        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[0]])
+        yield* direct.transaction(Effect.zipRight(
+          direct.run("INSERT INTO notes VALUES (?)", ["kept"]),
+          sql`INSERT INTO notes VALUES ('kept too')`
+        ))
+        const undone = yield* Effect.exit(direct.transaction(Effect.zipRight(
+          direct.run("INSERT INTO notes VALUES (?)", ["undone"]),
+          Effect.fail("stop")
+        )))
+        expect(Exit.isFailure(undone)).toBe(true)
+        expect(yield* direct.rows("SELECT body FROM notes ORDER BY body", [])).toEqual([{ body: "kept" }, { body: "kept too" }])
+      })))
+
+  it.live("a direct statement outside a transaction waits for another fiber's, never reading its uncommitted rows", () =>
+    withDatabase(tempFile(), ({ direct, execScript, sql }) =>
+      Effect.gen(function*() {
+        yield* execScript("CREATE TABLE notes (body TEXT)")
+        const writer = yield* Effect.fork(Effect.exit(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO notes VALUES ('uncommitted')`
+          yield* Effect.sleep("100 millis")
+          return yield* Effect.fail("roll back")
+        }))))
+        yield* Effect.sleep("20 millis")
+        // On one connection, a read that did not wait would see the writer's row.
+        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[0]])
+        yield* Fiber.join(writer)
+      })))
 })
