@@ -265,13 +265,20 @@ const makeDirect = (
   semaphore: Effect.Semaphore
 ): DirectStatements => {
   // `sql.withTransaction` puts [connection, depth] in the context of the effect it runs.
-  const inTransaction = Effect.contextWith((context: Context.Context<never>) => {
+  const holds = (context: Context.Context<never>) => {
     const held = Context.getOption(context, SqlClient.TransactionConnection)
     return held._tag === "Some" && held.value[0] === connection
-  })
+  }
+  const inTransaction = Effect.contextWith(holds)
+  // The semaphore's own count, when this version of Effect has it (else: always take the lock).
+  // A statement run synchronously while nobody holds the lock needs no lock: no other fiber
+  // can start a transaction before it returns.
+  const lockIsFree = () => (semaphore as unknown as { readonly free?: number }).free === 1
   const onConnection = <A>(use: () => A): Effect.Effect<A, SqlError> => {
     const attempt = Effect.try({ try: use, catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" }) })
-    return Effect.flatMap(inTransaction, (held) => (held ? attempt : semaphore.withPermits(1)(attempt)))
+    return Effect.withFiberRuntime((fiber) =>
+      holds(fiber.currentContext) || lockIsFree() ? attempt : semaphore.withPermits(1)(attempt)
+    )
   }
   const statement = (text: string) =>
     Effect.try({ try: () => void prepare(text).run(), catch: (cause) => new SqlError({ cause, message: `Failed to ${text}` }) })

@@ -8,7 +8,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
 import { Database } from "../infra/Database.js"
-import { chunksOf, statementForRows, type ThreadDelta } from "./ThreadDelta.js"
+import { chunksOf, forEachChunk, statementForRows, type ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
 export const DynamicToolRow = Schema.Struct({
@@ -44,7 +44,8 @@ const toRows = (threadId: string, tools: ReadonlyArray<DynamicTool>): Array<Dyna
     hidden: tool.hidden ? 1 : 0
   }))
 
-const decodeRows = Schema.decodeUnknown(Schema.Array(DynamicToolRow))
+/** Throws (a defect) on a row the schema rejects: the migrations guarantee the shape. */
+const decodeRows = Schema.decodeUnknownSync(Schema.Array(DynamicToolRow))
 
 /** @since 0.1.0 @category models */
 export interface DynamicToolsProjection {
@@ -80,10 +81,8 @@ export const make = Effect.gen(function*() {
       )
     },
     load: (threadIds) =>
-      Effect.forEach(chunksOf(threadIds, 500), (chunk) =>
-        direct.rows(select(chunk.length), chunk).pipe(
-          Effect.flatMap((rows) => Effect.orDie(decodeRows(rows)))
-        )).pipe(Effect.map((chunks) => {
+      forEachChunk(threadIds, 500, (chunk) => Effect.map(direct.rows(select(chunk.length), chunk), decodeRows)).pipe(
+        Effect.map((chunks) => {
           const tools = new Map<string, Array<DynamicTool>>()
           for (const row of chunks.flat()) {
             const list = tools.get(row.thread_id) ?? []
@@ -91,7 +90,8 @@ export const make = Effect.gen(function*() {
             tools.set(row.thread_id, list)
           }
           return tools
-        }))
+        })
+      )
   })
 })
 

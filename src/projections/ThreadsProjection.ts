@@ -9,7 +9,7 @@ import * as AST from "effect/SchemaAST"
 import { sourceKind } from "../domain/SessionSource.js"
 import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
 import { Database } from "../infra/Database.js"
-import { chunksOf, statementForRows, type ThreadDelta, type ThreadPlacement, valuesOf } from "./ThreadDelta.js"
+import { forEachChunk, ROWS_PER_STATEMENT, statementForRows, type ThreadDelta, type ThreadPlacement, valuesOf } from "./ThreadDelta.js"
 
 /**
  * A `threads` row as SQLite returns it.
@@ -230,21 +230,17 @@ export const make = Effect.gen(function*() {
   }
   const positions = statementForRows(1, (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`)
   const select = (column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
-    Effect.forEach(chunksOf(keys, 500), (chunk) =>
-      direct.values(selectBy[column](chunk.length), chunk).pipe(
-        Effect.map(threadRowsOf)
-      )).pipe(Effect.map((chunks) => byKey(chunks.flat(), column)))
+    forEachChunk(keys, 500, (chunk) => Effect.map(direct.values(selectBy[column](chunk.length), chunk), threadRowsOf)).pipe(Effect.map((chunks) => byKey(chunks.flat(), column)))
   return ThreadsProjection.of({
     apply: (deltas) =>
-      Effect.forEach(
-        chunksOf(deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))),
-        (rows) => direct.run(upsert(rows.length), valuesOf(rows, THREAD_COLUMNS)),
-        { discard: true }
-      ),
+      Effect.asVoid(forEachChunk(
+        deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement)),
+        ROWS_PER_STATEMENT,
+        (rows) => direct.run(upsert(rows.length), valuesOf(rows, THREAD_COLUMNS))
+      )),
     load: (ids) => select("id", ids),
     loadPositions: (ids) =>
-      Effect.forEach(chunksOf(ids, 500), (chunk) =>
-        direct.values(positions(chunk.length), chunk)).pipe(
+      forEachChunk(ids, 500, (chunk) => direct.values(positions(chunk.length), chunk)).pipe(
           Effect.map((chunks) =>
             new Map(chunks.flat().map(([id, rolloutPath, projectedOffset]): [string, ThreadPosition] => [
               id as string,

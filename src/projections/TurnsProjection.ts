@@ -7,7 +7,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
 import { type Turn, turnsOf } from "../domain/ThreadState.js"
 import { Database } from "../infra/Database.js"
-import { chunksOf, statementForRows, type ThreadDelta, valuesOf } from "./ThreadDelta.js"
+import { forEachChunk, ROWS_PER_STATEMENT, statementForRows, type ThreadDelta, valuesOf } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
 export const TurnRow = Schema.Struct({
@@ -49,7 +49,8 @@ const toRow = (threadId: string, turn: Turn): TurnRow => ({
   tokens_used: turn.tokensUsed
 })
 
-const decodeRows = Schema.decodeUnknown(Schema.Array(TurnRow))
+/** Throws (a defect) on a row the schema rejects: the migrations guarantee the shape. */
+const decodeRows = Schema.decodeUnknownSync(Schema.Array(TurnRow))
 
 const TURN_COLUMNS = Object.keys(TurnRow.fields) as ReadonlyArray<keyof TurnRow>
 
@@ -90,20 +91,17 @@ export const make = Effect.gen(function*() {
         const from = d.before?.lastTurn?.index ?? 0
         return turnsOf(d.after).filter((t) => t.index >= from).map((t) => toRow(d.after.metadata.id, t))
       })
-      return Effect.forEach(
-        chunksOf(rows),
-        (chunk) => direct.run(upsert(chunk.length), valuesOf(chunk, TURN_COLUMNS)),
-        { discard: true }
+      return Effect.asVoid(
+        forEachChunk(rows, ROWS_PER_STATEMENT, (chunk) => direct.run(upsert(chunk.length), valuesOf(chunk, TURN_COLUMNS)))
       )
     },
     // Per thread, MAX(turn_index) of one thread_id is a single index probe; grouped over an
     // IN list it walked every turn of every thread (68 µs per live append on a 500-turn thread,
     // against 7 µs so).
     loadLast: (threadIds) =>
-      Effect.forEach(chunksOf(threadIds, 500), (chunk) =>
-        direct.rows(lastTurns(chunk.length), chunk).pipe(
-          Effect.flatMap((rows) => Effect.orDie(decodeRows(rows)))
-        )).pipe(Effect.map((chunks) => new Map(chunks.flat().map((row) => [row.thread_id, turnOf(row)]))))
+      forEachChunk(threadIds, 500, (chunk) => Effect.map(direct.rows(lastTurns(chunk.length), chunk), decodeRows)).pipe(
+        Effect.map((chunks) => new Map(chunks.flat().map((row) => [row.thread_id, turnOf(row)])))
+      )
   })
 })
 
