@@ -37,7 +37,6 @@ export interface ProjectedThreadFile {
 }
 
 /** Synchronous: on every append, and a thread pool round trip costs several times the stat. */
-const exists = (path: string) => Effect.sync(() => existsSync(path))
 
 /**
  * Where a file with this base name lives once unarchived: the date folders of its name.
@@ -69,12 +68,12 @@ export const locateThread = (threadId: string) =>
     const row = rows.get(threadId)
     // A few rounds: another process may move the file between two of these checks.
     for (let round = 0; row !== undefined && round < 3; round++) {
-      if (yield* exists(row.rollout_path)) return { path: row.rollout_path, archived: row.archived === 1, row }
+      if (existsSync(row.rollout_path)) return { path: row.rollout_path, archived: row.archived === 1, row }
       const name = basename(row.rollout_path)
       const archived = archivedRolloutPath(config.home, name)
-      if (yield* exists(archived)) return { path: archived, archived: true }
+      if (existsSync(archived)) return { path: archived, archived: true }
       const live = liveRolloutPath(config.home, name)
-      if (yield* exists(live)) return { path: live, archived: false }
+      if (existsSync(live)) return { path: live, archived: false }
     }
     const listing = yield* listRolloutFiles(config.home)
     const file = listing.files.find((f) => parseRolloutFileName(basename(f.path))?.threadId === threadId)

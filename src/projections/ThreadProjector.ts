@@ -108,15 +108,14 @@ interface Folded {
  * Synchronous: a stat through the thread pool cost several times the stat itself (~0.25 ms of
  * every live append's CPU as a promise, `bench/figures/append.ts`).
  */
-const fileStat = (path: string) =>
-  Effect.sync(() => {
-    try {
-      const info = statSync(path, { throwIfNoEntry: false })
-      return info === undefined ? Option.none() : Option.some({ size: info.size, mtimeMs: Math.floor(info.mtimeMs) })
-    } catch {
-      return Option.none()
-    }
-  })
+const fileStat = (path: string): Option.Option<{ readonly size: number; readonly mtimeMs: number }> => {
+  try {
+    const info = statSync(path, { throwIfNoEntry: false })
+    return info === undefined ? Option.none() : Option.some({ size: info.size, mtimeMs: Math.floor(info.mtimeMs) })
+  } catch {
+    return Option.none()
+  }
+}
 
 /**
  * Needs a scope: the read-ahead worker, when bulk work started it, stops with it.
@@ -165,7 +164,7 @@ export const make = Effect.gen(function*() {
       for (const [id, row] of yield* threads.load(nameIds)) byId.set(id, row)
       const planned: Array<Planned | FileOutcome> = []
       const resumable: Array<ThreadRow> = []
-      const stats = yield* Effect.forEach(files, (f) => fileStat(f.path))
+      const stats = files.map((f) => fileStat(f.path))
       for (const [index, target] of files.entries()) {
         const found = stats[index]!
         if (found._tag === "None") {
@@ -177,7 +176,7 @@ export const make = Effect.gen(function*() {
         if (row === undefined && nameId !== undefined) {
           const other = byId.get(nameId)
           // A row whose file is gone belongs to a moved file (archive, unarchive).
-          if (other !== undefined && (yield* fileStat(other.rollout_path))._tag === "None") row = other
+          if (other !== undefined && fileStat(other.rollout_path)._tag === "None") row = other
           else if (other !== undefined && options.from === "scratch") row = other
         }
         const size = found.value.size
