@@ -86,7 +86,7 @@ export interface Database {
 /**
  * Statements run straight on the connection's cached prepared statements, for the projections'
  * hot paths. They share `sql`'s connection and lock: inside a `sql.withTransaction` they run in
- * that transaction, outside one they wait for it like any statement. `@effect/sql`'s statement
+ * that transaction; outside one they run at once if nobody holds the lock, else wait for it. `@effect/sql`'s statement
  * pipeline (compiling the template, a span, fiber refs) cost ~35 µs and ~30 KB of garbage per
  * statement here, most of a live append's time in SQL and the cause of its frequent young-generation
  * collections; these cost a few µs.
@@ -298,11 +298,11 @@ const makeDirect = (
   return {
     values: (sql, params) =>
       onConnection(() => {
-        const statement = prepare(sql)
+        const prepared = prepare(sql)
         try {
-          return statement.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
+          return prepared.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
         } finally {
-          statement.raw(false)
+          prepared.raw(false)
         }
       }),
     rows: (sql, params) => onConnection(() => prepare(sql).all(...params) as ReadonlyArray<Record<string, unknown>>),
