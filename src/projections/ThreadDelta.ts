@@ -51,7 +51,6 @@ export const forEachChunk = <A, B, E, R>(
     : items.length <= size
     ? Effect.map(f(items), (result) => [result])
     : Effect.forEach(chunksOf(items, size), f)
-
 /** @since 0.1.0 */
 export const chunksOf = <A>(items: ReadonlyArray<A>, size = ROWS_PER_STATEMENT): Array<ReadonlyArray<A>> => {
   const chunks: Array<ReadonlyArray<A>> = []
@@ -61,7 +60,8 @@ export const chunksOf = <A>(items: ReadonlyArray<A>, size = ROWS_PER_STATEMENT):
 
 /**
  * A multi-row statement's text for `rows` rows of `columns` placeholders, built once per row count
- * (a live append would otherwise rebuild and rehash a kilobyte of SQL per statement).
+ * (a live append would otherwise rebuild and rehash a kilobyte of SQL per statement). With one
+ * column it also makes an `IN` list: `IN ((?), (?))`.
  * @since 0.1.0
  */
 export const statementForRows = (columns: number, build: (values: string) => string) => {

@@ -201,11 +201,14 @@ export const make = Effect.gen(function*() {
       )
     }).pipe(Effect.mapError((e) => ("_tag" in e && e._tag === "DatabaseError" ? e : dbError("plan")(e))))
 
-  const fold = (planned: Planned, options: ProjectOptions) => {
-    const row = planned.row
-    const resume = planned.resume !== undefined && row !== undefined
-      ? { state: planned.resume, offset: row.projected_offset, nextLineNumber: row.projected_lines + 1 }
+  /** Where a planned fold resumes: after what the row holds, when its state was loaded. */
+  const resumeOf = (planned: Planned) =>
+    planned.resume !== undefined && planned.row !== undefined
+      ? { state: planned.resume, offset: planned.row.projected_offset, nextLineNumber: planned.row.projected_lines + 1 }
       : undefined
+
+  const fold = (planned: Planned, options: ProjectOptions) => {
+    const resume = resumeOf(planned)
     return foldRolloutFile(planned.target.path, {
       defaultModelProvider: options.defaultModelProvider,
       ...(resume === undefined ? {} : { resume })
@@ -289,7 +292,7 @@ export const make = Effect.gen(function*() {
         const toFold = planned.filter((p): p is Planned => !("_tag" in p))
         const reaching = readAhead.warm(toFold.map((p) => ({
           path: p.target.path,
-          from: p.resume !== undefined && p.row !== undefined ? p.row.projected_offset : 0,
+          from: resumeOf(p)?.offset ?? 0,
           to: p.size
         })))
         // One file after another, in this fiber: reads are synchronous, so folding several at

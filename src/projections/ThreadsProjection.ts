@@ -230,7 +230,9 @@ export const make = Effect.gen(function*() {
   }
   const positions = statementForRows(1, (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`)
   const select = (column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
-    forEachChunk(keys, 500, (chunk) => Effect.map(direct.values(selectBy[column](chunk.length), chunk), threadRowsOf)).pipe(Effect.map((chunks) => byKey(chunks.flat(), column)))
+    forEachChunk(keys, 500, (chunk) => Effect.map(direct.values(selectBy[column](chunk.length), chunk), threadRowsOf)).pipe(
+      Effect.map((chunks) => byKey(chunks.flat(), column))
+    )
   return ThreadsProjection.of({
     apply: (deltas) =>
       Effect.asVoid(forEachChunk(
@@ -241,13 +243,13 @@ export const make = Effect.gen(function*() {
     load: (ids) => select("id", ids),
     loadPositions: (ids) =>
       forEachChunk(ids, 500, (chunk) => direct.values(positions(chunk.length), chunk)).pipe(
-          Effect.map((chunks) =>
-            new Map(chunks.flat().map(([id, rolloutPath, projectedOffset]): [string, ThreadPosition] => [
-              id as string,
-              { id: id as string, rollout_path: rolloutPath as string, projected_offset: projectedOffset as number }
-            ]))
-          )
-        ),
+        Effect.map((chunks) =>
+          new Map(chunks.flat().map(([id, rolloutPath, projectedOffset]): [string, ThreadPosition] => [
+            id as string,
+            { id: id as string, rollout_path: rolloutPath as string, projected_offset: projectedOffset as number }
+          ]))
+        )
+      ),
     findByPath: (paths) => select("rollout_path", paths)
   })
 })
