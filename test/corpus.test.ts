@@ -3,14 +3,14 @@
  * without a parse error and folds to plausible metadata; some files get exact values,
  * taken from the files themselves.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { decompress } from "fzstd"
 import { turnsOf } from "../src/domain/ThreadState.js"
-import { type FileFold, foldRolloutFile } from "../src/infra/RolloutFold.js"
+import { type FileFold, foldRolloutFile, foldRolloutFileNow } from "../src/infra/RolloutFold.js"
 import { readRolloutBatches, type RolloutEntry } from "../src/infra/RolloutReader.js"
 
 const CORPUS = "/work/shared/corpus"
@@ -84,6 +84,22 @@ describe("corpus: every sample rollout reads cleanly", () => {
         // Skimming payloads the fold ignores changes nothing about the fold.
         const foldedFull = yield* foldRolloutFile(path, { defaultModelProvider: "openai", decode: "full" })
         expect(folded.state).toEqual(foldedFull.state)
+
+        // The one-call fold of small reads gives the same fold, from the start and resumed halfway.
+        expect(Either.getOrThrow(foldRolloutFileNow(path, { defaultModelProvider: "openai" }))).toEqual(folded)
+        if (!path.endsWith(".zst")) {
+          const content = contentOf(path)
+          const cut = content.indexOf(0x0a, Math.floor(content.length / 2)) + 1
+          const copy = join(mkdtempSync(join(tmpdir(), "corpus-")), basename(path))
+          writeFileSync(copy, content.subarray(0, cut))
+          const first = yield* foldRolloutFile(copy, { defaultModelProvider: "openai" })
+          appendFileSync(copy, content.subarray(cut))
+          const resume = { state: first.state, offset: first.end.offset, nextLineNumber: first.end.nextLineNumber }
+          const resumed = yield* foldRolloutFile(copy, { defaultModelProvider: "openai", resume })
+          expect(Either.getOrThrow(foldRolloutFileNow(copy, { defaultModelProvider: "openai", resume }))).toEqual(resumed)
+          expect(resumed.state).toEqual(folded.state)
+          expect(resumed.end.offset).toBe(size)
+        }
 
         const m = folded.state.metadata
         expect(m.id).toMatch(/^[0-9a-f-]{36}$/)

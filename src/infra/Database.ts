@@ -100,12 +100,34 @@ export interface DirectStatements {
   readonly rows: (sql: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
   readonly run: (sql: string, params: ReadonlyArray<unknown>) => Effect.Effect<void, SqlError>
   /**
+   * Runs `f` synchronously on the connection, under the lock as the statements above: several
+   * statements for the price of one effect. A throw inside fails the effect with an `SqlError`.
+   */
+  readonly use: <A>(f: (statements: Statements) => A) => Effect.Effect<A, SqlError>
+  /**
+   * `use` in a transaction: `BEGIN IMMEDIATE`, `f`, `COMMIT`; `ROLLBACK` if `f` throws. Inside
+   * another transaction (direct or through `sql`) it is a savepoint of that transaction.
+   */
+  readonly transact: <A>(f: (statements: Statements) => A) => Effect.Effect<A, SqlError>
+  /**
    * `sql.withTransaction` without its span and scope (68 against 12 µs for an empty one): takes
    * the lock, `BEGIN IMMEDIATE`, commits on success, rolls back on failure or interruption.
    * Statements inside, direct or through `sql`, run in it; inside another transaction it is
    * `sql.withTransaction` (a savepoint).
    */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+}
+
+/**
+ * The connection's statements as plain synchronous calls that throw on failure: only valid
+ * inside the callback of `DirectStatements.use` or `transact`, which hold the lock.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Statements {
+  readonly values: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<ReadonlyArray<unknown>>
+  readonly rows: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<Record<string, unknown>>
+  readonly run: (sql: string, params: ReadonlyArray<unknown>) => void
 }
 
 /** @since 0.1.0 @category tags */
@@ -255,15 +277,30 @@ export const open = (options: DatabaseOptions): Effect.Effect<Database, Database
         try: () => void db.exec(script),
         catch: (cause) => new SqlError({ cause, message: "Failed to run script" })
       }))
-    return { file: options.file, sql, execScript, direct: makeDirect(sql, prepare, connection, semaphore) }
+    return { file: options.file, sql, execScript, direct: makeDirect(sql, db, prepare, connection, semaphore) }
   })
+
+const makeStatements = (prepare: (sql: string) => Sqlite.Statement): Statements => ({
+  values: (sql, params) => {
+    const prepared = prepare(sql)
+    try {
+      return prepared.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
+    } finally {
+      prepared.raw(false)
+    }
+  },
+  rows: (sql, params) => prepare(sql).all(...params) as ReadonlyArray<Record<string, unknown>>,
+  run: (sql, params) => void prepare(sql).run(...params)
+})
 
 const makeDirect = (
   sql: SqlClient.SqlClient,
+  db: Sqlite.Database,
   prepare: (sql: string) => Sqlite.Statement,
   connection: Connection,
   semaphore: Effect.Semaphore
 ): DirectStatements => {
+  const statements = makeStatements(prepare)
   // `sql.withTransaction` puts [connection, depth] in the context of the effect it runs.
   const holds = (context: Context.Context<never>) => {
     const held = Context.getOption(context, SqlClient.TransactionConnection)
@@ -274,12 +311,41 @@ const makeDirect = (
   // A statement run synchronously while nobody holds the lock needs no lock: no other fiber
   // can start a transaction before it returns.
   const lockIsFree = () => (semaphore as unknown as { readonly free?: number }).free === 1
-  const onConnection = <A>(use: () => A): Effect.Effect<A, SqlError> => {
-    const attempt = Effect.try({ try: use, catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" }) })
-    return Effect.withFiberRuntime((fiber) =>
-      holds(fiber.currentContext) || lockIsFree() ? attempt : semaphore.withPermits(1)(attempt)
-    )
+  const onConnection = <A>(body: (held: boolean) => A): Effect.Effect<A, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      const held = holds(fiber.currentContext)
+      const attempt = Effect.try({
+        try: () => body(held),
+        catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
+      })
+      return held || lockIsFree() ? attempt : semaphore.withPermits(1)(attempt)
+    })
+  const use = <A>(f: (statements: Statements) => A) => onConnection(() => f(statements))
+  let savepoints = 0
+  /** Runs `f` between `begin` and `commit`; on a throw, `undo` and rethrow. */
+  const between = <A>(begin: string, commit: string, undo: ReadonlyArray<string>, f: (statements: Statements) => A): A => {
+    prepare(begin).run()
+    let result: A
+    try {
+      result = f(statements)
+    } catch (error) {
+      // A failed statement may already have ended the transaction (SQLITE_FULL, SQLITE_IOERR).
+      if (db.inTransaction) for (const text of undo) prepare(text).run()
+      throw error
+    }
+    prepare(commit).run()
+    return result
   }
+  const transact = <A>(f: (statements: Statements) => A) =>
+    onConnection((held) => {
+      if (!held) return between("BEGIN IMMEDIATE", "COMMIT", ["ROLLBACK"], f)
+      const name = `direct_${++savepoints}`
+      try {
+        return between(`SAVEPOINT ${name}`, `RELEASE ${name}`, [`ROLLBACK TO ${name}`, `RELEASE ${name}`], f)
+      } finally {
+        savepoints--
+      }
+    })
   const statement = (text: string) =>
     Effect.try({ try: () => void prepare(text).run(), catch: (cause) => new SqlError({ cause, message: `Failed to ${text}` }) })
   const begun = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
@@ -296,20 +362,11 @@ const makeDirect = (
       )
     ))
   return {
-    values: (sql, params) =>
-      onConnection(() => {
-        const prepared = prepare(sql)
-        try {
-          return prepared.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
-        } finally {
-          prepared.raw(false)
-        }
-      }),
-    rows: (sql, params) => onConnection(() => prepare(sql).all(...params) as ReadonlyArray<Record<string, unknown>>),
-    run: (text, params) =>
-      onConnection(() => {
-        prepare(text).run(...params)
-      }),
+    values: (text, params) => use((s) => s.values(text, params)),
+    rows: (text, params) => use((s) => s.rows(text, params)),
+    run: (text, params) => use((s) => s.run(text, params)),
+    use,
+    transact,
     transaction: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
       Effect.flatMap(inTransaction, (held) => (held ? sql.withTransaction(effect) : begun(effect)))
   }

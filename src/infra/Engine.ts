@@ -157,13 +157,17 @@ export const make = Effect.gen(function*() {
 
   const rowOf = (threadId: string) => Effect.map(threads.load([threadId]), (rows) => rows.get(threadId))
 
-  const validLines = (items: ReadonlyArray<WritableItem>, now: number) =>
-    Effect.forEach(items, (item, index) => {
-      const stamped = isWrapped(item) && item.timestamp === undefined ? { ...item, timestamp: formatTimestamp(now) } : item
-      const check = decodeRolloutItem(rolloutLineOf(stamped))
-      return Either.isLeft(check)
-        ? Effect.fail(new InvalidInput({ what: `item ${index}`, reason: check.left.reason }))
-        : Effect.succeed(encodeRolloutLine(stamped))
+  /** Each item stamped and checked against the rollout schema, as the lines to write; one effect for the batch. */
+  const validLines = (items: ReadonlyArray<WritableItem>, now: number): Effect.Effect<Array<string>, InvalidInput> =>
+    Effect.suspend(() => {
+      const lines: Array<string> = []
+      for (const [index, item] of items.entries()) {
+        const stamped = isWrapped(item) && item.timestamp === undefined ? { ...item, timestamp: formatTimestamp(now) } : item
+        const check = decodeRolloutItem(rolloutLineOf(stamped))
+        if (Either.isLeft(check)) return Effect.fail(new InvalidInput({ what: `item ${index}`, reason: check.left.reason }))
+        lines.push(encodeRolloutLine(stamped))
+      }
+      return Effect.succeed(lines)
     })
 
   const getThread = (threadId: string) =>

@@ -3,14 +3,14 @@
  * @since 0.1.0
  */
 import { basename } from "node:path"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { KNOWN_IGNORED_EVENT_TYPES, FOLD_EVENT_TYPES, type RolloutItem, WRAPPED_TYPES } from "../domain/RolloutItem.js"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import { applyAll, initial } from "../domain/ThreadFold.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import type { FramingEnd } from "./LineFramer.js"
 import type { ReadIssue, RolloutReadError } from "./RolloutIssue.js"
-import { type ReadOptions, readRollout } from "./RolloutReader.js"
+import { type EntrySink, type ReadOptions, readRollout, readRolloutNow } from "./RolloutReader.js"
 
 /**
  * How the lines of a read fell out.
@@ -75,42 +75,58 @@ export const initialStateForFile = (file: string, defaultModelProvider: string):
   })
 }
 
+/** The sink and read options of one file's fold, and the fold once the read has ended. */
+const foldOf = (file: string, options: FoldFileOptions) => {
+  let state = options.resume?.state ?? initialStateForFile(file, options.defaultModelProvider)
+  const issues: Array<ReadIssue> = []
+  const maxIssues = options.maxIssues ?? 1000
+  let itemCount = 0
+  let unknown = 0
+  let parseErrors = 0
+  let warnings = 0
+  const items: Array<RolloutItem> = []
+  const readOptions: ReadOptions = {
+    decode: options.decode ?? "fold",
+    ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+    ...(options.resume === undefined
+      ? {}
+      : { fromOffset: options.resume.offset, fromLineNumber: options.resume.nextLineNumber })
+  }
+  const sink: EntrySink = {
+    item: (item) => {
+      if (isUnknownItem(item)) unknown++
+      items.push(item)
+    },
+    issue: (issue) => {
+      if (issue._tag === "LineParseError") parseErrors++
+      else warnings++
+      if (issues.length < maxIssues) issues.push(issue)
+    },
+    chunkEnd: () => {
+      itemCount += items.length
+      state = applyAll(state, items)
+      items.length = 0
+    }
+  }
+  const done = (end: FramingEnd): FileFold => ({ state, end, counts: { items: itemCount, unknown, parseErrors, warnings }, issues })
+  return { readOptions, sink, done }
+}
+
 /**
  * Reads a file from the start (or from `resume`) and folds every item.
  * @since 0.1.0
  */
 export const foldRolloutFile = (file: string, options: FoldFileOptions): Effect.Effect<FileFold, RolloutReadError> =>
   Effect.suspend(() => {
-    let state = options.resume?.state ?? initialStateForFile(file, options.defaultModelProvider)
-    const issues: Array<ReadIssue> = []
-    const maxIssues = options.maxIssues ?? 1000
-    let itemCount = 0
-    let unknown = 0
-    let parseErrors = 0
-    let warnings = 0
-    const items: Array<RolloutItem> = []
-    return readRollout(file, {
-      decode: options.decode ?? "fold",
-      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
-      ...(options.resume === undefined
-        ? {}
-        : { fromOffset: options.resume.offset, fromLineNumber: options.resume.nextLineNumber })
-    }, {
-      item: (item) => {
-        if (isUnknownItem(item)) unknown++
-        items.push(item)
-      },
-      issue: (issue) => {
-        if (issue._tag === "LineParseError") parseErrors++
-        else warnings++
-        if (issues.length < maxIssues) issues.push(issue)
-      },
-      chunkEnd: () => {
-        itemCount += items.length
-        state = applyAll(state, items)
-        items.length = 0
-      }
-    }).pipe(
-      Effect.map((end): FileFold => ({ state, end, counts: { items: itemCount, unknown, parseErrors, warnings }, issues }))
-    )
+    const fold = foldOf(file, options)
+    return Effect.map(readRollout(file, fold.readOptions, fold.sink), fold.done)
   })
+
+/**
+ * `foldRolloutFile` as one synchronous call, for a read known to be small (see `readRolloutNow`).
+ * @since 0.1.0
+ */
+export const foldRolloutFileNow = (file: string, options: FoldFileOptions): Either.Either<FileFold, RolloutReadError> => {
+  const fold = foldOf(file, options)
+  return Either.map(readRolloutNow(file, fold.readOptions, fold.sink), fold.done)
+}

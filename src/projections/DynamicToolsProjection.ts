@@ -2,13 +2,12 @@
  * The `thread_dynamic_tools` projection: a thread's tools in order, hidden ones flagged.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
-import { Database } from "../infra/Database.js"
-import { chunksOf, forEachChunk, statementForRows, type ThreadDelta } from "./ThreadDelta.js"
+import { Database, type Statements } from "../infra/Database.js"
+import { chunksOf, statementForRows, type ThreadDelta, valuesOf } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
 export const DynamicToolRow = Schema.Struct({
@@ -56,42 +55,50 @@ export interface DynamicToolsProjection {
 /** @since 0.1.0 @category tags */
 export const DynamicToolsProjection = Context.GenericTag<DynamicToolsProjection>("rollout-state/DynamicToolsProjection")
 
+const TOOL_COLUMNS = Object.keys(DynamicToolRow.fields) as ReadonlyArray<keyof DynamicToolRow>
+const selectTools = statementForRows(
+  1,
+  (ids) => `SELECT ${TOOL_COLUMNS.join(", ")} FROM thread_dynamic_tools WHERE thread_id IN (${ids}) ORDER BY thread_id, position`
+)
+const deleteTools = statementForRows(1, (ids) => `DELETE FROM thread_dynamic_tools WHERE thread_id IN (${ids})`)
+const insertTools = statementForRows(
+  TOOL_COLUMNS.length,
+  (values) => `INSERT INTO thread_dynamic_tools (${TOOL_COLUMNS.join(", ")}) VALUES ${values}`
+)
+
+/**
+ * The projection's statements as synchronous calls, for a caller already on the connection
+ * (`Database.direct.use` or `transact`); the service below wraps each in an effect.
+ * @since 0.1.0
+ */
+export const toolRows = {
+  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
+    // The fold replaces the list (a new array) only when a session meta lists tools.
+    const changed = deltas.filter((d) => d.before === undefined || d.before.dynamicTools !== d.after.dynamicTools)
+    if (changed.length === 0) return
+    for (const chunk of chunksOf(changed.map((d) => d.after.metadata.id), 500)) statements.run(deleteTools(chunk.length), chunk)
+    const rows = changed.flatMap((d) => toRows(d.after.metadata.id, d.after.dynamicTools))
+    for (const chunk of chunksOf(rows)) statements.run(insertTools(chunk.length), valuesOf(chunk, TOOL_COLUMNS))
+  },
+  load: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<DynamicTool>> => {
+    const tools = new Map<string, Array<DynamicTool>>()
+    for (const chunk of chunksOf(threadIds, 500)) {
+      for (const row of decodeRows(statements.rows(selectTools(chunk.length), chunk))) {
+        const list = tools.get(row.thread_id) ?? []
+        list.push(toolOf(row))
+        tools.set(row.thread_id, list)
+      }
+    }
+    return tools
+  }
+}
+
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
   const { direct } = yield* Database
-  const select = statementForRows(
-    1,
-    (ids) => `SELECT * FROM thread_dynamic_tools WHERE thread_id IN (${ids}) ORDER BY thread_id, position`
-  )
   return DynamicToolsProjection.of({
-    apply: (deltas) => {
-      // The fold replaces the list (a new array) only when a session meta lists tools.
-      const changed = deltas.filter((d) => d.before === undefined || d.before.dynamicTools !== d.after.dynamicTools)
-      if (changed.length === 0) return Effect.void
-      const ids = changed.map((d) => d.after.metadata.id)
-      const rows = changed.flatMap((d) => toRows(d.after.metadata.id, d.after.dynamicTools))
-      return Effect.zipRight(
-        Effect.forEach(chunksOf(ids, 500), (chunk) => sql`DELETE FROM thread_dynamic_tools WHERE thread_id IN ${sql.in(chunk)}`, {
-          discard: true
-        }),
-        Effect.forEach(chunksOf(rows), (chunk) => sql`INSERT INTO thread_dynamic_tools ${sql.insert(chunk)}`, {
-          discard: true
-        })
-      )
-    },
-    load: (threadIds) =>
-      forEachChunk(threadIds, 500, (chunk) => Effect.map(direct.rows(select(chunk.length), chunk), decodeRows)).pipe(
-        Effect.map((chunks) => {
-          const tools = new Map<string, Array<DynamicTool>>()
-          for (const row of chunks.flat()) {
-            const list = tools.get(row.thread_id) ?? []
-            list.push(toolOf(row))
-            tools.set(row.thread_id, list)
-          }
-          return tools
-        })
-      )
+    apply: (deltas) => deltas.length === 0 ? Effect.void : direct.use((s) => toolRows.apply(s, deltas)),
+    load: (threadIds) => direct.use((s) => toolRows.load(s, threadIds))
   })
 })
 

@@ -3,10 +3,10 @@
  * parent (a sub-agent's spawn source, or an explicit `parent_thread_id`).
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer } from "effect"
-import { chunksOf, type ThreadDelta } from "./ThreadDelta.js"
+import { Database, type Statements } from "../infra/Database.js"
+import { chunksOf, statementForRows, type ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category models */
 export interface SpawnEdgesProjection {
@@ -16,27 +16,37 @@ export interface SpawnEdgesProjection {
 /** @since 0.1.0 @category tags */
 export const SpawnEdgesProjection = Context.GenericTag<SpawnEdgesProjection>("rollout-state/SpawnEdgesProjection")
 
+const deleteEdges = statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
+const upsertEdges = statementForRows(
+  3,
+  (values) =>
+    `INSERT INTO thread_spawn_edges (child_thread_id, parent_thread_id, status) VALUES ${values}
+      ON CONFLICT (child_thread_id) DO UPDATE SET parent_thread_id = excluded.parent_thread_id`
+)
+
+/**
+ * The projection's statements as synchronous calls, for a caller already on the connection
+ * (`Database.direct.use` or `transact`); the service below wraps them in an effect.
+ * @since 0.1.0
+ */
+export const spawnEdgeRows = {
+  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
+    const changed = deltas.filter((d) => d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId)
+    if (changed.length === 0) return
+    const orphaned = changed.filter((d) => d.after.metadata.parentThreadId === null).map((d) => d.after.metadata.id)
+    for (const chunk of chunksOf(orphaned, 500)) statements.run(deleteEdges(chunk.length), chunk)
+    const edges = changed.flatMap((d) =>
+      d.after.metadata.parentThreadId === null ? [] : [[d.after.metadata.id, d.after.metadata.parentThreadId, "open"]]
+    )
+    for (const chunk of chunksOf(edges)) statements.run(upsertEdges(chunk.length), chunk.flat())
+  }
+}
+
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const { direct } = yield* Database
   return SpawnEdgesProjection.of({
-    apply: (deltas) => {
-      const changed = deltas.filter((d) => d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId)
-      if (changed.length === 0) return Effect.void
-      const edges = changed.flatMap((d) =>
-        d.after.metadata.parentThreadId === null
-          ? []
-          : [{ child_thread_id: d.after.metadata.id, parent_thread_id: d.after.metadata.parentThreadId, status: "open" }]
-      )
-      const orphaned = changed.filter((d) => d.after.metadata.parentThreadId === null).map((d) => d.after.metadata.id)
-      return Effect.zipRight(
-        Effect.forEach(chunksOf(orphaned, 500), (chunk) =>
-          sql`DELETE FROM thread_spawn_edges WHERE child_thread_id IN ${sql.in(chunk)}`, { discard: true }),
-        Effect.forEach(chunksOf(edges), (chunk) =>
-          sql`INSERT INTO thread_spawn_edges ${sql.insert(chunk)}
-              ON CONFLICT (child_thread_id) DO UPDATE SET parent_thread_id = excluded.parent_thread_id`, { discard: true })
-      )
-    }
+    apply: (deltas) => direct.use((s) => spawnEdgeRows.apply(s, deltas))
   })
 })
 

@@ -6,26 +6,25 @@
  */
 import { statSync } from "node:fs"
 import { basename } from "node:path"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Either, Layer, Option } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import type { ThreadState } from "../domain/ThreadState.js"
-import { Database, type DatabaseError, toDatabaseError } from "../infra/Database.js"
+import { Database, type DatabaseError, type Statements, toDatabaseError } from "../infra/Database.js"
 import * as ReadAhead from "../infra/ReadAhead.js"
-import { foldRolloutFile, type ReadCounts } from "../infra/RolloutFold.js"
+import { type FileFold, foldRolloutFile, foldRolloutFileNow, type ReadCounts } from "../infra/RolloutFold.js"
 import type { ReadIssue, RolloutReadError } from "../infra/RolloutIssue.js"
-import { DynamicToolsProjection, layer as dynamicToolsLayer } from "./DynamicToolsProjection.js"
-import { layer as spawnEdgesLayer, SpawnEdgesProjection } from "./SpawnEdgesProjection.js"
-import type { ThreadDelta, ThreadPlacement } from "./ThreadDelta.js"
+import { layer as dynamicToolsLayer, toolRows } from "./DynamicToolsProjection.js"
+import { layer as spawnEdgesLayer, spawnEdgeRows } from "./SpawnEdgesProjection.js"
+import { chunksOf, statementForRows, type ThreadDelta, type ThreadPlacement } from "./ThreadDelta.js"
 import {
   layer as threadsLayer,
   metadataOf,
   progressOf,
   type ThreadPosition,
   type ThreadRow,
-  ThreadsProjection
+  threadRows
 } from "./ThreadsProjection.js"
-import { layer as turnsLayer, TurnsProjection } from "./TurnsProjection.js"
+import { layer as turnsLayer, turnRows } from "./TurnsProjection.js"
 
 /**
  * A file to project; `archived` follows from where it lives.
@@ -118,169 +117,191 @@ const fileStat = (path: string): Option.Option<{ readonly size: number; readonly
 }
 
 /**
- * Needs a scope: the read-ahead worker, when bulk work started it, stops with it.
+ * Tails up to this size are read and folded in one synchronous call (a live append's few KB);
+ * larger ones through the effectful read, which gives the event loop a turn every few MB.
+ */
+const SMALL_READ_BYTES = 1 << 20
+
+/** The state the rows of these threads hold (only each thread's last turn is loaded). */
+const loadStatesWith = (statements: Statements, rows: ReadonlyArray<ThreadRow>): ReadonlyMap<string, ThreadState> => {
+  const ids = rows.map((r) => r.id)
+  const toolLists = toolRows.load(statements, ids)
+  const lastTurns = turnRows.loadLast(statements, ids)
+  return new Map(rows.map((row): [string, ThreadState] => [row.id, {
+    metadata: metadataOf(row),
+    dynamicTools: toolLists.get(row.id) ?? [],
+    earlierTurns: [],
+    lastTurn: lastTurns.get(row.id) ?? null,
+    progress: progressOf(row)
+  }]))
+}
+
+/** Finds each file's rows: by path, else by the id in its name when the file moved. */
+const planWith = (
+  statements: Statements,
+  files: ReadonlyArray<FileTarget>,
+  options: ProjectOptions
+): Array<Planned | FileOutcome> => {
+  const hinted = files.flatMap((f) => (f.row === undefined ? [] : [f.row]))
+  const byPath = new Map<string, ThreadRow>()
+  const byId = new Map(hinted.map((row) => [row.id, row]))
+  for (const row of hinted) byPath.set(row.rollout_path, row)
+  const unhinted = files.filter((f) => f.row === undefined).map((f) => f.path)
+  if (options.from === "rows" && unhinted.length > 0) {
+    for (const [path, row] of threadRows.findByPath(statements, unhinted)) byPath.set(path, row)
+  }
+  const nameIds = files.flatMap((f) => {
+    const id = parseRolloutFileName(basename(f.path))?.threadId
+    return id !== undefined && !byId.has(id) && !(options.from === "rows" && byPath.has(f.path)) ? [id] : []
+  })
+  if (nameIds.length > 0) for (const [id, row] of threadRows.load(statements, nameIds)) byId.set(id, row)
+  const planned: Array<Planned | FileOutcome> = []
+  const resumable: Array<ThreadRow> = []
+  for (const target of files) {
+    const found = fileStat(target.path)
+    if (found._tag === "None") {
+      planned.push({ _tag: "Failed", path: target.path, reason: "file not found" })
+      continue
+    }
+    const nameId = parseRolloutFileName(basename(target.path))?.threadId
+    let row: ThreadRow | undefined = options.from === "rows" ? byPath.get(target.path) : undefined
+    if (row === undefined && nameId !== undefined) {
+      const other = byId.get(nameId)
+      // A row whose file is gone belongs to a moved file (archive, unarchive).
+      if (other !== undefined && fileStat(other.rollout_path)._tag === "None") row = other
+      else if (other !== undefined && options.from === "scratch") row = other
+    }
+    const size = found.value.size
+    // An archived file's mtime is its archive time (archiving touches it): see docs/decisions.md.
+    const archivedAt = target.archived ? found.value.mtimeMs : null
+    if (
+      options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size &&
+      row.archived_at_ms === archivedAt
+    ) {
+      planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id, projectedOffset: row.projected_offset })
+      continue
+    }
+    // A row at offset 0 holds nothing folded (a rebuild reset it): fold from scratch.
+    const canResume = options.from === "rows" && row !== undefined && row.projected_offset > 0 &&
+      size >= row.projected_offset
+    if (canResume) resumable.push(row!)
+    planned.push({ target, size, archivedAt, row, resume: undefined })
+  }
+  const states = resumable.length === 0 ? new Map<string, ThreadState>() : loadStatesWith(statements, resumable)
+  return planned.map((p) =>
+    "_tag" in p ? p : { ...p, resume: p.row !== undefined && states.has(p.row.id) ? states.get(p.row.id) : undefined }
+  )
+}
+
+/** Where a planned fold resumes: after what the row holds, when its state was loaded. */
+const resumeOf = (planned: Planned) =>
+  planned.resume !== undefined && planned.row !== undefined
+    ? { state: planned.resume, offset: planned.row.projected_offset, nextLineNumber: planned.row.projected_lines + 1 }
+    : undefined
+
+/** The fold as a delta to write, or why the file cannot be projected. */
+const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadError>): Folded | FileOutcome => {
+  if (Either.isLeft(folded)) {
+    return { _tag: "Failed", path: planned.target.path, reason: folded.left.reason, error: folded.left }
+  }
+  const { counts, end, issues, state } = folded.right
+  if (state.metadata.id === "") {
+    return { _tag: "Failed", path: planned.target.path, reason: "no session meta and no thread id in the file name" }
+  }
+  const placement: ThreadPlacement = {
+    rolloutPath: planned.target.path,
+    archived: planned.target.archived,
+    archivedAt: planned.archivedAt,
+    projectedOffset: end.offset,
+    projectedLines: end.nextLineNumber - 1,
+    fileSize: planned.size
+  }
+  return { planned, delta: { before: planned.resume, after: state, placement }, counts, issues }
+}
+
+const DELETE_THREADS = statementForRows(1, (ids) => `DELETE FROM threads WHERE id IN (${ids})`)
+const DELETE_PROJECTED = [
+  statementForRows(1, (ids) => `DELETE FROM thread_turns WHERE thread_id IN (${ids})`),
+  statementForRows(1, (ids) => `DELETE FROM thread_dynamic_tools WHERE thread_id IN (${ids})`),
+  statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
+]
+
+/**
+ * Threads folded from scratch replace their projection rows. The thread row itself is
+ * overwritten in place, so operational state keyed on it (memory, goals) survives; only a
+ * row whose file now names another thread is deleted.
+ */
+const replaceRowsWith = (
+  statements: Statements,
+  refolded: ReadonlyArray<Folded>,
+  current: ReadonlyMap<string, ThreadPosition>
+): void => {
+  const newIds = new Set(refolded.map((f) => f.delta.after.metadata.id))
+  const cleared = [...newIds].filter((id) => current.has(id))
+  const superseded = [
+    ...new Set(refolded.flatMap((f) => (f.planned.row !== undefined ? [f.planned.row.id] : [])))
+  ].filter((id) => !newIds.has(id) && current.has(id))
+  for (const chunk of chunksOf(superseded, 500)) statements.run(DELETE_THREADS(chunk.length), chunk)
+  for (const chunk of chunksOf(cleared, 500)) {
+    for (const remove of DELETE_PROJECTED) statements.run(remove(chunk.length), chunk)
+  }
+}
+
+/** Writes the deltas whose rows are still as planned (in the caller's transaction); returns the files to redo. */
+const writeWith = (statements: Statements, folded: ReadonlyArray<Folded>) => {
+  const ids = [...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))]
+  const current = threadRows.loadPositions(statements, ids)
+  const fresh: Array<Folded> = []
+  const stale: Array<Folded> = []
+  for (const f of folded) {
+    const now = current.get(f.planned.row?.id ?? f.delta.after.metadata.id)
+    const expected = f.planned.row
+    const unchanged = expected === undefined
+      ? now === undefined || f.planned.resume === undefined
+      : now !== undefined && now.projected_offset === expected.projected_offset && now.rollout_path === expected.rollout_path
+    if (unchanged) fresh.push(f)
+    else stale.push(f)
+  }
+  replaceRowsWith(statements, fresh.filter((f) => f.delta.before === undefined), current)
+  const deltas = fresh.map((f) => f.delta)
+  threadRows.apply(statements, deltas)
+  toolRows.apply(statements, deltas)
+  turnRows.apply(statements, deltas)
+  spawnEdgeRows.apply(statements, deltas)
+  return { written: fresh, stale }
+}
+
+/**
+ * Needs a scope: the read-ahead worker, when bulk work started it, stops with it. Plans, small
+ * folds and writes are synchronous calls on the connection, one effect each: a live append
+ * went from 278 effect steps to a few dozen.
  * @since 0.1.0
  * @category constructors
  */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
   const { direct } = yield* Database
-  const threads = yield* ThreadsProjection
-  const tools = yield* DynamicToolsProjection
-  const turns = yield* TurnsProjection
-  const edges = yield* SpawnEdgesProjection
   const readAhead = yield* ReadAhead.make
   const dbError = (operation: string) => toDatabaseError("state database", operation)
 
   const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
-    Effect.gen(function*() {
-      const ids = rows.map((r) => r.id)
-      const toolLists = yield* tools.load(ids)
-      const lastTurns = yield* turns.loadLast(ids)
-      return new Map(rows.map((row): [string, ThreadState] => [row.id, {
-        metadata: metadataOf(row),
-        dynamicTools: toolLists.get(row.id) ?? [],
-        earlierTurns: [],
-        lastTurn: lastTurns.get(row.id) ?? null,
-        progress: progressOf(row)
-      }]))
-    }).pipe(Effect.mapError(dbError("load thread state")))
+    Effect.mapError(direct.use((s) => loadStatesWith(s, rows)), dbError("load thread state"))
 
-  /** Finds each file's rows: by path, else by the id in its name when the file moved. */
   const plan = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
-    Effect.gen(function*() {
-      const hinted = files.flatMap((f) => (f.row === undefined ? [] : [f.row]))
-      const byPath = new Map<string, ThreadRow>()
-      const byId = new Map(hinted.map((row) => [row.id, row]))
-      for (const row of hinted) byPath.set(row.rollout_path, row)
-      const unhinted = files.filter((f) => f.row === undefined).map((f) => f.path)
-      if (options.from === "rows" && unhinted.length > 0) {
-        for (const [path, row] of yield* threads.findByPath(unhinted)) byPath.set(path, row)
-      }
-      const nameIds = files.flatMap((f) => {
-        const id = parseRolloutFileName(basename(f.path))?.threadId
-        return id !== undefined && !byId.has(id) && !(options.from === "rows" && byPath.has(f.path)) ? [id] : []
-      })
-      for (const [id, row] of yield* threads.load(nameIds)) byId.set(id, row)
-      const planned: Array<Planned | FileOutcome> = []
-      const resumable: Array<ThreadRow> = []
-      const stats = files.map((f) => fileStat(f.path))
-      for (const [index, target] of files.entries()) {
-        const found = stats[index]!
-        if (found._tag === "None") {
-          planned.push({ _tag: "Failed", path: target.path, reason: "file not found" })
-          continue
-        }
-        const nameId = parseRolloutFileName(basename(target.path))?.threadId
-        let row: ThreadRow | undefined = options.from === "rows" ? byPath.get(target.path) : undefined
-        if (row === undefined && nameId !== undefined) {
-          const other = byId.get(nameId)
-          // A row whose file is gone belongs to a moved file (archive, unarchive).
-          if (other !== undefined && fileStat(other.rollout_path)._tag === "None") row = other
-          else if (other !== undefined && options.from === "scratch") row = other
-        }
-        const size = found.value.size
-        // An archived file's mtime is its archive time (archiving touches it): see docs/decisions.md.
-        const archivedAt = target.archived ? found.value.mtimeMs : null
-        if (
-          options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size &&
-          row.archived_at_ms === archivedAt
-        ) {
-          planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id, projectedOffset: row.projected_offset })
-          continue
-        }
-        // A row at offset 0 holds nothing folded (a rebuild reset it): fold from scratch.
-        const canResume = options.from === "rows" && row !== undefined && row.projected_offset > 0 &&
-          size >= row.projected_offset
-        if (canResume) resumable.push(row!)
-        planned.push({ target, size, archivedAt, row, resume: undefined })
-      }
-      const states = yield* loadStates(resumable)
-      return planned.map((p) =>
-        "_tag" in p ? p : { ...p, resume: p.row !== undefined && states.has(p.row.id) ? states.get(p.row.id) : undefined }
-      )
-    }).pipe(Effect.mapError((e) => ("_tag" in e && e._tag === "DatabaseError" ? e : dbError("plan")(e))))
+    Effect.mapError(direct.use((s) => planWith(s, files, options)), dbError("plan"))
 
-  /** Where a planned fold resumes: after what the row holds, when its state was loaded. */
-  const resumeOf = (planned: Planned) =>
-    planned.resume !== undefined && planned.row !== undefined
-      ? { state: planned.resume, offset: planned.row.projected_offset, nextLineNumber: planned.row.projected_lines + 1 }
-      : undefined
-
-  const fold = (planned: Planned, options: ProjectOptions) => {
+  const fold = (planned: Planned, options: ProjectOptions): Effect.Effect<Folded | FileOutcome> => {
     const resume = resumeOf(planned)
-    return foldRolloutFile(planned.target.path, {
-      defaultModelProvider: options.defaultModelProvider,
-      ...(resume === undefined ? {} : { resume })
-    }).pipe(
-      Effect.map((folded): Folded | FileOutcome => {
-        if (folded.state.metadata.id === "") {
-          return { _tag: "Failed", path: planned.target.path, reason: "no session meta and no thread id in the file name" }
-        }
-        const placement: ThreadPlacement = {
-          rolloutPath: planned.target.path,
-          archived: planned.target.archived,
-          archivedAt: planned.archivedAt,
-          projectedOffset: folded.end.offset,
-          projectedLines: folded.end.nextLineNumber - 1,
-          fileSize: planned.size
-        }
-        return {
-          planned,
-          delta: { before: planned.resume, after: folded.state, placement },
-          counts: folded.counts,
-          issues: folded.issues
-        }
-      }),
-      Effect.catchAll((error) =>
-        Effect.succeed<FileOutcome>({ _tag: "Failed", path: planned.target.path, reason: error.reason, error })
-      )
-    )
+    const foldOptions = { defaultModelProvider: options.defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
+    const remaining = planned.size - (resume?.offset ?? 0)
+    // A compressed file's offsets count decompressed bytes: its size says little of the read.
+    if (remaining <= SMALL_READ_BYTES && !planned.target.path.endsWith(".zst")) {
+      return Effect.sync(() => foldedOf(planned, foldRolloutFileNow(planned.target.path, foldOptions)))
+    }
+    return Effect.map(Effect.either(foldRolloutFile(planned.target.path, foldOptions)), (folded) => foldedOf(planned, folded))
   }
 
-  /**
-   * Threads folded from scratch replace their projection rows. The thread row itself is
-   * overwritten in place, so operational state keyed on it (memory, goals) survives; only a
-   * row whose file now names another thread is deleted.
-   */
-  const replaceRows = (refolded: ReadonlyArray<Folded>, current: ReadonlyMap<string, ThreadPosition>) =>
-    Effect.gen(function*() {
-      const newIds = new Set(refolded.map((f) => f.delta.after.metadata.id))
-      const cleared = [...newIds].filter((id) => current.has(id))
-      const superseded = [
-        ...new Set(refolded.flatMap((f) => (f.planned.row !== undefined ? [f.planned.row.id] : [])))
-      ].filter((id) => !newIds.has(id) && current.has(id))
-      if (superseded.length > 0) yield* sql`DELETE FROM threads WHERE id IN ${sql.in(superseded)}`
-      if (cleared.length === 0) return
-      yield* sql`DELETE FROM thread_turns WHERE thread_id IN ${sql.in(cleared)}`
-      yield* sql`DELETE FROM thread_dynamic_tools WHERE thread_id IN ${sql.in(cleared)}`
-      yield* sql`DELETE FROM thread_spawn_edges WHERE child_thread_id IN ${sql.in(cleared)}`
-    })
-
-  /** Writes the deltas whose rows are still as planned; returns the files to redo. */
   const write = (folded: ReadonlyArray<Folded>) =>
-    direct.transaction(Effect.gen(function*() {
-      const ids = [...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))]
-      const current = yield* threads.loadPositions(ids)
-      const fresh: Array<Folded> = []
-      const stale: Array<Folded> = []
-      for (const f of folded) {
-        const now = current.get(f.planned.row?.id ?? f.delta.after.metadata.id)
-        const expected = f.planned.row
-        const unchanged = expected === undefined
-          ? now === undefined || f.planned.resume === undefined
-          : now !== undefined && now.projected_offset === expected.projected_offset && now.rollout_path === expected.rollout_path
-        if (unchanged) fresh.push(f)
-        else stale.push(f)
-      }
-      yield* replaceRows(fresh.filter((f) => f.delta.before === undefined), current)
-      const deltas = fresh.map((f) => f.delta)
-      yield* threads.apply(deltas)
-      yield* tools.apply(deltas)
-      yield* turns.apply(deltas)
-      yield* edges.apply(deltas)
-      return { written: fresh, stale }
-    })).pipe(Effect.mapError(dbError("write projections")))
+    Effect.mapError(direct.transact((s) => writeWith(s, folded)), dbError("write projections"))
 
   const project = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
     Effect.gen(function*() {

@@ -8,8 +8,8 @@ import { Context, Effect, Layer, Schema } from "effect"
 import * as AST from "effect/SchemaAST"
 import { sourceKind } from "../domain/SessionSource.js"
 import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
-import { Database } from "../infra/Database.js"
-import { forEachChunk, ROWS_PER_STATEMENT, statementForRows, type ThreadDelta, type ThreadPlacement, valuesOf } from "./ThreadDelta.js"
+import { Database, type Statements } from "../infra/Database.js"
+import { chunksOf, statementForRows, type ThreadDelta, type ThreadPlacement, valuesOf } from "./ThreadDelta.js"
 
 /**
  * A `threads` row as SQLite returns it.
@@ -217,40 +217,51 @@ export const ThreadsProjection = Context.GenericTag<ThreadsProjection>("rollout-
 
 const byKey = (rows: ReadonlyArray<ThreadRow>, key: "id" | "rollout_path") => new Map(rows.map((r) => [r[key], r]))
 
+const upsertRows = statementForRows(
+  THREAD_COLUMNS.length,
+  (values) => `INSERT INTO threads (${THREAD_SELECT}) VALUES ${values} ON CONFLICT (id) DO UPDATE SET ${UPDATE_ALL}`
+)
+const selectBy = {
+  id: statementForRows(1, (ids) => `SELECT ${THREAD_SELECT} FROM threads WHERE id IN (${ids})`),
+  rollout_path: statementForRows(1, (paths) => `SELECT ${THREAD_SELECT} FROM threads WHERE rollout_path IN (${paths})`)
+}
+const selectPositions = statementForRows(1, (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`)
+
+const select = (statements: Statements, column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
+  byKey(chunksOf(keys, 500).flatMap((chunk) => threadRowsOf(statements.values(selectBy[column](chunk.length), chunk))), column)
+
+/**
+ * The projection's statements as synchronous calls, for a caller already on the connection
+ * (`Database.direct.use` or `transact`); the service below wraps each in an effect.
+ * @since 0.1.0
+ */
+export const threadRows = {
+  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
+    const rows = deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))
+    for (const chunk of chunksOf(rows)) statements.run(upsertRows(chunk.length), valuesOf(chunk, THREAD_COLUMNS))
+  },
+  load: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadRow> => select(statements, "id", ids),
+  findByPath: (statements: Statements, paths: ReadonlyArray<string>): ReadonlyMap<string, ThreadRow> =>
+    select(statements, "rollout_path", paths),
+  loadPositions: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadPosition> => {
+    const positions = new Map<string, ThreadPosition>()
+    for (const chunk of chunksOf(ids, 500)) {
+      for (const [id, rolloutPath, projectedOffset] of statements.values(selectPositions(chunk.length), chunk)) {
+        positions.set(id as string, { id: id as string, rollout_path: rolloutPath as string, projected_offset: projectedOffset as number })
+      }
+    }
+    return positions
+  }
+}
+
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const { direct } = yield* Database
-  const upsert = statementForRows(
-    THREAD_COLUMNS.length,
-    (values) => `INSERT INTO threads (${THREAD_SELECT}) VALUES ${values} ON CONFLICT (id) DO UPDATE SET ${UPDATE_ALL}`
-  )
-  const selectBy = {
-    id: statementForRows(1, (ids) => `SELECT ${THREAD_SELECT} FROM threads WHERE id IN (${ids})`),
-    rollout_path: statementForRows(1, (paths) => `SELECT ${THREAD_SELECT} FROM threads WHERE rollout_path IN (${paths})`)
-  }
-  const positions = statementForRows(1, (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`)
-  const select = (column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
-    forEachChunk(keys, 500, (chunk) => Effect.map(direct.values(selectBy[column](chunk.length), chunk), threadRowsOf)).pipe(
-      Effect.map((chunks) => byKey(chunks.flat(), column))
-    )
   return ThreadsProjection.of({
-    apply: (deltas) =>
-      Effect.asVoid(forEachChunk(
-        deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement)),
-        ROWS_PER_STATEMENT,
-        (rows) => direct.run(upsert(rows.length), valuesOf(rows, THREAD_COLUMNS))
-      )),
-    load: (ids) => select("id", ids),
-    loadPositions: (ids) =>
-      forEachChunk(ids, 500, (chunk) => direct.values(positions(chunk.length), chunk)).pipe(
-        Effect.map((chunks) =>
-          new Map(chunks.flat().map(([id, rolloutPath, projectedOffset]): [string, ThreadPosition] => [
-            id as string,
-            { id: id as string, rollout_path: rolloutPath as string, projected_offset: projectedOffset as number }
-          ]))
-        )
-      ),
-    findByPath: (paths) => select("rollout_path", paths)
+    apply: (deltas) => deltas.length === 0 ? Effect.void : direct.use((s) => threadRows.apply(s, deltas)),
+    load: (ids) => direct.use((s) => threadRows.load(s, ids)),
+    loadPositions: (ids) => direct.use((s) => threadRows.loadPositions(s, ids)),
+    findByPath: (paths) => direct.use((s) => threadRows.findByPath(s, paths))
   })
 })
 

@@ -175,4 +175,66 @@ describe("Database", () => {
         expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[0]])
         yield* Fiber.join(writer)
       })))
+
+  it.live("a synchronous transaction commits what it wrote, and rolls all of it back when its body throws", () =>
+    withDatabase(tempFile(), ({ direct, execScript }) =>
+      Effect.gen(function*() {
+        yield* execScript("CREATE TABLE notes (body TEXT)")
+        const written = yield* direct.transact((s) => {
+          s.run("INSERT INTO notes VALUES (?)", ["one"])
+          s.run("INSERT INTO notes VALUES (?)", ["two"])
+          return s.values("SELECT count(*) FROM notes", [])
+        })
+        expect(written).toEqual([[2]])
+        const failed = yield* Effect.exit(direct.transact((s) => {
+          s.run("INSERT INTO notes VALUES (?)", ["three"])
+          s.run("INSERT INTO missing_table VALUES (?)", ["four"])
+        }))
+        expect(failed).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "SqlError" } } })
+        expect(yield* direct.use((s) => s.rows("SELECT body FROM notes ORDER BY body", []))).toEqual([{ body: "one" }, { body: "two" }])
+        // The connection is out of any transaction: a new one begins.
+        yield* direct.transact((s) => s.run("INSERT INTO notes VALUES (?)", ["five"]))
+        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[3]])
+      })))
+
+  it.live("a synchronous transaction inside an open one is a savepoint: its failure undoes only its own rows", () =>
+    withDatabase(tempFile(), ({ direct, execScript, sql }) =>
+      Effect.gen(function*() {
+        yield* execScript("CREATE TABLE notes (body TEXT)")
+        yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO notes VALUES ('outer')`
+          const inner = yield* Effect.exit(direct.transact((s) => {
+            s.run("INSERT INTO notes VALUES (?)", ["inner"])
+            throw new Error("inner fails")
+          }))
+          expect(Exit.isFailure(inner)).toBe(true)
+          yield* direct.transact((s) => s.run("INSERT INTO notes VALUES (?)", ["inner kept"]))
+        }))
+        expect(yield* direct.values("SELECT body FROM notes ORDER BY body", [])).toEqual([["inner kept"], ["outer"]])
+        // And the outer transaction's rollback takes a committed savepoint with it.
+        const undone = yield* Effect.exit(direct.transaction(Effect.zipRight(
+          direct.transact((s) => s.run("INSERT INTO notes VALUES (?)", ["gone"])),
+          Effect.fail("stop")
+        )))
+        expect(Exit.isFailure(undone)).toBe(true)
+        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[2]])
+      })))
+
+  it.live("a synchronous transaction waits for another fiber's transaction to end", () =>
+    withDatabase(tempFile(), ({ direct, execScript, sql }) =>
+      Effect.gen(function*() {
+        yield* execScript("CREATE TABLE notes (body TEXT)")
+        const writer = yield* Effect.fork(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO notes VALUES ('first')`
+          yield* Effect.sleep("100 millis")
+        })))
+        yield* Effect.sleep("20 millis")
+        // Without the lock this BEGIN IMMEDIATE would fail: the connection is already in a transaction.
+        const seen = yield* direct.transact((s) => {
+          s.run("INSERT INTO notes VALUES (?)", ["second"])
+          return s.values("SELECT body FROM notes ORDER BY rowid", [])
+        })
+        expect(seen).toEqual([["first"], ["second"]])
+        yield* Fiber.join(writer)
+      })))
 })
