@@ -10,8 +10,9 @@ import { Context, Effect, Either, Layer, Option } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import { Database, type DatabaseError, type Statements, toDatabaseError } from "../infra/Database.js"
+import * as FoldPool from "../infra/FoldPool.js"
 import * as ReadAhead from "../infra/ReadAhead.js"
-import { type FileFold, foldRolloutFile, foldRolloutFileNow, type ReadCounts } from "../infra/RolloutFold.js"
+import type { FileFold, ReadCounts } from "../infra/RolloutFold.js"
 import type { ReadIssue, RolloutReadError } from "../infra/RolloutIssue.js"
 import { layer as dynamicToolsLayer, toolRows } from "./DynamicToolsProjection.js"
 import { layer as spawnEdgesLayer, spawnEdgeRows } from "./SpawnEdgesProjection.js"
@@ -116,12 +117,6 @@ const fileStat = (path: string): Option.Option<{ readonly size: number; readonly
   }
 }
 
-/**
- * Tails up to this size are read and folded in one synchronous call (a live append's few KB);
- * larger ones through the effectful read, which gives the event loop a turn every few MB.
- */
-const SMALL_READ_BYTES = 1 << 20
-
 /** The state the rows of these threads hold (only each thread's last turn is loaded). */
 const loadStatesWith = (statements: Statements, rows: ReadonlyArray<ThreadRow>): ReadonlyMap<string, ThreadState> => {
   const ids = rows.map((r) => r.id)
@@ -199,12 +194,24 @@ const resumeOf = (planned: Planned) =>
     ? { state: planned.resume, offset: planned.row.projected_offset, nextLineNumber: planned.row.projected_lines + 1 }
     : undefined
 
+/**
+ * The tools projection rewrites a thread's tools when the list is a new array, which a fold
+ * makes only when a session meta lists tools; a fold posted by the pool's worker is a copy,
+ * so an unchanged list is given back the array it resumed from.
+ */
+const withResumedTools = (resumed: ThreadState | undefined, state: ThreadState): ThreadState =>
+  resumed === undefined || resumed.dynamicTools === state.dynamicTools ||
+    JSON.stringify(resumed.dynamicTools) !== JSON.stringify(state.dynamicTools)
+    ? state
+    : { ...state, dynamicTools: resumed.dynamicTools }
+
 /** The fold as a delta to write, or why the file cannot be projected. */
 const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadError>): Folded | FileOutcome => {
   if (Either.isLeft(folded)) {
     return { _tag: "Failed", path: planned.target.path, reason: folded.left.reason, error: folded.left }
   }
-  const { counts, end, issues, state } = folded.right
+  const { counts, end, issues } = folded.right
+  const state = withResumedTools(planned.resume, folded.right.state)
   if (state.metadata.id === "") {
     return { _tag: "Failed", path: planned.target.path, reason: "no session meta and no thread id in the file name" }
   }
@@ -281,6 +288,7 @@ const writeWith = (statements: Statements, folded: ReadonlyArray<Folded>) => {
 export const make = Effect.gen(function*() {
   const { direct } = yield* Database
   const readAhead = yield* ReadAhead.make
+  const foldPool = yield* FoldPool.make()
   const dbError = (operation: string) => toDatabaseError("state database", operation)
 
   const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
@@ -288,17 +296,6 @@ export const make = Effect.gen(function*() {
 
   const plan = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
     Effect.mapError(direct.use((s) => planWith(s, files, options)), dbError("plan"))
-
-  const fold = (planned: Planned, options: ProjectOptions): Effect.Effect<Folded | FileOutcome> => {
-    const resume = resumeOf(planned)
-    const foldOptions = { defaultModelProvider: options.defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
-    const remaining = planned.size - (resume?.offset ?? 0)
-    // A compressed file's offsets count decompressed bytes: its size says little of the read.
-    if (remaining <= SMALL_READ_BYTES && !planned.target.path.endsWith(".zst")) {
-      return Effect.sync(() => foldedOf(planned, foldRolloutFileNow(planned.target.path, foldOptions)))
-    }
-    return Effect.map(Effect.either(foldRolloutFile(planned.target.path, foldOptions)), (folded) => foldedOf(planned, folded))
-  }
 
   const write = (folded: ReadonlyArray<Folded>) =>
     Effect.mapError(direct.transact((s) => writeWith(s, folded)), dbError("write projections"))
@@ -311,20 +308,22 @@ export const make = Effect.gen(function*() {
         const planned = yield* plan(pending, options)
         const folded: Array<Folded> = []
         const toFold = planned.filter((p): p is Planned => !("_tag" in p))
-        const reaching = readAhead.warm(toFold.map((p) => ({
-          path: p.target.path,
-          from: resumeOf(p)?.offset ?? 0,
-          to: p.size
-        })))
-        // One file after another, in this fiber: reads are synchronous, so folding several at
-        // once overlapped nothing (a 1.1 GB backfill took as long, within this machine's noise);
-        // the read-ahead is what overlaps the disk with the fold.
-        let folding = 0
-        const results = yield* Effect.forEach(planned, (p) => {
-          if ("_tag" in p) return Effect.succeed(p)
-          reaching(folding++)
-          return fold(p, options)
+        const jobs = toFold.map((p) => {
+          const resume = resumeOf(p)
+          const from = resume?.offset ?? 0
+          return {
+            path: p.target.path,
+            bytes: Math.max(0, p.size - from),
+            from,
+            options: { defaultModelProvider: options.defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
+          }
         })
+        const reaching = readAhead.warm(jobs.map((job) => ({ path: job.path, from: job.from, to: job.from + job.bytes })))
+        const folds = yield* foldPool.foldAll(jobs, reaching)
+        const results = [
+          ...planned.filter((p): p is FileOutcome => "_tag" in p),
+          ...toFold.map((p, index) => foldedOf(p, folds[index]!))
+        ]
         for (const result of results) {
           if ("_tag" in result) outcomes.set(result.path, result)
           else folded.push(result)

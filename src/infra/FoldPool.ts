@@ -1,0 +1,198 @@
+/**
+ * Folds the files of a bulk projection on two threads: this one and a worker. Folding is most
+ * of a backfill's time (decoding and skimming lines), and files fold independently, so the two
+ * claim files from one shared counter and the worker posts its folds back. Small batches (a live
+ * append) never start the worker: they fold here, in one synchronous call per small file.
+ * @since 0.1.0
+ */
+import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads"
+import { Effect, Either, Scope } from "effect"
+import { claim, type FoldJob, type FoldPosted, fromWire, MAX_BATCH_JOBS, openBatch, POSTED_COUNTER, SHARED_SLOTS } from "./FoldWire.js"
+import { type FileFold, foldRolloutFile, foldRolloutFileNow } from "./RolloutFold.js"
+import type { RolloutReadError } from "./RolloutIssue.js"
+
+/** A file to fold, and how many bytes the fold will read (for the decisions below). @since 0.1.0 */
+export interface SizedFoldJob extends FoldJob {
+  readonly bytes: number
+}
+
+/** @since 0.1.0 @category models */
+export interface FoldPool {
+  /**
+   * Every job's fold, in job order. `onStart` is called with a job's index as this thread
+   * starts on it (the read-ahead follows it).
+   */
+  readonly foldAll: (
+    jobs: ReadonlyArray<SizedFoldJob>,
+    onStart: (index: number) => void
+  ) => Effect.Effect<Array<Either.Either<FileFold, RolloutReadError>>>
+  /** Folds the worker has returned so far. */
+  readonly foldedByWorker: () => number
+}
+
+/** @since 0.1.0 */
+export interface FoldPoolOptions {
+  /** Batches reading fewer bytes fold on this thread only (default 8 MiB; `Infinity`: never start the worker). */
+  readonly minBytes?: number
+}
+
+/**
+ * Reads up to this size fold in one synchronous call (a live append's few KB); larger ones
+ * through the effectful read, which gives the event loop a turn every few MB.
+ */
+const SMALL_READ_BYTES = 1 << 20
+
+const DEFAULT_MIN_BYTES = 8 * 1024 * 1024
+
+/** How long a wait for the worker sleeps before it checks the worker is still alive. */
+const WAIT_SLICE_MS = 200
+
+/** Folds a job on this thread. */
+const foldHere = (job: SizedFoldJob): Effect.Effect<Either.Either<FileFold, RolloutReadError>> =>
+  // A compressed file's offsets count decompressed bytes: its size says little of the read.
+  job.bytes <= SMALL_READ_BYTES && !job.path.endsWith(".zst")
+    ? Effect.sync(() => foldRolloutFileNow(job.path, job.options))
+    : Effect.either(foldRolloutFile(job.path, job.options))
+
+let bundledWorker: string | undefined
+
+/**
+ * The worker's script: an import of the compiled module; or, when this module runs from its
+ * TypeScript source (tests, benchmarks), the worker bundled into one script by esbuild (a
+ * development dependency, through tsx), since loader hooks in the worker cost ~100 MB of RSS.
+ */
+const workerScript = (): string => {
+  if (!import.meta.url.endsWith(".ts")) return `import(${JSON.stringify(new URL("./FoldWorker.js", import.meta.url).href)})`
+  if (bundledWorker === undefined) {
+    const esbuild = createRequire(import.meta.url)("esbuild") as {
+      readonly buildSync: (options: object) => { readonly outputFiles: ReadonlyArray<{ readonly text: string }> }
+    }
+    bundledWorker = esbuild.buildSync({
+      entryPoints: [fileURLToPath(new URL("./FoldWorker.ts", import.meta.url))],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      write: false,
+      logLevel: "silent"
+    }).outputFiles[0]!.text
+  }
+  return bundledWorker
+}
+
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number
+) => { readonly async: boolean; readonly value: Promise<string> | string }
+
+/**
+ * A pool whose worker starts on the first batch big enough to need it and stops with the scope.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const minBytes = options.minBytes ?? DEFAULT_MIN_BYTES
+    const shared = new Int32Array(new SharedArrayBuffer(SHARED_SLOTS * 4))
+    let worker: { readonly thread: Worker; readonly results: MessageChannel["port1"]; broken: boolean } | undefined
+    // Set after a worker failed, or when a batch was abandoned half-way: folds stay on this thread.
+    let disabled = typeof (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync !== "function"
+    let generation = 0
+    let foldedByWorker = 0
+
+    const stop = () =>
+      Effect.async<void>((resume) => {
+        const current = worker
+        worker = undefined
+        if (current === undefined) return resume(Effect.void)
+        current.results.close()
+        // Referenced again, or an otherwise idle process exits before the worker has stopped.
+        current.thread.ref()
+        current.thread.terminate().then(() => resume(Effect.void), () => resume(Effect.void))
+      })
+    yield* Effect.addFinalizer(stop)
+
+    const start = () => {
+      const channel = new MessageChannel()
+      const thread = new Worker(workerScript(), {
+        eval: true,
+        workerData: { shared: shared.buffer, results: channel.port2 },
+        transferList: [channel.port2],
+        // A small young generation: the worker's garbage is short-lived lines (peak RSS target).
+        resourceLimits: { maxYoungGenerationSizeMb: 8 }
+      })
+      const started = { thread, results: channel.port1, broken: false }
+      const fail = () => {
+        started.broken = true
+        disabled = true
+      }
+      thread.on("error", fail)
+      thread.on("exit", fail)
+      thread.unref()
+      return started
+    }
+
+    const inParallel = (jobs: ReadonlyArray<SizedFoldJob>, onStart: (index: number) => void) =>
+      Effect.gen(function*() {
+        const pool = (worker ??= start())
+        const mine = ++generation
+        const results: Array<Either.Either<FileFold, RolloutReadError> | undefined> = new Array(jobs.length)
+        let filled = 0
+        const collect = () => {
+          for (let message = receiveMessageOnPort(pool.results); message !== undefined; message = receiveMessageOnPort(pool.results)) {
+            const posted = message.message as FoldPosted
+            if (posted.generation !== mine || results[posted.index] !== undefined) continue
+            results[posted.index] = fromWire(posted.fold)
+            filled++
+            foldedByWorker++
+          }
+        }
+        openBatch(shared, mine)
+        Atomics.store(shared, POSTED_COUNTER, 0)
+        pool.thread.postMessage({ generation: mine, jobs: jobs.map(({ options, path }) => ({ path, options })) })
+        // An interruption leaves the worker on this batch: the next batch must not share its counter.
+        yield* Effect.addFinalizer(() => Effect.sync(() => filled < jobs.length && (disabled = true)))
+        for (let index = claim(shared, mine); index !== -1 && index < jobs.length; index = claim(shared, mine)) {
+          onStart(index)
+          results[index] = yield* foldHere(jobs[index]!)
+          filled++
+          collect()
+        }
+        const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync
+        pool.thread.ref()
+        while (filled < jobs.length && !pool.broken) {
+          const posted = Atomics.load(shared, POSTED_COUNTER)
+          collect()
+          if (filled === jobs.length) break
+          const waited = waitAsync(shared, POSTED_COUNTER, posted, WAIT_SLICE_MS)
+          if (waited.async) yield* Effect.promise(() => waited.value as Promise<string>)
+        }
+        pool.thread.unref()
+        collect()
+        // A worker that failed took its last claimed job with it: fold what is missing here.
+        for (const [index, job] of jobs.entries()) {
+          if (results[index] === undefined) {
+            results[index] = yield* foldHere(job)
+            filled++
+          }
+        }
+        return results as Array<Either.Either<FileFold, RolloutReadError>>
+      }).pipe(Effect.scoped)
+
+    const foldAll = (jobs: ReadonlyArray<SizedFoldJob>, onStart: (index: number) => void) => {
+      const bytes = jobs.reduce((sum, job) => sum + job.bytes, 0)
+      if (disabled || jobs.length < 2 || jobs.length > MAX_BATCH_JOBS || bytes < minBytes) {
+        return Effect.forEach(jobs, (job, index) => Effect.suspend(() => {
+          onStart(index)
+          return foldHere(job)
+        }))
+      }
+      return inParallel(jobs, onStart)
+    }
+
+    return { foldAll, foldedByWorker: () => foldedByWorker }
+  })
