@@ -35,7 +35,15 @@ const turnIds = fc.constantFrom("t1", "t2", "t3", "t4")
 
 const events: fc.Arbitrary<Item.EventMsg> = fc.oneof(
   { weight: 4, arbitrary: Arbitrary.make(Item.UserMessage) },
-  { weight: 4, arbitrary: Arbitrary.make(Item.TokenCount) },
+  { weight: 2, arbitrary: Arbitrary.make(Item.TokenCount) },
+  // Counts with a total, as the writer logs them: the schema's optional nesting rarely makes one.
+  {
+    weight: 4,
+    arbitrary: fc.integer({ min: 0, max: 2_000_000 }).map((total): Item.TokenCount => ({
+      type: "token_count",
+      info: { total_token_usage: { total_tokens: total } }
+    }))
+  },
   { weight: 1, arbitrary: Arbitrary.make(Item.ThreadNameUpdated) },
   { weight: 3, arbitrary: fc.record({ type: fc.constantFrom("task_started", "turn_started"), turn_id: turnIds }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constantFrom("task_complete", "turn_complete", "turn_aborted"), turn_id: turnIds }) },
@@ -58,7 +66,19 @@ const legacyKeys = (key: string) => !["type", "payload", "record_type", "id", "t
 /** Every kind of item a rollout holds, weighted towards the ones the fold reads. */
 export const itemArb: fc.Arbitrary<WholeItem> = fc.oneof(
   { weight: 2, arbitrary: wrapped("session_meta", sessionMeta) },
-  { weight: 3, arbitrary: wrapped("turn_context", Arbitrary.make(Item.TurnContext)) },
+  { weight: 2, arbitrary: wrapped("turn_context", Arbitrary.make(Item.TurnContext)) },
+  // Contexts from a few values, so consecutive turns often repeat all or part of one.
+  {
+    weight: 2,
+    arbitrary: wrapped(
+      "turn_context",
+      fc.record({
+        cwd: fc.constantFrom("/w/a", "/w/b"),
+        model: fc.constantFrom("gpt-5", "gpt-5-codex"),
+        effort: fc.constantFrom("high" as const, null)
+      }, { requiredKeys: [] })
+    )
+  },
   { weight: 8, arbitrary: wrapped("event_msg", events) },
   { weight: 4, arbitrary: wrapped("response_item", responsePayload) },
   { weight: 1, arbitrary: wrapped("compacted", Arbitrary.make(Item.Compacted)) },

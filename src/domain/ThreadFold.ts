@@ -132,21 +132,37 @@ export const applyAll = (state: ThreadState, items: Iterable<RolloutItem>): Thre
   // Line times only ever raise `updatedAt` to their maximum, and only the created-at rule of a
   // session meta reads them: keep the latest pending and apply it before such an item and at
   // the end, which folds to the same state as applying every item's time in turn.
+  // Likewise a token count only overwrites the token totals: of a run of them with nothing
+  // else of effect between, only the last is applied (a third of a turn's lines are counts).
   let next = state
   let latest: number | undefined
+  let tokens: TokenCount | undefined
   for (const item of items) {
     const timestamp = lineTimestamp(item)
     if (!onlyTimestamp(item)) {
-      if (latest !== undefined && readsLineTime(item)) {
-        next = withLineTimestamp(next, latest)
-        latest = undefined
+      const count = tokenCountOf(item)
+      if (count !== undefined) {
+        if (count.info?.total_token_usage?.total_tokens !== undefined) tokens = count
+      } else {
+        if (tokens !== undefined) {
+          next = applyTokenCount(next, tokens)
+          tokens = undefined
+        }
+        if (latest !== undefined && readsLineTime(item)) {
+          next = withLineTimestamp(next, latest)
+          latest = undefined
+        }
+        next = applyEffect(next, item, timestamp)
       }
-      next = applyEffect(next, item, timestamp)
     }
     if (timestamp !== undefined && (latest === undefined || timestamp > latest)) latest = timestamp
   }
+  if (tokens !== undefined) next = applyTokenCount(next, tokens)
   return latest === undefined ? next : withLineTimestamp(next, latest)
 }
+
+const tokenCountOf = (item: RolloutItem): TokenCount | undefined =>
+  item.type === "event_msg" && item.payload.type === "token_count" ? item.payload as TokenCount : undefined
 
 /** Items whose only effect is their line timestamp. */
 const onlyTimestamp = (item: RolloutItem): boolean => {
@@ -242,26 +258,23 @@ const applyLegacyHeader = (state: ThreadState, header: LegacyHeader): ThreadStat
 const applyTurnContext = (state: ThreadState, context: TurnContext): ThreadState => {
   const current = state.metadata
   const policy = context.sandbox_policy ?? context.permission_profile
-  const metadata: ThreadMetadata = {
-    ...current,
-    cwd: current.cwd === "" && nonEmpty(context.cwd) ? context.cwd : current.cwd,
-    model: context.model ?? current.model,
-    reasoningEffort: context.effort ?? null,
-    sandboxPolicy: policy == null ? current.sandboxPolicy : policyColumn(policy),
-    approvalMode: context.approval_policy == null ? current.approvalMode : approvalColumn(context.approval_policy)
-  }
+  const cwd = current.cwd === "" && nonEmpty(context.cwd) ? context.cwd : current.cwd
+  const model = context.model ?? current.model
+  const reasoningEffort = context.effort ?? null
+  const sandboxPolicy = policy == null ? current.sandboxPolicy : policyColumn(policy)
+  const approvalMode = context.approval_policy == null ? current.approvalMode : approvalColumn(context.approval_policy)
+  // Most turns repeat the previous context: then the state stays the same object.
+  const metadata: ThreadMetadata = cwd === current.cwd && model === current.model &&
+      reasoningEffort === current.reasoningEffort && sandboxPolicy === current.sandboxPolicy &&
+      approvalMode === current.approvalMode
+    ? current
+    : { ...current, cwd, model, reasoningEffort, sandboxPolicy, approvalMode }
+  const withMeta = metadata === current ? state : { ...state, metadata }
   const turn = state.lastTurn
-  if (turn === null || !state.progress.turnOpen) return { ...state, metadata }
-  return {
-    ...state,
-    metadata,
-    lastTurn: {
-      ...turn,
-      model: metadata.model,
-      reasoningEffort: metadata.reasoningEffort,
-      cwd: nonEmpty(context.cwd) ? context.cwd : turn.cwd
-    }
-  }
+  if (turn === null || !state.progress.turnOpen) return withMeta
+  const turnCwd = nonEmpty(context.cwd) ? context.cwd : turn.cwd
+  if (turn.model === model && turn.reasoningEffort === reasoningEffort && turn.cwd === turnCwd) return withMeta
+  return { ...withMeta, lastTurn: { ...turn, model, reasoningEffort, cwd: turnCwd } }
 }
 
 const applyEvent = (state: ThreadState, event: EventMsg, timestamp: number | undefined): ThreadState => {

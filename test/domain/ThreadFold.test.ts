@@ -914,6 +914,16 @@ describe("turns", () => {
     expect(turns.map((t) => [t.model, t.reasoningEffort])).toEqual([["gpt-b", "high"]])
   })
 
+  it("a turn context repeating the model and effort but naming another cwd moves the open turn's cwd", () => {
+    const turns = turnsOf(fold(
+      turnContext({ cwd: "/w/a", model: "gpt-a", effort: "high" }, iso(0)),
+      event({ type: "task_started", turn_id: "t1" }, iso(1)),
+      turnContext({ turn_id: "t1", cwd: "/w/a", model: "gpt-a", effort: "high" }, iso(2)),
+      turnContext({ turn_id: "t1", cwd: "/w/b", model: "gpt-a", effort: "high" }, iso(3))
+    ))
+    expect(turns.map((t) => [t.cwd, t.model, t.reasoningEffort])).toEqual([["/w/b", "gpt-a", "high"]])
+  })
+
   it("a turn context within a user-message turn without effort clears that turn's effort", () => {
     const turns = turnsOf(fold(
       turnContext({ model: "gpt-a", effort: "high" }, iso(0)),
