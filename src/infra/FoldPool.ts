@@ -99,7 +99,7 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
     const minBytes = options.minBytes ?? DEFAULT_MIN_BYTES
     const shared = new Int32Array(new SharedArrayBuffer(SHARED_SLOTS * 4))
     let worker: { readonly thread: Worker; readonly results: MessageChannel["port1"]; broken: boolean } | undefined
-    // Set after a worker failed, or when a batch was abandoned half-way: folds stay on this thread.
+    // Set after the worker failed (or where `Atomics.waitAsync` is missing): folds stay on this thread.
     let disabled = typeof (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync !== "function"
     let generation = 0
     let foldedByWorker = 0
@@ -121,9 +121,7 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
       const thread = new Worker(workerScript(), {
         eval: true,
         workerData: { shared: shared.buffer, results: channel.port2 },
-        transferList: [channel.port2],
-        // A small young generation: the worker's garbage is short-lived lines (peak RSS target).
-        resourceLimits: { maxYoungGenerationSizeMb: 8 }
+        transferList: [channel.port2]
       })
       const started = { thread, results: channel.port1, broken: false }
       const fail = () => {
@@ -154,24 +152,28 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
         openBatch(shared, mine)
         Atomics.store(shared, POSTED_COUNTER, 0)
         pool.thread.postMessage({ generation: mine, jobs: jobs.map(({ options, path }) => ({ path, options })) })
-        // An interruption leaves the worker on this batch: the next batch must not share its counter.
-        yield* Effect.addFinalizer(() => Effect.sync(() => filled < jobs.length && (disabled = true)))
         for (let index = claim(shared, mine); index !== -1 && index < jobs.length; index = claim(shared, mine)) {
           onStart(index)
           results[index] = yield* foldHere(jobs[index]!)
           filled++
           collect()
         }
+        // Waiting for the worker's last folds: referenced meanwhile, so the process waits too.
         const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync
-        pool.thread.ref()
-        while (filled < jobs.length && !pool.broken) {
-          const posted = Atomics.load(shared, POSTED_COUNTER)
-          collect()
-          if (filled === jobs.length) break
-          const waited = waitAsync(shared, POSTED_COUNTER, posted, WAIT_SLICE_MS)
-          if (waited.async) yield* Effect.promise(() => waited.value as Promise<string>)
-        }
-        pool.thread.unref()
+        yield* Effect.suspend(() => {
+          pool.thread.ref()
+          return Effect.whileLoop({
+            while: () => filled < jobs.length && !pool.broken,
+            body: () => {
+              const posted = Atomics.load(shared, POSTED_COUNTER)
+              collect()
+              if (filled === jobs.length) return Effect.void
+              const waited = waitAsync(shared, POSTED_COUNTER, posted, WAIT_SLICE_MS)
+              return waited.async ? Effect.promise(() => waited.value as Promise<string>) : Effect.void
+            },
+            step: () => {}
+          })
+        }).pipe(Effect.ensuring(Effect.sync(() => pool.thread.unref())))
         collect()
         // A worker that failed took its last claimed job with it: fold what is missing here.
         for (const [index, job] of jobs.entries()) {
@@ -181,7 +183,7 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
           }
         }
         return results as Array<Either.Either<FileFold, RolloutReadError>>
-      }).pipe(Effect.scoped)
+      })
 
     const foldAll = (jobs: ReadonlyArray<SizedFoldJob>, onStart: (index: number) => void) => {
       const bytes = jobs.reduce((sum, job) => sum + job.bytes, 0)

@@ -2,9 +2,11 @@ import { appendFileSync, cpSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer } from "effect"
 import * as Engine from "../../src/infra/Engine.js"
 import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
+import { foldRolloutFileNow } from "../../src/infra/RolloutFold.js"
+import { generateHome } from "../../bench/generate.js"
 
 const CORPUS_HOME = join(import.meta.dirname, "../../../shared/corpus/home")
 
@@ -76,6 +78,32 @@ describe("Engine", () => {
         }))
       expect(record?.metadata.title).toBe("after the crash")
     }))
+
+  it.live("a backfill big enough to fold on two threads projects every thread as folding its file here does", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      // 12 MB in one batch: over the fold pool's 8 MiB, so its worker folds part of it.
+      yield* Effect.promise(() => generateHome({ dir: paths.home, files: 40, totalBytes: 12_000_000, seed: 7 }))
+      const files = (yield* listRolloutFiles(paths.home)).files
+      expect(files).toHaveLength(40)
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const expectFoldedHere = Effect.forEach(files, (file) =>
+            Effect.gen(function*() {
+              const folded = Either.getOrThrow(foldRolloutFileNow(file.path, { defaultModelProvider: "openai" }))
+              const record = yield* engine.getThread(folded.state.metadata.id)
+              expect(record?.metadata).toEqual(folded.state.metadata)
+              expect(record?.placement.projectedOffset).toBe(folded.end.offset)
+            }))
+          expect(yield* engine.backfill()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
+          yield* expectFoldedHere
+          // The worker starts with the first batch; by the later rebuilds it has taken files.
+          for (let round = 0; round < 3; round++) {
+            expect(yield* engine.rebuild()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
+            yield* expectFoldedHere
+          }
+        }))
+    }), 120_000)
 
   it.live("backfills the sample home, and verify and reconcile then find nothing to report", () =>
     Effect.gen(function*() {
