@@ -82,7 +82,7 @@ describe("Engine", () => {
   it.live("a backfill big enough to fold on two threads projects every thread as folding its file here does", () =>
     Effect.gen(function*() {
       const paths = freshHome()
-      // 12 MB in one batch: over the fold pool's 8 MiB, so its worker folds part of it.
+      // 12 MB in one batch: over the fold pool's 8 MiB a batch, so its worker folds part of it.
       yield* Effect.promise(() => generateHome({ dir: paths.home, files: 40, totalBytes: 12_000_000, seed: 7 }))
       const files = (yield* listRolloutFiles(paths.home)).files
       expect(files).toHaveLength(40)
@@ -97,8 +97,8 @@ describe("Engine", () => {
             }))
           expect(yield* engine.backfill()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
           yield* expectFoldedHere
-          // The worker starts with the first batch; by the later rebuilds it has taken files.
-          for (let round = 0; round < 3; round++) {
+          // The worker starts after 64 MiB of big batches (the sixth round): the later rounds share with it.
+          for (let round = 0; round < 12; round++) {
             expect(yield* engine.rebuild()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
             yield* expectFoldedHere
           }

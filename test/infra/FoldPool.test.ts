@@ -75,7 +75,7 @@ describe("FoldPool", () => {
       )
       expect(expected[real.length + 1]).toMatchObject({ failed: { reason: "file not found" } })
 
-      const pool = yield* FoldPool.make({ minBytes: 0 })
+      const pool = yield* FoldPool.make({ minBytes: 0, startAfterBytes: 0 })
       // The worker starts on the first batch; batches repeat until it has taken part.
       for (let round = 0; round < 40 && pool.foldedByWorker() === 0; round++) {
         const folds = yield* pool.foldAll([...jobs, ...jobs, ...jobs], () => {})
@@ -91,7 +91,7 @@ describe("FoldPool", () => {
     Effect.gen(function*() {
       const name = readdirSync(REAL).find((n) => n.endsWith(".jsonl"))!
       const job = { path: join(REAL, name), bytes: statSync(join(REAL, name)).size, options }
-      const pool = yield* FoldPool.make({ minBytes: job.bytes * 10 })
+      const pool = yield* FoldPool.make({ minBytes: job.bytes * 10, startAfterBytes: 0 })
       const started: Array<number> = []
       for (let round = 0; round < 5; round++) {
         const folds = yield* pool.foldAll([job, job, job], (index) => started.push(index))
