@@ -104,26 +104,11 @@ const wireIssue = (issue: ReadIssue): WireIssue => {
   }
 }
 
-const issueOf = (wire: WireIssue): ReadIssue => {
-  switch (wire._tag) {
-    case "LineParseError": {
-      const { _tag, ...fields } = wire
-      return new LineParseError(fields)
-    }
-    case "PartialRecordDropped": {
-      const { _tag, ...fields } = wire
-      return new PartialRecordDropped(fields)
-    }
-    case "OversizedLine": {
-      const { _tag, ...fields } = wire
-      return new OversizedLine(fields)
-    }
-    case "InvalidUtf8": {
-      const { _tag, ...fields } = wire
-      return new InvalidUtf8(fields)
-    }
-  }
-}
+const ISSUE_CLASSES = { LineParseError, PartialRecordDropped, OversizedLine, InvalidUtf8 } as const
+
+const issueOf = ({ _tag, ...fields }: WireIssue): ReadIssue =>
+  // Each class takes exactly the fields `wireIssue` kept for its tag.
+  new ISSUE_CLASSES[_tag](fields as never)
 
 /** A fold as the worker posts it. @since 0.1.0 */
 export const toWire = (folded: Either.Either<FileFold, RolloutReadError>): WireFold =>

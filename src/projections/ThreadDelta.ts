@@ -2,7 +2,6 @@
  * What one fold step changed for one thread: the input every projection's `apply` takes.
  * @since 0.1.0
  */
-import { Effect } from "effect"
 import type { ThreadState } from "../domain/ThreadState.js"
 
 /**
@@ -36,21 +35,6 @@ export interface ThreadDelta {
 /** Rows per multi-row statement: well under SQLite's 32,766 bound parameters. @since 0.1.0 */
 export const ROWS_PER_STATEMENT = 250
 
-/**
- * `f` over the chunks of `items`, one after another; a single chunk (a live append's case)
- * without `Effect.forEach`'s own work.
- * @since 0.1.0
- */
-export const forEachChunk = <A, B, E, R>(
-  items: ReadonlyArray<A>,
-  size: number,
-  f: (chunk: ReadonlyArray<A>) => Effect.Effect<B, E, R>
-): Effect.Effect<Array<B>, E, R> =>
-  items.length === 0
-    ? Effect.succeed([])
-    : items.length <= size
-    ? Effect.map(f(items), (result) => [result])
-    : Effect.forEach(chunksOf(items, size), f)
 /** @since 0.1.0 */
 export const chunksOf = <A>(items: ReadonlyArray<A>, size = ROWS_PER_STATEMENT): Array<ReadonlyArray<A>> => {
   const chunks: Array<ReadonlyArray<A>> = []
