@@ -224,8 +224,15 @@ export const make = Effect.gen(function*() {
       }),
 
     catchUp: Effect.gen(function*() {
-      const rows = yield* sql<{ id: string; rollout_path: string; archived: number; file_size: number }>`
-        SELECT id, rollout_path, archived, file_size FROM threads`.pipe(Effect.mapError(dbError("list threads")))
+      // Value arrays on the direct path: every open reads every thread's position.
+      const rows = yield* database.direct.use((s) =>
+        s.values("SELECT id, rollout_path, archived, file_size FROM threads", []).map(([id, path, archived, size]) => ({
+          id: id as string,
+          rollout_path: path as string,
+          archived: archived as number,
+          file_size: size as number
+        }))
+      ).pipe(Effect.mapError(dbError("list threads")))
       const stale: Array<{ path: string; archived: boolean }> = []
       const missingFiles: Array<string> = []
       // Opening a home of many threads stats every file. Synchronously: 10,000 stats take 33 ms
