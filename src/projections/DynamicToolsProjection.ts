@@ -76,9 +76,13 @@ export const toolRows = {
     // The fold replaces the list (a new array) only when a session meta lists tools.
     const changed = deltas.filter((d) => d.before === undefined || d.before.dynamicTools !== d.after.dynamicTools)
     if (changed.length === 0) return
-    for (const chunk of chunksOf(changed.map((d) => d.after.metadata.id), 500)) statements.run(deleteTools(chunk.length), chunk)
+    toolRows.clear(statements, changed.map((d) => d.after.metadata.id))
     const rows = changed.flatMap((d) => toRows(d.after.metadata.id, d.after.dynamicTools))
     for (const chunk of chunksOf(rows)) statements.run(insertTools(chunk.length), valuesOf(chunk, TOOL_COLUMNS))
+  },
+  /** Deletes these threads' tools. */
+  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void => {
+    for (const chunk of chunksOf(threadIds, 500)) statements.run(deleteTools(chunk.length), chunk)
   },
   load: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<DynamicTool>> => {
     const tools = new Map<string, Array<DynamicTool>>()

@@ -30,11 +30,15 @@ const upsertEdges = statementForRows(
  * @since 0.1.0
  */
 export const spawnEdgeRows = {
+  /** Deletes the edges naming these threads as children. */
+  clear: (statements: Statements, childIds: ReadonlyArray<string>): void => {
+    for (const chunk of chunksOf(childIds, 500)) statements.run(deleteEdges(chunk.length), chunk)
+  },
   apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
     const changed = deltas.filter((d) => d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId)
     if (changed.length === 0) return
     const orphaned = changed.filter((d) => d.after.metadata.parentThreadId === null).map((d) => d.after.metadata.id)
-    for (const chunk of chunksOf(orphaned, 500)) statements.run(deleteEdges(chunk.length), chunk)
+    spawnEdgeRows.clear(statements, orphaned)
     const edges = changed.flatMap((d) =>
       d.after.metadata.parentThreadId === null ? [] : [[d.after.metadata.id, d.after.metadata.parentThreadId, "open"]]
     )

@@ -16,7 +16,7 @@ import type { FileFold, ReadCounts } from "../infra/RolloutFold.js"
 import type { ReadIssue, RolloutReadError } from "../infra/RolloutIssue.js"
 import { layer as dynamicToolsLayer, toolRows } from "./DynamicToolsProjection.js"
 import { layer as spawnEdgesLayer, spawnEdgeRows } from "./SpawnEdgesProjection.js"
-import { chunksOf, statementForRows, type ThreadDelta, type ThreadPlacement } from "./ThreadDelta.js"
+import type { ThreadDelta, ThreadPlacement } from "./ThreadDelta.js"
 import {
   layer as threadsLayer,
   metadataOf,
@@ -226,13 +226,6 @@ const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadE
   return { planned, delta: { before: planned.resume, after: state, placement }, counts, issues }
 }
 
-const DELETE_THREADS = statementForRows(1, (ids) => `DELETE FROM threads WHERE id IN (${ids})`)
-const DELETE_PROJECTED = [
-  statementForRows(1, (ids) => `DELETE FROM thread_turns WHERE thread_id IN (${ids})`),
-  statementForRows(1, (ids) => `DELETE FROM thread_dynamic_tools WHERE thread_id IN (${ids})`),
-  statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
-]
-
 /**
  * Threads folded from scratch replace their projection rows. The thread row itself is
  * overwritten in place, so operational state keyed on it (memory, goals) survives; only a
@@ -248,10 +241,10 @@ const replaceRowsWith = (
   const superseded = [
     ...new Set(refolded.flatMap((f) => (f.planned.row !== undefined ? [f.planned.row.id] : [])))
   ].filter((id) => !newIds.has(id) && current.has(id))
-  for (const chunk of chunksOf(superseded, 500)) statements.run(DELETE_THREADS(chunk.length), chunk)
-  for (const chunk of chunksOf(cleared, 500)) {
-    for (const remove of DELETE_PROJECTED) statements.run(remove(chunk.length), chunk)
-  }
+  threadRows.clear(statements, superseded)
+  turnRows.clear(statements, cleared)
+  toolRows.clear(statements, cleared)
+  spawnEdgeRows.clear(statements, cleared)
 }
 
 /** Writes the deltas whose rows are still as planned (in the caller's transaction); returns the files to redo. */
@@ -281,7 +274,7 @@ const writeWith = (statements: Statements, folded: ReadonlyArray<Folded>) => {
 /**
  * Needs a scope: the read-ahead worker, when bulk work started it, stops with it. Plans, small
  * folds and writes are synchronous calls on the connection, one effect each: a live append
- * went from 278 effect steps to a few dozen.
+ * went from 278 effect steps to 108.
  * @since 0.1.0
  * @category constructors
  */

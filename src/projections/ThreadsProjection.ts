@@ -225,6 +225,7 @@ const selectBy = {
   id: statementForRows(1, (ids) => `SELECT ${THREAD_SELECT} FROM threads WHERE id IN (${ids})`),
   rollout_path: statementForRows(1, (paths) => `SELECT ${THREAD_SELECT} FROM threads WHERE rollout_path IN (${paths})`)
 }
+const deleteThreads = statementForRows(1, (ids) => `DELETE FROM threads WHERE id IN (${ids})`)
 const selectPositions = statementForRows(1, (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`)
 
 const select = (statements: Statements, column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
@@ -236,6 +237,10 @@ const select = (statements: Statements, column: "id" | "rollout_path", keys: Rea
  * @since 0.1.0
  */
 export const threadRows = {
+  /** Deletes these threads' rows. */
+  clear: (statements: Statements, ids: ReadonlyArray<string>): void => {
+    for (const chunk of chunksOf(ids, 500)) statements.run(deleteThreads(chunk.length), chunk)
+  },
   apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
     const rows = deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))
     for (const chunk of chunksOf(rows)) statements.run(upsertRows(chunk.length), valuesOf(chunk, THREAD_COLUMNS))
