@@ -8,15 +8,15 @@
  *
  *   node --import tsx bench/backfill.ts [--files 2000] [--mb 500] [--dir D] [--keep] [--reps 3] [--cold]
  */
+import { Effect, Layer } from "effect"
 import { execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { evictFromPageCache, rolloutFiles } from "./homeFiles.js"
-import { Effect, Layer } from "effect"
 import * as Engine from "../src/infra/Engine.js"
+import { evictFromPageCache, rolloutFiles } from "./homeFiles.js"
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +61,11 @@ const runFigure = async (figure: string, home: string): Promise<void> => {
     count = report.upserted
     rmSync(join(database, ".."), { recursive: true, force: true })
   }
-  const measured: Measured = { seconds: (performance.now() - started) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, count }
+  const measured: Measured = {
+    seconds: (performance.now() - started) / 1000,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    count
+  }
   console.log(JSON.stringify(measured))
 }
 
@@ -71,19 +75,29 @@ if (values.figure !== undefined) {
   const home = values.dir ?? mkdtempSync(join(tmpdir(), "backfill-bench-"))
   if (rolloutFiles(home).length === 0) {
     execFileSync(process.execPath, [
-      "--import", "tsx", fileURLToPath(new URL("./generate.ts", import.meta.url)),
-      "--dir", home, "--files", values.files!, "--mb", values.mb!
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("./generate.ts", import.meta.url)),
+      "--dir",
+      home,
+      "--files",
+      values.files!,
+      "--mb",
+      values.mb!
     ], { stdio: "inherit" })
   }
   const files = rolloutFiles(home)
   const mb = files.reduce((sum, f) => sum + statSync(f).size, 0) / 1e6
   const self = fileURLToPath(import.meta.url)
   // Warm means warm: read the corpus once, so no run pays for pages another figure evicted.
-  if (!values.cold) for (const file of files) readFileSync(file)
+  if (!values.cold) { for (const file of files) readFileSync(file) }
   const measure = (figure: string): Measured => {
     if (values.cold) evictFromPageCache(files)
-    return JSON.parse(execFileSync(process.execPath, ["--import", "tsx", self, "--figure", figure, "--dir", home], { encoding: "utf8" }).trim()
-      .split("\n").pop()!) as Measured
+    return JSON.parse(
+      execFileSync(process.execPath, ["--import", "tsx", self, "--figure", figure, "--dir", home], { encoding: "utf8" })
+        .trim()
+        .split("\n").pop()!
+    ) as Measured
   }
   const figures = ["baseline", "backfill"] as const
   const runs: Record<string, Array<Measured>> = { baseline: [], backfill: [] }
@@ -94,20 +108,53 @@ if (values.figure !== undefined) {
   const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
   const row = (figure: string) => {
     const seconds = median(runs[figure]!.map((m) => m.seconds))
-    return { figure, seconds, mbPerSecond: mb / seconds, filesPerSecond: files.length / seconds, peakRssMb: Math.max(...runs[figure]!.map((m) => m.peakRssMb)) }
+    return {
+      figure,
+      seconds,
+      mbPerSecond: mb / seconds,
+      filesPerSecond: files.length / seconds,
+      peakRssMb: Math.max(...runs[figure]!.map((m) => m.peakRssMb))
+    }
   }
   const baseline = row("baseline")
   const backfill = row("backfill")
   const cache = values.cold ? "cold page cache" : "warm page cache"
-  console.log(`corpus: ${files.length} files, ${mb.toFixed(0)} MB (${home}); ${cache}; median of ${reps} runs, figures alternating`)
-  console.log(`${"figure".padEnd(34)}${"s".padStart(8)}${"MB/s".padStart(9)}${"files/s".padStart(10)}${"peak RSS".padStart(10)}${"x baseline".padStart(12)}`)
+  console.log(
+    `corpus: ${files.length} files, ${
+      mb.toFixed(0)
+    } MB (${home}); ${cache}; median of ${reps} runs, figures alternating`
+  )
+  console.log(
+    `${"figure".padEnd(34)}${"s".padStart(8)}${"MB/s".padStart(9)}${"files/s".padStart(10)}${"peak RSS".padStart(10)}${
+      "x baseline".padStart(12)
+    }`
+  )
   for (const r of [baseline, backfill]) {
-    console.log(`${(r.figure === "baseline" ? "baseline (read + JSON.parse)" : "engine backfill (fresh DB)").padEnd(34)}${r.seconds.toFixed(2).padStart(8)}${
-      r.mbPerSecond.toFixed(1).padStart(9)}${r.filesPerSecond.toFixed(0).padStart(10)}${(r.peakRssMb.toFixed(0) + " MB").padStart(10)}${
-      (baseline.seconds / r.seconds).toFixed(2).padStart(11)}x`)
+    console.log(
+      `${(r.figure === "baseline" ? "baseline (read + JSON.parse)" : "engine backfill (fresh DB)").padEnd(34)}${
+        r.seconds.toFixed(2).padStart(8)
+      }${r.mbPerSecond.toFixed(1).padStart(9)}${r.filesPerSecond.toFixed(0).padStart(10)}${
+        (r.peakRssMb.toFixed(0) + " MB").padStart(10)
+      }${(baseline.seconds / r.seconds).toFixed(2).padStart(11)}x`
+    )
   }
   const out = fileURLToPath(new URL("./out/", import.meta.url))
   mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, values.cold ? "backfill-cold.json" : "backfill.json"), JSON.stringify({ files: files.length, mb, reps, cold: values.cold, baseline, backfill, ratio: baseline.seconds / backfill.seconds }, null, 2) + "\n")
+  writeFileSync(
+    join(out, values.cold ? "backfill-cold.json" : "backfill.json"),
+    JSON.stringify(
+      {
+        files: files.length,
+        mb,
+        reps,
+        cold: values.cold,
+        baseline,
+        backfill,
+        ratio: baseline.seconds / backfill.seconds
+      },
+      null,
+      2
+    ) + "\n"
+  )
   if (values.dir === undefined && !values.keep) rmSync(home, { recursive: true, force: true })
 }

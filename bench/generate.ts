@@ -8,8 +8,8 @@
  */
 import { mkdir, writeFile } from "node:fs/promises"
 import { join, resolve } from "node:path"
-import { parseArgs } from "node:util"
 import { pathToFileURL } from "node:url"
+import { parseArgs } from "node:util"
 
 export interface GenerateOptions {
   readonly dir: string
@@ -136,7 +136,9 @@ const prose = (rng: Rng, bytes: number): string => {
 /** exec_command-style output of about `bytes` bytes: a header, then numbered tool output. */
 const shellOutput = (rng: Rng, bytes: number): string => {
   const parts = [
-    `Chunk ID: ${rng.hex(6)}\nWall time: ${rng.next().toFixed(4)} seconds\nProcess exited with code ${rng.chance(0.85) ? 0 : 1}\nOutput:`
+    `Chunk ID: ${rng.hex(6)}\nWall time: ${rng.next().toFixed(4)} seconds\nProcess exited with code ${
+      rng.chance(0.85) ? 0 : 1
+    }\nOutput:`
   ]
   const file = `src/${rng.pick(PROJECTS)}/${rng.pick(["index", "main", "reader", "fold"])}.ts`
   for (let n = parts[0]!.length, line = 1; n < bytes; line++) {
@@ -214,8 +216,16 @@ class ThreadWriter {
       info,
       rate_limits: {
         limit_id: "codex",
-        primary: { used_percent: rng.int(0, 100), window_minutes: 300, resets_at: Math.floor(this.clock / 1000) + 9000 },
-        secondary: { used_percent: rng.int(0, 100), window_minutes: 10080, resets_at: Math.floor(this.clock / 1000) + 500000 },
+        primary: {
+          used_percent: rng.int(0, 100),
+          window_minutes: 300,
+          resets_at: Math.floor(this.clock / 1000) + 9000
+        },
+        secondary: {
+          used_percent: rng.int(0, 100),
+          window_minutes: 10080,
+          resets_at: Math.floor(this.clock / 1000) + 500000
+        },
         credits: { has_credits: false, unlimited: false, balance: null },
         plan_type: null
       }
@@ -236,7 +246,17 @@ const sessionMeta = (rng: Rng, w: ThreadWriter, plan: ThreadPlan, cwd: string): 
   const role = rng.pick(ROLES)
   const agentPath = `/root/agent_${rng.int(1, 9)}`
   const source = spawn
-    ? { subagent: { thread_spawn: { parent_thread_id: plan.parentId, depth: 1, agent_nickname: nickname, agent_role: role, agent_path: agentPath } } }
+    ? {
+      subagent: {
+        thread_spawn: {
+          parent_thread_id: plan.parentId,
+          depth: 1,
+          agent_nickname: nickname,
+          agent_role: role,
+          agent_path: agentPath
+        }
+      }
+    }
     : rng.pick(["cli", "cli", "vscode", "vscode", "exec"])
   w.line("session_meta", {
     id: plan.id,
@@ -259,7 +279,13 @@ const sessionMeta = (rng: Rng, w: ThreadWriter, plan: ThreadPlan, cwd: string): 
       }
       : {}),
     ...(rng.chance(0.7)
-      ? { git: { commit_hash: rng.hex(40), branch: rng.pick(["main", "dev", "feat/reader"]), repository_url: `https://github.com/acme/${rng.pick(PROJECTS)}.git` } }
+      ? {
+        git: {
+          commit_hash: rng.hex(40),
+          branch: rng.pick(["main", "dev", "feat/reader"]),
+          repository_url: `https://github.com/acme/${rng.pick(PROJECTS)}.git`
+        }
+      }
       : {})
   }, 0)
   // The opening context the host injects before the first turn.
@@ -273,8 +299,13 @@ const turn = (rng: Rng, w: ThreadWriter, cwd: string, budget: number): void => {
   const model = rng.pick(MODELS)
   let effort = rng.pick(EFFORTS)
   const request = prose(rng, rng.int(20, 600))
-  const message = rng.chance(0.3) ? `# Context from my IDE\n\n## Open tabs: src/a.ts\n\n## My request for Codex:\n${request}` : request
-  w.event({ type: "task_started", turn_id: turnId, model_context_window: 258400, collaboration_mode_kind: "default" }, rng.int(30_000, 3_600_000))
+  const message = rng.chance(0.3)
+    ? `# Context from my IDE\n\n## Open tabs: src/a.ts\n\n## My request for Codex:\n${request}`
+    : request
+  w.event(
+    { type: "task_started", turn_id: turnId, model_context_window: 258400, collaboration_mode_kind: "default" },
+    rng.int(30_000, 3_600_000)
+  )
   w.message("user", message)
   w.event({ type: "user_message", message, images: [], local_images: [], text_elements: [] })
   if (rng.chance(0.05)) w.event({ type: "thread_name_updated", thread_id: w.threadId, thread_name: sentence(rng, 4) })
@@ -286,7 +317,13 @@ const turn = (rng: Rng, w: ThreadWriter, cwd: string, budget: number): void => {
       turn_id: turnId,
       cwd,
       approval_policy: rng.pick(APPROVALS),
-      sandbox_policy: { type: "workspace-write", writable_roots: [cwd], network_access: false, exclude_tmpdir_env_var: false, exclude_slash_tmp: false },
+      sandbox_policy: {
+        type: "workspace-write",
+        writable_roots: [cwd],
+        network_access: false,
+        exclude_tmpdir_env_var: false,
+        exclude_slash_tmp: false
+      },
       model,
       ...(effort === undefined ? {} : { effort }),
       summary: "auto",
@@ -345,7 +382,9 @@ const pad2 = (n: number): string => String(n).padStart(2, "0")
 const rolloutPath = (plan: ThreadPlan, archived: boolean): string => {
   const d = new Date(plan.createdMs)
   const [y, mo, da] = [d.getUTCFullYear(), pad2(d.getUTCMonth() + 1), pad2(d.getUTCDate())]
-  const name = `rollout-${y}-${mo}-${da}T${pad2(d.getUTCHours())}-${pad2(d.getUTCMinutes())}-${pad2(d.getUTCSeconds())}-${plan.id}.jsonl`
+  const name = `rollout-${y}-${mo}-${da}T${pad2(d.getUTCHours())}-${pad2(d.getUTCMinutes())}-${
+    pad2(d.getUTCSeconds())
+  }-${plan.id}.jsonl`
   return archived ? join("archived_sessions", name) : join("sessions", String(y), mo, da, name)
 }
 
@@ -414,6 +453,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(p
   })
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   console.log(
-    `generated ${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB, ${summary.lines} lines in ${values.dir} (${seconds} s)`
+    `generated ${summary.files} files, ${
+      (summary.bytes / 1e6).toFixed(1)
+    } MB, ${summary.lines} lines in ${values.dir} (${seconds} s)`
   )
 }

@@ -2,11 +2,11 @@
  * What every bench figure shares: the sizes a run asks for, the row a figure reports,
  * timing statistics, and generated inputs cached under `bench/out/`.
  */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect, Layer } from "effect"
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Layer } from "effect"
 import * as Database from "../src/infra/Database.js"
 import * as Engine from "../src/infra/Engine.js"
 import { generateHome, type GenerateSummary } from "./generate.js"
@@ -121,11 +121,16 @@ export const generatedHome = (files: number, mb: number, seed: number): Promise<
     const started = performance.now()
     const summary: GenerateSummary = await generateHome({ dir, files, totalBytes: Math.round(mb * 1e6), seed })
     writeFileSync(join(dir, "summary.json"), JSON.stringify(summary) + "\n")
-    log(`generated ${summary.files} files, ${(summary.bytes / 1e6).toFixed(0)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    log(
+      `generated ${summary.files} files, ${(summary.bytes / 1e6).toFixed(0)} MB in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`
+    )
   })
 
 /** Home of `threads` threads of about the smallest size the generator makes (~50 KB each). */
-export const threadsHome = (threads: number, seed: number): Promise<string> => generatedHome(threads, Math.ceil(threads * 0.012), seed)
+export const threadsHome = (threads: number, seed: number): Promise<string> =>
+  generatedHome(threads, Math.ceil(threads * 0.012), seed)
 
 /** A migrated database file, created (migrations applied) and closed. */
 export const migratedDatabase = (file: string): Promise<void> =>
@@ -133,7 +138,9 @@ export const migratedDatabase = (file: string): Promise<void> =>
 
 /** `SqlClient` over an existing database file, for driving projection services directly. */
 export const sqlLayer = (file: string) =>
-  Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provideMerge(Database.layer({ file })))
+  Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
+    Layer.provideMerge(Database.layer({ file }))
+  )
 
 /** Progress on stderr, so a figure's stdout stays free. */
 export const log = (message: string): void => {
@@ -146,7 +153,10 @@ export const withEngine = <A>(
   database: string,
   use: (engine: Engine.Engine) => Effect.Effect<A, unknown>
 ): Promise<A> =>
-  Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database }))), Effect.runPromise)
+  Effect.flatMap(Engine.Engine, use).pipe(
+    Effect.provide(Layer.fresh(Engine.layer({ home, database }))),
+    Effect.runPromise
+  )
 
 /** Seconds an effect takes. */
 export const timed = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<readonly [number, A], E, R> =>

@@ -21,7 +21,12 @@ export const rolloutFiles = (home: string): Array<string> =>
  */
 export const evictFromPageCache = (files: ReadonlyArray<string>): void => {
   for (let i = 0; i < files.length; i += 500) {
-    execFileSync("sh", ["-c", 'for f; do dd if="$f" iflag=nocache count=0 status=none || exit 1; done', "evict", ...files.slice(i, i + 500)], {
+    execFileSync("sh", [
+      "-c",
+      "for f; do dd if=\"$f\" iflag=nocache count=0 status=none || exit 1; done",
+      "evict",
+      ...files.slice(i, i + 500)
+    ], {
       stdio: ["ignore", "ignore", "inherit"]
     })
   }

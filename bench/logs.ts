@@ -15,13 +15,13 @@
  *
  * Prints a table and writes `bench/out/logs.json`.
  */
+import Sqlite from "better-sqlite3"
+import { Effect, Layer, Logger } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
-import Sqlite from "better-sqlite3"
-import { Effect, Layer, Logger } from "effect"
 import { joinLines, keepNewestWithin, lineBytes, renderLine } from "../src/domain/LogLine.js"
 import * as LogStore from "../src/infra/logs/LogStore.js"
 import * as SqliteLogger from "../src/infra/logs/SqliteLogger.js"
@@ -79,7 +79,11 @@ const viaLogger = async (lines: number): Promise<{ readonly loop: number; readon
       const begun = performance.now()
       yield* logLoop(lines)
       loop = (performance.now() - begun) / 1000
-    }).pipe(Effect.provide(SqliteLogger.layer({ replaceDefault: true, maxTotalBytes: null }).pipe(Layer.provide(sqlLayer(file)))))
+    }).pipe(
+      Effect.provide(
+        SqliteLogger.layer({ replaceDefault: true, maxTotalBytes: null }).pipe(Layer.provide(sqlLayer(file)))
+      )
+    )
   )
   const written = (performance.now() - started) / 1000
   const db = new Sqlite(file, { readonly: true })
@@ -104,12 +108,27 @@ const viaRaw = async (rows: ReadonlyArray<LogStore.LogEntry>): Promise<number> =
   const db = new Sqlite(file)
   db.pragma("journal_mode = WAL")
   db.pragma("synchronous = NORMAL")
-  const insert = db.prepare(`INSERT INTO logs (ts, ts_nanos, level, target, message, feedback_log_body, thread_id, process_uuid, module_path, file, line, estimated_bytes)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  const insert = db.prepare(
+    `INSERT INTO logs (ts, ts_nanos, level, target, message, feedback_log_body, thread_id, process_uuid, module_path, file, line, estimated_bytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  )
   const started = performance.now()
   db.transaction(() => {
     for (const e of rows) {
-      insert.run(e.ts, e.tsNanos, e.level, e.target, e.message, e.feedbackLogBody, e.threadId, e.processUuid, e.modulePath, e.file, e.line, lineBytes(e.level, e.feedbackLogBody))
+      insert.run(
+        e.ts,
+        e.tsNanos,
+        e.level,
+        e.target,
+        e.message,
+        e.feedbackLogBody,
+        e.threadId,
+        e.processUuid,
+        e.modulePath,
+        e.file,
+        e.line,
+        lineBytes(e.level, e.feedbackLogBody)
+      )
     }
   })()
   const seconds = (performance.now() - started) / 1000
@@ -167,9 +186,16 @@ const naiveExport = (file: string, threadId: string, maxBytes: number): string =
   const db = new Sqlite(file, { readonly: true })
   const rows = db.prepare(`SELECT ts, ts_nanos, level, feedback_log_body FROM logs
     WHERE thread_id = ? OR (thread_id IS NULL AND process_uuid IN (SELECT process_uuid FROM logs WHERE thread_id = ?))
-    ORDER BY ts DESC, ts_nanos DESC, id DESC`).all(threadId, threadId) as Array<{ ts: number; ts_nanos: number; level: string; feedback_log_body: string }>
+    ORDER BY ts DESC, ts_nanos DESC, id DESC`).all(threadId, threadId) as Array<
+    { ts: number; ts_nanos: number; level: string; feedback_log_body: string }
+  >
   db.close()
-  return joinLines(keepNewestWithin(rows.map((r) => renderLine({ ts: r.ts, tsNanos: r.ts_nanos, level: r.level, body: r.feedback_log_body })), maxBytes))
+  return joinLines(
+    keepNewestWithin(
+      rows.map((r) => renderLine({ ts: r.ts, tsNanos: r.ts_nanos, level: r.level, body: r.feedback_log_body })),
+      maxBytes
+    )
+  )
 }
 
 /**
@@ -201,10 +227,34 @@ export const runLogsBench = async (options: LogsBenchOptions = {}): Promise<Read
   const exported = await exportTimes(entries(quick ? 50_000 : 200_000, 1_750_000_000), reps)
   const rate = (seconds: number) => lines / seconds
   return [
-    { figure: "logger insert rate (Effect.log to rows written)", value: rate(written), unit: "rows/s", baseline: rate(rawSeconds), ratio: rate(written) / rate(rawSeconds) },
-    { figure: "Effect.log loop with SQLite logger vs no-op", value: loop * 1e6 / lines, unit: "µs/call", baseline: noopSeconds * 1e6 / lines, ratio: loop / noopSeconds },
-    { figure: "LogStore.insert, batches of 256", value: rate(storeSeconds), unit: "rows/s", baseline: rate(rawSeconds), ratio: rate(storeSeconds) / rate(rawSeconds) },
-    { figure: "feedback export, 64 KiB cap", value: exported.bounded, unit: "ms", baseline: exported.unbounded, ratio: exported.bounded / exported.unbounded }
+    {
+      figure: "logger insert rate (Effect.log to rows written)",
+      value: rate(written),
+      unit: "rows/s",
+      baseline: rate(rawSeconds),
+      ratio: rate(written) / rate(rawSeconds)
+    },
+    {
+      figure: "Effect.log loop with SQLite logger vs no-op",
+      value: loop * 1e6 / lines,
+      unit: "µs/call",
+      baseline: noopSeconds * 1e6 / lines,
+      ratio: loop / noopSeconds
+    },
+    {
+      figure: "LogStore.insert, batches of 256",
+      value: rate(storeSeconds),
+      unit: "rows/s",
+      baseline: rate(rawSeconds),
+      ratio: rate(storeSeconds) / rate(rawSeconds)
+    },
+    {
+      figure: "feedback export, 64 KiB cap",
+      value: exported.bounded,
+      unit: "ms",
+      baseline: exported.unbounded,
+      ratio: exported.bounded / exported.unbounded
+    }
   ]
 }
 
@@ -218,18 +268,36 @@ const fmt = (x: number | null): string =>
   x === null ? "-" : Math.abs(x) >= 1000 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, lines: { type: "string" }, reps: { type: "string" } } })
+  const { values } = parseArgs({
+    options: { quick: { type: "boolean", default: false }, lines: { type: "string" }, reps: { type: "string" } }
+  })
   const started = performance.now()
   const result = await runLogsBench({
     quick: values.quick!,
     ...(values.lines === undefined ? {} : { lines: Number(values.lines) }),
     ...(values.reps === undefined ? {} : { reps: Number(values.reps) })
   })
-  const table = [["figure", "value", "unit", "baseline", "ratio"], ...result.map((r) => [r.figure, fmt(r.value), r.unit, fmt(r.baseline), fmt(r.ratio)])]
+  const table = [
+    ["figure", "value", "unit", "baseline", "ratio"],
+    ...result.map((r) => [r.figure, fmt(r.value), r.unit, fmt(r.baseline), fmt(r.ratio)])
+  ]
   const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)))
-  for (const line of table) console.log(line.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "))
+  for (const line of table) {
+    console.log(
+      line.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")
+    )
+  }
   console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`)
   const out = fileURLToPath(new URL("./out/", import.meta.url))
   mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, "logs.json"), `${JSON.stringify(result.map(({ figure, value, unit, baseline, ratio }) => ({ figure, value, unit, baseline, ratio })), null, 2)}\n`)
+  writeFileSync(
+    join(out, "logs.json"),
+    `${
+      JSON.stringify(
+        result.map(({ figure, value, unit, baseline, ratio }) => ({ figure, value, unit, baseline, ratio })),
+        null,
+        2
+      )
+    }\n`
+  )
 }

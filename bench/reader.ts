@@ -4,16 +4,16 @@
  *
  *   node --import tsx bench/reader.ts [--mb 200] [--files 200] [--dir path] [--keep] [--reps 3] [--seed 1]
  */
+import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { rolloutFiles } from "./homeFiles.js"
-import { Effect } from "effect"
 import { foldRolloutFile } from "../src/infra/RolloutFold.js"
 import { readRolloutBatches } from "../src/infra/RolloutReader.js"
+import { rolloutFiles } from "./homeFiles.js"
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,17 @@ if (rolloutFiles(home).length === 0) {
   // A child process, so generation does not count in this process's peak RSS.
   const generator = fileURLToPath(new URL("./generate.ts", import.meta.url))
   execFileSync(process.execPath, [
-    "--import", "tsx", generator, "--dir", home, "--files", values.files, "--mb", values.mb, "--seed", values.seed
+    "--import",
+    "tsx",
+    generator,
+    "--dir",
+    home,
+    "--files",
+    values.files,
+    "--mb",
+    values.mb,
+    "--seed",
+    values.seed
   ], { stdio: "inherit" })
 }
 const files = rolloutFiles(home)
@@ -77,7 +87,9 @@ const fold = (): Promise<number> =>
   Effect.runPromise(
     Effect.reduce(files, 0, (items, file) =>
       foldRolloutFile(file, { defaultModelProvider: "openai", decode: "fold" }).pipe(
-        Effect.map((result) => items + result.counts.items)
+        Effect.map((result) =>
+          items + result.counts.items
+        )
       ))
   )
 
@@ -111,17 +123,30 @@ const mb = bytes / 1e6
 const baseSeconds = median(seconds[0]!)
 const results = figures.map((figure, i) => {
   const s = median(seconds[i]!)
-  return { name: figure.name, mbPerSecond: mb / s, seconds: s, vsBaseline: baseSeconds / s, runs: seconds[i]!, lines: counts[i]! }
+  return {
+    name: figure.name,
+    mbPerSecond: mb / s,
+    seconds: s,
+    vsBaseline: baseSeconds / s,
+    runs: seconds[i]!,
+    lines: counts[i]!
+  }
 })
 const peakRssMb = process.resourceUsage().maxRSS / 1024
 
 // --- report --------------------------------------------------------------------------------
 
-console.log(`corpus: ${files.length} files, ${mb.toFixed(1)} MB, ${counts[0]} lines (${home}); median of ${reps} interleaved runs; MB = 10^6 bytes`)
+console.log(
+  `corpus: ${files.length} files, ${mb.toFixed(1)} MB, ${
+    counts[0]
+  } lines (${home}); median of ${reps} interleaved runs; MB = 10^6 bytes`
+)
 console.log(`${"figure".padEnd(30)}${"MB/s".padStart(9)}${"seconds".padStart(10)}${"x baseline".padStart(12)}`)
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(30)}${r.mbPerSecond.toFixed(1).padStart(9)}${r.seconds.toFixed(3).padStart(10)}${(r.vsBaseline.toFixed(2) + "x").padStart(12)}`
+    `${r.name.padEnd(30)}${r.mbPerSecond.toFixed(1).padStart(9)}${r.seconds.toFixed(3).padStart(10)}${
+      (r.vsBaseline.toFixed(2) + "x").padStart(12)
+    }`
   )
 }
 console.log(`peak RSS: ${peakRssMb.toFixed(0)} MB`)
@@ -132,13 +157,17 @@ const outDir = fileURLToPath(new URL("./out/", import.meta.url))
 mkdirSync(outDir, { recursive: true })
 writeFileSync(
   join(outDir, "reader.json"),
-  JSON.stringify({
-    node: process.version,
-    corpus: { dir: home, files: files.length, bytes, lines: counts[0] },
-    reps,
-    figures: results,
-    peakRssMb
-  }, null, 2) + "\n"
+  JSON.stringify(
+    {
+      node: process.version,
+      corpus: { dir: home, files: files.length, bytes, lines: counts[0] },
+      reps,
+      figures: results,
+      peakRssMb
+    },
+    null,
+    2
+  ) + "\n"
 )
 
 // Only a corpus this run created in a temp dir is removed.

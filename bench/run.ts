@@ -85,7 +85,15 @@ for (const id of selected) {
   const begun = performance.now()
   // A process per figure: its peak RSS, heap and JIT state are its own.
   const child = spawnSync(process.execPath, [
-    "--import", "tsx", self, "--child", id, "--sizes", JSON.stringify(sizes), "--result", result
+    "--import",
+    "tsx",
+    self,
+    "--child",
+    id,
+    "--sizes",
+    JSON.stringify(sizes),
+    "--result",
+    result
   ], { stdio: ["ignore", "inherit", "inherit"] })
   timings[id] = (performance.now() - begun) / 1000
   if (child.status !== 0 || !existsSync(result)) {
@@ -107,26 +115,47 @@ const fmt = (x: number | null | undefined): string => {
 }
 const table = [
   ["figure", "value", "unit", "baseline", "ratio", "target", "met?"],
-  ...rows.map((r) => [r.figure, fmt(r.value), r.unit, fmt(r.baseline), fmt(r.ratio), r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"])
+  ...rows.map((
+    r
+  ) => [
+    r.figure,
+    fmt(r.value),
+    r.unit,
+    fmt(r.baseline),
+    fmt(r.ratio),
+    r.target ?? "",
+    r.met === undefined ? "" : r.met ? "yes" : "NO"
+  ])
 ]
 const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)))
 const numeric = new Set([1, 3, 4])
 for (const line of table) {
-  console.log(line.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd())
+  console.log(
+    line.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd()
+  )
 }
 for (const r of rows.filter((r) => r.note !== undefined)) console.log(`  ${r.figure}: ${r.note}`)
 const missed = rows.filter((r) => r.met === false).length
-console.log(`${rows.length} rows, ${missed} target(s) missed, ${crashed.length} figure(s) crashed; ${wallSeconds.toFixed(1)} s`)
+console.log(
+  `${rows.length} rows, ${missed} target(s) missed, ${crashed.length} figure(s) crashed; ${wallSeconds.toFixed(1)} s`
+)
 
-writeFileSync(join(OUT_DIR, "bench.json"), JSON.stringify({
-  date: new Date().toISOString(),
-  node: process.version,
-  platform: `${process.platform} ${process.arch}`,
-  quick,
-  sizes,
-  seconds: { total: wallSeconds, ...timings },
-  crashed,
-  rows
-}, null, 2) + "\n")
+writeFileSync(
+  join(OUT_DIR, "bench.json"),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      quick,
+      sizes,
+      seconds: { total: wallSeconds, ...timings },
+      crashed,
+      rows
+    },
+    null,
+    2
+  ) + "\n"
+)
 
 process.exit(crashed.length > 0 ? 1 : 0)

@@ -43,11 +43,11 @@
  * the same way if missing) or `--db`, never writes to it; the copies live in a temporary directory
  * removed at the end. Prints tables and writes `bench/out/search-options.json`.
  */
+import Sqlite from "better-sqlite3"
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
-import Sqlite from "better-sqlite3"
 import { THREAD_COLUMNS, THREAD_SELECT } from "../src/projections/ThreadsProjection.js"
 import { fillDatabase } from "./figures/list.js"
 import { cached, log, median, migratedDatabase, OUT_DIR, percentile } from "./harness.js"
@@ -118,8 +118,12 @@ interface SearchOption {
 /** The engine's query shape over `threads` with another search condition; `index` pins the walk (else the planner's). */
 const walk = (name: string, index: string | undefined, search: string, params: Query["params"]): Query => ({
   name,
-  first: `SELECT ${THREAD_SELECT} FROM threads${index === undefined ? "" : ` INDEXED BY ${index}`} WHERE archived = 0 AND cwd = ? AND ${search} ${ORDER}`,
-  after: `SELECT ${THREAD_SELECT} FROM threads${index === undefined ? "" : ` INDEXED BY ${index}`} WHERE archived = 0 AND cwd = ? AND ${search} AND (created_at_ms, id) < (?, ?) ${ORDER}`,
+  first: `SELECT ${THREAD_SELECT} FROM threads${
+    index === undefined ? "" : ` INDEXED BY ${index}`
+  } WHERE archived = 0 AND cwd = ? AND ${search} ${ORDER}`,
+  after: `SELECT ${THREAD_SELECT} FROM threads${
+    index === undefined ? "" : ` INDEXED BY ${index}`
+  } WHERE archived = 0 AND cwd = ? AND ${search} AND (created_at_ms, id) < (?, ?) ${ORDER}`,
   params
 })
 
@@ -143,11 +147,14 @@ const trigramSignature = (text: string): Array<bigint> => {
     const bit = (h >>> 0) % (SIGNATURE_WORDS * 64)
     halves[bit >> 5] = (halves[bit >> 5] ?? 0) | (1 << (bit & 31))
   }
-  return Array.from({ length: SIGNATURE_WORDS }, (_, k) =>
-    BigInt.asIntN(64, (BigInt((halves[2 * k + 1] ?? 0) >>> 0) << 32n) | BigInt((halves[2 * k] ?? 0) >>> 0)))
+  return Array.from(
+    { length: SIGNATURE_WORDS },
+    (_, k) => BigInt.asIntN(64, (BigInt((halves[2 * k + 1] ?? 0) >>> 0) << 32n) | BigInt((halves[2 * k] ?? 0) >>> 0))
+  )
 }
 /** Title and first message in one set: a term in either has all its trigrams in the union. */
-const threadSignature = (title: unknown, message: unknown) => trigramSignature(`${String(title ?? "")}\u0000${String(message ?? "")}`)
+const threadSignature = (title: unknown, message: unknown) =>
+  trigramSignature(`${String(title ?? "")}\u0000${String(message ?? "")}`)
 
 const OPTIONS: ReadonlyArray<SearchOption> = [
   {
@@ -161,9 +168,12 @@ const OPTIONS: ReadonlyArray<SearchOption> = [
   },
   {
     name: "covering",
-    ddl: "CREATE INDEX threads_search_covering ON threads (archived, cwd, created_at_ms DESC, id DESC, title, first_user_message);",
+    ddl:
+      "CREATE INDEX threads_search_covering ON threads (archived, cwd, created_at_ms DESC, id DESC, title, first_user_message);",
     objects: ["threads_search_covering"],
-    queries: [walk("covering: same SQL, covering index", "threads_search_covering", SEARCH, (term, cwd) => [cwd, term, term])]
+    queries: [
+      walk("covering: same SQL, covering index", "threads_search_covering", SEARCH, (term, cwd) => [cwd, term, term])
+    ]
   },
   {
     name: "dedup",
@@ -238,7 +248,12 @@ END;
 CREATE TRIGGER threads_search_fts_delete AFTER DELETE ON threads BEGIN
   INSERT INTO threads_search_fts (threads_search_fts, rowid, title, first_user_message) VALUES ('delete', old.rowid, old.title, old.first_user_message);
 END;`,
-    objects: ["threads_search_fts_data", "threads_search_fts_idx", "threads_search_fts_docsize", "threads_search_fts_config"],
+    objects: [
+      "threads_search_fts_data",
+      "threads_search_fts_idx",
+      "threads_search_fts_docsize",
+      "threads_search_fts_config"
+    ],
     queries: [
       walk(
         "fts: cwd index, rowid IN (MATCH)",
@@ -270,7 +285,8 @@ END;`,
       {
         name: "fts: match set alone (count)",
         first: "SELECT count(*) FROM threads_search_fts WHERE threads_search_fts MATCH ?",
-        after: "SELECT count(*) FROM threads_search_fts WHERE threads_search_fts MATCH ? AND ? IS NOT NULL AND ? IS NOT NULL",
+        after:
+          "SELECT count(*) FROM threads_search_fts WHERE threads_search_fts MATCH ? AND ? IS NOT NULL AND ? IS NOT NULL",
         params: (term) => [phrase(term)],
         group: "count"
       }
@@ -279,12 +295,21 @@ END;`,
   {
     name: "signature",
     ddl: `${SIGNATURE_COLUMNS.map((c) => `ALTER TABLE threads ADD COLUMN ${c} INTEGER NOT NULL DEFAULT -1;`).join("\n")}
-CREATE INDEX threads_search_signature ON threads (archived, cwd, created_at_ms DESC, id DESC, ${SIGNATURE_COLUMNS.join(", ")});`,
+CREATE INDEX threads_search_signature ON threads (archived, cwd, created_at_ms DESC, id DESC, ${
+      SIGNATURE_COLUMNS.join(", ")
+    });`,
     objects: ["threads_search_signature"],
     fill: (db) => {
-      db.function("thread_signature", { deterministic: true, safeIntegers: true }, (title: unknown, message: unknown, k: unknown) =>
-        threadSignature(title, message)[Number(k)]!)
-      db.exec(`UPDATE threads SET ${SIGNATURE_COLUMNS.map((c, k) => `${c} = thread_signature(title, first_user_message, ${k})`).join(", ")}`)
+      db.function(
+        "thread_signature",
+        { deterministic: true, safeIntegers: true },
+        (title: unknown, message: unknown, k: unknown) => threadSignature(title, message)[Number(k)]!
+      )
+      db.exec(
+        `UPDATE threads SET ${
+          SIGNATURE_COLUMNS.map((c, k) => `${c} = thread_signature(title, first_user_message, ${k})`).join(", ")
+        }`
+      )
     },
     extraColumns: SIGNATURE_COLUMNS,
     setExtras: (row) => {
@@ -311,9 +336,15 @@ const lcg = (start: number) => {
 }
 
 const structureBytes = (db: Sqlite.Database, objects: ReadonlyArray<string>): number =>
-  objects.reduce((sum, name) => sum + ((db.prepare("SELECT sum(pgsize) AS b FROM dbstat WHERE name = ?").get(name) as { b: number | null }).b ?? 0), 0)
+  objects.reduce(
+    (sum, name) =>
+      sum +
+      ((db.prepare("SELECT sum(pgsize) AS b FROM dbstat WHERE name = ?").get(name) as { b: number | null }).b ?? 0),
+    0
+  )
 
-const fileBytes = (db: Sqlite.Database): number => (db.pragma("page_count", { simple: true }) as number) * (db.pragma("page_size", { simple: true }) as number)
+const fileBytes = (db: Sqlite.Database): number =>
+  (db.pragma("page_count", { simple: true }) as number) * (db.pragma("page_size", { simple: true }) as number)
 
 const openWritable = (file: string): Sqlite.Database => {
   // As Database.ts opens a writer.
@@ -372,7 +403,11 @@ for (const option of OPTIONS) {
   const bytes = structureBytes(db, option.objects)
   db.close()
   built.push({ option, file, buildSeconds, structureBytes: bytes, fileBytesBefore: before, fileBytesAfter: after })
-  log(`${option.name}: built in ${buildSeconds.toFixed(1)} s, +${(bytes / 1e6).toFixed(0)} MB (file ${(before / 1e6).toFixed(0)} -> ${(after / 1e6).toFixed(0)} MB)`)
+  log(
+    `${option.name}: built in ${buildSeconds.toFixed(1)} s, +${(bytes / 1e6).toFixed(0)} MB (file ${
+      (before / 1e6).toFixed(0)
+    } -> ${(after / 1e6).toFixed(0)} MB)`
+  )
 }
 
 // --- reads ---------------------------------------------------------------------------------
@@ -409,26 +444,37 @@ for (const b of built) {
 const plans: Record<string, Array<string>> = {}
 for (const p of prepared.filter((p) => !p.mmap)) {
   const db = connections[built.findIndex((b) => b.option.name === p.option) * 2]!
-  plans[p.query.name] = (db.prepare(`EXPLAIN QUERY PLAN ${p.query.after}`).all(...p.query.params("xxxx", "/"), 0, "") as Array<{ detail: string }>)
-    .map((r) => r.detail)
+  plans[p.query.name] =
+    (db.prepare(`EXPLAIN QUERY PLAN ${p.query.after}`).all(...p.query.params("xxxx", "/"), 0, "") as Array<
+      { detail: string }
+    >)
+      .map((r) => r.detail)
 }
 
 const baseDb = connections[0]!
 // The most common project: the filter the search runs under, as in the list figure.
-const cwd = (baseDb.prepare("SELECT cwd FROM threads GROUP BY cwd ORDER BY COUNT(*) DESC LIMIT 1").get() as { cwd: string }).cwd
-const live = (baseDb.prepare("SELECT count(*) AS n FROM threads WHERE archived = 0 AND cwd = ?").get(cwd) as { n: number }).n
+const cwd =
+  (baseDb.prepare("SELECT cwd FROM threads GROUP BY cwd ORDER BY COUNT(*) DESC LIMIT 1").get() as { cwd: string }).cwd
+const live =
+  (baseDb.prepare("SELECT count(*) AS n FROM threads WHERE archived = 0 AND cwd = ?").get(cwd) as { n: number }).n
 
 interface TermResult {
   readonly term: string
   readonly matching: number
   readonly density: number
-  readonly rows: Array<{ option: string; query: string; mmap: boolean; page: "first" | "after"; n: number; p50: number; p99: number }>
+  readonly rows: Array<
+    { option: string; query: string; mmap: boolean; page: "first" | "after"; n: number; p50: number; p99: number }
+  >
 }
 const terms: Array<TermResult> = []
 for (const term of [COMMON, RARE]) {
-  const positions = baseDb.prepare(`SELECT created_at_ms AS sortMs, id FROM threads WHERE archived = 0 AND cwd = ? AND ${SEARCH}`)
+  const positions = baseDb.prepare(
+    `SELECT created_at_ms AS sortMs, id FROM threads WHERE archived = 0 AND cwd = ? AND ${SEARCH}`
+  )
     .all(cwd, term, term) as Array<{ sortMs: number; id: string }>
-  log(`"${term}": ${positions.length} of ${live} live threads in ${cwd} (${(100 * positions.length / live).toFixed(2)}%)`)
+  log(
+    `"${term}": ${positions.length} of ${live} live threads in ${cwd} (${(100 * positions.length / live).toFixed(2)}%)`
+  )
   for (const p of prepared) {
     p.firstMs.length = 0
     p.afterMs.length = 0
@@ -460,7 +506,11 @@ for (const term of [COMMON, RARE]) {
       const group = p.query.group ?? "search"
       const first = expected.get(group)
       if (first === undefined) expected.set(group, ids)
-      else if (ids !== first) throw new Error(`"${term}", ${p.query.name}${p.mmap ? " (mmap)" : ""}: page differs from ${group}'s first query's`)
+      else if (ids !== first) {
+        throw new Error(
+          `"${term}", ${p.query.name}${p.mmap ? " (mmap)" : ""}: page differs from ${group}'s first query's`
+        )
+      }
     }
   }
   log(`"${term}": ${calls} calls in ${((performance.now() - termStarted) / 1000).toFixed(1)} s`)
@@ -518,10 +568,16 @@ const renamed = (rows: ReadonlyArray<Record<string, unknown>>, rep: number) =>
  * Upserts `rows` in one transaction. The option's extra columns are computed inside the timing,
  * into row objects given them beforehand (copying a row object costs more than the statement).
  */
-const timeUpserts = (db: Sqlite.Database, option: SearchOption, given: ReadonlyArray<Record<string, unknown>>): number => {
+const timeUpserts = (
+  db: Sqlite.Database,
+  option: SearchOption,
+  given: ReadonlyArray<Record<string, unknown>>
+): number => {
   const upsert = db.prepare(upsertSql(option))
   const extra = option.extraColumns ?? []
-  const rows = extra.length === 0 ? given : given.map((r) => ({ ...r, ...Object.fromEntries(extra.map((c) => [c, null])) }))
+  const rows = extra.length === 0
+    ? given
+    : given.map((r) => ({ ...r, ...Object.fromEntries(extra.map((c) => [c, null])) }))
   const setExtras = option.setExtras
   const t0 = performance.now()
   db.transaction(() => {
@@ -579,18 +635,32 @@ rmSync(work, { recursive: true, force: true })
 const printTable = (head: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>) => {
   const lines = [head, ...body]
   const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)))
-  for (const l of lines) console.log(l.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "))
+  for (const l of lines) {
+    console.log(l.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "))
+  }
 }
 
 const sizeLabel = threads >= 1e6 ? `${threads / 1e6}M` : `${threads / 1e3}k`
-console.log(`\nPage of ${PAGE} (+1), cwd ${cwd} (${live} live threads), ${sizeLabel} threads; ms; first page / page after a random cursor`)
+console.log(
+  `\nPage of ${PAGE} (+1), cwd ${cwd} (${live} live threads), ${sizeLabel} threads; ms; first page / page after a random cursor`
+)
 const cell = (t: TermResult, p: Prepared, page: "first" | "after", q: "p50" | "p99") => {
   const r = t.rows.find((r) => r.query === p.query.name && r.mmap === p.mmap && r.page === page)
   return r === undefined || r.n === 0 ? "-" : ms(r[q])
 }
 printTable(
-  ["query", "mmap", ...terms.flatMap((t) => [`${t.term} ${(100 * t.density).toFixed(1)}%: first p50`, "after p50", "after p99"])],
-  prepared.map((p) => [p.query.name, p.mmap ? "yes" : "", ...terms.flatMap((t) => [cell(t, p, "first", "p50"), cell(t, p, "after", "p50"), cell(t, p, "after", "p99")])])
+  [
+    "query",
+    "mmap",
+    ...terms.flatMap((t) => [`${t.term} ${(100 * t.density).toFixed(1)}%: first p50`, "after p50", "after p99"])
+  ],
+  prepared.map((
+    p
+  ) => [
+    p.query.name,
+    p.mmap ? "yes" : "",
+    ...terms.flatMap((t) => [cell(t, p, "first", "p50"), cell(t, p, "after", "p50"), cell(t, p, "after", "p99")])
+  ])
 )
 console.log(`\nStructures and writes of ${writeRows} threads (median ms of ${reps}; ratio to base)`)
 printTable(

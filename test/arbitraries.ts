@@ -46,10 +46,16 @@ const events: fc.Arbitrary<Item.EventMsg> = fc.oneof(
   },
   { weight: 1, arbitrary: Arbitrary.make(Item.ThreadNameUpdated) },
   { weight: 3, arbitrary: fc.record({ type: fc.constantFrom("task_started", "turn_started"), turn_id: turnIds }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constantFrom("task_complete", "turn_complete", "turn_aborted"), turn_id: turnIds }) },
   {
     weight: 2,
-    arbitrary: fc.tuple(fc.constantFrom("agent_message", "exec_command_end", "brand_new_event"), fc.jsonValue({ maxDepth: 1 }))
+    arbitrary: fc.record({ type: fc.constantFrom("task_complete", "turn_complete", "turn_aborted"), turn_id: turnIds })
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(
+      fc.constantFrom("agent_message", "exec_command_end", "brand_new_event"),
+      fc.jsonValue({ maxDepth: 1 })
+    )
       .map(([type, detail]) => ({ type, detail }))
   }
 )

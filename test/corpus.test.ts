@@ -3,12 +3,12 @@
  * without a parse error and folds to plausible metadata; some files get exact values,
  * taken from the files themselves.
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { basename, join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import { decompress } from "fzstd"
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { basename, join } from "node:path"
 import { turnsOf } from "../src/domain/ThreadState.js"
 import { type FileFold, foldRolloutFile, foldRolloutFileNow } from "../src/infra/RolloutFold.js"
 import { readRolloutBatches, type RolloutEntry } from "../src/infra/RolloutReader.js"
@@ -96,7 +96,9 @@ describe("corpus: every sample rollout reads cleanly", () => {
           appendFileSync(copy, content.subarray(cut))
           const resume = { state: first.state, offset: first.end.offset, nextLineNumber: first.end.nextLineNumber }
           const resumed = yield* foldRolloutFile(copy, { defaultModelProvider: "openai", resume })
-          expect(Either.getOrThrow(foldRolloutFileNow(copy, { defaultModelProvider: "openai", resume }))).toEqual(resumed)
+          expect(Either.getOrThrow(foldRolloutFileNow(copy, { defaultModelProvider: "openai", resume }))).toEqual(
+            resumed
+          )
           expect(resumed.state).toEqual(folded.state)
           expect(resumed.end.offset).toBe(size)
         }
@@ -213,7 +215,11 @@ describe("corpus: exact metadata of the sample home", () => {
         dynamicTools: 1,
         turns: 1
       })
-      expect(folded.state.dynamicTools[0]).toMatchObject({ name: "lookup_ticket", description: "find a ticket", hidden: false })
+      expect(folded.state.dynamicTools[0]).toMatchObject({
+        name: "lookup_ticket",
+        description: "find a ticket",
+        hidden: false
+      })
     }))
 
   it.effect("the legacy file in sessions/2025/05/10 takes id, creation time and git from its bare header", () =>
@@ -274,7 +280,9 @@ describe("corpus: exact metadata of real rollouts", () => {
       const lines = jsonLines(path)
       const contexts = lines.filter((l) => l["type"] === "turn_context").map((l) => l["payload"])
       expect(contexts.length).toBeGreaterThan(0)
-      expect(contexts.every((c) => c["sandbox_policy"]?.["mode"] === "danger-full-access" && !("turn_id" in c))).toBe(true)
+      expect(contexts.every((c) => c["sandbox_policy"]?.["mode"] === "danger-full-access" && !("turn_id" in c))).toBe(
+        true
+      )
       const stamps = lines.map((l) => ms(l["timestamp"]))
       const maxStamp = Math.max(...stamps)
       const inversions = stamps.filter((t, i) => i > 0 && t < stamps[i - 1]!).length
@@ -359,7 +367,10 @@ describe("corpus: exact metadata of real rollouts", () => {
         const withEffort = JSON.parse(raw[at]!) as Record<string, any>
         withEffort["payload"] = { ...withEffort["payload"], effort: "high" }
         const edited = join(dir, "effort.jsonl")
-        writeFileSync(edited, [...raw.slice(0, at), JSON.stringify(withEffort), ...raw.slice(at)].map((l) => `${l}\n`).join(""))
+        writeFileSync(
+          edited,
+          [...raw.slice(0, at), JSON.stringify(withEffort), ...raw.slice(at)].map((l) => `${l}\n`).join("")
+        )
         const refolded = yield* fold(edited)
         expect(refolded.counts.parseErrors).toBe(0)
         expect(refolded.state.metadata.reasoningEffort).toBeNull()

@@ -3,10 +3,10 @@
  * project the tail in one transaction) against the bare file append of the same bytes
  * (`appendFileSync`: open, write, close), interleaved one for one in the same run.
  */
+import { Effect, Layer } from "effect"
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Layer } from "effect"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { type Figure, log, percentile, row } from "../harness.js"
@@ -21,20 +21,71 @@ const batchOf = (k: number, startMs: number): Array<Engine.WritableItem> => {
   const items: Array<Engine.WritableItem> = []
   if (k % TURN_BATCHES === 0) {
     items.push({ type: "event_msg", payload: { type: "task_started", turn_id: turnId } })
-    items.push({ type: "event_msg", payload: { type: "user_message", message: `make step ${k} pass; keep the diff small` } })
+    items.push({
+      type: "event_msg",
+      payload: { type: "user_message", message: `make step ${k} pass; keep the diff small` }
+    })
   }
   const body: ReadonlyArray<Engine.WritableItem> = [
-    { type: "turn_context", payload: { turn_id: turnId, cwd: "/home/dev/src/app", approval_policy: "on-request", sandbox_policy: { type: "workspace-write" }, model: "gpt-5.3-codex", effort: "high", summary: "auto" } },
-    { type: "event_msg", payload: { type: "token_count", info: { total_token_usage: { input_tokens: 1000 * k, output_tokens: 50 * k, total_tokens: 1050 * k }, model_context_window: 258400 } } },
-    { type: "response_item", payload: { type: "reasoning", summary: [{ type: "summary_text", text: "Looking at the reader." }], encrypted_content: "gAAAAAB" + "x".repeat(2400) } },
-    { type: "response_item", payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "rg -n fold src" }), call_id: `call_${k}` } },
-    { type: "response_item", payload: { type: "function_call_output", call_id: `call_${k}`, output: "src/fold.ts:12:  const state = applyAll(state, items)\n".repeat(30) } },
+    {
+      type: "turn_context",
+      payload: {
+        turn_id: turnId,
+        cwd: "/home/dev/src/app",
+        approval_policy: "on-request",
+        sandbox_policy: { type: "workspace-write" },
+        model: "gpt-5.3-codex",
+        effort: "high",
+        summary: "auto"
+      }
+    },
+    {
+      type: "event_msg",
+      payload: {
+        type: "token_count",
+        info: {
+          total_token_usage: { input_tokens: 1000 * k, output_tokens: 50 * k, total_tokens: 1050 * k },
+          model_context_window: 258400
+        }
+      }
+    },
+    {
+      type: "response_item",
+      payload: {
+        type: "reasoning",
+        summary: [{ type: "summary_text", text: "Looking at the reader." }],
+        encrypted_content: "gAAAAAB" + "x".repeat(2400)
+      }
+    },
+    {
+      type: "response_item",
+      payload: {
+        type: "function_call",
+        name: "exec_command",
+        arguments: JSON.stringify({ cmd: "rg -n fold src" }),
+        call_id: `call_${k}`
+      }
+    },
+    {
+      type: "response_item",
+      payload: {
+        type: "function_call_output",
+        call_id: `call_${k}`,
+        output: "src/fold.ts:12:  const state = applyAll(state, items)\n".repeat(30)
+      }
+    },
     { type: "event_msg", payload: { type: "agent_message", message: "The fold resumes from the recorded offset." } }
   ]
-  for (let i = 0; items.length < BATCH - (k % TURN_BATCHES === TURN_BATCHES - 1 ? 1 : 0); i++) items.push(body[i % body.length]!)
-  if (k % TURN_BATCHES === TURN_BATCHES - 1) items.push({ type: "event_msg", payload: { type: "task_complete", turn_id: turnId } })
+  for (let i = 0; items.length < BATCH - (k % TURN_BATCHES === TURN_BATCHES - 1 ? 1 : 0); i++) {
+    items.push(body[i % body.length]!)
+  }
+  if (k % TURN_BATCHES === TURN_BATCHES - 1) {
+    items.push({ type: "event_msg", payload: { type: "task_complete", turn_id: turnId } })
+  }
   // Explicit timestamps, so the bare append writes exactly the bytes the engine writes.
-  return items.map((item, i) => ({ ...item, timestamp: new Date(startMs + k * 1000 + i).toISOString() }) as Engine.WritableItem)
+  return items.map((item, i) =>
+    ({ ...item, timestamp: new Date(startMs + k * 1000 + i).toISOString() }) as Engine.WritableItem
+  )
 }
 
 /**
@@ -84,7 +135,10 @@ export const figure: Figure = {
         if (k === warmup) rounds = calibrate(sample, percentile(engineMs.splice(0), 50))
         // Keep it sized like the appends as they go (their cost drifts as the thread grows).
         else if (k > warmup && (k - warmup) % 100 === 0) {
-          rounds = Math.max(1, Math.round(rounds * percentile(engineMs.slice(-100), 50) / percentile(fixedMs.slice(-100), 50)))
+          rounds = Math.max(
+            1,
+            Math.round(rounds * percentile(engineMs.slice(-100), 50) / percentile(fixedMs.slice(-100), 50))
+          )
         }
         const t0 = performance.now()
         yield* engine.append(thread.metadata.id, batches[k]!)
@@ -100,17 +154,42 @@ export const figure: Figure = {
         }
       }
       const record = yield* engine.getThread(thread.metadata.id)
-      if (record?.placement.projectedLines !== 1 + total * BATCH) throw new Error(`projected ${record?.placement.projectedLines} lines`)
+      if (record?.placement.projectedLines !== 1 + total * BATCH) {
+        throw new Error(`projected ${record?.placement.projectedLines} lines`)
+      }
       return { engineMs, bareMs, fixedMs }
     }).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database: join(dir, "state.sqlite") }))), Effect.runPromise)
     rmSync(dir, { recursive: true, force: true })
-    const stat = (p: number) => ({ engine: percentile(times.engineMs, p), bare: percentile(times.bareMs, p), fixed: percentile(times.fixedMs, p) })
+    const stat = (p: number) => ({
+      engine: percentile(times.engineMs, p),
+      bare: percentile(times.bareMs, p),
+      fixed: percentile(times.fixedMs, p)
+    })
     const [p50, p99] = [stat(50), stat(99)]
-    log(`append: ${sizes.appends} batches of ${BATCH} (after ${warmup} warm-up); engine p50 ${p50.engine.toFixed(3)} p99 ${p99.engine.toFixed(3)} ms`)
-    const note = `${sizes.appends} batches of ${BATCH} items (~${(texts[0]!.length / 1024).toFixed(0)} KB); baseline: appendFileSync of the same bytes`
+    log(
+      `append: ${sizes.appends} batches of ${BATCH} (after ${warmup} warm-up); engine p50 ${
+        p50.engine.toFixed(3)
+      } p99 ${p99.engine.toFixed(3)} ms`
+    )
+    const note = `${sizes.appends} batches of ${BATCH} items (~${
+      (texts[0]!.length / 1024).toFixed(0)
+    } KB); baseline: appendFileSync of the same bytes`
     return [
-      row({ figure: "append 10 items, p50", value: p50.engine, unit: "ms", baseline: p50.bare, ratio: p50.engine / p50.bare, note }),
-      row({ figure: "append 10 items, p99", value: p99.engine, unit: "ms", baseline: p99.bare, ratio: p99.engine / p99.bare }, {
+      row({
+        figure: "append 10 items, p50",
+        value: p50.engine,
+        unit: "ms",
+        baseline: p50.bare,
+        ratio: p50.engine / p50.bare,
+        note
+      }),
+      row({
+        figure: "append 10 items, p99",
+        value: p99.engine,
+        unit: "ms",
+        baseline: p99.bare,
+        ratio: p99.engine / p99.bare
+      }, {
         on: "value",
         op: "<",
         bound: 2
@@ -121,7 +200,8 @@ export const figure: Figure = {
         unit: "ms",
         baseline: p50.fixed,
         ratio: p99.fixed / p50.fixed,
-        note: "the same allocation-free CPU work after every append, sized to the appends' running p50; baseline: its p50; ratio: p99/p50"
+        note:
+          "the same allocation-free CPU work after every append, sized to the appends' running p50; baseline: its p50; ratio: p99/p50"
       })
     ]
   }

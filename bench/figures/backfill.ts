@@ -27,7 +27,16 @@ interface BackfillJson {
 
 const measure = (home: string, reps: number, cold: boolean): BackfillJson => {
   const script = fileURLToPath(new URL("../backfill.ts", import.meta.url))
-  execFileSync(process.execPath, ["--import", "tsx", script, "--dir", home, "--reps", String(reps), ...(cold ? ["--cold"] : [])], {
+  execFileSync(process.execPath, [
+    "--import",
+    "tsx",
+    script,
+    "--dir",
+    home,
+    "--reps",
+    String(reps),
+    ...(cold ? ["--cold"] : [])
+  ], {
     // Its own table goes to stderr with the other progress; stdout is the suite's table.
     stdio: ["ignore", 2, 2]
   })
@@ -43,20 +52,31 @@ export const figure: Figure = {
     for (const cold of [false, true]) {
       const result = measure(home, sizes.reps, cold)
       // bench/backfill.ts writes a fixed path: make sure it is this run's corpus.
-      if (result.files !== sizes.files) throw new Error(`bench/backfill.ts measured ${result.files} files, not ${sizes.files}`)
+      if (result.files !== sizes.files) {
+        throw new Error(`bench/backfill.ts measured ${result.files} files, not ${sizes.files}`)
+      }
       const { backfill, baseline } = result
       const cache = cold ? "cold page cache" : "warm page cache"
-      log(`backfill, ${cache}: ${result.files} files, ${result.mb.toFixed(0)} MB; ${backfill.mbPerSecond.toFixed(1)} MB/s against ${baseline.mbPerSecond.toFixed(1)} MB/s`)
+      log(
+        `backfill, ${cache}: ${result.files} files, ${result.mb.toFixed(0)} MB; ${
+          backfill.mbPerSecond.toFixed(1)
+        } MB/s against ${baseline.mbPerSecond.toFixed(1)} MB/s`
+      )
       rows.push(row({
         figure: `backfill throughput, ${result.files} files / ${result.mb.toFixed(0)} MB, ${cache}`,
         value: backfill.mbPerSecond,
         unit: "MB/s",
         baseline: baseline.mbPerSecond,
         ratio: backfill.mbPerSecond / baseline.mbPerSecond,
-        note: `baseline: read every file and JSON.parse every line (one thread; the engine folds on two); median of ${result.reps}, each in its own process${
-          cold ? ", the corpus dropped from the page cache before each" : ""}`
+        note:
+          `baseline: read every file and JSON.parse every line (one thread; the engine folds on two); median of ${result.reps}, each in its own process${
+            cold ? ", the corpus dropped from the page cache before each" : ""
+          }`
       }, { on: "ratio", op: ">=", bound: 1.5 }))
-      peakRss = { engine: Math.max(peakRss.engine, backfill.peakRssMb), baseline: Math.max(peakRss.baseline, baseline.peakRssMb) }
+      peakRss = {
+        engine: Math.max(peakRss.engine, backfill.peakRssMb),
+        baseline: Math.max(peakRss.baseline, baseline.peakRssMb)
+      }
     }
     rows.push(row({
       figure: "backfill peak RSS",

@@ -4,10 +4,10 @@
  * thread whose file grew) against a full rebuild of the same home, alternating.
  * The cached home is restored (appended files truncated back) at the end.
  */
+import { Context, Effect, Layer } from "effect"
 import { appendFileSync, mkdtempSync, rmSync, statSync, truncateSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Context, Effect, Layer } from "effect"
 import * as Engine from "../../src/infra/Engine.js"
 import { type Figure, log, median, row, threadsHome, timed, withEngine } from "../harness.js"
 import { rolloutFiles } from "../homeFiles.js"
@@ -20,8 +20,18 @@ const turnLines = (threadId: string, at: number): string => {
   return [
     line(0, "event_msg", { type: "task_started", turn_id: turnId }),
     line(1, "event_msg", { type: "user_message", message: `continue ${threadId.slice(0, 8)} from another host` }),
-    line(2, "turn_context", { turn_id: turnId, cwd: "/home/dev/src/app", approval_policy: "on-request", sandbox_policy: { type: "read-only" }, model: "gpt-5.3-codex", effort: "medium" }),
-    line(3, "event_msg", { type: "token_count", info: { total_token_usage: { input_tokens: 9000, output_tokens: 300, total_tokens: 9300 } } }),
+    line(2, "turn_context", {
+      turn_id: turnId,
+      cwd: "/home/dev/src/app",
+      approval_policy: "on-request",
+      sandbox_policy: { type: "read-only" },
+      model: "gpt-5.3-codex",
+      effort: "medium"
+    }),
+    line(3, "event_msg", {
+      type: "token_count",
+      info: { total_token_usage: { input_tokens: 9000, output_tokens: 300, total_tokens: 9300 } }
+    }),
     line(4, "response_item", { type: "function_call_output", call_id: "call_late", output: "ok\n".repeat(700) }),
     line(5, "event_msg", { type: "agent_message", message: "done" }),
     line(6, "event_msg", { type: "task_complete", turn_id: turnId })
@@ -47,7 +57,9 @@ export const figure: Figure = {
         Effect.gen(function*() {
           for (let rep = 0; rep < reps; rep++) {
             const [rebuilt, report] = yield* timed(engine.rebuild())
-            if (report.failed > 0 || report.upserted !== files.length) throw new Error(`rebuild: ${JSON.stringify(report).slice(0, 300)}`)
+            if (report.failed > 0 || report.upserted !== files.length) {
+              throw new Error(`rebuild: ${JSON.stringify(report).slice(0, 300)}`)
+            }
             rebuilds.push(rebuilt)
             // A different 1% each time, written behind the engine's back.
             const stale = files.filter((_, i) => i % 100 === rep % 100)
@@ -72,7 +84,11 @@ export const figure: Figure = {
       rmSync(dir, { recursive: true, force: true })
     }
     const [c, r] = [median(catchUps), median(rebuilds)]
-    log(`catch-up: ${files.length} threads, ${grown} grown; open ${catchUps.map((s) => s.toFixed(3)).join(" ")} s; rebuild ${rebuilds.map((s) => s.toFixed(2)).join(" ")} s`)
+    log(
+      `catch-up: ${files.length} threads, ${grown} grown; open ${
+        catchUps.map((s) => s.toFixed(3)).join(" ")
+      } s; rebuild ${rebuilds.map((s) => s.toFixed(2)).join(" ")} s`
+    )
     return [
       row({
         figure: `catch-up on open, ${files.length} threads, 1% grown`,
@@ -80,7 +96,8 @@ export const figure: Figure = {
         unit: "s",
         baseline: r,
         ratio: c / r,
-        note: `engine open (migrations check + catch-up of ${grown} files; the check after it and the close not timed); baseline: rebuild of the same home; median of ${reps}`
+        note:
+          `engine open (migrations check + catch-up of ${grown} files; the check after it and the close not timed); baseline: rebuild of the same home; median of ${reps}`
       }, { on: "ratio", op: "<=", bound: 0.05 })
     ]
   }

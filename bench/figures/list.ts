@@ -5,25 +5,37 @@
  * Pages start at random keyset positions (cursors), so every part of the index is read.
  * The databases are filled with raw inserts of realistic rows and cached in `bench/out/`.
  */
+import Sqlite from "better-sqlite3"
+import { Effect, Layer } from "effect"
 import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import Sqlite from "better-sqlite3"
-import { Effect, Layer } from "effect"
 import { encodeCursor } from "../../src/domain/PageCursor.js"
 import { sourceKind } from "../../src/domain/SessionSource.js"
 import * as Engine from "../../src/infra/Engine.js"
 import type { ThreadListQuery } from "../../src/projections/ThreadList.js"
 import { THREAD_COLUMNS, type ThreadRow } from "../../src/projections/ThreadsProjection.js"
-import { cached, type Figure, log, migratedDatabase, percentile, row, type Row } from "../harness.js"
+import { cached, type Figure, log, migratedDatabase, percentile, type Row, row } from "../harness.js"
 
 const PAGE = 50
 /** A word that appears in about 3% of first messages: what a user searches for. */
 const SEARCH = "flaky"
-const WORDS = "fix the reader so that folds resume at the recorded offset and add a test for torn lines in archived files".split(" ")
+const WORDS =
+  "fix the reader so that folds resume at the recorded offset and add a test for torn lines in archived files".split(
+    " "
+  )
 const PROJECTS = Array.from({ length: 40 }, (_, i) => `/home/dev/src/project-${i.toString(36)}`)
-const SOURCES = ["cli", "cli", "vscode", "vscode", "vscode", "exec", "mcp", "{\"subagent\":\"review\"}",
-  "{\"subagent\":{\"thread_spawn\":{\"parent_thread_id\":\"019c0000-0000-7000-8000-000000000000\",\"depth\":1}}}"]
+const SOURCES = [
+  "cli",
+  "cli",
+  "vscode",
+  "vscode",
+  "vscode",
+  "exec",
+  "mcp",
+  "{\"subagent\":\"review\"}",
+  "{\"subagent\":{\"thread_spawn\":{\"parent_thread_id\":\"019c0000-0000-7000-8000-000000000000\",\"depth\":1}}}"
+]
 
 /** mulberry32: the fill is deterministic for a seed. */
 const rng = (seed: number) => {
@@ -45,15 +57,27 @@ export const fillDatabase = async (file: string, n: number, seed: number): Promi
   const db = new Sqlite(file)
   db.pragma("journal_mode = DELETE")
   db.pragma("synchronous = OFF")
-  const insert = db.prepare(`INSERT INTO threads (${THREAD_COLUMNS.join(", ")}) VALUES (${THREAD_COLUMNS.map((c) => `@${c}`).join(", ")})`)
+  const insert = db.prepare(
+    `INSERT INTO threads (${THREAD_COLUMNS.join(", ")}) VALUES (${THREAD_COLUMNS.map((c) => `@${c}`).join(", ")})`
+  )
   let created = Date.UTC(2024, 0, 1)
-  const progress = JSON.stringify({ idFromSessionMeta: true, createdAtSource: "session_meta", latestLineTimestamp: null, turnOpen: false, turnOpenedByTask: true })
+  const progress = JSON.stringify({
+    idFromSessionMeta: true,
+    createdAtSource: "session_meta",
+    latestLineTimestamp: null,
+    turnOpen: false,
+    turnOpenedByTask: true
+  })
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
       // A quarter of threads start in the same second as the one before (sub-agents, scripts).
       if (random() >= 0.25) created += 1000 * Math.ceil(random() * 120)
       const updated = created + 1000 * Math.floor(random() < 0.3 ? 0 : random() * random() * 86_400 * 3)
-      const id = `${created.toString(16).padStart(12, "0").replace(/^(.{8})(.{4})$/, "$1-$2")}-7${i.toString(16).padStart(3, "0").slice(-3)}-8${Math.floor(random() * 0xfff).toString(16).padStart(3, "0")}-${Math.floor(random() * 2 ** 48).toString(16).padStart(12, "0")}`
+      const id = `${created.toString(16).padStart(12, "0").replace(/^(.{8})(.{4})$/, "$1-$2")}-7${
+        i.toString(16).padStart(3, "0").slice(-3)
+      }-8${Math.floor(random() * 0xfff).toString(16).padStart(3, "0")}-${
+        Math.floor(random() * 2 ** 48).toString(16).padStart(12, "0")
+      }`
       const source = pick(SOURCES)
       const message = `${words(6 + Math.floor(random() * 30))}${random() < 0.03 ? ` ${SEARCH} test` : ""}`
       // Skewed: a few projects hold most threads.
@@ -128,9 +152,13 @@ const measureShape = (
   Effect.gen(function*() {
     const order = `ORDER BY ${shape.sortColumn} DESC, id DESC LIMIT ${PAGE + 1}`
     const first = raw.prepare(`SELECT * FROM threads WHERE ${shape.where} ${order}`)
-    const after = raw.prepare(`SELECT * FROM threads WHERE ${shape.where} AND (${shape.sortColumn}, id) < (?, ?) ${order}`)
+    const after = raw.prepare(
+      `SELECT * FROM threads WHERE ${shape.where} AND (${shape.sortColumn}, id) < (?, ?) ${order}`
+    )
     // Start positions: rows matching the filter, so every page is full or reaches the end.
-    const positions = raw.prepare(`SELECT ${shape.sortColumn} AS sortMs, id FROM threads WHERE ${shape.where}`).all(...shape.params) as Array<
+    const positions = raw.prepare(`SELECT ${shape.sortColumn} AS sortMs, id FROM threads WHERE ${shape.where}`).all(
+      ...shape.params
+    ) as Array<
       { sortMs: number; id: string }
     >
     const sortKey = shape.query.sortKey ?? "created_at"
@@ -152,7 +180,9 @@ const measureShape = (
       const page = yield* engine.listThreads(query)
       const ms = performance.now() - started
       const direct = rawFirst ?? runRaw()
-      if (page.items.length !== Math.min(PAGE, direct.rows.length)) throw new Error(`${shape.name}: engine ${page.items.length} rows, raw ${direct.rows.length}`)
+      if (page.items.length !== Math.min(PAGE, direct.rows.length)) {
+        throw new Error(`${shape.name}: engine ${page.items.length} rows, raw ${direct.rows.length}`)
+      }
       if (i >= warmup) {
         engineMs.push(ms)
         rawMs.push(direct.ms)
@@ -161,12 +191,29 @@ const measureShape = (
     return { engineMs, rawMs, matching: positions.length }
   })
 
-const figureRows = (n: number, shape: Shape, times: { engineMs: Array<number>; rawMs: Array<number>; matching: number }): Array<Row> => {
+const figureRows = (
+  n: number,
+  shape: Shape,
+  times: { engineMs: Array<number>; rawMs: Array<number>; matching: number }
+): Array<Row> => {
   const label = `list ${n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`}, ${shape.name}`
-  const [e50, r50, e99, r99] = [percentile(times.engineMs, 50), percentile(times.rawMs, 50), percentile(times.engineMs, 99), percentile(times.rawMs, 99)]
+  const [e50, r50, e99, r99] = [
+    percentile(times.engineMs, 50),
+    percentile(times.rawMs, 50),
+    percentile(times.engineMs, 99),
+    percentile(times.rawMs, 99)
+  ]
   return [
-    row({ figure: `${label}, p50`, value: e50, unit: "ms", baseline: r50, ratio: e50 / r50 }, { on: "ratio", op: "<=", bound: 1.5 }),
-    row({ figure: `${label}, p50 (absolute)`, value: e50, unit: "ms", baseline: null, ratio: null }, { on: "value", op: "<", bound: 1 }),
+    row({ figure: `${label}, p50`, value: e50, unit: "ms", baseline: r50, ratio: e50 / r50 }, {
+      on: "ratio",
+      op: "<=",
+      bound: 1.5
+    }),
+    row({ figure: `${label}, p50 (absolute)`, value: e50, unit: "ms", baseline: null, ratio: null }, {
+      on: "value",
+      op: "<",
+      bound: 1
+    }),
     row({ figure: `${label}, p99`, value: e99, unit: "ms", baseline: r99, ratio: e99 / r99 })
   ]
 }
@@ -185,10 +232,24 @@ export const figure: Figure = {
       warmFile(file)
       const raw = new Sqlite(file, { readonly: true })
       // The most common project: the filter the search runs under.
-      const cwd = (raw.prepare("SELECT cwd FROM threads GROUP BY cwd ORDER BY COUNT(*) DESC LIMIT 1").get() as { cwd: string }).cwd
+      const cwd =
+        (raw.prepare("SELECT cwd FROM threads GROUP BY cwd ORDER BY COUNT(*) DESC LIMIT 1").get() as { cwd: string })
+          .cwd
       const shapes: ReadonlyArray<Shape> = [
-        { name: "created_at desc", query: { sortKey: "created_at", limit: PAGE }, sortColumn: "created_at_ms", where: "archived = ?", params: [0] },
-        { name: "updated_at desc", query: { sortKey: "updated_at", limit: PAGE }, sortColumn: "updated_at_ms", where: "archived = ?", params: [0] },
+        {
+          name: "created_at desc",
+          query: { sortKey: "created_at", limit: PAGE },
+          sortColumn: "created_at_ms",
+          where: "archived = ?",
+          params: [0]
+        },
+        {
+          name: "updated_at desc",
+          query: { sortKey: "updated_at", limit: PAGE },
+          sortColumn: "updated_at_ms",
+          where: "archived = ?",
+          params: [0]
+        },
         {
           name: `cwd + search "${SEARCH}"`,
           query: { sortKey: "created_at", limit: PAGE, cwd, search: SEARCH },
@@ -202,13 +263,19 @@ export const figure: Figure = {
         const engine = yield* Engine.Engine
         const random = rng(sizes.seed)
         const measured = []
-        for (const shape of shapes) measured.push({ shape, times: yield* measureShape(engine, raw, shape, calls, random) })
+        for (const shape of shapes) {
+          measured.push({ shape, times: yield* measureShape(engine, raw, shape, calls, random) })
+        }
         return measured
       }).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database: file, readonly: true }))), Effect.runPromise)
       raw.close()
       rmSync(home, { recursive: true, force: true })
       for (const { shape, times } of results) {
-        log(`list ${n}, ${shape.name}: ${times.matching} matching rows; engine p50 ${percentile(times.engineMs, 50).toFixed(3)} ms, raw ${percentile(times.rawMs, 50).toFixed(3)} ms`)
+        log(
+          `list ${n}, ${shape.name}: ${times.matching} matching rows; engine p50 ${
+            percentile(times.engineMs, 50).toFixed(3)
+          } ms, raw ${percentile(times.rawMs, 50).toFixed(3)} ms`
+        )
         out.push(...figureRows(n, shape, times))
       }
     }

@@ -4,19 +4,24 @@
  * by raw better-sqlite3 prepared statements in one transaction, into the same migrated schema.
  * The deltas come from folding generated rollouts, cloned under new ids up to N.
  */
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import Sqlite from "better-sqlite3"
 import { Effect, Layer } from "effect"
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { ThreadState } from "../../src/domain/ThreadState.js"
 import { turnsOf } from "../../src/domain/ThreadState.js"
 import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
 import { DynamicToolsProjection, layer as toolsLayer } from "../../src/projections/DynamicToolsProjection.js"
 import { layer as edgesLayer, SpawnEdgesProjection } from "../../src/projections/SpawnEdgesProjection.js"
 import type { ThreadDelta } from "../../src/projections/ThreadDelta.js"
-import { layer as threadsLayer, THREAD_COLUMNS, ThreadsProjection, toThreadRow } from "../../src/projections/ThreadsProjection.js"
+import {
+  layer as threadsLayer,
+  THREAD_COLUMNS,
+  ThreadsProjection,
+  toThreadRow
+} from "../../src/projections/ThreadsProjection.js"
 import { layer as turnsLayer, TurnsProjection } from "../../src/projections/TurnsProjection.js"
 import { type Figure, generatedHome, log, median, migratedDatabase, row, sqlLayer } from "../harness.js"
 import { rolloutFiles } from "../homeFiles.js"
@@ -25,8 +30,12 @@ import { rolloutFiles } from "../homeFiles.js"
 const buildDeltas = async (count: number, seed: number): Promise<Array<ThreadDelta>> => {
   // Threads of mixed sizes (the quick backfill corpus), so turn counts vary as in real homes.
   const home = await generatedHome(200, 50, seed)
-  const states = await Effect.runPromise(Effect.forEach(rolloutFiles(home), (file) =>
-    Effect.map(foldRolloutFile(file, { defaultModelProvider: "openai" }), (folded) => ({ file, folded }))))
+  const states = await Effect.runPromise(
+    Effect.forEach(
+      rolloutFiles(home),
+      (file) => Effect.map(foldRolloutFile(file, { defaultModelProvider: "openai" }), (folded) => ({ file, folded }))
+    )
+  )
   return Array.from({ length: count }, (_, i) => {
     const { file, folded } = states[i % states.length]!
     const id = `${folded.state.metadata.id.slice(0, 24)}${i.toString(16).padStart(12, "0")}`
@@ -55,21 +64,37 @@ const engineWrite = (file: string, deltas: ReadonlyArray<ThreadDelta>): Promise<
     const turns = yield* TurnsProjection
     const edges = yield* SpawnEdgesProjection
     const started = performance.now()
-    yield* sql.withTransaction(Effect.all([threads.apply(deltas), tools.apply(deltas), turns.apply(deltas), edges.apply(deltas)]))
+    yield* sql.withTransaction(
+      Effect.all([threads.apply(deltas), tools.apply(deltas), turns.apply(deltas), edges.apply(deltas)])
+    )
     return (performance.now() - started) / 1000
   }).pipe(
-    Effect.provide(Layer.mergeAll(threadsLayer, toolsLayer, turnsLayer, edgesLayer).pipe(Layer.provideMerge(sqlLayer(file)))),
+    Effect.provide(
+      Layer.mergeAll(threadsLayer, toolsLayer, turnsLayer, edgesLayer).pipe(Layer.provideMerge(sqlLayer(file)))
+    ),
     Effect.runPromise
   )
 
-const TURN_COLUMNS = ["thread_id", "turn_index", "turn_id", "started_at_ms", "model", "reasoning_effort", "cwd", "user_message", "tokens_used"]
+const TURN_COLUMNS = [
+  "thread_id",
+  "turn_index",
+  "turn_id",
+  "started_at_ms",
+  "model",
+  "reasoning_effort",
+  "cwd",
+  "user_message",
+  "tokens_used"
+]
 const TOOL_COLUMNS = ["thread_id", "position", "name", "namespace", "description", "input_schema", "hidden"]
 
 const upsert = (table: string, columns: ReadonlyArray<string>, key: ReadonlyArray<string>): string =>
   `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})` +
   (key.length === 0
     ? ""
-    : ` ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`).join(", ")}`)
+    : ` ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${
+      columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`).join(", ")
+    }`)
 
 /** The baseline: the same rows by hand, one prepared statement per table, one transaction. */
 const rawWrite = (file: string, deltas: ReadonlyArray<ThreadDelta>): number => {
@@ -82,7 +107,9 @@ const rawWrite = (file: string, deltas: ReadonlyArray<ThreadDelta>): number => {
   const clearTools = db.prepare("DELETE FROM thread_dynamic_tools WHERE thread_id = ?")
   const tool = db.prepare(upsert("thread_dynamic_tools", TOOL_COLUMNS, []))
   const clearEdge = db.prepare("DELETE FROM thread_spawn_edges WHERE child_thread_id = ?")
-  const edge = db.prepare(upsert("thread_spawn_edges", ["child_thread_id", "parent_thread_id", "status"], ["child_thread_id"]))
+  const edge = db.prepare(
+    upsert("thread_spawn_edges", ["child_thread_id", "parent_thread_id", "status"], ["child_thread_id"])
+  )
   const started = performance.now()
   db.transaction(() => {
     for (const d of deltas) {
@@ -98,7 +125,8 @@ const rawWrite = (file: string, deltas: ReadonlyArray<ThreadDelta>): number => {
           description: t.description,
           input_schema: JSON.stringify(t.inputSchema),
           hidden: t.hidden ? 1 : 0
-        }))
+        })
+      )
       for (const t of turnsOf(d.after)) {
         turn.run({
           thread_id: metadata.id,
@@ -161,7 +189,11 @@ export const figure: Figure = {
     }
     rmSync(dir, { recursive: true, force: true })
     const [e, r] = [median(engine), median(raw)]
-    log(`projection: ${n} threads, ${turnRows} turns; engine ${engine.map((s) => s.toFixed(3)).join(" ")} s; raw ${raw.map((s) => s.toFixed(3)).join(" ")} s`)
+    log(
+      `projection: ${n} threads, ${turnRows} turns; engine ${engine.map((s) => s.toFixed(3)).join(" ")} s; raw ${
+        raw.map((s) => s.toFixed(3)).join(" ")
+      } s`
+    )
     return [
       row({
         figure: `projection write, ${n} threads`,

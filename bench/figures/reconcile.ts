@@ -3,10 +3,10 @@
  * database, compare every table) of a projected home of 10,000 threads, each against a
  * rebuild of the same home in the same run. Repetitions rotate the order of the three.
  */
+import { Effect } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
 import { type Figure, log, median, row, threadsHome, timed, withEngine } from "../harness.js"
 import { rolloutFiles } from "../homeFiles.js"
 
@@ -23,13 +23,17 @@ export const figure: Figure = {
         Effect.gen(function*() {
           const steps = {
             rebuild: Effect.flatMap(engine.rebuild(), (report) =>
-              report.upserted === threads ? Effect.void : Effect.dieMessage(`rebuild projected ${report.upserted} of ${threads}`)),
+              report.upserted === threads
+                ? Effect.void
+                : Effect.dieMessage(`rebuild projected ${report.upserted} of ${threads}`)),
             reconcile: Effect.flatMap(engine.reconcile({ repair: false }), (report) =>
               report.drifted.length + report.missing.length + report.orphaned.length === 0
                 ? Effect.void
                 : Effect.dieMessage(`reconcile found differences: ${JSON.stringify(report).slice(0, 300)}`)),
             verify: Effect.flatMap(engine.verify(), (report) =>
-              report.ok ? Effect.void : Effect.dieMessage(`verify found differences: ${JSON.stringify(report.differences.slice(0, 3))}`))
+              report.ok
+                ? Effect.void
+                : Effect.dieMessage(`verify found differences: ${JSON.stringify(report.differences.slice(0, 3))}`))
           }
           // The first rebuild projects the home; only later ones are timed.
           yield* steps.rebuild
@@ -47,7 +51,11 @@ export const figure: Figure = {
     }
     const rebuild = median(times.rebuild)
     const show = (xs: Array<number>) => xs.map((s) => s.toFixed(2)).join(" ")
-    log(`reconcile: ${threads} threads; rebuild ${show(times.rebuild)} s; reconcile ${show(times.reconcile)} s; verify ${show(times.verify)} s`)
+    log(
+      `reconcile: ${threads} threads; rebuild ${show(times.rebuild)} s; reconcile ${show(times.reconcile)} s; verify ${
+        show(times.verify)
+      } s`
+    )
     return (["reconcile", "verify"] as const).map((step) =>
       row({
         figure: `${step}, ${threads} threads`,
@@ -55,7 +63,9 @@ export const figure: Figure = {
         unit: "s",
         baseline: rebuild,
         ratio: median(times[step]) / rebuild,
-        ...(step === "reconcile" ? { note: `baseline: rebuild of the same home; median of ${reps}, order rotated` } : {})
+        ...(step === "reconcile"
+          ? { note: `baseline: rebuild of the same home; median of ${reps}, order rotated` }
+          : {})
       })
     )
   }

@@ -50,7 +50,7 @@ export const formatAgentPath = (path: AgentPath): string => ["/root", ...path.se
 export const parseAgentPath = (text: string): Either.Either<AgentPath, InvalidAgentPath> => {
   const fail = (reason: string) => Either.left(new InvalidAgentPath({ path: text, reason }))
   if (text !== "/root" && !text.startsWith("/root/")) return fail("an absolute path starts with /root")
-  if (text.endsWith("/") ) return fail("no trailing /")
+  if (text.endsWith("/")) return fail("no trailing /")
   const segments = text === "/root" ? [] : text.slice("/root/".length).split("/")
   for (const segment of segments) {
     const problem = nameProblem(segment)
@@ -97,7 +97,9 @@ export const childOf = (parent: AgentPath, name: string): Either.Either<AgentPat
  */
 export const relativeAgentPath = (from: AgentPath, to: AgentPath): string => {
   let common = 0
-  while (common < from.segments.length && common < to.segments.length && from.segments[common] === to.segments[common]) common++
+  while (
+    common < from.segments.length && common < to.segments.length && from.segments[common] === to.segments[common]
+  ) common++
   const ups = from.segments.length - common
   const parts = [...Array.from({ length: ups }, () => ".."), ...to.segments.slice(common)]
   return parts.length === 0 ? "." : parts.join("/")

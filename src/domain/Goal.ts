@@ -178,7 +178,9 @@ export const decide = (current: Goal | undefined, command: GoalCommand, now: num
     case "Delete":
       return GoalDecision.Remove({ goal: current })
     case "Update": {
-      if (command.status === undefined && command.tokenBudget === undefined) return GoalDecision.Unchanged({ goal: current })
+      if (command.status === undefined && command.tokenBudget === undefined) {
+        return GoalDecision.Unchanged({ goal: current })
+      }
       const tokenBudget = command.tokenBudget === undefined ? current.tokenBudget : command.tokenBudget
       const status = statusAfter(current.status, command.status ?? current.status, current.tokensUsed, tokenBudget)
       return GoalDecision.Write({ goal: { ...current, status, tokenBudget, updatedAt: now } })
@@ -186,7 +188,9 @@ export const decide = (current: Goal | undefined, command: GoalCommand, now: num
     case "AccountUsage": {
       const tokens = nonNegative(command.tokens)
       const timeMs = nonNegative(command.timeMs)
-      if ((tokens === 0 && timeMs === 0) || !accruesUsage(current.status)) return GoalDecision.Unchanged({ goal: current })
+      if ((tokens === 0 && timeMs === 0) || !accruesUsage(current.status)) {
+        return GoalDecision.Unchanged({ goal: current })
+      }
       const tokensUsed = current.tokensUsed + tokens
       return GoalDecision.Write({
         goal: {

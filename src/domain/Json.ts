@@ -5,7 +5,9 @@
 import { Schema } from "effect"
 
 /** @since 0.1.0 */
-export type JsonValue = string | number | boolean | null | ReadonlyArray<JsonValue> | { readonly [key: string]: JsonValue }
+export type JsonValue = string | number | boolean | null | ReadonlyArray<JsonValue> | {
+  readonly [key: string]: JsonValue
+}
 
 /** @since 0.1.0 */
 export type JsonObject = { readonly [key: string]: JsonValue }

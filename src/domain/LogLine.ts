@@ -68,8 +68,9 @@ export const formatTimestamp = (ts: number, tsNanos: number): string =>
  * A row's line, without its newline.
  * @since 0.1.0
  */
-export const renderLine = (row: { readonly ts: number; readonly tsNanos: number; readonly level: string; readonly body: string }): string =>
-  `${formatTimestamp(row.ts, row.tsNanos)} ${row.level} ${row.body}`
+export const renderLine = (
+  row: { readonly ts: number; readonly tsNanos: number; readonly level: string; readonly body: string }
+): string => `${formatTimestamp(row.ts, row.tsNanos)} ${row.level} ${row.body}`
 
 /**
  * UTF-8 size of a row's line with its newline: `estimated_bytes`. Exact for timestamps in

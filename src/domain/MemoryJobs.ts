@@ -223,7 +223,14 @@ export interface Claimant {
   readonly token: string
 }
 
-const running = (job: Job, claimant: Claimant, now: number, leaseMs: number, inputWatermark: number | null, retryRemaining: number): Job => ({
+const running = (
+  job: Job,
+  claimant: Claimant,
+  now: number,
+  leaseMs: number,
+  inputWatermark: number | null,
+  retryRemaining: number
+): Job => ({
   ...job,
   status: "running",
   workerId: claimant.workerId,
@@ -277,21 +284,38 @@ export const claimStage1 = (input: {
 }): Decision<Stage1ClaimOutcome> => {
   const { claimant, job, now, policy, sourceUpdatedAt } = input
   const skip = (outcome: Stage1ClaimOutcome): Decision<Stage1ClaimOutcome> => ({ outcome, next: undefined })
-  if (input.outputWatermark !== null && input.outputWatermark >= sourceUpdatedAt) return skip(Stage1ClaimOutcome.SkippedUpToDate())
+  if (input.outputWatermark !== null && input.outputWatermark >= sourceUpdatedAt) {
+    return skip(Stage1ClaimOutcome.SkippedUpToDate())
+  }
   if (job?.lastSuccessWatermark != null && job.lastSuccessWatermark >= sourceUpdatedAt) {
     return skip(Stage1ClaimOutcome.SkippedUpToDate())
   }
   const advanced = job === undefined || job.inputWatermark === null || sourceUpdatedAt > job.inputWatermark
   if (job !== undefined) {
     if (hasFreshLease(job, now)) return skip(Stage1ClaimOutcome.SkippedRunning({ leaseUntil: job.leaseUntil! }))
-    if (!advanced && job.retryAt !== null && job.retryAt > now) return skip(Stage1ClaimOutcome.SkippedBackoff({ retryAt: job.retryAt }))
+    if (!advanced && job.retryAt !== null && job.retryAt > now) {
+      return skip(Stage1ClaimOutcome.SkippedBackoff({ retryAt: job.retryAt }))
+    }
     if (!advanced && job.retryRemaining <= 0) return skip(Stage1ClaimOutcome.SkippedRetryExhausted())
   }
-  if (input.runningOthers >= policy.maxRunningStage1) return skip(Stage1ClaimOutcome.SkippedAtCapacity({ running: input.runningOthers }))
+  if (input.runningOthers >= policy.maxRunningStage1) {
+    return skip(Stage1ClaimOutcome.SkippedAtCapacity({ running: input.runningOthers }))
+  }
   const base = job ?? emptyJob(STAGE1_KIND, input.key, policy.retryBudget)
-  const next = running(base, claimant, now, policy.stage1LeaseMs, sourceUpdatedAt, advanced ? policy.retryBudget : base.retryRemaining)
+  const next = running(
+    base,
+    claimant,
+    now,
+    policy.stage1LeaseMs,
+    sourceUpdatedAt,
+    advanced ? policy.retryBudget : base.retryRemaining
+  )
   return {
-    outcome: Stage1ClaimOutcome.Claimed({ ownershipToken: claimant.token, leaseUntil: next.leaseUntil!, inputWatermark: sourceUpdatedAt }),
+    outcome: Stage1ClaimOutcome.Claimed({
+      ownershipToken: claimant.token,
+      leaseUntil: next.leaseUntil!,
+      inputWatermark: sourceUpdatedAt
+    }),
     next
   }
 }
@@ -302,18 +326,32 @@ export const claimStage1 = (input: {
  * an exhausted budget never blocks consolidation, only `retryAt` does.
  * @since 0.1.0
  */
-export const claimPhase2 = (job: Job | undefined, claimant: Claimant, now: number, policy: MemoryJobPolicy): Decision<Phase2ClaimOutcome> => {
+export const claimPhase2 = (
+  job: Job | undefined,
+  claimant: Claimant,
+  now: number,
+  policy: MemoryJobPolicy
+): Decision<Phase2ClaimOutcome> => {
   const skip = (outcome: Phase2ClaimOutcome): Decision<Phase2ClaimOutcome> => ({ outcome, next: undefined })
   if (job !== undefined) {
-    if (job.retryAt !== null && job.retryAt > now) return skip(Phase2ClaimOutcome.SkippedBackoff({ retryAt: job.retryAt }))
+    if (job.retryAt !== null && job.retryAt > now) {
+      return skip(Phase2ClaimOutcome.SkippedBackoff({ retryAt: job.retryAt }))
+    }
     if (hasFreshLease(job, now)) return skip(Phase2ClaimOutcome.SkippedRunning({ leaseUntil: job.leaseUntil! }))
     const cooldownUntil = cooldownEnd(job, policy)
-    if (cooldownUntil !== null && cooldownUntil > now) return skip(Phase2ClaimOutcome.SkippedCooldown({ until: cooldownUntil }))
+    if (cooldownUntil !== null && cooldownUntil > now) {
+      return skip(Phase2ClaimOutcome.SkippedCooldown({ until: cooldownUntil }))
+    }
   }
-  const base = job ?? { ...emptyJob(PHASE2_KIND, PHASE2_KEY, policy.retryBudget), inputWatermark: 0, lastSuccessWatermark: 0 }
+  const base = job ??
+    { ...emptyJob(PHASE2_KIND, PHASE2_KEY, policy.retryBudget), inputWatermark: 0, lastSuccessWatermark: 0 }
   const next = running(base, claimant, now, policy.phase2LeaseMs, base.inputWatermark, base.retryRemaining)
   return {
-    outcome: Phase2ClaimOutcome.Claimed({ ownershipToken: claimant.token, leaseUntil: next.leaseUntil!, inputWatermark: base.inputWatermark ?? 0 }),
+    outcome: Phase2ClaimOutcome.Claimed({
+      ownershipToken: claimant.token,
+      leaseUntil: next.leaseUntil!,
+      inputWatermark: base.inputWatermark ?? 0
+    }),
     next
   }
 }
@@ -337,9 +375,21 @@ export const heartbeat = (job: Job | undefined, token: string, now: number, leas
  * The owner finishes successfully; `successWatermark` is what the run covered.
  * @since 0.1.0
  */
-export const succeed = (job: Job | undefined, token: string, now: number, successWatermark: number | null): Job | undefined =>
+export const succeed = (
+  job: Job | undefined,
+  token: string,
+  now: number,
+  successWatermark: number | null
+): Job | undefined =>
   isOwner(job, token, now)
-    ? { ...job, status: "done", finishedAt: now, leaseUntil: null, lastError: null, lastSuccessWatermark: successWatermark }
+    ? {
+      ...job,
+      status: "done",
+      finishedAt: now,
+      leaseUntil: null,
+      lastError: null,
+      lastSuccessWatermark: successWatermark
+    }
     : undefined
 
 /**
@@ -347,7 +397,13 @@ export const succeed = (job: Job | undefined, token: string, now: number, succes
  * `now + retryDelayMs`.
  * @since 0.1.0
  */
-export const fail = (job: Job | undefined, token: string, now: number, retryDelayMs: number, error: string): Job | undefined =>
+export const fail = (
+  job: Job | undefined,
+  token: string,
+  now: number,
+  retryDelayMs: number,
+  error: string
+): Job | undefined =>
   isOwner(job, token, now)
     ? {
       ...job,
@@ -368,7 +424,11 @@ export const fail = (job: Job | undefined, token: string, now: number, retryDela
  */
 export const enqueuePhase2 = (job: Job | undefined, watermark: number, policy: MemoryJobPolicy): Job => {
   if (job === undefined) {
-    return { ...emptyJob(PHASE2_KIND, PHASE2_KEY, policy.retryBudget), inputWatermark: watermark, lastSuccessWatermark: 0 }
+    return {
+      ...emptyJob(PHASE2_KIND, PHASE2_KEY, policy.retryBudget),
+      inputWatermark: watermark,
+      lastSuccessWatermark: 0
+    }
   }
   const previous = job.inputWatermark ?? 0
   return {

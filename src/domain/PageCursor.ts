@@ -45,7 +45,9 @@ export const encodeCursor = (sortKey: string, position: Position): string =>
  * @since 0.1.0
  */
 export const decodeCursor = (sortKey: string, cursor: string): Either.Either<Position, InvalidCursor> => {
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return Either.left(new InvalidCursor({ cursor, reason: "not a cursor this engine made" }))
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    return Either.left(new InvalidCursor({ cursor, reason: "not a cursor this engine made" }))
+  }
   const decoded = Schema.decodeUnknownEither(CursorJson)(Buffer.from(cursor, "base64url").toString("utf8"))
   if (Either.isLeft(decoded)) return Either.left(new InvalidCursor({ cursor, reason: "not a cursor this engine made" }))
   const [key, sortMs, id] = decoded.right

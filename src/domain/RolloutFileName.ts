@@ -37,7 +37,12 @@ export const parseRolloutFileName = (baseName: string): RolloutFileName | undefi
     Number(second ?? 0)
   )
   if (Number.isNaN(nameTimestamp) || threadId === undefined) return undefined
-  return { threadId: threadId.toLowerCase(), nameTimestamp, rolloutId: rolloutId ?? null, compressed: zst !== undefined }
+  return {
+    threadId: threadId.toLowerCase(),
+    nameTimestamp,
+    rolloutId: rolloutId ?? null,
+    compressed: zst !== undefined
+  }
 }
 
 /**

@@ -43,8 +43,7 @@ export const DEFAULT_SOURCE = "vscode"
  * The column form: strings as they are, objects as compact JSON.
  * @since 0.1.0
  */
-export const sourceColumn = (source: SessionSource): string =>
-  typeof source === "string" ? source : compactJson(source)
+export const sourceColumn = (source: SessionSource): string => typeof source === "string" ? source : compactJson(source)
 
 const decodeSpawn = Schema.decodeUnknownOption(ThreadSpawn)
 

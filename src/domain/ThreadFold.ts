@@ -84,7 +84,9 @@ export const initial = (threadIdFromFile: string, facts: FileFacts): ThreadState
  * `[Image]` for an image-only message; `null` for a blank one.
  * @since 0.1.0
  */
-export const userMessagePreview = (message: UserMessage): { readonly text: string | null; readonly preview: string | null } => {
+export const userMessagePreview = (
+  message: UserMessage
+): { readonly text: string | null; readonly preview: string | null } => {
   const raw = message.message ?? ""
   const marker = raw.indexOf(USER_REQUEST_MARKER)
   const text = (marker >= 0 ? raw.slice(marker + USER_REQUEST_MARKER.length) : raw).trim()
@@ -211,7 +213,8 @@ const claim = (state: ThreadState, id: string): ThreadState | undefined => {
   }
 }
 
-const nonEmpty = (value: string | null | undefined): value is string => value !== undefined && value !== null && value !== ""
+const nonEmpty = (value: string | null | undefined): value is string =>
+  value !== undefined && value !== null && value !== ""
 
 const applySessionMeta = (state: ThreadState, meta: SessionMeta, lineTs: number | undefined): ThreadState => {
   const firstMeta = !state.progress.idFromSessionMeta
@@ -300,13 +303,14 @@ const applyEvent = (state: ThreadState, event: EventMsg, timestamp: number | und
 const applyUserMessage = (state: ThreadState, message: UserMessage, timestamp: number | undefined): ThreadState => {
   const { preview, text } = userMessagePreview(message)
   const current = state.metadata
-  const metadata: ThreadMetadata = current.firstUserMessage === null && preview !== null || current.title === "" && text !== null
-    ? {
-      ...current,
-      firstUserMessage: current.firstUserMessage ?? preview,
-      title: current.title === "" && text !== null ? text : current.title
-    }
-    : current
+  const metadata: ThreadMetadata =
+    current.firstUserMessage === null && preview !== null || current.title === "" && text !== null
+      ? {
+        ...current,
+        firstUserMessage: current.firstUserMessage ?? preview,
+        title: current.title === "" && text !== null ? text : current.title
+      }
+      : current
   const withMeta: ThreadState = metadata === current ? state : { ...state, metadata }
   const { progress, lastTurn } = withMeta
   if (lastTurn !== null && progress.turnOpen && progress.turnOpenedByTask) {

@@ -31,8 +31,10 @@ export const parseTimestampMs = (text: string): number | undefined => {
     const hour = digits(text, 11, 2)
     const minute = digits(text, 14, 2)
     const second = digits(text, 17, 2)
-    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 &&
-      minute <= 59 && second >= 0 && second <= 60 && text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58) {
+    if (
+      year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 &&
+      minute <= 59 && second >= 0 && second <= 60 && text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58
+    ) {
       let millis = 0
       if (text.length > 20) {
         if (text.charCodeAt(19) !== 46 /* . */) return fallback(text)

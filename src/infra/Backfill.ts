@@ -3,9 +3,9 @@
  * checkpointing after each batch so an interrupted run resumes where it stopped.
  * @since 0.1.0
  */
-import { hostname } from "node:os"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Schema } from "effect"
+import { hostname } from "node:os"
 import type { FileOutcome, FileTarget } from "../projections/ThreadProjector.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import { type DatabaseError, toDatabaseError } from "./Database.js"
@@ -88,7 +88,15 @@ export const projectInBatches = (
   Effect.gen(function*() {
     const config = yield* EngineConfig
     const projector = yield* ThreadProjector
-    const progress = { total: files.length, scanned: 0, upserted: 0, unchanged: 0, failed: 0, parseErrors: 0, watermark: null as string | null }
+    const progress = {
+      total: files.length,
+      scanned: 0,
+      upserted: 0,
+      unchanged: 0,
+      failed: 0,
+      parseErrors: 0,
+      watermark: null as string | null
+    }
     const failures: Array<Extract<FileOutcome, { _tag: "Failed" }>> = []
     const issues: Array<string> = []
     let batches = 0
@@ -125,7 +133,8 @@ export const projectInBatches = (
 /** @since 0.1.0 */
 export const readBackfillState = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql`SELECT status, last_watermark, last_success_at_ms, updated_at_ms, owner FROM backfill_state WHERE id = 1`
+  const rows =
+    yield* sql`SELECT status, last_watermark, last_success_at_ms, updated_at_ms, owner FROM backfill_state WHERE id = 1`
   return yield* Schema.decodeUnknown(BackfillStateRow)(rows[0]).pipe(Effect.orDie)
 }).pipe(Effect.mapError(toDatabaseError("state database", "read backfill state")))
 
@@ -142,13 +151,17 @@ const claimedRun = (lastWatermark: string | null, options: RunOptions) =>
       ...options,
       afterBatch: (last) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>
-          sql`UPDATE backfill_state SET status = 'running', last_watermark = ${last.relativePath}, updated_at_ms = ${at} WHERE id = 1`
-        ).pipe(Effect.asVoid, Effect.mapError(dbError("checkpoint backfill")))
+          sql`UPDATE backfill_state SET status = 'running', last_watermark = ${last.relativePath}, updated_at_ms = ${at} WHERE id = 1`)
+          .pipe(Effect.asVoid, Effect.mapError(dbError("checkpoint backfill")))
     })
     const at = yield* Clock.currentTimeMillis
     // A run stopped on purpose gives its claim back; the watermark keeps its progress.
-    yield* sql`UPDATE backfill_state SET status = ${stopped ? "pending" : "complete"}, owner = NULL, updated_at_ms = ${at},
-               last_success_at_ms = ${stopped ? null : at}, last_watermark = COALESCE(${progress.watermark}, last_watermark)
+    yield* sql`UPDATE backfill_state SET status = ${
+      stopped ? "pending" : "complete"
+    }, owner = NULL, updated_at_ms = ${at},
+               last_success_at_ms = ${
+      stopped ? null : at
+    }, last_watermark = COALESCE(${progress.watermark}, last_watermark)
                WHERE id = 1`.pipe(Effect.mapError(dbError("finish backfill")))
     return {
       ...progress,
@@ -183,14 +196,32 @@ export const runBackfill = (options: RunOptions & { readonly restart?: boolean }
              OR (${takeOver ? 1 : 0} = 1 AND owner = ${current.owner}))
       RETURNING last_watermark`.pipe(Effect.mapError(dbError("claim backfill")))
     const state = yield* readBackfillState
-    const empty = { total: 0, scanned: 0, upserted: 0, unchanged: 0, failed: 0, parseErrors: 0, watermark: state.last_watermark }
+    const empty = {
+      total: 0,
+      scanned: 0,
+      upserted: 0,
+      unchanged: 0,
+      failed: 0,
+      parseErrors: 0,
+      watermark: state.last_watermark
+    }
     if (claimed.length === 0) {
-      return { ...empty, status: state.status === "complete" ? "complete" : "running-elsewhere", skippedFiles: [], failures: [], issues: [] } satisfies BackfillReport
+      return {
+        ...empty,
+        status: state.status === "complete" ? "complete" : "running-elsewhere",
+        skippedFiles: [],
+        failures: [],
+        issues: []
+      } satisfies BackfillReport
     }
     const release = sql`UPDATE backfill_state SET status = 'pending', owner = NULL WHERE id = 1 AND owner = ${OWNER}`
     return yield* Effect.onExit(claimedRun(state.last_watermark, options), (exit) =>
       exit._tag === "Failure" ? Effect.ignore(release) : Effect.void)
-  }) as Effect.Effect<BackfillReport, DatabaseError | HomeNotFound, EngineConfig | SqlClient.SqlClient | ThreadProjector>
+  }) as Effect.Effect<
+    BackfillReport,
+    DatabaseError | HomeNotFound,
+    EngineConfig | SqlClient.SqlClient | ThreadProjector
+  >
 
 /**
  * Drops every projection row but the thread rows themselves, which are reset to "nothing
@@ -221,7 +252,15 @@ export const runRebuild = (options: RunOptions = {}) =>
     const listing = yield* listRolloutFiles(config.home)
     yield* resetProjections
     const { failures, issues, progress, stopped } = yield* projectInBatches(listing.files, "scratch", options)
-    if (stopped) return { ...progress, status: "pending", skippedFiles: listing.skipped, failures, issues } satisfies BackfillReport
+    if (stopped) {
+      return {
+        ...progress,
+        status: "pending",
+        skippedFiles: listing.skipped,
+        failures,
+        issues
+      } satisfies BackfillReport
+    }
     const at = yield* Clock.currentTimeMillis
     yield* sql.withTransaction(Effect.gen(function*() {
       // Rows no file claimed (file gone or unreadable) are what a replay does not produce.

@@ -6,9 +6,9 @@
  * instead: it never waits for the writer, and the writer never waits for it.
  * @since 0.1.0
  */
+import { Effect, Scope } from "effect"
 import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
-import { Effect, Scope } from "effect"
 
 /**
  * The worker, as source (an `eval` worker needs no file beside the compiled or the `tsx` module).

@@ -4,9 +4,6 @@
  * `migrations/`, applied on open.
  * @since 0.1.0
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
@@ -14,6 +11,9 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as Checkpointer from "./Checkpointer.js"
 
 /**
@@ -95,9 +95,15 @@ export interface Database {
  */
 export interface DirectStatements {
   /** Each row as an array of its values, in the select list's order. */
-  readonly values: (sql: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
+  readonly values: (
+    sql: string,
+    params: ReadonlyArray<unknown>
+  ) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
   /** Each row as an object keyed by column name. */
-  readonly rows: (sql: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
+  readonly rows: (
+    sql: string,
+    params: ReadonlyArray<unknown>
+  ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
   readonly run: (sql: string, params: ReadonlyArray<unknown>) => Effect.Effect<void, SqlError>
   /**
    * Runs `f` synchronously on the connection, under the lock as the statements above: several
@@ -153,7 +159,10 @@ const openConnection = (options: DatabaseOptions) =>
   Effect.acquireRelease(
     Effect.try({
       try: () => {
-        const db = new Sqlite(options.file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000 })
+        const db = new Sqlite(options.file, {
+          readonly: options.readonly ?? false,
+          timeout: options.busyTimeoutMs ?? 5000
+        })
         try {
           if (!options.readonly) {
             db.pragma("journal_mode = WAL")
@@ -323,14 +332,19 @@ const makeDirect = (
   const use = <A>(f: (statements: Statements) => A) => onConnection(() => f(statements))
   let savepoints = 0
   /** Runs `f` between `begin` and `commit`; on a throw, `undo` and rethrow. */
-  const between = <A>(begin: string, commit: string, undo: ReadonlyArray<string>, f: (statements: Statements) => A): A => {
+  const between = <A>(
+    begin: string,
+    commit: string,
+    undo: ReadonlyArray<string>,
+    f: (statements: Statements) => A
+  ): A => {
     prepare(begin).run()
     let result: A
     try {
       result = f(statements)
     } catch (error) {
       // A failed statement may already have ended the transaction (SQLITE_FULL, SQLITE_IOERR).
-      if (db.inTransaction) for (const text of undo) prepare(text).run()
+      if (db.inTransaction) { for (const text of undo) prepare(text).run() }
       throw error
     }
     prepare(commit).run()
@@ -347,7 +361,10 @@ const makeDirect = (
       }
     })
   const statement = (text: string) =>
-    Effect.try({ try: () => void prepare(text).run(), catch: (cause) => new SqlError({ cause, message: `Failed to ${text}` }) })
+    Effect.try({
+      try: () => void prepare(text).run(),
+      catch: (cause) => new SqlError({ cause, message: `Failed to ${text}` })
+    })
   const begun = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
     semaphore.withPermits(1)(Effect.uninterruptibleMask((restore) =>
       Effect.zipRight(
@@ -386,7 +403,9 @@ const findMigrationsDir = (): string => {
  * The numbered migrations shipped with the package: `NNNN_name.sql`.
  * @since 0.1.0
  */
-export const migrations = (): ReadonlyArray<{ readonly id: number; readonly name: string; readonly script: string }> => {
+export const migrations = (): ReadonlyArray<
+  { readonly id: number; readonly name: string; readonly script: string }
+> => {
   const dir = findMigrationsDir()
   return readdirSync(dir)
     .flatMap((file) => {

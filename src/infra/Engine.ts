@@ -3,44 +3,51 @@
  * projections), catch up on open, and run backfill, rebuild, reconcile and verify.
  * @since 0.1.0
  */
-import { statSync } from "node:fs"
-import { basename } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Effect, Either, Layer } from "effect"
+import { statSync } from "node:fs"
+import { basename } from "node:path"
+import type { InvalidAgentPath } from "../domain/AgentPath.js"
+import type { GitPatch } from "../domain/GitPatch.js"
+import type { InvalidCursor } from "../domain/PageCursor.js"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import {
   decodeRolloutItem,
   encodeRolloutLine,
+  type RolloutItem,
   rolloutLineOf,
   type SessionMeta,
-  type SkippedItem,
-  type RolloutItem
+  type SkippedItem
 } from "../domain/RolloutItem.js"
 import type { ThreadMetadata } from "../domain/ThreadState.js"
 import { formatTimestamp } from "../domain/Timestamp.js"
+import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../projections/AgentGraph.js"
 import { DynamicToolsProjection } from "../projections/DynamicToolsProjection.js"
+import type { ThreadPlacement } from "../projections/ThreadDelta.js"
+import { layer as threadListLayer, ThreadList, type ThreadListQuery } from "../projections/ThreadList.js"
 import * as ThreadProjectorModule from "../projections/ThreadProjector.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
-import type { ThreadPlacement } from "../projections/ThreadDelta.js"
-import { ThreadList, type ThreadListQuery, layer as threadListLayer } from "../projections/ThreadList.js"
-import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } from "../projections/TurnList.js"
-import type { InvalidAgentPath } from "../domain/AgentPath.js"
-import type { GitPatch } from "../domain/GitPatch.js"
-import type { InvalidCursor } from "../domain/PageCursor.js"
-import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../projections/AgentGraph.js"
 import { metadataOf, placementOf, type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
-import { type BackfillReport, runBackfill, runRebuild, type RunOptions } from "./Backfill.js"
+import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } from "../projections/TurnList.js"
+import { type BackfillReport, runBackfill, type RunOptions, runRebuild } from "./Backfill.js"
 import * as Database from "./Database.js"
-import { EngineConfig, defaults as EngineConfigDefaults } from "./EngineConfig.js"
+import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
+import { type ReconcileReport, runReconcile } from "./Reconcile.js"
 import { type HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
 import type { RolloutReadError } from "./RolloutIssue.js"
-import { appendToRollout, createRollout, isMissingFile, newRolloutPath, type RolloutWriteError, uuidV7 } from "./RolloutStore.js"
+import {
+  appendToRollout,
+  createRollout,
+  isMissingFile,
+  newRolloutPath,
+  type RolloutWriteError,
+  uuidV7
+} from "./RolloutStore.js"
 import { readThreadDetail, type ThreadDetail } from "./ThreadDetail.js"
 import { locateThread, projectThreadFile } from "./ThreadFiles.js"
 import { archiveThread, unarchiveThread, updateThreadMetadata } from "./ThreadMutations.js"
-import { type ReconcileReport, runReconcile } from "./Reconcile.js"
 import { runVerify, type VerifyReport } from "./Verify.js"
 
 /**
@@ -100,9 +107,13 @@ export interface Engine {
   readonly createThread: (meta: NewThread) => Effect.Effect<ThreadRecord, EngineError>
   readonly append: (threadId: string, items: ReadonlyArray<WritableItem>) => Effect.Effect<AppendResult, EngineError>
   readonly catchUp: Effect.Effect<CatchUpReport, EngineError>
-  readonly backfill: (options?: RunOptions & { readonly restart?: boolean }) => Effect.Effect<BackfillReport, EngineError>
+  readonly backfill: (
+    options?: RunOptions & { readonly restart?: boolean }
+  ) => Effect.Effect<BackfillReport, EngineError>
   readonly rebuild: (options?: RunOptions) => Effect.Effect<BackfillReport, EngineError>
-  readonly reconcile: (options: { readonly repair: boolean } & RunOptions) => Effect.Effect<ReconcileReport, EngineError>
+  readonly reconcile: (
+    options: { readonly repair: boolean } & RunOptions
+  ) => Effect.Effect<ReconcileReport, EngineError>
   readonly verify: (options?: RunOptions) => Effect.Effect<VerifyReport, EngineError>
   readonly getThread: (threadId: string) => Effect.Effect<ThreadRecord | undefined, EngineError>
   readonly listThreads: (query: ThreadListQuery) => Effect.Effect<ThreadRecordPage, EngineError | InvalidCursor>
@@ -152,7 +163,9 @@ export const make = Effect.gen(function*() {
   const threadList = yield* ThreadList
   const turnList = yield* TurnList
   const agentGraph = yield* AgentGraph
-  const context = yield* Effect.context<EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>()
+  const context = yield* Effect.context<
+    EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection
+  >()
   const dbError = (op: string) => Database.toDatabaseError(database.file, op)
 
   const rowOf = (threadId: string) => Effect.map(threads.load([threadId]), (rows) => rows.get(threadId))
@@ -162,16 +175,23 @@ export const make = Effect.gen(function*() {
     Effect.suspend(() => {
       const lines: Array<string> = []
       for (const [index, item] of items.entries()) {
-        const stamped = isWrapped(item) && item.timestamp === undefined ? { ...item, timestamp: formatTimestamp(now) } : item
+        const stamped = isWrapped(item) && item.timestamp === undefined
+          ? { ...item, timestamp: formatTimestamp(now) }
+          : item
         const check = decodeRolloutItem(rolloutLineOf(stamped))
-        if (Either.isLeft(check)) return Effect.fail(new InvalidInput({ what: `item ${index}`, reason: check.left.reason }))
+        if (Either.isLeft(check)) {
+          return Effect.fail(new InvalidInput({ what: `item ${index}`, reason: check.left.reason }))
+        }
         lines.push(encodeRolloutLine(stamped))
       }
       return Effect.succeed(lines)
     })
 
   const getThread = (threadId: string) =>
-    Effect.map(Effect.mapError(rowOf(threadId), dbError("get thread")), (row) => (row === undefined ? undefined : recordOf(row)))
+    Effect.map(
+      Effect.mapError(rowOf(threadId), dbError("get thread")),
+      (row) => (row === undefined ? undefined : recordOf(row))
+    )
 
   const recordAfterMutation = (threadId: string) =>
     Effect.flatMap(getThread(threadId), (record) =>
@@ -183,9 +203,12 @@ export const make = Effect.gen(function*() {
     Effect.catchTag(query, "SqlError", (error) => Effect.fail(dbError("query agent graph")(error)))
 
   const provide = <A, E>(
-    effect: Effect.Effect<A, E, EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection>
-  ) =>
-    Effect.provide(effect, context)
+    effect: Effect.Effect<
+      A,
+      E,
+      EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection
+    >
+  ) => Effect.provide(effect, context)
 
   return Engine.of({
     createThread: (meta) =>
@@ -198,7 +221,9 @@ export const make = Effect.gen(function*() {
         yield* createRollout(path, line!)
         yield* provide(projectThreadFile(id, { path, archived: false }))
         const record = yield* getThread(id)
-        if (record === undefined) return yield* new ProjectionFailed({ file: path, reason: "row missing after projection" })
+        if (record === undefined) {
+          return yield* new ProjectionFailed({ file: path, reason: "row missing after projection" })
+        }
         return record
       }),
 
@@ -220,7 +245,12 @@ export const make = Effect.gen(function*() {
         // Projection reads the file from the recorded offset, so whatever is in the log
         // (this batch, a concurrent writer's, a tail a crash left unprojected) lands once.
         const projected = yield* provide(projectThreadFile(threadId, file))
-        return { threadId, rolloutPath: projected.path, lines: lines.length, projectedOffset: projected.projectedOffset }
+        return {
+          threadId,
+          rolloutPath: projected.path,
+          lines: lines.length,
+          projectedOffset: projected.projectedOffset
+        }
       }),
 
     catchUp: Effect.gen(function*() {
@@ -260,7 +290,10 @@ export const make = Effect.gen(function*() {
           else stale.push({ path: moved.path, archived: moved.archived })
         }
       }
-      const outcomes = yield* projector.project(stale, { from: "rows", defaultModelProvider: config.defaultModelProvider })
+      const outcomes = yield* projector.project(stale, {
+        from: "rows",
+        defaultModelProvider: config.defaultModelProvider
+      })
       return {
         checked: rows.length,
         caughtUp: outcomes.filter((o) => o._tag === "Projected").length,
@@ -325,10 +358,13 @@ export const layer = (
     readonly: options.readonly ?? false,
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
   })
-  const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(databaseLayer))
-  const projections = Layer.mergeAll(ThreadProjectorModule.layerAll, threadListLayer, turnListLayer, agentGraphLayer).pipe(
-    Layer.provide(Layer.merge(sqlLayer, databaseLayer))
+  const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
+    Layer.provide(databaseLayer)
   )
+  const projections = Layer.mergeAll(ThreadProjectorModule.layerAll, threadListLayer, turnListLayer, agentGraphLayer)
+    .pipe(
+      Layer.provide(Layer.merge(sqlLayer, databaseLayer))
+    )
   return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
     Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
   )

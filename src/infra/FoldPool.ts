@@ -5,11 +5,20 @@
  * append) never start the worker: they fold here, in one synchronous call per small file.
  * @since 0.1.0
  */
+import { Effect, Either, Scope } from "effect"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads"
-import { Effect, Either, Scope } from "effect"
-import { claim, type FoldJob, type FoldPosted, fromWire, MAX_BATCH_JOBS, openBatch, POSTED_COUNTER, SHARED_SLOTS } from "./FoldWire.js"
+import {
+  claim,
+  type FoldJob,
+  type FoldPosted,
+  fromWire,
+  MAX_BATCH_JOBS,
+  openBatch,
+  POSTED_COUNTER,
+  SHARED_SLOTS
+} from "./FoldWire.js"
 import { type FileFold, foldRolloutFile, foldRolloutFileNow } from "./RolloutFold.js"
 import type { RolloutReadError } from "./RolloutIssue.js"
 
@@ -70,7 +79,9 @@ const foldHere = (job: SizedFoldJob): Effect.Effect<Either.Either<FileFold, Roll
  * worker cost ~100 MB of RSS. The bundling (~0.5 s) runs on the worker's thread, not this one.
  */
 const workerScript = (): string => {
-  if (!import.meta.url.endsWith(".ts")) return `import(${JSON.stringify(new URL("./FoldWorker.js", import.meta.url).href)})`
+  if (!import.meta.url.endsWith(".ts")) {
+    return `import(${JSON.stringify(new URL("./FoldWorker.js", import.meta.url).href)})`
+  }
   const esbuild = JSON.stringify(createRequire(import.meta.url).resolve("esbuild"))
   const entry = JSON.stringify(fileURLToPath(new URL("./FoldWorker.ts", import.meta.url)))
   return `
@@ -154,7 +165,11 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
         const results: Array<Either.Either<FileFold, RolloutReadError> | undefined> = new Array(jobs.length)
         let filled = 0
         const collect = () => {
-          for (let message = receiveMessageOnPort(pool.results); message !== undefined; message = receiveMessageOnPort(pool.results)) {
+          for (
+            let message = receiveMessageOnPort(pool.results);
+            message !== undefined;
+            message = receiveMessageOnPort(pool.results)
+          ) {
             const posted = message.message as FoldPosted
             if (posted.generation !== mine || results[posted.index] !== undefined) continue
             results[posted.index] = fromWire(posted.fold)
@@ -201,7 +216,9 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
     const foldAll = (jobs: ReadonlyArray<SizedFoldJob>, onStart: (index: number) => void) => {
       const bytes = jobs.reduce((sum, job) => sum + job.bytes, 0)
       if (jobs.length >= 2 && bytes >= minBytes) bigBatchBytes += bytes
-      if (!disabled && worker === undefined && jobs.length >= 2 && bytes >= minBytes && bigBatchBytes >= startAfterBytes) {
+      if (
+        !disabled && worker === undefined && jobs.length >= 2 && bytes >= minBytes && bigBatchBytes >= startAfterBytes
+      ) {
         worker = start()
       }
       if (disabled || worker === undefined || jobs.length < 2 || jobs.length > MAX_BATCH_JOBS || bytes < minBytes) {

@@ -66,8 +66,20 @@ export interface FoldBatch {
 }
 
 type WireIssue =
-  | { readonly _tag: "LineParseError"; readonly file: string; readonly lineNumber: number; readonly byteOffset: number; readonly reason: string }
-  | { readonly _tag: "PartialRecordDropped"; readonly file: string; readonly lineNumber: number; readonly byteOffset: number; readonly droppedBytes: number }
+  | {
+    readonly _tag: "LineParseError"
+    readonly file: string
+    readonly lineNumber: number
+    readonly byteOffset: number
+    readonly reason: string
+  }
+  | {
+    readonly _tag: "PartialRecordDropped"
+    readonly file: string
+    readonly lineNumber: number
+    readonly byteOffset: number
+    readonly droppedBytes: number
+  }
   | {
     readonly _tag: "OversizedLine"
     readonly file: string

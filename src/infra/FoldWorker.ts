@@ -4,8 +4,8 @@
  * @since 0.1.0
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads"
-import { foldRolloutFileNow } from "./RolloutFold.js"
 import { claim, type FoldBatch, POSTED_COUNTER, toWire } from "./FoldWire.js"
+import { foldRolloutFileNow } from "./RolloutFold.js"
 
 const shared = new Int32Array((workerData as { readonly shared: SharedArrayBuffer }).shared)
 const results = (workerData as { readonly results: MessagePort }).results
@@ -15,7 +15,11 @@ const run = (batch: FoldBatch) => {
     const index = claim(shared, batch.generation)
     if (index === -1 || index >= batch.jobs.length) return
     const job = batch.jobs[index]!
-    results.postMessage({ generation: batch.generation, index, fold: toWire(foldRolloutFileNow(job.path, job.options)) })
+    results.postMessage({
+      generation: batch.generation,
+      index,
+      fold: toWire(foldRolloutFileNow(job.path, job.options))
+    })
     Atomics.add(shared, POSTED_COUNTER, 1)
     Atomics.notify(shared, POSTED_COUNTER)
   }

@@ -95,7 +95,8 @@ export const jumpJsonString = (bytes: Uint8Array, i: number): number => {
 
 const isScalarByte = (c: number | undefined): boolean =>
   c !== undefined &&
-  ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a))
+  ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a))
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39
 
@@ -113,7 +114,7 @@ const skipNumber = (bytes: Uint8Array, i: number): number => {
   let j = i
   if (bytes[j] === 0x2d) j++
   if (bytes[j] === 0x30) j++
-  else if (isDigit(bytes[j])) while (isDigit(bytes[j])) j++
+  else if (isDigit(bytes[j])) { while (isDigit(bytes[j])) j++ }
   else return -1
   if (bytes[j] === 0x2e) {
     j++

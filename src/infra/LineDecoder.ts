@@ -4,8 +4,8 @@
  * checked for structure, never parsed into objects: they are most of a rollout's bytes.
  * @since 0.1.0
  */
-import { isUtf8 } from "node:buffer"
 import { Either } from "effect"
+import { isUtf8 } from "node:buffer"
 import {
   decodeRolloutItem,
   FOLD_EVENT_TYPES,
@@ -90,7 +90,11 @@ const plainStringEnd = (bytes: Buffer, i: number): number => {
 }
 
 /** The text of a plain string at `i` (a known one without building it), or undefined. */
-const readPlain = (bytes: Buffer, i: number, known: KnownStrings): { readonly value: string; readonly end: number } | undefined => {
+const readPlain = (
+  bytes: Buffer,
+  i: number,
+  known: KnownStrings
+): { readonly value: string; readonly end: number } | undefined => {
   const end = plainStringEnd(bytes, i)
   if (end === -1) return undefined
   return { value: known.find(bytes, i + 1, end - 1) ?? bytes.toString("latin1", i + 1, end - 1), end }
@@ -111,7 +115,12 @@ const leadingTypeEnd = (bytes: Buffer, i: number): number => {
  * Whether a payload may be skipped: the fold must not read it, and full decoding must be
  * sure to accept it (an object with a string `type` where the schema asks for one).
  */
-const skippable = (type: string, eventType: string | undefined, typed: boolean, firstByte: number | undefined): boolean => {
+const skippable = (
+  type: string,
+  eventType: string | undefined,
+  typed: boolean,
+  firstByte: number | undefined
+): boolean => {
   switch (type) {
     case "session_meta":
     case "turn_context":
@@ -213,7 +222,11 @@ const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
     break
   }
   if ((seen & SEEN_PAYLOAD) === 0 || type === undefined) return undefined
-  const item: { -readonly [K in keyof SkippedItem]: SkippedItem[K] } = { type: "skipped", lineType: type, byteLength: bytes.length }
+  const item: { -readonly [K in keyof SkippedItem]: SkippedItem[K] } = {
+    type: "skipped",
+    lineType: type,
+    byteLength: bytes.length
+  }
   if (timestamp !== undefined) item.timestamp = timestamp
   if (ordinal !== undefined) item.ordinal = ordinal
   if (eventType !== undefined) item.eventType = eventType

@@ -5,8 +5,8 @@
  * computes, and the fold's own reads come from the page cache.
  * @since 0.1.0
  */
-import { Worker } from "node:worker_threads"
 import { Effect, Scope } from "effect"
+import { Worker } from "node:worker_threads"
 
 /** A byte range of a file the fold is about to read. @since 0.1.0 */
 export interface FileRange {

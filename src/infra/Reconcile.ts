@@ -5,14 +5,14 @@
  * projector and deletes the orphans.
  * @since 0.1.0
  */
-import { statSync } from "node:fs"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
+import { statSync } from "node:fs"
 import { turnsOf } from "../domain/ThreadState.js"
 import { DynamicToolsProjection } from "../projections/DynamicToolsProjection.js"
+import { chunksOf } from "../projections/ThreadDelta.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import { THREAD_COLUMNS, ThreadsProjection, toThreadRow } from "../projections/ThreadsProjection.js"
-import { chunksOf } from "../projections/ThreadDelta.js"
 import type { RunOptions } from "./Backfill.js"
 import { toDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
@@ -71,12 +71,23 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
       const rows = yield* Effect.mapError(threads.load(ids), dbError("load threads"))
       const toolRows = yield* Effect.mapError(tools.load(ids), dbError("load tools"))
       const turnRows = yield* Effect.forEach(chunksOf(ids, 500), (chunk) =>
-        sql<Record<string, unknown>>`SELECT * FROM thread_turns WHERE thread_id IN ${sql.in(chunk)} ORDER BY thread_id, turn_index`
-      ).pipe(Effect.map((c) => c.flat()), Effect.mapError(dbError("load turns")))
+        sql<Record<string, unknown>>`SELECT * FROM thread_turns WHERE thread_id IN ${
+          sql.in(chunk)
+        } ORDER BY thread_id, turn_index`).pipe(
+          Effect.map((c) =>
+            c.flat()
+          ),
+          Effect.mapError(dbError("load turns"))
+        )
       const edgeRows = yield* Effect.forEach(chunksOf(ids, 500), (chunk) =>
         sql<{ child_thread_id: string; parent_thread_id: string }>`
-          SELECT child_thread_id, parent_thread_id FROM thread_spawn_edges WHERE child_thread_id IN ${sql.in(chunk)}`
-      ).pipe(Effect.map((c) => new Map(c.flat().map((e) => [e.child_thread_id, e.parent_thread_id]))), Effect.mapError(dbError("load edges")))
+          SELECT child_thread_id, parent_thread_id FROM thread_spawn_edges WHERE child_thread_id IN ${sql.in(chunk)}`)
+        .pipe(
+          Effect.map((c) =>
+            new Map(c.flat().map((e) => [e.child_thread_id, e.parent_thread_id]))
+          ),
+          Effect.mapError(dbError("load edges"))
+        )
       for (const { file, mtimeMs, result, size } of folded) {
         scanned++
         if (result._tag === "Left") {
@@ -100,12 +111,25 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
           projectedLines: end.nextLineNumber - 1,
           fileSize: size
         })
-        const fields = THREAD_COLUMNS.filter((c) => !sameJson(expected[c], row[c])).map(fieldName)
+        const fields = THREAD_COLUMNS.filter((c) =>
+          !sameJson(expected[c], row[c])
+        ).map(fieldName)
         if (!sameJson(toolRows.get(id) ?? [], state.dynamicTools)) fields.push("dynamicTools")
-        const expectedTurns = turnsOf(state).map((t) => [t.index, t.turnId, t.startedAt, t.model, t.reasoningEffort, t.cwd, t.userMessage, t.tokensUsed])
-        const actualTurns = turnRows.filter((t) => t["thread_id"] === id).map((t) =>
-          [t["turn_index"], t["turn_id"], t["started_at_ms"], t["model"], t["reasoning_effort"], t["cwd"], t["user_message"], t["tokens_used"]]
-        )
+        const expectedTurns = turnsOf(state).map((
+          t
+        ) => [t.index, t.turnId, t.startedAt, t.model, t.reasoningEffort, t.cwd, t.userMessage, t.tokensUsed])
+        const actualTurns = turnRows.filter((t) => t["thread_id"] === id).map((
+          t
+        ) => [
+          t["turn_index"],
+          t["turn_id"],
+          t["started_at_ms"],
+          t["model"],
+          t["reasoning_effort"],
+          t["cwd"],
+          t["user_message"],
+          t["tokens_used"]
+        ])
         if (!sameJson(expectedTurns, actualTurns)) fields.push("turns")
         if ((edgeRows.get(id) ?? null) !== state.metadata.parentThreadId) fields.push("spawnEdge")
         if (fields.length > 0) {

@@ -2,11 +2,16 @@
  * Finds the rollout files of a home: `sessions/**` (live) and `archived_sessions/**`.
  * @since 0.1.0
  */
+import { Effect, Schema } from "effect"
 import { statSync } from "node:fs"
 import { readdir, stat } from "node:fs/promises"
 import { join, relative, sep } from "node:path"
-import { Effect, Schema } from "effect"
-import { isCopySuffixed, looksLikeRollout, parseRolloutFileName, type RolloutFileName } from "../domain/RolloutFileName.js"
+import {
+  isCopySuffixed,
+  looksLikeRollout,
+  parseRolloutFileName,
+  type RolloutFileName
+} from "../domain/RolloutFileName.js"
 
 /** @since 0.1.0 */
 export const SESSIONS_DIR = "sessions"
@@ -64,7 +69,12 @@ interface Found {
   readonly archived: boolean
 }
 
-const walk = async (dir: string, archived: boolean, found: Array<Found>, skipped: Array<SkippedFile>): Promise<void> => {
+const walk = async (
+  dir: string,
+  archived: boolean,
+  found: Array<Found>,
+  skipped: Array<SkippedFile>
+): Promise<void> => {
   let entries
   try {
     entries = await readdir(dir, { withFileTypes: true })

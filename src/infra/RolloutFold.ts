@@ -2,10 +2,10 @@
  * Folds a whole rollout file (or its new tail) into thread state, with counts and issues.
  * @since 0.1.0
  */
-import { basename } from "node:path"
 import { Effect, Either } from "effect"
-import { KNOWN_IGNORED_EVENT_TYPES, FOLD_EVENT_TYPES, type RolloutItem, WRAPPED_TYPES } from "../domain/RolloutItem.js"
+import { basename } from "node:path"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
+import { FOLD_EVENT_TYPES, KNOWN_IGNORED_EVENT_TYPES, type RolloutItem, WRAPPED_TYPES } from "../domain/RolloutItem.js"
 import { applyAll, initial } from "../domain/ThreadFold.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import type { FramingEnd } from "./LineFramer.js"
@@ -108,7 +108,12 @@ const foldOf = (file: string, options: FoldFileOptions) => {
       items.length = 0
     }
   }
-  const done = (end: FramingEnd): FileFold => ({ state, end, counts: { items: itemCount, unknown, parseErrors, warnings }, issues })
+  const done = (end: FramingEnd): FileFold => ({
+    state,
+    end,
+    counts: { items: itemCount, unknown, parseErrors, warnings },
+    issues
+  })
   return { readOptions, sink, done }
 }
 
@@ -126,7 +131,10 @@ export const foldRolloutFile = (file: string, options: FoldFileOptions): Effect.
  * `foldRolloutFile` as one synchronous call, for a read known to be small (see `readRolloutNow`).
  * @since 0.1.0
  */
-export const foldRolloutFileNow = (file: string, options: FoldFileOptions): Either.Either<FileFold, RolloutReadError> => {
+export const foldRolloutFileNow = (
+  file: string,
+  options: FoldFileOptions
+): Either.Either<FileFold, RolloutReadError> => {
   const fold = foldOf(file, options)
   return Either.map(readRolloutNow(file, fold.readOptions, fold.sink), fold.done)
 }

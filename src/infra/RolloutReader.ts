@@ -4,12 +4,12 @@
  * Line faults are reported as values and cost at most their line.
  * @since 0.1.0
  */
-import { closeSync, openSync, readSync } from "node:fs"
 import { Effect, Either, Stream } from "effect"
 import { Decompress } from "fzstd"
+import { closeSync, openSync, readSync } from "node:fs"
 import type { RolloutItem } from "../domain/RolloutItem.js"
+import { decodeLine, type DecodeMode } from "./LineDecoder.js"
 import { DEFAULT_MAX_LINE_BYTES, type FramingEnd, LineFramer } from "./LineFramer.js"
-import { type DecodeMode, decodeLine } from "./LineDecoder.js"
 import {
   InvalidUtf8,
   LineParseError,
@@ -285,7 +285,11 @@ export const readRollout = (
  * append's tail), where an effect per read cost more than the read.
  * @since 0.1.0
  */
-export const readRolloutNow = (file: string, options: ReadOptions, sink: EntrySink): Either.Either<FramingEnd, RolloutReadError> => {
+export const readRolloutNow = (
+  file: string,
+  options: ReadOptions,
+  sink: EntrySink
+): Either.Either<FramingEnd, RolloutReadError> => {
   let scan: Scan
   try {
     scan = openScan(file, options, sink)

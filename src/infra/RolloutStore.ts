@@ -2,11 +2,11 @@
  * Writes to the log: new rollout files and appends. Files are only ever appended to.
  * @since 0.1.0
  */
+import { Effect, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, writeSync } from "node:fs"
 import { mkdir, open, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
-import { Effect, Schema } from "effect"
 import { rolloutFileNameFor } from "../domain/RolloutFileName.js"
 import { SESSIONS_DIR } from "./RolloutFiles.js"
 
@@ -88,7 +88,10 @@ export const createRollout = (path: string, text: string): Effect.Effect<void, R
  * to the broken one: the fragment stays one reported bad line.
  * @since 0.1.0
  */
-export const appendToRollout = (path: string, text: string): Effect.Effect<{ readonly sizeAfter: number }, RolloutWriteError> =>
+export const appendToRollout = (
+  path: string,
+  text: string
+): Effect.Effect<{ readonly sizeAfter: number }, RolloutWriteError> =>
   Effect.try({
     // Synchronous calls: an append is a few KB, and each asynchronous fs call costs a thread
     // pool round trip (~60 µs on a small machine, against ~3 µs for the call itself), which

@@ -50,10 +50,14 @@ export const readThreadDetail = (threadId: string) =>
     if (row === undefined) return yield* new ThreadNotFound({ threadId })
     let dynamicTools = (yield* Effect.mapError(tools.load([threadId]), dbError("read tools"))).get(threadId) ?? []
     if (dynamicTools.length === 0) {
-      const folded = yield* foldRolloutFile(row.rollout_path, { defaultModelProvider: config.defaultModelProvider }).pipe(
-        Effect.option
-      )
-      if (folded._tag === "Some" && folded.value.state.metadata.id === threadId && folded.value.state.dynamicTools.length > 0) {
+      const folded = yield* foldRolloutFile(row.rollout_path, { defaultModelProvider: config.defaultModelProvider })
+        .pipe(
+          Effect.option
+        )
+      if (
+        folded._tag === "Some" && folded.value.state.metadata.id === threadId &&
+        folded.value.state.dynamicTools.length > 0
+      ) {
         dynamicTools = folded.value.state.dynamicTools
         yield* tools.apply([{ before: undefined, after: folded.value.state, placement: placementOf(row) }]).pipe(
           Effect.mapError(dbError("project tools"))

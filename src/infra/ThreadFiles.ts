@@ -3,10 +3,10 @@
  * moved (archived, unarchived) meanwhile.
  * @since 0.1.0
  */
-import { existsSync } from "node:fs"
-import { basename, join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import { basename, join } from "node:path"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import { type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
@@ -53,7 +53,8 @@ export const liveRolloutPath = (home: string, fileName: string): string => {
  * Where a file with this base name lives once archived (flat, SPEC §1).
  * @since 0.1.0
  */
-export const archivedRolloutPath = (home: string, fileName: string): string => join(home, ARCHIVED_SESSIONS_DIR, fileName)
+export const archivedRolloutPath = (home: string, fileName: string): string =>
+  join(home, ARCHIVED_SESSIONS_DIR, fileName)
 
 /**
  * The thread's file: its row's path when the file is there; else the places an archive or
@@ -112,5 +113,6 @@ export const projectThreadFile = (threadId: string, file: ThreadFile) =>
       const again = yield* projectAt(moved)
       if (again._tag === "Failed") return yield* new ProjectionFailed({ file: moved.path, reason: again.reason })
       return projected(moved, again.projectedOffset)
-    })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError("state database", "project a moved file")(error))))
+    })).pipe(Effect.catchTag("SqlError", (error) =>
+      Effect.fail(toDatabaseError("state database", "project a moved file")(error))))
   })

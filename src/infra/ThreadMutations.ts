@@ -5,11 +5,11 @@
  * thread serialize their projections; appends themselves interleave whole lines (O_APPEND).
  * @since 0.1.0
  */
-import { link, mkdir, rename, stat, unlink, utimes } from "node:fs/promises"
-import { basename, dirname } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect } from "effect"
-import { applyGitPatch, type GitPatch, gitInfoOf, gitPatchProblem } from "../domain/GitPatch.js"
+import { link, mkdir, rename, stat, unlink, utimes } from "node:fs/promises"
+import { basename, dirname } from "node:path"
+import { applyGitPatch, gitInfoOf, type GitPatch, gitPatchProblem } from "../domain/GitPatch.js"
 import type { SessionMeta } from "../domain/RolloutItem.js"
 import { encodeRolloutLine } from "../domain/RolloutItem.js"
 import { formatTimestamp } from "../domain/Timestamp.js"
@@ -35,7 +35,9 @@ const caughtUp = (threadId: string) =>
     const threads = yield* ThreadsProjection
     const file = yield* projectThreadFile(threadId, yield* locateThread(threadId))
     const row = (yield* Effect.mapError(threads.load([threadId]), dbError("read thread"))).get(threadId)
-    if (row === undefined) return yield* new ProjectionFailed({ file: file.path, reason: `no row for thread ${threadId}` })
+    if (row === undefined) {
+      return yield* new ProjectionFailed({ file: file.path, reason: `no row for thread ${threadId}` })
+    }
     return { file, row }
   })
 
@@ -72,7 +74,9 @@ const sessionMetaOfRow = (row: ThreadRow): SessionMeta => {
 export const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
   Effect.gen(function*() {
     const problem = gitPatchProblem(patch)
-    if (problem !== undefined) return yield* new InvalidInput({ what: `metadata patch for ${threadId}`, reason: problem })
+    if (problem !== undefined) {
+      return yield* new InvalidInput({ what: `metadata patch for ${threadId}`, reason: problem })
+    }
     const sql = yield* SqlClient.SqlClient
     // Read outside the lock: the whole file may be long, and only its git fields change here.
     const before = yield* caughtUp(threadId)
@@ -82,7 +86,11 @@ export const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
       const { file, row } = yield* caughtUp(threadId)
       const git = applyGitPatch(metadataOf(row), patch)
       const now = yield* Clock.currentTimeMillis
-      const line = encodeRolloutLine({ type: "session_meta", timestamp: formatTimestamp(now), payload: { ...meta, git: gitInfoOf(git) } })
+      const line = encodeRolloutLine({
+        type: "session_meta",
+        timestamp: formatTimestamp(now),
+        payload: { ...meta, git: gitInfoOf(git) }
+      })
       yield* appendToRollout(file.path, line)
       yield* projectThreadFile(threadId, file)
     })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(dbError("update thread metadata")(error))))
@@ -137,7 +145,8 @@ const moveThread = (threadId: string, toArchive: boolean) =>
         })
       }
       yield* projectThreadFile(threadId, target)
-    })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(dbError(toArchive ? "archive thread" : "unarchive thread")(error))))
+    })).pipe(Effect.catchTag("SqlError", (error) =>
+      Effect.fail(dbError(toArchive ? "archive thread" : "unarchive thread")(error))))
   })
 
 /**

@@ -3,11 +3,11 @@
  * compare every projection table with the live one, row by row and column by column.
  * @since 0.1.0
  */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect, Layer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Layer } from "effect"
 import * as ThreadProjector from "../projections/ThreadProjector.js"
 import { type RunOptions, runRebuild } from "./Backfill.js"
 import * as Database from "./Database.js"
@@ -52,7 +52,9 @@ const compareWithRebuild = (live: Database.Database, file: string, options: RunO
   Effect.gen(function*() {
     const config = yield* EngineConfig
     const rebuiltDb = Database.layer({ file })
-    const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provideMerge(rebuiltDb))
+    const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
+      Layer.provideMerge(rebuiltDb)
+    )
     yield* runRebuild(options).pipe(
       Effect.provide(ThreadProjector.layerAll.pipe(
         Layer.provideMerge(sqlLayer),
@@ -69,8 +71,12 @@ const compareWithRebuild = (live: Database.Database, file: string, options: RunO
         const [liveCount] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM main.${sql(table)}`
         const [rebuiltCount] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM rebuilt.${sql(table)}`
         tables.push({ table, liveRows: liveCount?.n ?? 0, rebuiltRows: rebuiltCount?.n ?? 0 })
-        const onlyLive = yield* sql<Record<string, unknown>>`SELECT * FROM main.${sql(table)} EXCEPT SELECT * FROM rebuilt.${sql(table)}`
-        const onlyRebuilt = yield* sql<Record<string, unknown>>`SELECT * FROM rebuilt.${sql(table)} EXCEPT SELECT * FROM main.${sql(table)}`
+        const onlyLive = yield* sql<Record<string, unknown>>`SELECT * FROM main.${
+          sql(table)
+        } EXCEPT SELECT * FROM rebuilt.${sql(table)}`
+        const onlyRebuilt = yield* sql<Record<string, unknown>>`SELECT * FROM rebuilt.${
+          sql(table)
+        } EXCEPT SELECT * FROM main.${sql(table)}`
         const keyOf = (row: Record<string, unknown>) => key.map((k) => String(row[k])).join("/")
         const rebuiltByKey = new Map(onlyRebuilt.map((row) => [keyOf(row), row]))
         for (const liveRow of onlyLive) {
@@ -87,7 +93,9 @@ const compareWithRebuild = (live: Database.Database, file: string, options: RunO
             }
           }
         }
-        for (const k of rebuiltByKey.keys()) differences.push({ table, key: k, column: "(row)", live: "absent", rebuilt: "present" })
+        for (const k of rebuiltByKey.keys()) {
+          differences.push({ table, key: k, column: "(row)", live: "absent", rebuilt: "present" })
+        }
       }
       return { ok: differences.length === 0, tables, differences: differences.slice(0, MAX_DIFFERENCES) }
     })

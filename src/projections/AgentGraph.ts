@@ -67,7 +67,9 @@ export const make = Effect.gen(function*() {
 
   const parentOf = (threadId: string) =>
     Effect.map(
-      sql<{ parent: string }>`SELECT parent_thread_id AS parent FROM thread_spawn_edges WHERE child_thread_id = ${threadId}`,
+      sql<
+        { parent: string }
+      >`SELECT parent_thread_id AS parent FROM thread_spawn_edges WHERE child_thread_id = ${threadId}`,
       (rows) => rows[0]?.parent
     )
 

@@ -49,7 +49,9 @@ const decodeRows = Schema.decodeUnknownSync(Schema.Array(DynamicToolRow))
 /** @since 0.1.0 @category models */
 export interface DynamicToolsProjection {
   readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Effect.Effect<void, SqlError>
-  readonly load: (threadIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ReadonlyArray<DynamicTool>>, SqlError>
+  readonly load: (
+    threadIds: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyMap<string, ReadonlyArray<DynamicTool>>, SqlError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -58,7 +60,10 @@ export const DynamicToolsProjection = Context.GenericTag<DynamicToolsProjection>
 const TOOL_COLUMNS = Object.keys(DynamicToolRow.fields) as ReadonlyArray<keyof DynamicToolRow>
 const selectTools = statementForRows(
   1,
-  (ids) => `SELECT ${TOOL_COLUMNS.join(", ")} FROM thread_dynamic_tools WHERE thread_id IN (${ids}) ORDER BY thread_id, position`
+  (ids) =>
+    `SELECT ${
+      TOOL_COLUMNS.join(", ")
+    } FROM thread_dynamic_tools WHERE thread_id IN (${ids}) ORDER BY thread_id, position`
 )
 const deleteTools = statementForRows(1, (ids) => `DELETE FROM thread_dynamic_tools WHERE thread_id IN (${ids})`)
 const insertTools = statementForRows(

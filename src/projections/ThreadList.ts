@@ -79,12 +79,16 @@ export const make = Effect.gen(function*() {
       })
       const conditions = [sql`archived = ${query.archived ? 1 : 0}`]
       if (query.cwd !== undefined) conditions.push(sql`cwd = ${query.cwd}`)
-      if (query.sourceKinds !== undefined && query.sourceKinds.length > 0) conditions.push(sql`source_kind IN ${sql.in(query.sourceKinds)}`)
+      if (query.sourceKinds !== undefined && query.sourceKinds.length > 0) {
+        conditions.push(sql`source_kind IN ${sql.in(query.sourceKinds)}`)
+      }
       if (query.modelProviders !== undefined && query.modelProviders.length > 0) {
         conditions.push(sql`model_provider IN ${sql.in(query.modelProviders)}`)
       }
       if (query.search !== undefined && query.search !== "") {
-        conditions.push(sql`(instr(title, ${query.search}) > 0 OR instr(COALESCE(first_user_message, ''), ${query.search}) > 0)`)
+        conditions.push(
+          sql`(instr(title, ${query.search}) > 0 OR instr(COALESCE(first_user_message, ''), ${query.search}) > 0)`
+        )
       }
       // A row-value range on the index's (sort, id) columns: ties are ordered by id.
       if (after !== undefined) {
@@ -115,4 +119,6 @@ export const layer = Layer.effect(ThreadList, make)
 
 /** For callers that hold a page and want the rows before it. @since 0.1.0 */
 export const backwards = (query: ThreadListQuery, page: ThreadPage): ThreadListQuery | undefined =>
-  page.backwardsCursor === null ? undefined : { ...query, cursor: page.backwardsCursor, direction: opposite(query.direction ?? "desc") }
+  page.backwardsCursor === null
+    ? undefined
+    : { ...query, cursor: page.backwardsCursor, direction: opposite(query.direction ?? "desc") }

@@ -4,9 +4,9 @@
  * Live append, catch-up, backfill, rebuild and repair all go through `project`.
  * @since 0.1.0
  */
+import { Context, Effect, Either, Layer, Option } from "effect"
 import { statSync } from "node:fs"
 import { basename } from "node:path"
-import { Context, Effect, Either, Layer, Option } from "effect"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 import { Database, type DatabaseError, type Statements, toDatabaseError } from "../infra/Database.js"
@@ -88,7 +88,6 @@ export interface ThreadProjector {
 /** @since 0.1.0 @category tags */
 export const ThreadProjector = Context.GenericTag<ThreadProjector>("rollout-state/ThreadProjector")
 
-
 interface Planned {
   readonly target: FileTarget
   readonly size: number
@@ -149,7 +148,7 @@ const planWith = (
     const id = parseRolloutFileName(basename(f.path))?.threadId
     return id !== undefined && !byId.has(id) && !(options.from === "rows" && byPath.has(f.path)) ? [id] : []
   })
-  if (nameIds.length > 0) for (const [id, row] of threadRows.load(statements, nameIds)) byId.set(id, row)
+  if (nameIds.length > 0) { for (const [id, row] of threadRows.load(statements, nameIds)) byId.set(id, row) }
   const planned: Array<Planned | FileOutcome> = []
   const resumable: Array<ThreadRow> = []
   for (const target of files) {
@@ -249,7 +248,9 @@ const replaceRowsWith = (
 
 /** Writes the deltas whose rows are still as planned (in the caller's transaction); returns the files to redo. */
 const writeWith = (statements: Statements, folded: ReadonlyArray<Folded>) => {
-  const ids = [...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))]
+  const ids = [
+    ...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))
+  ]
   const current = threadRows.loadPositions(statements, ids)
   const fresh: Array<Folded> = []
   const stale: Array<Folded> = []
@@ -258,7 +259,8 @@ const writeWith = (statements: Statements, folded: ReadonlyArray<Folded>) => {
     const expected = f.planned.row
     const unchanged = expected === undefined
       ? now === undefined || f.planned.resume === undefined
-      : now !== undefined && now.projected_offset === expected.projected_offset && now.rollout_path === expected.rollout_path
+      : now !== undefined && now.projected_offset === expected.projected_offset &&
+        now.rollout_path === expected.rollout_path
     if (unchanged) fresh.push(f)
     else stale.push(f)
   }
@@ -311,7 +313,9 @@ export const make = Effect.gen(function*() {
             options: { defaultModelProvider: options.defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
           }
         })
-        const reaching = readAhead.warm(jobs.map((job) => ({ path: job.path, from: job.from, to: job.from + job.bytes })))
+        const reaching = readAhead.warm(
+          jobs.map((job) => ({ path: job.path, from: job.from, to: job.from + job.bytes }))
+        )
         const folds = yield* foldPool.foldAll(jobs, reaching)
         const results = [
           ...planned.filter((p): p is FileOutcome => "_tag" in p),
@@ -337,7 +341,11 @@ export const make = Effect.gen(function*() {
         pending = stale.map(({ planned: { target } }) => ({ path: target.path, archived: target.archived }))
       }
       for (const target of pending) {
-        outcomes.set(target.path, { _tag: "Failed", path: target.path, reason: "kept changing under concurrent writers" })
+        outcomes.set(target.path, {
+          _tag: "Failed",
+          path: target.path,
+          reason: "kept changing under concurrent writers"
+        })
       }
       return files.map((f) => outcomes.get(f.path)!)
     })

@@ -155,11 +155,18 @@ export const THREAD_SELECT = THREAD_COLUMNS.join(", ")
 const isNull = (ast: AST.AST): boolean => AST.isLiteral(ast) && ast.literal === null
 
 /** A column's JS type and nullability, read from its schema, so the check below cannot drift from it. */
-const columnType = (column: string, ast: AST.AST): { readonly type: "string" | "number"; readonly nullable: boolean } => {
+const columnType = (
+  column: string,
+  ast: AST.AST
+): { readonly type: "string" | "number"; readonly nullable: boolean } => {
   const types = AST.isUnion(ast) ? ast.types : [ast]
   const rest = types.filter((t) => !isNull(t))
-  if (rest.length === 1 && AST.isStringKeyword(rest[0]!)) return { type: "string", nullable: rest.length < types.length }
-  if (rest.length === 1 && AST.isNumberKeyword(rest[0]!)) return { type: "number", nullable: rest.length < types.length }
+  if (rest.length === 1 && AST.isStringKeyword(rest[0]!)) {
+    return { type: "string", nullable: rest.length < types.length }
+  }
+  if (rest.length === 1 && AST.isNumberKeyword(rest[0]!)) {
+    return { type: "number", nullable: rest.length < types.length }
+  }
   throw new Error(`threads.${column}: only string and number columns, optionally nullable, are supported`)
 }
 
@@ -180,7 +187,11 @@ export const threadRowsOf = (values: ReadonlyArray<ReadonlyArray<unknown>>): Arr
       const v = value[i]
       const expected = COLUMN_TYPES[i]!
       if (typeof v !== expected.type && !(v === null && expected.nullable)) {
-        throw new Error(`threads.${THREAD_COLUMNS[i]!} of ${String(value[0])}: expected ${expected.type}, got ${v === null ? "null" : typeof v}`)
+        throw new Error(
+          `threads.${THREAD_COLUMNS[i]!} of ${String(value[0])}: expected ${expected.type}, got ${
+            v === null ? "null" : typeof v
+          }`
+        )
       }
       row[THREAD_COLUMNS[i]!] = v
     }
@@ -226,10 +237,16 @@ const selectBy = {
   rollout_path: statementForRows(1, (paths) => `SELECT ${THREAD_SELECT} FROM threads WHERE rollout_path IN (${paths})`)
 }
 const deleteThreads = statementForRows(1, (ids) => `DELETE FROM threads WHERE id IN (${ids})`)
-const selectPositions = statementForRows(1, (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`)
+const selectPositions = statementForRows(
+  1,
+  (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`
+)
 
 const select = (statements: Statements, column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
-  byKey(chunksOf(keys, 500).flatMap((chunk) => threadRowsOf(statements.values(selectBy[column](chunk.length), chunk))), column)
+  byKey(
+    chunksOf(keys, 500).flatMap((chunk) => threadRowsOf(statements.values(selectBy[column](chunk.length), chunk))),
+    column
+  )
 
 /**
  * The projection's statements as synchronous calls, for a caller already on the connection
@@ -245,14 +262,19 @@ export const threadRows = {
     const rows = deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))
     for (const chunk of chunksOf(rows)) statements.run(upsertRows(chunk.length), valuesOf(chunk, THREAD_COLUMNS))
   },
-  load: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadRow> => select(statements, "id", ids),
+  load: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadRow> =>
+    select(statements, "id", ids),
   findByPath: (statements: Statements, paths: ReadonlyArray<string>): ReadonlyMap<string, ThreadRow> =>
     select(statements, "rollout_path", paths),
   loadPositions: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadPosition> => {
     const positions = new Map<string, ThreadPosition>()
     for (const chunk of chunksOf(ids, 500)) {
       for (const [id, rolloutPath, projectedOffset] of statements.values(selectPositions(chunk.length), chunk)) {
-        positions.set(id as string, { id: id as string, rollout_path: rolloutPath as string, projected_offset: projectedOffset as number })
+        positions.set(id as string, {
+          id: id as string,
+          rollout_path: rolloutPath as string,
+          projected_offset: projectedOffset as number
+        })
       }
     }
     return positions

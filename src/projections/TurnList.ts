@@ -60,7 +60,9 @@ export const make = Effect.gen(function*() {
         const rows = yield* sql`SELECT * FROM thread_turns WHERE thread_id = ${threadId} AND ${range}
           ORDER BY turn_index ${order} LIMIT ${limit + 1}`.pipe(Effect.flatMap((raw) => Effect.orDie(decodeRows(raw))))
         const items = rows.slice(0, limit).map(turnOf)
-        const cursorAt = (turn: Turn | undefined) => (turn === undefined ? null : encodeCursor(key, { sortMs: turn.index, id: threadId }))
+        const cursorAt = (
+          turn: Turn | undefined
+        ) => (turn === undefined ? null : encodeCursor(key, { sortMs: turn.index, id: threadId }))
         return {
           items,
           nextCursor: rows.length > limit ? cursorAt(items[items.length - 1]) : null,

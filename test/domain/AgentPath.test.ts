@@ -1,18 +1,19 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"
 import {
+  type AgentPath,
   childOf,
   formatAgentPath,
   parseAgentPath,
   relativeAgentPath,
   resolveAgentPath,
-  ROOT,
-  type AgentPath
+  ROOT
 } from "../../src/domain/AgentPath.js"
 import { runs } from "../arbitraries.js"
 
 const path = (text: string) => Either.getOrThrow(parseAgentPath(text))
-const resolve = (reference: string, from: string) => Either.map(resolveAgentPath(reference, path(from)), formatAgentPath)
+const resolve = (reference: string, from: string) =>
+  Either.map(resolveAgentPath(reference, path(from)), formatAgentPath)
 
 const segmentArb = fc.stringMatching(/^[a-z0-9_]{1,8}$/).filter((s) => s !== "root")
 const pathArb: fc.Arbitrary<AgentPath> = fc.array(segmentArb, { maxLength: 5 }).map((segments) => ({ segments }))
@@ -24,7 +25,19 @@ describe("agent paths", () => {
   })
 
   it("rejects paths that do not start at /root, have empty, reserved or uppercase segments, or a trailing slash", () => {
-    for (const bad of ["root", "/agent_1", "/root/", "/root//a", "/root/root", "/root/Agent", "/root/a-b", "/rooted/a", "/root/a/../b"]) {
+    for (
+      const bad of [
+        "root",
+        "/agent_1",
+        "/root/",
+        "/root//a",
+        "/root/root",
+        "/root/Agent",
+        "/root/a-b",
+        "/rooted/a",
+        "/root/a/../b"
+      ]
+    ) {
       expect(Either.isLeft(parseAgentPath(bad)), bad).toBe(true)
     }
   })
@@ -46,16 +59,22 @@ describe("agent paths", () => {
   })
 
   it("resolving a path's own text, from any agent, gives that path back", () => {
-    fc.assert(fc.property(pathArb, pathArb, (target, caller) => {
-      expect(Either.getOrThrow(resolveAgentPath(formatAgentPath(target), caller))).toEqual(target)
-      expect(Either.getOrThrow(parseAgentPath(formatAgentPath(target)))).toEqual(target)
-    }), { numRuns: runs(500) })
+    fc.assert(
+      fc.property(pathArb, pathArb, (target, caller) => {
+        expect(Either.getOrThrow(resolveAgentPath(formatAgentPath(target), caller))).toEqual(target)
+        expect(Either.getOrThrow(parseAgentPath(formatAgentPath(target)))).toEqual(target)
+      }),
+      { numRuns: runs(500) }
+    )
   })
 
   it("a relative reference from a caller resolves to the same path as the absolute one", () => {
-    fc.assert(fc.property(pathArb, pathArb, (target, caller) => {
-      const relative = relativeAgentPath(caller, target)
-      expect(Either.getOrThrow(resolveAgentPath(relative, caller))).toEqual(target)
-    }), { numRuns: runs(500) })
+    fc.assert(
+      fc.property(pathArb, pathArb, (target, caller) => {
+        const relative = relativeAgentPath(caller, target)
+        expect(Either.getOrThrow(resolveAgentPath(relative, caller))).toEqual(target)
+      }),
+      { numRuns: runs(500) }
+    )
   })
 })

@@ -34,56 +34,111 @@ describe("Goal rules", () => {
   })
 
   it("a goal created active with a zero budget starts budget_limited", () => {
-    const created = written(decide(undefined, GoalCommand.Create({ threadId: "t1", newGoalId: "g1", objective: "o", status: "active", tokenBudget: 0 }), 5))
+    const created = written(
+      decide(
+        undefined,
+        GoalCommand.Create({ threadId: "t1", newGoalId: "g1", objective: "o", status: "active", tokenBudget: 0 }),
+        5
+      )
+    )
     expect(created).toMatchObject({ status: "budget_limited", tokensUsed: 0, createdAt: 5, updatedAt: 5 })
   })
 
   it("usage reaching the budget moves an active goal to budget_limited, and later usage still counts", () => {
-    const reached = written(decide(goal({ tokensUsed: 90 }), GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 10, timeMs: 7 }), 3))
+    const reached = written(
+      decide(
+        goal({ tokensUsed: 90 }),
+        GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 10, timeMs: 7 }),
+        3
+      )
+    )
     expect(reached).toMatchObject({ status: "budget_limited", tokensUsed: 100, timeUsedMs: 7, updatedAt: 3 })
-    const after = written(decide(reached, GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 5, timeMs: 1 }), 4))
+    const after = written(
+      decide(reached, GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 5, timeMs: 1 }), 4)
+    )
     expect(after).toMatchObject({ status: "budget_limited", tokensUsed: 105, timeUsedMs: 8 })
   })
 
   it("usage on a paused or complete goal, or a report of nothing, leaves the goal unchanged", () => {
     for (const status of ["paused", "complete"] as const) {
-      expect(decide(goal({ status }), GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 5, timeMs: 5 }), 1)._tag).toBe("Unchanged")
+      expect(
+        decide(
+          goal({ status }),
+          GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 5, timeMs: 5 }),
+          1
+        )._tag
+      ).toBe("Unchanged")
     }
-    expect(decide(goal(), GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: -5, timeMs: 0 }), 1)._tag).toBe("Unchanged")
+    expect(
+      decide(goal(), GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: -5, timeMs: 0 }), 1)._tag
+    ).toBe("Unchanged")
   })
 
   it("lowering the budget of an active goal to its usage stops it; raising a stopped goal's budget does not restart it", () => {
-    const lowered = written(decide(goal({ tokensUsed: 50 }), GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", tokenBudget: 50 }), 1))
+    const lowered = written(
+      decide(goal({ tokensUsed: 50 }), GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", tokenBudget: 50 }), 1)
+    )
     expect(lowered.status).toBe("budget_limited")
-    const raised = written(decide(lowered, GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", tokenBudget: 500 }), 2))
+    const raised = written(
+      decide(lowered, GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", tokenBudget: 500 }), 2)
+    )
     expect(raised).toMatchObject({ status: "budget_limited", tokenBudget: 500 })
-    const resumed = written(decide(raised, GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", status: "active" }), 3))
+    const resumed = written(
+      decide(raised, GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", status: "active" }), 3)
+    )
     expect(resumed.status).toBe("active")
   })
 
   it("a command naming a replaced or deleted goal id is stale, and create on a thread with a goal is refused", () => {
-    expect(decide(goal(), GoalCommand.Update({ threadId: "t1", expectedGoalId: "g0", status: "paused" }), 1)).toMatchObject({ _tag: "Stale", currentGoalId: "g1" })
-    expect(decide(undefined, GoalCommand.Delete({ threadId: "t1", expectedGoalId: "g1" }), 1)).toMatchObject({ _tag: "Stale", currentGoalId: null })
-    expect(decide(goal(), GoalCommand.Create({ threadId: "t1", newGoalId: "g2", objective: "o", status: "active", tokenBudget: null }), 1))
+    expect(decide(goal(), GoalCommand.Update({ threadId: "t1", expectedGoalId: "g0", status: "paused" }), 1))
+      .toMatchObject({ _tag: "Stale", currentGoalId: "g1" })
+    expect(decide(undefined, GoalCommand.Delete({ threadId: "t1", expectedGoalId: "g1" }), 1)).toMatchObject({
+      _tag: "Stale",
+      currentGoalId: null
+    })
+    expect(
+      decide(
+        goal(),
+        GoalCommand.Create({ threadId: "t1", newGoalId: "g2", objective: "o", status: "active", tokenBudget: null }),
+        1
+      )
+    )
       .toMatchObject({ _tag: "Exists", currentGoalId: "g1" })
   })
 
   it("replacing a goal gives a new goal id with usage from zero", () => {
-    const replaced = written(decide(goal({ tokensUsed: 70, timeUsedMs: 9 }), GoalCommand.Replace({ threadId: "t1", expectedGoalId: "g1", newGoalId: "g2", objective: "next", status: "active", tokenBudget: null }), 8))
+    const replaced = written(
+      decide(
+        goal({ tokensUsed: 70, timeUsedMs: 9 }),
+        GoalCommand.Replace({
+          threadId: "t1",
+          expectedGoalId: "g1",
+          newGoalId: "g2",
+          objective: "next",
+          status: "active",
+          tokenBudget: null
+        }),
+        8
+      )
+    )
     expect(replaced).toEqual(goal({ goalId: "g2", objective: "next", tokenBudget: null, createdAt: 8, updatedAt: 8 }))
   })
 
-  const commandArb =
-    fc.oneof(
-      fc.record({ status: fc.constantFrom("active" as const, "paused" as const, "complete" as const), tokenBudget: fc.option(fc.nat(60), { nil: null }) })
-        .map((c) => (id: string, n: number) => GoalCommand.Replace({ threadId: "t1", expectedGoalId: id, newGoalId: `g-${n}`, objective: "o", ...c })),
-      fc.record({
-        status: fc.option(fc.constantFrom("active" as const, "paused" as const, "complete" as const), { nil: undefined }),
-        tokenBudget: fc.option(fc.option(fc.nat(60), { nil: null }), { nil: undefined })
-      }).map((c) => (id: string) => GoalCommand.Update({ threadId: "t1", expectedGoalId: id, ...c })),
-      fc.record({ tokens: fc.integer({ min: -5, max: 30 }), timeMs: fc.integer({ min: -5, max: 1000 }) })
-        .map((c) => (id: string) => GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: id, ...c }))
-    )
+  const commandArb = fc.oneof(
+    fc.record({
+      status: fc.constantFrom("active" as const, "paused" as const, "complete" as const),
+      tokenBudget: fc.option(fc.nat(60), { nil: null })
+    })
+      .map((c) => (id: string, n: number) =>
+        GoalCommand.Replace({ threadId: "t1", expectedGoalId: id, newGoalId: `g-${n}`, objective: "o", ...c })
+      ),
+    fc.record({
+      status: fc.option(fc.constantFrom("active" as const, "paused" as const, "complete" as const), { nil: undefined }),
+      tokenBudget: fc.option(fc.option(fc.nat(60), { nil: null }), { nil: undefined })
+    }).map((c) => (id: string) => GoalCommand.Update({ threadId: "t1", expectedGoalId: id, ...c })),
+    fc.record({ tokens: fc.integer({ min: -5, max: 30 }), timeMs: fc.integer({ min: -5, max: 1000 }) })
+      .map((c) => (id: string) => GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: id, ...c }))
+  )
 
   it("property: an active goal is never at or over its budget, and it leaves active for budget_limited only on reaching it", () => {
     fc.assert(

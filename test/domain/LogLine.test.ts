@@ -19,7 +19,9 @@ import { runs } from "../arbitraries.js"
 
 const utf8 = (s: string) => Buffer.byteLength(s, "utf8")
 const text = fc.string({ unit: "grapheme", maxLength: 40 })
-const lines = fc.array(fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 30 })), { maxLength: 30 })
+const lines = fc.array(fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 30 })), {
+  maxLength: 30
+})
 
 describe("LogLine", () => {
   it("renders a line as an ISO-8601 UTC timestamp with nanoseconds, the level and the body", () => {
@@ -33,7 +35,12 @@ describe("LogLine", () => {
     expect(atLeast("WARN")).toEqual(["WARN", "ERROR", "FATAL"])
     expect(atLeast("TRACE")).toEqual(LOG_LEVELS)
     expect(atLeast("FATAL")).toEqual(["FATAL"])
-    expect([parseLevel("info"), parseLevel("Warning"), parseLevel(" ERROR "), parseLevel("loud")]).toEqual(["INFO", "WARN", "ERROR", undefined])
+    expect([parseLevel("info"), parseLevel("Warning"), parseLevel(" ERROR "), parseLevel("loud")]).toEqual([
+      "INFO",
+      "WARN",
+      "ERROR",
+      undefined
+    ])
   })
 
   it("property: lineBytes is the UTF-8 size of the rendered line with its newline, never under MIN_LINE_BYTES", () => {
@@ -88,15 +95,21 @@ describe("LogLine", () => {
 
   it("property: a quoted field value reads back as the value, and a body holds no newline its message does not", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 10 }), fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 5 }), fc.string({ unit: "binary", maxLength: 20 })), { maxLength: 4 }), (message, fields) => {
-        const singleLine = message.replace(/[\n\r\u2028\u2029]/g, " ")
-        const body = renderBody({ message: singleLine, spans: [], fields })
-        expect(body).not.toMatch(/[\n\r]/)
-        for (const [, value] of fields) {
-          const quoted = quoteValue(value)
-          expect(quoted.startsWith("\"") ? JSON.parse(quoted) : quoted).toBe(value)
+      fc.property(
+        fc.string({ maxLength: 10 }),
+        fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 5 }), fc.string({ unit: "binary", maxLength: 20 })), {
+          maxLength: 4
+        }),
+        (message, fields) => {
+          const singleLine = message.replace(/[\n\r\u2028\u2029]/g, " ")
+          const body = renderBody({ message: singleLine, spans: [], fields })
+          expect(body).not.toMatch(/[\n\r]/)
+          for (const [, value] of fields) {
+            const quoted = quoteValue(value)
+            expect(quoted.startsWith("\"") ? JSON.parse(quoted) : quoted).toBe(value)
+          }
         }
-      }),
+      ),
       { numRuns: runs(300) }
     )
   })

@@ -31,7 +31,13 @@ const job = (overrides: Partial<Job> = {}): Job => ({
 describe("memory job rules", () => {
   it("a failure by the owner consumes a retry, never below zero, and sets the backoff", () => {
     const owned = job({ status: "running", ownershipToken: "tok", leaseUntil: 10, retryRemaining: 0 })
-    expect(fail(owned, "tok", 5, HOUR, "boom")).toMatchObject({ status: "error", retryRemaining: 0, retryAt: 5 + HOUR, leaseUntil: null, lastError: "boom" })
+    expect(fail(owned, "tok", 5, HOUR, "boom")).toMatchObject({
+      status: "error",
+      retryRemaining: 0,
+      retryAt: 5 + HOUR,
+      leaseUntil: null,
+      lastError: "boom"
+    })
     expect(fail(owned, "other", 5, HOUR, "boom")).toBeUndefined()
   })
 
@@ -39,7 +45,12 @@ describe("memory job rules", () => {
     const owned = job({ status: "running", ownershipToken: "tok", leaseUntil: 10 })
     expect(heartbeat(owned, "tok", 9, 100)?.leaseUntil).toBe(109)
     expect(heartbeat(owned, "tok", 10, 100)).toBeUndefined()
-    expect(succeed(owned, "tok", 9, 4)).toMatchObject({ status: "done", finishedAt: 9, lastSuccessWatermark: 4, leaseUntil: null })
+    expect(succeed(owned, "tok", 9, 4)).toMatchObject({
+      status: "done",
+      finishedAt: 9,
+      lastSuccessWatermark: 4,
+      leaseUntil: null
+    })
     expect(succeed(undefined, "tok", 9, 4)).toBeUndefined()
   })
 
@@ -47,11 +58,24 @@ describe("memory job rules", () => {
     expect(enqueuePhase2(job({ inputWatermark: 50 }), 20, defaultPolicy).inputWatermark).toBe(51)
     expect(enqueuePhase2(job({ inputWatermark: 50 }), 80, defaultPolicy).inputWatermark).toBe(80)
     expect(enqueuePhase2(job({ status: "running" }), 1, defaultPolicy).status).toBe("running")
-    expect(enqueuePhase2(job({ status: "error", retryAt: 99, retryRemaining: 0 }), 1, defaultPolicy)).toMatchObject({ status: "pending", retryAt: 99, retryRemaining: 3 })
+    expect(enqueuePhase2(job({ status: "error", retryAt: 99, retryRemaining: 0 }), 1, defaultPolicy)).toMatchObject({
+      status: "pending",
+      retryAt: 99,
+      retryRemaining: 3
+    })
   })
 
   it("a stage-1 claim for input the output already covers is up to date", () => {
-    const decision = claimStage1({ job: undefined, key: "t", outputWatermark: 10, sourceUpdatedAt: 10, runningOthers: 0, claimant: who, now: 0, policy: defaultPolicy })
+    const decision = claimStage1({
+      job: undefined,
+      key: "t",
+      outputWatermark: 10,
+      sourceUpdatedAt: 10,
+      runningOthers: 0,
+      claimant: who,
+      now: 0,
+      policy: defaultPolicy
+    })
     expect(decision).toEqual({ outcome: { _tag: "SkippedUpToDate" }, next: undefined })
   })
 
@@ -63,9 +87,21 @@ describe("memory job rules", () => {
   })
 
   it("selection ranks newest first with ties broken by id, descending", () => {
-    const thread = (threadId: string, updatedAt: number) => ({ threadId, updatedAt, sourceKind: "cli", archived: false, memoryMode: null, outputWatermark: null, lastSuccessWatermark: null })
+    const thread = (threadId: string, updatedAt: number) => ({
+      threadId,
+      updatedAt,
+      sourceKind: "cli",
+      archived: false,
+      memoryMode: null,
+      outputWatermark: null,
+      lastSuccessWatermark: null
+    })
     const now = 100 * 24 * HOUR
-    const picked = selectStage1([thread("a", now - 20 * HOUR), thread("b", now - 20 * HOUR), thread("c", now - 13 * HOUR)], now, defaultSelection)
+    const picked = selectStage1(
+      [thread("a", now - 20 * HOUR), thread("b", now - 20 * HOUR), thread("c", now - 13 * HOUR)],
+      now,
+      defaultSelection
+    )
     expect(picked.map((t) => t.threadId)).toEqual(["c", "b", "a"])
   })
 
@@ -88,7 +124,13 @@ describe("memory job rules", () => {
         const { next, outcome } = claimPhase2(row, who, now, defaultPolicy)
         expect(outcome._tag === "Claimed").toBe(!fresh && !backoff && !cooling)
         if (next !== undefined) {
-          expect(next).toMatchObject({ status: "running", ownershipToken: "tok", leaseUntil: now + HOUR, retryAt: null, retryRemaining: row.retryRemaining })
+          expect(next).toMatchObject({
+            status: "running",
+            ownershipToken: "tok",
+            leaseUntil: now + HOUR,
+            retryAt: null,
+            retryRemaining: row.retryRemaining
+          })
         }
       }),
       { numRuns: runs(2_000) }
@@ -97,16 +139,31 @@ describe("memory job rules", () => {
 
   it("property: a stage-1 claim never takes a fresh lease, and without newer input it respects backoff and the retry budget", () => {
     fc.assert(
-      fc.property(phase2Arb, fc.integer({ min: 0, max: 20 * HOUR }), fc.integer({ min: -2, max: 2 }), fc.nat(3), (row, now, delta, others) => {
-        const stage1 = { ...row, kind: "memory_stage1", key: "t", inputWatermark: 10, lastSuccessWatermark: null }
-        const source = 10 + delta
-        const { next, outcome } = claimStage1({ job: stage1, key: "t", outputWatermark: null, sourceUpdatedAt: source, runningOthers: others, claimant: who, now, policy: { ...defaultPolicy, maxRunningStage1: 2 } })
-        const fresh = stage1.status === "running" && stage1.leaseUntil !== null && stage1.leaseUntil > now
-        const advanced = source > 10
-        const blocked = !advanced && ((stage1.retryAt !== null && stage1.retryAt > now) || stage1.retryRemaining <= 0)
-        expect(outcome._tag === "Claimed").toBe(!fresh && !blocked && others < 2)
-        if (next !== undefined) expect(next.retryRemaining).toBe(advanced ? 3 : stage1.retryRemaining)
-      }),
+      fc.property(
+        phase2Arb,
+        fc.integer({ min: 0, max: 20 * HOUR }),
+        fc.integer({ min: -2, max: 2 }),
+        fc.nat(3),
+        (row, now, delta, others) => {
+          const stage1 = { ...row, kind: "memory_stage1", key: "t", inputWatermark: 10, lastSuccessWatermark: null }
+          const source = 10 + delta
+          const { next, outcome } = claimStage1({
+            job: stage1,
+            key: "t",
+            outputWatermark: null,
+            sourceUpdatedAt: source,
+            runningOthers: others,
+            claimant: who,
+            now,
+            policy: { ...defaultPolicy, maxRunningStage1: 2 }
+          })
+          const fresh = stage1.status === "running" && stage1.leaseUntil !== null && stage1.leaseUntil > now
+          const advanced = source > 10
+          const blocked = !advanced && ((stage1.retryAt !== null && stage1.retryAt > now) || stage1.retryRemaining <= 0)
+          expect(outcome._tag === "Claimed").toBe(!fresh && !blocked && others < 2)
+          if (next !== undefined) expect(next.retryRemaining).toBe(advanced ? 3 : stage1.retryRemaining)
+        }
+      ),
       { numRuns: runs(2_000) }
     )
   })

@@ -3,9 +3,9 @@
  * timestamp rules and the turn rules. Items are built by decoding JSON lines, so the real
  * schemas are exercised. Where a rule has a "not" side, both sides are tested.
  */
+import { Either } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseRolloutFileName } from "../../src/domain/RolloutFileName.js"
 import { decodeRolloutItem, type RolloutItem } from "../../src/domain/RolloutItem.js"
@@ -140,7 +140,9 @@ describe("session_meta: source, agent fields, thread source", () => {
 
   it("an object source is stored as its compact JSON string", () => {
     const state = foldItems([
-      itemOfText(`{"timestamp":"${iso(0)}","type":"session_meta","payload":{"id":"${ID}", "source": { "subagent" : "review" }}}`)
+      itemOfText(
+        `{"timestamp":"${iso(0)}","type":"session_meta","payload":{"id":"${ID}", "source": { "subagent" : "review" }}}`
+      )
     ])
     expect(state.metadata.source).toBe("{\"subagent\":\"review\"}")
   })
@@ -322,7 +324,13 @@ describe("session_meta: dynamic tools", () => {
     }))
     expect(state.dynamicTools).toEqual([
       { name: "zeta", namespace: null, description: "last alphabetically", inputSchema: schemaA, hidden: false },
-      { name: "alpha", namespace: null, description: "first alphabetically", inputSchema: { type: "object" }, hidden: false }
+      {
+        name: "alpha",
+        namespace: null,
+        description: "first alphabetically",
+        inputSchema: { type: "object" },
+        hidden: false
+      }
     ])
   })
 
@@ -396,7 +404,13 @@ describe("session_meta: dynamic tools", () => {
 
   it("a later session meta's dynamic tools replace the whole list", () => {
     const state = fold(
-      meta({ dynamic_tools: [{ name: "a", description: "", input_schema: {} }, { name: "b", description: "", input_schema: {} }] }),
+      meta({
+        dynamic_tools: [{ name: "a", description: "", input_schema: {} }, {
+          name: "b",
+          description: "",
+          input_schema: {}
+        }]
+      }),
       meta({ dynamic_tools: [{ name: "c", description: "", input_schema: {} }] }, iso(3))
     )
     expect(state.dynamicTools.map((t) => t.name)).toEqual(["c"])
@@ -430,11 +444,19 @@ describe("session_meta: thread id and forks", () => {
 
   it("a session meta whose id differs from the first session meta's id is ignored entirely", () => {
     const own = fold(
-      meta({ source: "cli", model_provider: "openai", dynamic_tools: [{ name: "own", description: "", input_schema: {} }] }, iso(10)),
+      meta({
+        source: "cli",
+        model_provider: "openai",
+        dynamic_tools: [{ name: "own", description: "", input_schema: {} }]
+      }, iso(10)),
       userMessage("mine", iso(11))
     )
     const forked = fold(
-      meta({ source: "cli", model_provider: "openai", dynamic_tools: [{ name: "own", description: "", input_schema: {} }] }, iso(10)),
+      meta({
+        source: "cli",
+        model_provider: "openai",
+        dynamic_tools: [{ name: "own", description: "", input_schema: {} }]
+      }, iso(10)),
       userMessage("mine", iso(11)),
       // The embedded parent meta: older line, every field different.
       {
@@ -509,7 +531,9 @@ describe("turn_context", () => {
   })
 
   it("the last turn context's sandbox policy and approval mode win over the first", () => {
-    const first = fold(turnContext({ approval_policy: "never", sandbox_policy: { type: "danger-full-access" }, model: "m" }))
+    const first = fold(
+      turnContext({ approval_policy: "never", sandbox_policy: { type: "danger-full-access" }, model: "m" })
+    )
     expect([first.metadata.sandboxPolicy, first.metadata.approvalMode]).toEqual(["danger-full-access", "never"])
     const m = fold(
       turnContext({ approval_policy: "never", sandbox_policy: { type: "danger-full-access" }, model: "m" }),
@@ -528,7 +552,9 @@ describe("turn_context", () => {
   it("a sandbox policy with more fields than its tag is stored as its compact JSON", () => {
     const state = foldItems([
       itemOfText(
-        `{"timestamp":"${iso(1)}","type":"turn_context","payload":{"model":"m","sandbox_policy": { "type": "workspace-write", "writable_roots": [ "/tmp" ], "network_access": false }}}`
+        `{"timestamp":"${
+          iso(1)
+        }","type":"turn_context","payload":{"model":"m","sandbox_policy": { "type": "workspace-write", "writable_roots": [ "/tmp" ], "network_access": false }}}`
       )
     ])
     expect(state.metadata.sandboxPolicy).toBe(
@@ -596,7 +622,8 @@ describe("user_message: first user message and title", () => {
   })
 
   it("only the text after the marker '## My request for Codex:' is kept, trimmed", () => {
-    const m = fold(userMessage("# Context from my IDE\nfile: a.ts\n\n## My request for Codex:\n  rename foo to bar \n")).metadata
+    const m = fold(userMessage("# Context from my IDE\nfile: a.ts\n\n## My request for Codex:\n  rename foo to bar \n"))
+      .metadata
     expect(m.firstUserMessage).toBe("rename foo to bar")
     expect(m.title).toBe("rename foo to bar")
   })
@@ -672,8 +699,19 @@ describe("thread_name_updated", () => {
 
 describe("items without metadata effect", () => {
   const base: ReadonlyArray<object> = [
-    meta({ source: "cli", cwd: "/w", model_provider: "openai", git: { commit_hash: "a", branch: "b", repository_url: "c" } }),
-    turnContext({ cwd: "/w", model: "gpt-5", effort: "low", approval_policy: "never", sandbox_policy: { type: "read-only" } }),
+    meta({
+      source: "cli",
+      cwd: "/w",
+      model_provider: "openai",
+      git: { commit_hash: "a", branch: "b", repository_url: "c" }
+    }),
+    turnContext({
+      cwd: "/w",
+      model: "gpt-5",
+      effort: "low",
+      approval_policy: "never",
+      sandbox_policy: { type: "read-only" }
+    }),
     userMessage("do it", iso(2)),
     tokenCount(100, iso(3))
   ]
@@ -681,7 +719,11 @@ describe("items without metadata effect", () => {
     ["a response_item message", {
       timestamp: iso(30),
       type: "response_item",
-      payload: { type: "message", role: "user", content: [{ type: "input_text", text: "## My request for Codex: other" }] }
+      payload: {
+        type: "message",
+        role: "user",
+        content: [{ type: "input_text", text: "## My request for Codex: other" }]
+      }
     }],
     ["a response_item function_call", {
       timestamp: iso(30),

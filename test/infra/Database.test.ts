@@ -1,8 +1,8 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber } from "effect"
 import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber } from "effect"
 import * as Database from "../../src/infra/Database.js"
 
 const tempFile = (name = "state.sqlite") => join(mkdtempSync(join(tmpdir(), "db-")), name)
@@ -32,7 +32,10 @@ describe("Database", () => {
   it.effect("refuses a database migrated by a newer release with a too-new DatabaseError", () =>
     Effect.gen(function*() {
       const file = tempFile()
-      yield* withDatabase(file, ({ sql }) => sql`INSERT INTO effect_sql_migrations (migration_id, name) VALUES (9999, 'future')`)
+      yield* withDatabase(
+        file,
+        ({ sql }) => sql`INSERT INTO effect_sql_migrations (migration_id, name) VALUES (9999, 'future')`
+      )
       const exit = yield* Effect.exit(withDatabase(file, () => Effect.void))
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit)) expect(String(exit.cause)).toMatch(/too-new|newer than this release/)
@@ -52,7 +55,9 @@ describe("Database", () => {
       expect(applied).toEqual([[logs.id, "logs"]])
       yield* withDatabase(file, ({ sql }) =>
         Effect.gen(function*() {
-          const tables = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'logs'`
+          const tables = yield* sql<
+            { name: string }
+          >`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'logs'`
           expect(tables).toHaveLength(1)
         }))
     }))
@@ -75,7 +80,11 @@ describe("Database", () => {
         yield* withDatabase(file, () => Effect.void)
         const error = yield* Effect.flip(Effect.scoped(Effect.flatMap(
           Database.open({ file, readonly: true }),
-          ({ sql }) => Effect.mapError(sql`INSERT INTO backfill_state (id, status, updated_at_ms) VALUES (2, 'pending', 0)`, Database.toDatabaseError(file, "insert"))
+          ({ sql }) =>
+            Effect.mapError(
+              sql`INSERT INTO backfill_state (id, status, updated_at_ms) VALUES (2, 'pending', 0)`,
+              Database.toDatabaseError(file, "insert")
+            )
         )))
         expect(error.reason).toBe("read-only")
         return
@@ -158,7 +167,9 @@ describe("Database", () => {
           Effect.fail("stop")
         )))
         expect(Exit.isFailure(undone)).toBe(true)
-        expect(yield* direct.rows("SELECT body FROM notes ORDER BY body", [])).toEqual([{ body: "kept" }, { body: "kept too" }])
+        expect(yield* direct.rows("SELECT body FROM notes ORDER BY body", [])).toEqual([{ body: "kept" }, {
+          body: "kept too"
+        }])
       })))
 
   it.live("a direct statement outside a transaction waits for another fiber's, never reading its uncommitted rows", () =>
@@ -191,7 +202,9 @@ describe("Database", () => {
           s.run("INSERT INTO missing_table VALUES (?)", ["four"])
         }))
         expect(failed).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "SqlError" } } })
-        expect(yield* direct.use((s) => s.rows("SELECT body FROM notes ORDER BY body", []))).toEqual([{ body: "one" }, { body: "two" }])
+        expect(yield* direct.use((s) => s.rows("SELECT body FROM notes ORDER BY body", []))).toEqual([{ body: "one" }, {
+          body: "two"
+        }])
         // The connection is out of any transaction: a new one begins.
         yield* direct.transact((s) => s.run("INSERT INTO notes VALUES (?)", ["five"]))
         expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[3]])

@@ -1,12 +1,12 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Layer } from "effect"
 import { appendFileSync, cpSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer } from "effect"
+import { generateHome } from "../../bench/generate.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
 import { foldRolloutFileNow } from "../../src/infra/RolloutFold.js"
-import { generateHome } from "../../bench/generate.js"
 
 const CORPUS_HOME = join(import.meta.dirname, "../../../shared/corpus/home")
 
@@ -17,10 +17,15 @@ const freshHome = (copyCorpus = false) => {
   return { home, database: join(dir, "state.sqlite") }
 }
 
-const withEngine = <A, E>(paths: { home: string; database: string }, use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
-  Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
+const withEngine = <A, E>(
+  paths: { home: string; database: string },
+  use: (engine: Engine.Engine) => Effect.Effect<A, E>
+) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
 
-const userMessage = (message: string) => ({ type: "event_msg" as const, payload: { type: "user_message" as const, message } })
+const userMessage = (message: string) => ({
+  type: "event_msg" as const,
+  payload: { type: "user_message" as const, message }
+})
 
 describe("Engine", () => {
   it.live("creates a thread and projects appended items after writing them to its file", () =>
@@ -53,7 +58,14 @@ describe("Engine", () => {
     Effect.gen(function*() {
       const paths = freshHome()
       const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/a" }))
-      appendFileSync(created.placement.rolloutPath, JSON.stringify({ timestamp: "2030-01-01T00:00:00.000Z", type: "event_msg", payload: { type: "user_message", message: "written by another host" } }) + "\n")
+      appendFileSync(
+        created.placement.rolloutPath,
+        JSON.stringify({
+          timestamp: "2030-01-01T00:00:00.000Z",
+          type: "event_msg",
+          payload: { type: "user_message", message: "written by another host" }
+        }) + "\n"
+      )
       const after = yield* withEngine(paths, (engine) =>
         Effect.gen(function*() {
           // Opening the engine caught the thread up; a second catch-up finds nothing to do.
@@ -72,38 +84,45 @@ describe("Engine", () => {
       const record = yield* withEngine(paths, (engine) =>
         Effect.gen(function*() {
           const created = yield* engine.createThread({ cwd: "/a" })
-          appendFileSync(created.placement.rolloutPath, "{\"timestamp\":\"2025-01-01T00:00:00.000Z\",\"type\":\"event_msg\",\"payl")
+          appendFileSync(
+            created.placement.rolloutPath,
+            "{\"timestamp\":\"2025-01-01T00:00:00.000Z\",\"type\":\"event_msg\",\"payl"
+          )
           yield* engine.append(created.metadata.id, [userMessage("after the crash")])
           return yield* engine.getThread(created.metadata.id)
         }))
       expect(record?.metadata.title).toBe("after the crash")
     }))
 
-  it.live("a backfill big enough to fold on two threads projects every thread as folding its file here does", () =>
-    Effect.gen(function*() {
-      const paths = freshHome()
-      // 12 MB in one batch: over the fold pool's 8 MiB a batch, so its worker folds part of it.
-      yield* Effect.promise(() => generateHome({ dir: paths.home, files: 40, totalBytes: 12_000_000, seed: 7 }))
-      const files = (yield* listRolloutFiles(paths.home)).files
-      expect(files).toHaveLength(40)
-      yield* withEngine(paths, (engine) =>
-        Effect.gen(function*() {
-          const expectFoldedHere = Effect.forEach(files, (file) =>
-            Effect.gen(function*() {
-              const folded = Either.getOrThrow(foldRolloutFileNow(file.path, { defaultModelProvider: "openai" }))
-              const record = yield* engine.getThread(folded.state.metadata.id)
-              expect(record?.metadata).toEqual(folded.state.metadata)
-              expect(record?.placement.projectedOffset).toBe(folded.end.offset)
-            }))
-          expect(yield* engine.backfill()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
-          yield* expectFoldedHere
-          // The worker starts after 64 MiB of big batches (the sixth round): the later rounds share with it.
-          for (let round = 0; round < 12; round++) {
-            expect(yield* engine.rebuild()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
+  it.live(
+    "a backfill big enough to fold on two threads projects every thread as folding its file here does",
+    () =>
+      Effect.gen(function*() {
+        const paths = freshHome()
+        // 12 MB in one batch: over the fold pool's 8 MiB a batch, so its worker folds part of it.
+        yield* Effect.promise(() => generateHome({ dir: paths.home, files: 40, totalBytes: 12_000_000, seed: 7 }))
+        const files = (yield* listRolloutFiles(paths.home)).files
+        expect(files).toHaveLength(40)
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            const expectFoldedHere = Effect.forEach(files, (file) =>
+              Effect.gen(function*() {
+                const folded = Either.getOrThrow(foldRolloutFileNow(file.path, { defaultModelProvider: "openai" }))
+                const record = yield* engine.getThread(folded.state.metadata.id)
+                expect(record?.metadata).toEqual(folded.state.metadata)
+                expect(record?.placement.projectedOffset).toBe(folded.end.offset)
+              }))
+            expect(yield* engine.backfill()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
             yield* expectFoldedHere
-          }
-        }))
-    }), 120_000)
+            // The worker starts after 64 MiB of big batches (the sixth round): the later rounds share with it.
+            for (let round = 0; round < 12; round++) {
+              expect(yield* engine.rebuild()).toMatchObject({ status: "complete", upserted: 40, failed: 0 })
+              yield* expectFoldedHere
+            }
+          }))
+      }),
+    120_000
+  )
 
   it.live("backfills the sample home, and verify and reconcile then find nothing to report", () =>
     Effect.gen(function*() {
@@ -130,7 +149,9 @@ describe("Engine", () => {
       yield* withEngine(paths, (engine) => engine.backfill())
       const Sqlite = (yield* Effect.promise(() => import("better-sqlite3"))).default
       const db = new Sqlite(paths.database)
-      db.prepare("UPDATE threads SET title = 'tampered', tokens_used = 7 WHERE id = ?").run("019a9f10-1111-7222-8333-444455556666")
+      db.prepare("UPDATE threads SET title = 'tampered', tokens_used = 7 WHERE id = ?").run(
+        "019a9f10-1111-7222-8333-444455556666"
+      )
       db.prepare("DELETE FROM threads WHERE id = ?").run("5973b6c0-94b8-487b-a530-2aeb6098ae0e")
       db.exec(`CREATE TEMP TABLE copy AS SELECT * FROM threads LIMIT 1;
         UPDATE copy SET id = 'ffffffff-0000-4000-8000-000000000000', rollout_path = rollout_path || '.gone';
@@ -141,7 +162,10 @@ describe("Engine", () => {
           const report = yield* engine.reconcile({ repair: true })
           expect(report.missing).toEqual(["5973b6c0-94b8-487b-a530-2aeb6098ae0e"])
           expect(report.orphaned).toEqual(["ffffffff-0000-4000-8000-000000000000"])
-          expect(report.drifted).toEqual([{ id: "019a9f10-1111-7222-8333-444455556666", fields: ["title", "tokensUsed"] }])
+          expect(report.drifted).toEqual([{
+            id: "019a9f10-1111-7222-8333-444455556666",
+            fields: ["title", "tokensUsed"]
+          }])
           const after = yield* engine.reconcile({ repair: false })
           expect(after).toMatchObject({ missing: [], orphaned: [], drifted: [] })
           expect((yield* engine.verify()).ok).toBe(true)

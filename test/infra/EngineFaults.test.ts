@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import { Effect, Layer } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Engine from "../../src/infra/Engine.js"
 import { ThreadProjector } from "../../src/projections/ThreadProjector.js"
 
@@ -12,12 +12,19 @@ const freshPaths = () => {
   return { home: join(dir, "home"), database: join(dir, "state.sqlite") }
 }
 
-const run = <A, E>(paths: { home: string; database: string }, use: (engine: Engine.Engine) => Effect.Effect<A, E>, busyTimeoutMs?: number) =>
+const run = <A, E>(
+  paths: { home: string; database: string },
+  use: (engine: Engine.Engine) => Effect.Effect<A, E>,
+  busyTimeoutMs?: number
+) =>
   Effect.flatMap(Engine.Engine, use).pipe(
     Effect.provide(Layer.fresh(Engine.layer({ ...paths, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) })))
   )
 
-const message = (text: string) => ({ type: "event_msg" as const, payload: { type: "user_message" as const, message: text } })
+const message = (text: string) => ({
+  type: "event_msg" as const,
+  payload: { type: "user_message" as const, message: text }
+})
 
 describe("engine faults", () => {
   it.live("an append while another process holds the write lock fails as busy, and the written lines are projected on reopen", () =>
@@ -68,8 +75,13 @@ describe("engine faults", () => {
       const kept = yield* run(paths, (e) => e.createThread({ cwd: "/kept" }))
       const outcomes = yield* Effect.flatMap(ThreadProjector, (projector) =>
         projector.project(
-          [{ path: join(paths.home, "sessions/2025/01/01/rollout-2025-01-01T00-00-00-019a9f10-1111-7222-8333-444455556666.jsonl"), archived: false },
-            { path: kept.placement.rolloutPath, archived: false }],
+          [{
+            path: join(
+              paths.home,
+              "sessions/2025/01/01/rollout-2025-01-01T00-00-00-019a9f10-1111-7222-8333-444455556666.jsonl"
+            ),
+            archived: false
+          }, { path: kept.placement.rolloutPath, archived: false }],
           { from: "scratch", defaultModelProvider: "openai" }
         )).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
       expect(outcomes.map((o) => o._tag)).toEqual(["Failed", "Projected"])

@@ -2,11 +2,11 @@
  * The fold pool gives every job the fold this thread would have made, whichever thread folded
  * it: issues, read errors and resumed folds included.
  */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either } from "effect"
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
 import * as FoldPool from "../../src/infra/FoldPool.js"
 import { type FileFold, foldRolloutFile, foldRolloutFileNow } from "../../src/infra/RolloutFold.js"
 import type { RolloutReadError } from "../../src/infra/RolloutIssue.js"
@@ -20,17 +20,27 @@ const line = (type: string, payload: object, second: number) =>
 /** A file with one of each reported fault between good lines. */
 const faultyFile = (dir: string): string => {
   const path = join(dir, "rollout-2026-02-01T10-00-00-019c0000-0000-7000-8000-0000000000aa.jsonl")
-  const meta = line("session_meta", { id: "019c0000-0000-7000-8000-0000000000aa", timestamp: "2026-02-01T10:00:00.000Z", cwd: "/w" }, 0)
+  const meta = line("session_meta", {
+    id: "019c0000-0000-7000-8000-0000000000aa",
+    timestamp: "2026-02-01T10:00:00.000Z",
+    cwd: "/w"
+  }, 0)
   const message = line("event_msg", { type: "user_message", message: "fix the reader" }, 1)
-  writeFileSync(path, Buffer.concat([
-    Buffer.from(meta),
-    Buffer.from("{\"timestamp\": not json\n"),
-    Buffer.from(message.slice(0, 20)),
-    Buffer.from(message),
-    Buffer.from(line("event_msg", { type: "agent_message", message: "x".repeat(5000) }, 2)),
-    Buffer.concat([Buffer.from(line("event_msg", { type: "agent_message", message: "caf" }, 3)).subarray(0, -4), Buffer.from([0xff, 0x22, 0x7d, 0x7d, 0x0a])]),
-    Buffer.from(line("event_msg", { type: "task_started", turn_id: "t1" }, 4))
-  ]))
+  writeFileSync(
+    path,
+    Buffer.concat([
+      Buffer.from(meta),
+      Buffer.from("{\"timestamp\": not json\n"),
+      Buffer.from(message.slice(0, 20)),
+      Buffer.from(message),
+      Buffer.from(line("event_msg", { type: "agent_message", message: "x".repeat(5000) }, 2)),
+      Buffer.concat([
+        Buffer.from(line("event_msg", { type: "agent_message", message: "caf" }, 3)).subarray(0, -4),
+        Buffer.from([0xff, 0x22, 0x7d, 0x7d, 0x0a])
+      ]),
+      Buffer.from(line("event_msg", { type: "task_started", turn_id: "t1" }, 4))
+    ])
+  )
   return path
 }
 
@@ -44,7 +54,10 @@ const halfWay = (dir: string, path: string, name: string) => {
   writeFileSync(copy, content)
   return {
     path: copy,
-    options: { ...options, resume: { state: first.state, offset: first.end.offset, nextLineNumber: first.end.nextLineNumber } }
+    options: {
+      ...options,
+      resume: { state: first.state, offset: first.end.offset, nextLineNumber: first.end.nextLineNumber }
+    }
   }
 }
 

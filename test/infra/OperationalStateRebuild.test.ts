@@ -1,8 +1,8 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
 import * as Engine from "../../src/infra/Engine.js"
 import * as ThreadGoals from "../../src/infra/goals/ThreadGoals.js"
 import * as MemoryJobs from "../../src/infra/memories/MemoryJobs.js"
@@ -21,12 +21,20 @@ describe("operational state and rebuild", () => {
         const jobs = yield* MemoryJobs.MemoryJobs
         const created = yield* engine.createThread({ cwd: "/work/app", source: "cli" })
         const threadId = created.metadata.id
-        yield* engine.append(threadId, [{ type: "event_msg", payload: { type: "user_message", message: "remember me" } }])
+        yield* engine.append(threadId, [{
+          type: "event_msg",
+          payload: { type: "user_message", message: "remember me" }
+        }])
         const memory = yield* memories.upsert({ threadId, traceSummary: "trace", memorySummary: "memory" })
         const goal = yield* goals.create({ threadId, objective: "finish", tokenBudget: 10 })
         const claim = yield* jobs.claimStage1({ threadId, sourceUpdatedAt: 1, workerId: "w" })
         if (claim._tag !== "Claimed") throw new Error(`expected a claim, got ${claim._tag}`)
-        yield* jobs.succeedStage1({ threadId, ownershipToken: claim.ownershipToken, rawMemory: "raw", rolloutSummary: "sum" })
+        yield* jobs.succeedStage1({
+          threadId,
+          ownershipToken: claim.ownershipToken,
+          rawMemory: "raw",
+          rolloutSummary: "sum"
+        })
         const output = yield* jobs.getStage1Output(threadId)
 
         const report = yield* engine.rebuild()

@@ -1,10 +1,10 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { promisify } from "node:util"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
 import * as ReadAhead from "../../src/infra/ReadAhead.js"
 
 /** Files of `mb` MB each, as ranges over their whole content. */
@@ -55,25 +55,37 @@ describe("ReadAhead", () => {
       expect(readAhead.rangesRead()).toBe(0)
     })))
 
-  it.live("a host awaiting a backfill big enough for read-ahead gets its answer and its process exits cleanly", () =>
-    Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "read-ahead-host-"))
-      const day = join(dir, "home", "sessions", "2025", "11", "20")
-      mkdirSync(day, { recursive: true })
-      const source = join(import.meta.dirname, "../../../shared/corpus/home/sessions/2025/11/20/rollout-2025-11-20T16-59-09-019a9f10-1111-7222-8333-444455556666.jsonl")
-      const file = join(day, basename(source))
-      copyFileSync(source, file)
-      // ~6 MB of payloads the fold skips: above the read-ahead's threshold.
-      const line = JSON.stringify({
-        timestamp: "2025-11-20T17:00:00.000Z",
-        type: "response_item",
-        payload: { type: "function_call_output", call_id: "call_1", output: "x".repeat(60_000) }
-      })
-      appendFileSync(file, `${line}\n`.repeat(100))
-      const { stdout } = yield* Effect.promise(() =>
-        promisify(execFile)(process.execPath, [
-          "--import", "tsx", join(import.meta.dirname, "../fixtures/backfiller.ts"), join(dir, "home"), join(dir, "state.sqlite")
-        ]))
-      expect(JSON.parse(stdout)).toEqual({ status: "complete", upserted: 1 })
-    }), 60_000)
+  it.live(
+    "a host awaiting a backfill big enough for read-ahead gets its answer and its process exits cleanly",
+    () =>
+      Effect.gen(function*() {
+        const dir = mkdtempSync(join(tmpdir(), "read-ahead-host-"))
+        const day = join(dir, "home", "sessions", "2025", "11", "20")
+        mkdirSync(day, { recursive: true })
+        const source = join(
+          import.meta.dirname,
+          "../../../shared/corpus/home/sessions/2025/11/20/rollout-2025-11-20T16-59-09-019a9f10-1111-7222-8333-444455556666.jsonl"
+        )
+        const file = join(day, basename(source))
+        copyFileSync(source, file)
+        // ~6 MB of payloads the fold skips: above the read-ahead's threshold.
+        const line = JSON.stringify({
+          timestamp: "2025-11-20T17:00:00.000Z",
+          type: "response_item",
+          payload: { type: "function_call_output", call_id: "call_1", output: "x".repeat(60_000) }
+        })
+        appendFileSync(file, `${line}\n`.repeat(100))
+        const { stdout } = yield* Effect.promise(() =>
+          promisify(execFile)(process.execPath, [
+            "--import",
+            "tsx",
+            join(import.meta.dirname, "../fixtures/backfiller.ts"),
+            join(dir, "home"),
+            join(dir, "state.sqlite")
+          ])
+        )
+        expect(JSON.parse(stdout)).toEqual({ status: "complete", upserted: 1 })
+      }),
+    60_000
+  )
 })

@@ -1,9 +1,9 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { cpSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Engine from "../../src/infra/Engine.js"
 
 const CORPUS_HOME = join(import.meta.dirname, "../../../shared/corpus/home")
@@ -35,7 +35,9 @@ describe("rebuild", () => {
           // Stands for any operational table keyed on a thread with ON DELETE CASCADE.
           yield* sql`CREATE TABLE keyed (thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE)`
           yield* sql`INSERT INTO keyed SELECT id FROM threads`
-          const rows = yield* sql<{ id: string; rollout_path: string }>`SELECT id, rollout_path FROM threads ORDER BY id`
+          const rows = yield* sql<
+            { id: string; rollout_path: string }
+          >`SELECT id, rollout_path FROM threads ORDER BY id`
           // One file disappears from the log: a replay no longer produces its thread.
           rmSync(rows[0]!.rollout_path)
           yield* engine.rebuild()

@@ -1,8 +1,8 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
 import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
 
 const ID = "019a9f10-1111-7222-8333-444455556666"

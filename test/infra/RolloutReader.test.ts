@@ -2,12 +2,12 @@
  * Example tests for the reader, one per tolerance rule and byte-level fault of SPEC §1.
  * Every test writes its own files into a fresh temporary directory.
  */
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Effect, Either, Stream } from "effect"
 import { execFileSync } from "node:child_process"
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Stream } from "effect"
 import { decodeRolloutItem, type RolloutItem } from "../../src/domain/RolloutItem.js"
 import { turnsOf } from "../../src/domain/ThreadState.js"
 import type { FramingEnd } from "../../src/infra/LineFramer.js"
@@ -162,7 +162,12 @@ const eventTypeOf = (item: RolloutItem): string | undefined =>
 const normalized = (entries: ReadonlyArray<RolloutEntry>): Array<unknown> =>
   entries.map((entry) =>
     entry._tag === "Issue"
-      ? { _tag: "Issue", kind: entry.issue._tag, lineNumber: entry.issue.lineNumber, byteOffset: entry.issue.byteOffset }
+      ? {
+        _tag: "Issue",
+        kind: entry.issue._tag,
+        lineNumber: entry.issue.lineNumber,
+        byteOffset: entry.issue.byteOffset
+      }
       : entry
   )
 
@@ -317,9 +322,18 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
 
       appendFileSync(file, "\n")
       for (const decode of MODES) {
-        const completed = yield* readAll(file, { fromOffset: torn.end.offset, fromLineNumber: torn.end.nextLineNumber, decode })
+        const completed = yield* readAll(file, {
+          fromOffset: torn.end.offset,
+          fromLineNumber: torn.end.nextLineNumber,
+          decode
+        })
         expect(issuesOf(completed)).toEqual([])
-        expect(itemsOf(completed)).toEqual([{ _tag: "Item", lineNumber: 3, byteOffset: headBytes, item: decoded(last) }])
+        expect(itemsOf(completed)).toEqual([{
+          _tag: "Item",
+          lineNumber: 3,
+          byteOffset: headBytes,
+          item: decoded(last)
+        }])
         expect(endOf(completed)).toEqual({ offset: headBytes + bytes(last) + 1, nextLineNumber: 4, tornTailBytes: 0 })
       }
 
@@ -383,7 +397,10 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
         for (const chunkBytes of [undefined, 2]) {
           const entries = yield* readAll(file, { decode, ...(chunkBytes === undefined ? {} : { chunkBytes }) })
           expect(issuesOf(entries)).toEqual([])
-          expect(itemsOf(entries).map((e) => [e.lineNumber, e.byteOffset])).toEqual([[1, 3], [2, 3 + bytes(lines[0]!) + 1]])
+          expect(itemsOf(entries).map((e) => [e.lineNumber, e.byteOffset])).toEqual([[1, 3], [
+            2,
+            3 + bytes(lines[0]!) + 1
+          ]])
           expect(itemAt(entries, 1)).toEqual(decoded(lines[0]!))
           expect(endOf(entries)).toEqual({ offset: 3 + bytes(jsonl(...lines)), nextLineNumber: 3, tornTailBytes: 0 })
         }
@@ -413,7 +430,11 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
       ])
       // Inside a payload the fold mode only skims.
       const inSkimmed = Buffer.concat([
-        Buffer.from(`{"timestamp":"${TS(4)}","type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"a`),
+        Buffer.from(
+          `{"timestamp":"${
+            TS(4)
+          }","type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"a`
+        ),
         Buffer.from([0x80]),
         Buffer.from(`b"}]}}`)
       ])
@@ -630,12 +651,27 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
 
       // Response items: skipped, the envelope (timestamp, type) kept.
       for (const [lineNumber, second] of [[2, 1], [7, 6]] as const) {
-        expect(itemAt(fold, lineNumber)).toMatchObject({ type: "skipped", lineType: "response_item", timestamp: TS(second) })
+        expect(itemAt(fold, lineNumber)).toMatchObject({
+          type: "skipped",
+          lineType: "response_item",
+          timestamp: TS(second)
+        })
         expect(itemAt(fold, lineNumber)).not.toHaveProperty("eventType")
       }
       // Events the fold does not read: skipped, their type kept.
-      for (const [lineNumber, eventType, second] of [[5, "agent_reasoning", 4], [6, "agent_message", 5], [12, "exec_command_end", 11]] as const) {
-        expect(itemAt(fold, lineNumber)).toMatchObject({ type: "skipped", lineType: "event_msg", eventType, timestamp: TS(second) })
+      for (
+        const [lineNumber, eventType, second] of [[5, "agent_reasoning", 4], [6, "agent_message", 5], [
+          12,
+          "exec_command_end",
+          11
+        ]] as const
+      ) {
+        expect(itemAt(fold, lineNumber)).toMatchObject({
+          type: "skipped",
+          lineType: "event_msg",
+          eventType,
+          timestamp: TS(second)
+        })
       }
       // What the fold reads is decoded whole, exactly as full mode decodes it.
       for (const lineNumber of [1, 3, 4, 8, 10, 11, 13, 14]) {
@@ -739,8 +775,10 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
       for (const options of variants) {
         const fromPlain = yield* readAll(plain, options)
         const fromZst = yield* readAll(compressed, options)
-        const first = (options.fromLineNumber ?? 1)
-        expect(lineNumbersOf(fromPlain).length, JSON.stringify(options)).toBe(lines.length - first + 1 - (first <= 1501 ? 1 : 0))
+        const first = options.fromLineNumber ?? 1
+        expect(lineNumbersOf(fromPlain).length, JSON.stringify(options)).toBe(
+          lines.length - first + 1 - (first <= 1501 ? 1 : 0)
+        )
         expect(normalized(fromZst), JSON.stringify(options)).toEqual(normalized(fromPlain))
         expect(endOf(fromZst)).toEqual({ offset: size, nextLineNumber: lines.length + 1, tornTailBytes: 0 })
       }
@@ -804,8 +842,16 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
           ]
         }),
         sessionMeta({ history_mode: "paginated", history_base: { thread_id: ID, page: 1 } }),
-        JSON.stringify({ type: "turn_context", payload: { cwd: "/w", model: "gpt-5", permission_profile: { type: "managed" } } }),
-        wrapped("turn_context", { cwd: "/w", model: "gpt-5", sandbox_policy: { mode: "danger-full-access" }, approval_policy: "never" }),
+        JSON.stringify({
+          type: "turn_context",
+          payload: { cwd: "/w", model: "gpt-5", permission_profile: { type: "managed" } }
+        }),
+        wrapped("turn_context", {
+          cwd: "/w",
+          model: "gpt-5",
+          sandbox_policy: { mode: "danger-full-access" },
+          approval_policy: "never"
+        }),
         wrapped("turn_context", {
           cwd: "/w",
           model: "gpt-5",
@@ -813,7 +859,12 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
           permission_profile: { type: "managed" }
         }),
         wrapped("event_msg", { type: "token_count", info: null, rate_limits: null }),
-        JSON.stringify({ timestamp: TS(6), ordinal: 17, type: "event_msg", payload: { type: "user_message", message: "with ordinal" } }),
+        JSON.stringify({
+          timestamp: TS(6),
+          ordinal: 17,
+          type: "event_msg",
+          payload: { type: "user_message", message: "with ordinal" }
+        }),
         JSON.stringify({ timestamp: TS(7), type: "inter_agent_communication_metadata", payload: { from: "a" } }),
         JSON.stringify({ timestamp: TS(8), type: "token_usage_record", payload: {} }),
         JSON.stringify({ type: "response_item", payload: { type: "message", role: "user", content: [] } })

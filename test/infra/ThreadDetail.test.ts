@@ -1,9 +1,9 @@
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Engine from "../../src/infra/Engine.js"
 
 const freshHome = () => {
@@ -51,7 +51,9 @@ describe("thread detail", () => {
           yield* sql`DELETE FROM thread_dynamic_tools`
           const detail = yield* engine.getThreadDetail(created.metadata.id)
           expect(detail.dynamicTools.map((t) => t.name)).toEqual(["lookup", "secret"])
-          const rows = yield* sql<{ name: string; hidden: number }>`SELECT name, hidden FROM thread_dynamic_tools ORDER BY position`
+          const rows = yield* sql<
+            { name: string; hidden: number }
+          >`SELECT name, hidden FROM thread_dynamic_tools ORDER BY position`
           expect(rows).toEqual([{ name: "lookup", hidden: 0 }, { name: "secret", hidden: 1 }])
           expect((yield* engine.verify()).differences).toEqual([])
         }))

@@ -1,10 +1,10 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Layer } from "effect"
 import { execFile } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { promisify } from "node:util"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
 import { turnsOf } from "../../src/domain/ThreadState.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
@@ -18,8 +18,10 @@ const freshHome = () => {
   return { home: join(dir, "home"), database: join(dir, "state.sqlite") }
 }
 
-const withEngine = <A, E>(paths: { home: string; database: string }, use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
-  Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
+const withEngine = <A, E>(
+  paths: { home: string; database: string },
+  use: (engine: Engine.Engine) => Effect.Effect<A, E>
+) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
 
 const lastLine = (path: string) => JSON.parse(readFileSync(path, "utf8").trimEnd().split("\n").at(-1)!)
 
@@ -74,40 +76,71 @@ describe("metadata update", () => {
       const dir = join(paths.home, "sessions/2025/11/20")
       mkdirSync(dir, { recursive: true })
       const path = join(dir, `rollout-2025-11-20T16-59-09-${id}.jsonl`)
-      writeFileSync(path, [
-        { timestamp: "2025-11-20T16:59:09.000Z", type: "session_meta", payload: { id, cwd: "/w", git: { branch: "old" } } },
-        { timestamp: "2025-11-20T17:00:00.000Z", type: "event_msg", payload: { type: "user_message", message: "hello" } }
-      ].map((l) => JSON.stringify(l) + "\n").join(""))
+      writeFileSync(
+        path,
+        [
+          {
+            timestamp: "2025-11-20T16:59:09.000Z",
+            type: "session_meta",
+            payload: { id, cwd: "/w", git: { branch: "old" } }
+          },
+          {
+            timestamp: "2025-11-20T17:00:00.000Z",
+            type: "event_msg",
+            payload: { type: "user_message", message: "hello" }
+          }
+        ].map((l) => JSON.stringify(l) + "\n").join("")
+      )
       const record = yield* withEngine(paths, (engine) => engine.updateThreadMetadata(id, { gitSha: "c0ffee" }))
       expect(git(record)).toEqual(["c0ffee", "old", null])
       expect(record.metadata).toMatchObject({ cwd: "/w", title: "hello" })
     }))
 
-  it.live("patches of different fields made at once by three processes, among appends, are all kept", () =>
-    Effect.gen(function*() {
-      const paths = freshHome()
-      const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/repo" }))
-      const id = created.metadata.id
-      const rounds = 8
-      const others = [["gitBranch", "b"], ["gitOriginUrl", "u"]].map(([field, value]) =>
-        promisify(execFile)(process.execPath, ["--import", "tsx", patcher, paths.home, paths.database, id, field!, value!, String(rounds)])
-      )
-      yield* withEngine(paths, (engine) =>
-        Effect.forEach(Array.from({ length: rounds }, (_, i) => i), (i) => engine.updateThreadMetadata(id, { gitSha: `s${i}` })))
-      yield* Effect.promise(() => Promise.all(others))
-      yield* withEngine(paths, (engine) =>
-        Effect.gen(function*() {
-          // A lost update would leave one field at an older round's value.
-          expect(git(yield* engine.getThread(id))).toEqual([`s${rounds - 1}`, `b${rounds - 1}`, `u${rounds - 1}`])
-          expect((yield* engine.verify()).differences).toEqual([])
-        }))
-    }), 120_000)
+  it.live(
+    "patches of different fields made at once by three processes, among appends, are all kept",
+    () =>
+      Effect.gen(function*() {
+        const paths = freshHome()
+        const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/repo" }))
+        const id = created.metadata.id
+        const rounds = 8
+        const others = [["gitBranch", "b"], ["gitOriginUrl", "u"]].map(([field, value]) =>
+          promisify(execFile)(process.execPath, [
+            "--import",
+            "tsx",
+            patcher,
+            paths.home,
+            paths.database,
+            id,
+            field!,
+            value!,
+            String(rounds)
+          ])
+        )
+        yield* withEngine(paths, (engine) =>
+          Effect.forEach(
+            Array.from({ length: rounds }, (_, i) => i),
+            (i) => engine.updateThreadMetadata(id, { gitSha: `s${i}` })
+          ))
+        yield* Effect.promise(() => Promise.all(others))
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            // A lost update would leave one field at an older round's value.
+            expect(git(yield* engine.getThread(id))).toEqual([`s${rounds - 1}`, `b${rounds - 1}`, `u${rounds - 1}`])
+            expect((yield* engine.verify()).differences).toEqual([])
+          }))
+      }),
+    120_000
+  )
 
   it.live("an unknown thread is ThreadNotFound", () =>
     Effect.gen(function*() {
       const paths = freshHome()
       const exit = yield* Effect.exit(withEngine(paths, (engine) =>
-        Effect.zipRight(engine.createThread({ cwd: "/" }), engine.updateThreadMetadata("019a9f10-0000-7000-8000-000000000000", { gitSha: "x" }))))
+        Effect.zipRight(
+          engine.createThread({ cwd: "/" }),
+          engine.updateThreadMetadata("019a9f10-0000-7000-8000-000000000000", { gitSha: "x" })
+        )))
       expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/ThreadNotFound/)
     }))
 })
@@ -134,42 +167,58 @@ describe("archive and unarchive", () => {
           yield* engine.rebuild()
           expect(yield* engine.getThread(id)).toEqual(archived)
           const restored = yield* engine.unarchiveThread(id)
-          expect(restored.placement).toMatchObject({ rolloutPath: created.placement.rolloutPath, archived: false, archivedAt: null })
+          expect(restored.placement).toMatchObject({
+            rolloutPath: created.placement.rolloutPath,
+            archived: false,
+            archivedAt: null
+          })
           expect(restored.metadata).toEqual(created.metadata)
           yield* engine.append(id, [{ type: "event_msg", payload: { type: "user_message", message: "back" } }])
           expect((yield* engine.verify()).differences).toEqual([])
         }))
     }))
 
-  it.live("appends from another process while this one archives and unarchives the thread all land in its one file", () =>
-    Effect.gen(function*() {
-      const paths = freshHome()
-      const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/a" }))
-      const id = created.metadata.id
-      let otherDone = false
-      const other = promisify(execFile)(process.execPath, ["--import", "tsx", appender, paths.home, paths.database, id, "40"])
-        .finally(() => {
-          otherDone = true
-        })
-      let moves = 0
-      yield* withEngine(paths, (engine) =>
-        Effect.gen(function*() {
-          for (; !otherDone && moves < 1000; moves++) {
-            yield* moves % 2 === 0 ? engine.archiveThread(id) : engine.unarchiveThread(id)
-          }
-        }))
-      yield* Effect.promise(() => other)
-      expect(moves).toBeGreaterThan(1)
-      yield* withEngine(paths, (engine) =>
-        Effect.gen(function*() {
-          const listing = yield* listRolloutFiles(paths.home)
-          expect(listing.files).toHaveLength(1)
-          const folded = yield* foldRolloutFile(listing.files[0]!.path, { defaultModelProvider: "openai" })
-          expect(turnsOf(folded.state)).toHaveLength(40)
-          const record = yield* engine.getThread(id)
-          expect(record?.placement.rolloutPath).toBe(listing.files[0]!.path)
-          expect(record?.metadata).toEqual(folded.state.metadata)
-          expect((yield* engine.verify()).differences).toEqual([])
-        }))
-    }), 120_000)
+  it.live(
+    "appends from another process while this one archives and unarchives the thread all land in its one file",
+    () =>
+      Effect.gen(function*() {
+        const paths = freshHome()
+        const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/a" }))
+        const id = created.metadata.id
+        let otherDone = false
+        const other = promisify(execFile)(process.execPath, [
+          "--import",
+          "tsx",
+          appender,
+          paths.home,
+          paths.database,
+          id,
+          "40"
+        ])
+          .finally(() => {
+            otherDone = true
+          })
+        let moves = 0
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            for (; !otherDone && moves < 1000; moves++) {
+              yield* moves % 2 === 0 ? engine.archiveThread(id) : engine.unarchiveThread(id)
+            }
+          }))
+        yield* Effect.promise(() => other)
+        expect(moves).toBeGreaterThan(1)
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            const listing = yield* listRolloutFiles(paths.home)
+            expect(listing.files).toHaveLength(1)
+            const folded = yield* foldRolloutFile(listing.files[0]!.path, { defaultModelProvider: "openai" })
+            expect(turnsOf(folded.state)).toHaveLength(40)
+            const record = yield* engine.getThread(id)
+            expect(record?.placement.rolloutPath).toBe(listing.files[0]!.path)
+            expect(record?.metadata).toEqual(folded.state.metadata)
+            expect((yield* engine.verify()).differences).toEqual([])
+          }))
+      }),
+    120_000
+  )
 })

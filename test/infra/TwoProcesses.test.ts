@@ -1,10 +1,10 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
 import { execFile } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
 import { turnsOf } from "../../src/domain/ThreadState.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
@@ -20,7 +20,15 @@ describe("two processes on one home", () => {
       const [a, b] = yield* Effect.flatMap(Engine.Engine, (e) =>
         Effect.all([e.createThread({ cwd: "/a" }), e.createThread({ cwd: "/b" })])).pipe(Effect.provide(layer))
       let otherDone = false
-      const other = promisify(execFile)(process.execPath, ["--import", "tsx", appender, paths.home, paths.database, a.metadata.id, "40"])
+      const other = promisify(execFile)(process.execPath, [
+        "--import",
+        "tsx",
+        appender,
+        paths.home,
+        paths.database,
+        a.metadata.id,
+        "40"
+      ])
         .finally(() => {
           otherDone = true
         })
@@ -31,10 +39,15 @@ describe("two processes on one home", () => {
           for (let round = 0; !otherDone && round < 500; round++, rounds++) {
             yield* e.rebuild()
             yield* e.backfill({ restart: true })
-            yield* e.append(b.metadata.id, [{ type: "event_msg", payload: { type: "user_message", message: `here ${round}` } }])
+            yield* e.append(b.metadata.id, [{
+              type: "event_msg",
+              payload: { type: "user_message", message: `here ${round}` }
+            }])
           }
         })).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
-      yield* Effect.promise(() => other)
+      yield* Effect.promise(() =>
+        other
+      )
       expect(rounds).toBeGreaterThan(0)
       yield* Effect.flatMap(Engine.Engine, (e) =>
         Effect.gen(function*() {

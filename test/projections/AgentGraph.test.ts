@@ -1,8 +1,8 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, FastCheck as fc, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, FastCheck as fc, Layer } from "effect"
 import { formatAgentPath, relativeAgentPath } from "../../src/domain/AgentPath.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { runs } from "../arbitraries.js"
@@ -13,16 +13,18 @@ interface Node {
 }
 
 /** A tree as parent indices (each node's parent comes before it); sibling names are unique. */
-const treeArb = fc.array(fc.tuple(fc.nat(), fc.constantFrom("a", "b", "agent_1", "x_2")), { maxLength: 7 }).map((picks) => {
-  const nodes: Array<Node> = [{ parent: undefined, segments: [] }]
-  for (const [pick, name] of picks) {
-    const parent = pick % nodes.length
-    const taken = new Set(nodes.filter((n) => n.parent === parent).map((n) => n.segments.at(-1)))
-    const unique = taken.has(name) ? `${name}_${nodes.length}` : name
-    nodes.push({ parent, segments: [...nodes[parent]!.segments, unique] })
+const treeArb = fc.array(fc.tuple(fc.nat(), fc.constantFrom("a", "b", "agent_1", "x_2")), { maxLength: 7 }).map(
+  (picks) => {
+    const nodes: Array<Node> = [{ parent: undefined, segments: [] }]
+    for (const [pick, name] of picks) {
+      const parent = pick % nodes.length
+      const taken = new Set(nodes.filter((n) => n.parent === parent).map((n) => n.segments.at(-1)))
+      const unique = taken.has(name) ? `${name}_${nodes.length}` : name
+      nodes.push({ parent, segments: [...nodes[parent]!.segments, unique] })
+    }
+    return nodes
   }
-  return nodes
-})
+)
 
 const freshLayer = () => {
   const dir = mkdtempSync(join(tmpdir(), "graph-"))
@@ -70,41 +72,51 @@ describe("agent graph", () => {
       expect(yield* engine.resolveAgentPath("/root", a3)).toBe(root.metadata.id)
       expect(yield* engine.resolveAgentPath("..", a3)).toBe(a1)
       const missing = yield* Effect.exit(engine.resolveAgentPath("agent_9", a1))
-      expect(Exit.isFailure(missing) && String(missing.cause)).toMatch(/AgentNotFound.*no agent at \/root\/agent_1\/agent_9/)
+      expect(Exit.isFailure(missing) && String(missing.cause)).toMatch(
+        /AgentNotFound.*no agent at \/root\/agent_1\/agent_9/
+      )
       const invalid = yield* Effect.exit(engine.resolveAgentPath("../../..", a3))
       expect(Exit.isFailure(invalid) && String(invalid.cause)).toMatch(/InvalidAgentPath/)
     }).pipe(Effect.provide(freshLayer())))
 
-  it.live("in any two agent trees, resolving any thread's absolute or relative path from any caller of its tree gives that thread, descendants come before their parents and ancestors run root first", () =>
-    Effect.promise(() =>
-      fc.assert(
-        fc.asyncProperty(treeArb, async (nodes) => {
-          const check = Effect.gen(function*() {
-            const engine = yield* Engine.Engine
-            // Two trees with the same paths: resolution must stay within the caller's tree.
-            const trees = [yield* createTree(engine, nodes), yield* createTree(engine, nodes)]
-            for (const ids of trees) {
-              for (const [t, target] of nodes.entries()) {
-                // Parents come before children in node order, so this is root first.
-                expect(yield* engine.agentAncestors(ids[t]!)).toEqual(nodes.flatMap((_, a) => (isAncestor(nodes, a, t) ? [ids[a]!] : [])))
-                const children = nodes.flatMap((n, c) => (n.parent === t ? [ids[c]!] : []))
-                expect([...(yield* engine.agentChildren(ids[t]!))].sort()).toEqual([...children].sort())
-                const below = yield* engine.agentDescendants(ids[t]!)
-                expect([...below].sort()).toEqual(nodes.flatMap((_, d) => (isAncestor(nodes, t, d) ? [ids[d]!] : [])).sort())
-                for (const [i, id] of below.entries()) {
-                  const parent = nodes[ids.indexOf(id)]!.parent!
-                  expect(below.indexOf(ids[parent]!) === -1 || below.indexOf(ids[parent]!) > i).toBe(true)
-                }
-                for (const [c, caller] of nodes.entries()) {
-                  expect(yield* engine.resolveAgentPath(formatAgentPath(target), ids[c]!)).toBe(ids[t])
-                  expect(yield* engine.resolveAgentPath(relativeAgentPath(caller, target), ids[c]!)).toBe(ids[t])
+  it.live(
+    "in any two agent trees, resolving any thread's absolute or relative path from any caller of its tree gives that thread, descendants come before their parents and ancestors run root first",
+    () =>
+      Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(treeArb, async (nodes) => {
+            const check = Effect.gen(function*() {
+              const engine = yield* Engine.Engine
+              // Two trees with the same paths: resolution must stay within the caller's tree.
+              const trees = [yield* createTree(engine, nodes), yield* createTree(engine, nodes)]
+              for (const ids of trees) {
+                for (const [t, target] of nodes.entries()) {
+                  // Parents come before children in node order, so this is root first.
+                  expect(yield* engine.agentAncestors(ids[t]!)).toEqual(
+                    nodes.flatMap((_, a) => (isAncestor(nodes, a, t) ? [ids[a]!] : []))
+                  )
+                  const children = nodes.flatMap((n, c) => (n.parent === t ? [ids[c]!] : []))
+                  expect([...(yield* engine.agentChildren(ids[t]!))].sort()).toEqual([...children].sort())
+                  const below = yield* engine.agentDescendants(ids[t]!)
+                  expect([...below].sort()).toEqual(
+                    nodes.flatMap((_, d) => (isAncestor(nodes, t, d) ? [ids[d]!] : [])).sort()
+                  )
+                  for (const [i, id] of below.entries()) {
+                    const parent = nodes[ids.indexOf(id)]!.parent!
+                    expect(below.indexOf(ids[parent]!) === -1 || below.indexOf(ids[parent]!) > i).toBe(true)
+                  }
+                  for (const [c, caller] of nodes.entries()) {
+                    expect(yield* engine.resolveAgentPath(formatAgentPath(target), ids[c]!)).toBe(ids[t])
+                    expect(yield* engine.resolveAgentPath(relativeAgentPath(caller, target), ids[c]!)).toBe(ids[t])
+                  }
                 }
               }
-            }
-          })
-          await Effect.runPromise(check.pipe(Effect.provide(freshLayer())))
-        }),
-        { numRuns: runs(12) }
-      )
-    ), 120_000)
+            })
+            await Effect.runPromise(check.pipe(Effect.provide(freshLayer())))
+          }),
+          { numRuns: runs(12) }
+        )
+      ),
+    120_000
+  )
 })

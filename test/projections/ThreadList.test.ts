@@ -1,13 +1,13 @@
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { initial } from "../../src/domain/ThreadFold.js"
 import * as Database from "../../src/infra/Database.js"
-import { ThreadList, type ThreadListQuery, layer as threadListLayer } from "../../src/projections/ThreadList.js"
-import { toThreadRow, type ThreadRow } from "../../src/projections/ThreadsProjection.js"
+import { layer as threadListLayer, ThreadList, type ThreadListQuery } from "../../src/projections/ThreadList.js"
+import { type ThreadRow, toThreadRow } from "../../src/projections/ThreadsProjection.js"
 import { runs } from "../arbitraries.js"
 
 const databaseLayer = () => {
@@ -30,9 +30,23 @@ interface Spec {
 const rowOf = (spec: Spec): ThreadRow => {
   const state = initial(spec.id, { fileNameTimestamp: spec.created, defaultModelProvider: "openai" })
   return toThreadRow(
-    { ...state.metadata, createdAt: spec.created, updatedAt: spec.updated, cwd: spec.cwd, title: spec.title, source: spec.source },
+    {
+      ...state.metadata,
+      createdAt: spec.created,
+      updatedAt: spec.updated,
+      cwd: spec.cwd,
+      title: spec.title,
+      source: spec.source
+    },
     state.progress,
-    { rolloutPath: `/home/${spec.id}.jsonl`, archived: spec.archived, archivedAt: null, projectedOffset: 0, projectedLines: 0, fileSize: 0 }
+    {
+      rolloutPath: `/home/${spec.id}.jsonl`,
+      archived: spec.archived,
+      archivedAt: null,
+      projectedOffset: 0,
+      projectedLines: 0,
+      fileSize: 0
+    }
   )
 }
 
@@ -54,7 +68,9 @@ const specArb = (index: number) =>
     source: fc.constantFrom("cli", "vscode", "{\"subagent\":\"review\"}")
   }).map((s) => ({ ...s, id: `0000${index.toString(16).padStart(4, "0")}-0000-4000-8000-000000000000` }))
 
-const datasetArb = fc.integer({ min: 0, max: 40 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => specArb(i))))
+const datasetArb = fc.integer({ min: 0, max: 40 }).chain((n) =>
+  fc.tuple(...Array.from({ length: n }, (_, i) => specArb(i)))
+)
 
 const queryArb: fc.Arbitrary<ThreadListQuery> = fc.record({
   sortKey: fc.constantFrom("created_at" as const, "updated_at" as const),
@@ -99,10 +115,12 @@ describe("thread list", () => {
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(datasetArb, queryArb, (specs, query) =>
-          Effect.runPromise(Effect.gen(function*() {
-            yield* insert(specs)
-            expect(yield* traverse(query)).toEqual(expected(specs, query))
-          }).pipe(Effect.provide(databaseLayer())))),
+          Effect.runPromise(
+            Effect.gen(function*() {
+              yield* insert(specs)
+              expect(yield* traverse(query)).toEqual(expected(specs, query))
+            }).pipe(Effect.provide(databaseLayer()))
+          )),
         { numRuns: runs(150) }
       )
     ))
@@ -110,34 +128,55 @@ describe("thread list", () => {
   it.effect("listing from a page's backwardsCursor in the other direction gives exactly the rows before the page, new ones included", () =>
     Effect.promise(() =>
       fc.assert(
-        fc.asyncProperty(datasetArb, queryArb, fc.nat(), fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 6 }), (specs, query, skip, bumps) =>
-          Effect.runPromise(Effect.gen(function*() {
-            yield* insert(specs)
-            const list = yield* ThreadList
-            // Read some page of the window, then let the world move on.
-            let page = yield* list.list(query)
-            for (let i = 0; i < skip % 3 && page.nextCursor !== null; i++) page = yield* list.list({ ...query, cursor: page.nextCursor })
-            if (page.backwardsCursor === null) return
-            const later = specs.map((s, i) => ({ ...s, updated: s.updated + (bumps[i % Math.max(bumps.length, 1)] ?? 0), title: s.title }))
-            const fresh = bumps.map((b, i) => ({ ...specs[0] ?? later[0]!, id: `ffff${i.toString(16).padStart(4, "0")}-0000-4000-8000-000000000000`, created: 1_700_000_000_000 + b, updated: 1_700_000_000_000 + b }))
-            const world = [...later, ...(specs.length > 0 ? fresh : [])]
-            yield* insert(world)
-            const reverse = query.direction === "asc" ? "desc" as const : "asc" as const
-            const before = yield* traverse({ ...query, direction: reverse, cursor: page.backwardsCursor })
-            const first = page.items[0]!
-            const key = query.sortKey === "updated_at" ? "updated_at_ms" : "created_at_ms"
-            const anchor = { sortMs: first[key], id: first.id }
-            const all = expected(world, { ...query, direction: reverse })
-            const position = (id: string) => world.find((s) => s.id === id)!
-            const isBefore = (id: string) => {
-              const s = position(id)
-              const v = query.sortKey === "updated_at" ? s.updated : s.created
-              const after = v > anchor.sortMs || (v === anchor.sortMs && id > anchor.id)
-              const beforeIt = v < anchor.sortMs || (v === anchor.sortMs && id < anchor.id)
-              return query.direction === "desc" ? after : beforeIt
-            }
-            expect(before).toEqual(all.filter(isBefore))
-          }).pipe(Effect.provide(databaseLayer())))),
+        fc.asyncProperty(
+          datasetArb,
+          queryArb,
+          fc.nat(),
+          fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 6 }),
+          (specs, query, skip, bumps) =>
+            Effect.runPromise(
+              Effect.gen(function*() {
+                yield* insert(specs)
+                const list = yield* ThreadList
+                // Read some page of the window, then let the world move on.
+                let page = yield* list.list(query)
+                for (let i = 0; i < skip % 3 && page.nextCursor !== null; i++) {
+                  page = yield* list.list({ ...query, cursor: page.nextCursor })
+                }
+                if (page.backwardsCursor === null) {
+                  return
+                }
+                const later = specs.map((s, i) => ({
+                  ...s,
+                  updated: s.updated + (bumps[i % Math.max(bumps.length, 1)] ?? 0),
+                  title: s.title
+                }))
+                const fresh = bumps.map((b, i) => ({
+                  ...specs[0] ?? later[0]!,
+                  id: `ffff${i.toString(16).padStart(4, "0")}-0000-4000-8000-000000000000`,
+                  created: 1_700_000_000_000 + b,
+                  updated: 1_700_000_000_000 + b
+                }))
+                const world = [...later, ...(specs.length > 0 ? fresh : [])]
+                yield* insert(world)
+                const reverse = query.direction === "asc" ? "desc" as const : "asc" as const
+                const before = yield* traverse({ ...query, direction: reverse, cursor: page.backwardsCursor })
+                const first = page.items[0]!
+                const key = query.sortKey === "updated_at" ? "updated_at_ms" : "created_at_ms"
+                const anchor = { sortMs: first[key], id: first.id }
+                const all = expected(world, { ...query, direction: reverse })
+                const position = (id: string) => world.find((s) => s.id === id)!
+                const isBefore = (id: string) => {
+                  const s = position(id)
+                  const v = query.sortKey === "updated_at" ? s.updated : s.created
+                  const after = v > anchor.sortMs || (v === anchor.sortMs && id > anchor.id)
+                  const beforeIt = v < anchor.sortMs || (v === anchor.sortMs && id < anchor.id)
+                  return query.direction === "desc" ? after : beforeIt
+                }
+                expect(before).toEqual(all.filter(isBefore))
+              }).pipe(Effect.provide(databaseLayer()))
+            )
+        ),
         { numRuns: runs(150) }
       )
     ))
@@ -167,8 +206,23 @@ describe("thread list", () => {
   it.effect("a cursor made for another sort key, or not made by the engine, is refused as invalid", () =>
     Effect.gen(function*() {
       const list = yield* ThreadList
-      yield* insert([{ id: "00000001-0000-4000-8000-000000000000", created: 1, updated: 2, archived: false, cwd: "/a", title: "t", source: "cli" },
-        { id: "00000002-0000-4000-8000-000000000000", created: 1, updated: 2, archived: false, cwd: "/a", title: "t", source: "cli" }])
+      yield* insert([{
+        id: "00000001-0000-4000-8000-000000000000",
+        created: 1,
+        updated: 2,
+        archived: false,
+        cwd: "/a",
+        title: "t",
+        source: "cli"
+      }, {
+        id: "00000002-0000-4000-8000-000000000000",
+        created: 1,
+        updated: 2,
+        archived: false,
+        cwd: "/a",
+        title: "t",
+        source: "cli"
+      }])
       const page = yield* list.list({ limit: 1 })
       expect(page.nextCursor).not.toBeNull()
       const wrongSort = yield* Effect.flip(list.list({ sortKey: "updated_at", cursor: page.nextCursor! }))

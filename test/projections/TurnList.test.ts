@@ -1,9 +1,9 @@
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { initial } from "../../src/domain/ThreadFold.js"
 import * as Database from "../../src/infra/Database.js"
 import { toThreadRow } from "../../src/projections/ThreadsProjection.js"
@@ -15,7 +15,9 @@ const OTHER = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
 
 const databaseLayer = () => {
   const file = join(mkdtempSync(join(tmpdir(), "turn-list-")), "state.sqlite")
-  const sql = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (d) => d.sql)).pipe(Layer.provide(Database.layer({ file })))
+  const sql = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (d) => d.sql)).pipe(
+    Layer.provide(Database.layer({ file }))
+  )
   return turnListLayer.pipe(Layer.provideMerge(sql))
 }
 
@@ -25,10 +27,25 @@ const seed = (counts: readonly [number, number]) =>
     Effect.forEach([THREAD, OTHER], (id, t) =>
       Effect.gen(function*() {
         const state = initial(id, { fileNameTimestamp: 0, defaultModelProvider: "openai" })
-        const row = toThreadRow(state.metadata, state.progress, { rolloutPath: `/${id}`, archived: false, archivedAt: null, projectedOffset: 0, projectedLines: 0, fileSize: 0 })
+        const row = toThreadRow(state.metadata, state.progress, {
+          rolloutPath: `/${id}`,
+          archived: false,
+          archivedAt: null,
+          projectedOffset: 0,
+          projectedLines: 0,
+          fileSize: 0
+        })
         yield* sql`INSERT INTO threads ${sql.insert(row)} ON CONFLICT (id) DO NOTHING`
         const turns = Array.from({ length: counts[t] ?? 0 }, (_, index) => ({
-          thread_id: id, turn_index: index, turn_id: `t${index}`, started_at_ms: index, model: "m", reasoning_effort: null, cwd: "/", user_message: `message ${index}`, tokens_used: index
+          thread_id: id,
+          turn_index: index,
+          turn_id: `t${index}`,
+          started_at_ms: index,
+          model: "m",
+          reasoning_effort: null,
+          cwd: "/",
+          user_message: `message ${index}`,
+          tokens_used: index
         }))
         if (turns.length > 0) yield* sql`INSERT INTO thread_turns ${sql.insert(turns)} ON CONFLICT DO NOTHING`
       }), { discard: true }))
@@ -51,12 +68,19 @@ describe("turn list", () => {
   it.effect("a traversal in either direction yields every turn of the thread exactly once, in order", () =>
     Effect.promise(() =>
       fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom("asc" as const, "desc" as const), (count, limit, direction) =>
-          Effect.runPromise(Effect.gen(function*() {
-            yield* seed([count, 5])
-            const indexes = Array.from({ length: count }, (_, i) => i)
-            expect(yield* traverse({ limit, direction })).toEqual(direction === "asc" ? indexes : indexes.reverse())
-          }).pipe(Effect.provide(databaseLayer())))),
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 30 }),
+          fc.integer({ min: 1, max: 8 }),
+          fc.constantFrom("asc" as const, "desc" as const),
+          (count, limit, direction) =>
+            Effect.runPromise(
+              Effect.gen(function*() {
+                yield* seed([count, 5])
+                const indexes = Array.from({ length: count }, (_, i) => i)
+                expect(yield* traverse({ limit, direction })).toEqual(direction === "asc" ? indexes : indexes.reverse())
+              }).pipe(Effect.provide(databaseLayer()))
+            )
+        ),
         { numRuns: runs(60) }
       )
     ))

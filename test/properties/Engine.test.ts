@@ -4,12 +4,12 @@
  * write and the projection, archive moves, restarts and interrupted backfills, the live
  * projections equal a rebuild from the files, table by table.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs"
-import { hostname, tmpdir } from "node:os"
-import { basename, join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import { Effect, FastCheck as fc, Layer } from "effect"
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs"
+import { hostname, tmpdir } from "node:os"
+import { basename, join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
@@ -38,7 +38,11 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ _tag: fc.constant("CrashAfterWrite" as const), thread, items }) },
   {
     weight: 1,
-    arbitrary: fc.record({ _tag: fc.constant("Garbage" as const), thread, text: fc.constantFrom("not json\n", "{\"type\":\n", "{}\n", "\n") })
+    arbitrary: fc.record({
+      _tag: fc.constant("Garbage" as const),
+      thread,
+      text: fc.constantFrom("not json\n", "{\"type\":\n", "{}\n", "\n")
+    })
   },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Torn" as const), thread, item: itemArb, cut: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Archive" as const), thread }) },
@@ -121,7 +125,11 @@ const run = (actions: ReadonlyArray<Action>) =>
           break
         case "Backfill": {
           yield* withEngine((engine) =>
-            engine.backfill({ restart: true, ...(action.maxBatches === undefined ? {} : { maxBatches: action.maxBatches }) }))
+            engine.backfill({
+              restart: true,
+              ...(action.maxBatches === undefined ? {} : { maxBatches: action.maxBatches })
+            })
+          )
           if (action.crash) {
             // The process was killed mid-run: its claim stays, owned by a process that is gone.
             const db = new Sqlite(paths.database)
@@ -149,12 +157,18 @@ const run = (actions: ReadonlyArray<Action>) =>
   })
 
 describe("engine model", () => {
-  it.live("after any sequence of appends, crashes, restarts and backfills, live projections equal a rebuild from the files", () =>
-    Effect.promise(() =>
-      fc.assert(
-        fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 25 }), (actions) =>
-          Effect.runPromise(run(actions))),
-        { numRuns: runs(25) }
-      )
-    ), 600_000)
+  it.live(
+    "after any sequence of appends, crashes, restarts and backfills, live projections equal a rebuild from the files",
+    () =>
+      Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(
+            fc.array(actionArb, { minLength: 1, maxLength: 25 }),
+            (actions) => Effect.runPromise(run(actions))
+          ),
+          { numRuns: runs(25) }
+        )
+      ),
+    600_000
+  )
 })

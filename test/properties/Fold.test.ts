@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { apply, applyAll, initial } from "../../src/domain/ThreadFold.js"
-import { turnsOf, type ThreadState } from "../../src/domain/ThreadState.js"
+import { type ThreadState, turnsOf } from "../../src/domain/ThreadState.js"
 import { itemsArb, runs, THREAD_IDS, viaJson } from "../arbitraries.js"
 
 const start = initial(THREAD_IDS[0], { fileNameTimestamp: Date.UTC(2025, 5, 1), defaultModelProvider: "openai" })
@@ -15,9 +15,12 @@ const observable = (state: ThreadState) => ({
 
 describe("fold properties", () => {
   it("the fold never throws on any sequence of valid items", () => {
-    fc.assert(fc.property(itemsArb(80), (items) => {
-      applyAll(start, items)
-    }), { numRuns: runs(300) })
+    fc.assert(
+      fc.property(itemsArb(80), (items) => {
+        applyAll(start, items)
+      }),
+      { numRuns: runs(300) }
+    )
   })
 
   it("folding a ++ b equals folding b onto the fold of a restored from its JSON form", () => {
@@ -44,7 +47,9 @@ describe("fold properties", () => {
     fc.assert(
       fc.property(itemsArb(), (items) => {
         const state = applyAll(start, items)
-        const stamps = items.flatMap((i) => ("timestamp" in i && i.timestamp !== undefined ? [Date.parse(i.timestamp)] : []))
+        const stamps = items.flatMap((
+          i
+        ) => ("timestamp" in i && i.timestamp !== undefined ? [Date.parse(i.timestamp)] : []))
         expect(state.metadata.updatedAt).toBe(stamps.length === 0 ? state.metadata.createdAt : Math.max(...stamps))
       }),
       { numRuns: runs(300) }

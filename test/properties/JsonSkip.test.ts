@@ -20,7 +20,9 @@ const almostJson = fc.oneof(
       const i = text.length === 0 ? 0 : at % text.length
       return text.slice(0, i) + insert + text.slice(i + (cut % 3))
     }),
-  fc.string({ unit: fc.constantFrom("{", "}", "[", "]", "\"", "\\", ",", ":", "1", "-", "e", "t", "n", " ", "u", "\t", "\u0001") })
+  fc.string({
+    unit: fc.constantFrom("{", "}", "[", "]", "\"", "\\", ",", ":", "1", "-", "e", "t", "n", " ", "u", "\t", "\u0001")
+  })
 )
 
 describe("JSON skipping", () => {

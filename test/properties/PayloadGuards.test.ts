@@ -8,7 +8,20 @@ type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly 
 /** A value a JSON line could hold: anything JSON gives (numbers beyond the finite ones cannot be written). */
 const jsonArb: fc.Arbitrary<Json> = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
-  fc.constantFrom<Json>(null, [], {}, "", 0, -0, 1e308, true, "token_count", "user_message", "task_started", "turn_aborted")
+  fc.constantFrom<Json>(
+    null,
+    [],
+    {},
+    "",
+    0,
+    -0,
+    1e308,
+    true,
+    "token_count",
+    "user_message",
+    "task_started",
+    "turn_aborted"
+  )
 )
 
 /**

@@ -1,13 +1,13 @@
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Effect, FastCheck as fc } from "effect"
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Effect, FastCheck as fc } from "effect"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import { applyAll, initial } from "../../src/domain/ThreadFold.js"
 import type { FramingEnd } from "../../src/infra/LineFramer.js"
 import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
-import { readRolloutBatches, type ReadOptions, type RolloutEntry } from "../../src/infra/RolloutReader.js"
+import { type ReadOptions, readRolloutBatches, type RolloutEntry } from "../../src/infra/RolloutReader.js"
 import { itemArb, itemsArb, runs, THREAD_IDS, viaJson } from "../arbitraries.js"
 
 const dir = mkdtempSync(join(tmpdir(), "reader-props-"))
@@ -57,7 +57,10 @@ const segmentArb = fc.oneof(
       return Buffer.concat([first.subarray(0, cut % (first.length - 1)), Buffer.from(encodeRolloutLine(whole))])
     })
   },
-  { weight: 1, arbitrary: fc.constantFrom(Buffer.from("\n"), Buffer.from("\r\n"), Buffer.from("  \n"), Buffer.from(",")) }
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(Buffer.from("\n"), Buffer.from("\r\n"), Buffer.from("  \n"), Buffer.from(","))
+  }
 )
 
 const damagedFileArb = fc
@@ -140,7 +143,11 @@ describe("reader properties", () => {
           const torn = await Effect.runPromise(
             foldRolloutFile(file, {
               defaultModelProvider: "openai",
-              resume: { state: viaJson(first.state), offset: first.end.offset, nextLineNumber: first.end.nextLineNumber }
+              resume: {
+                state: viaJson(first.state),
+                offset: first.end.offset,
+                nextLineNumber: first.end.nextLineNumber
+              }
             })
           )
           appendFileSync(file, tail.subarray(split))

@@ -2,13 +2,13 @@
  * How CLI commands get an engine: resolve `--home`/`--db`, check the home, build the layer.
  * @since 0.1.0
  */
-import { stat } from "node:fs/promises"
 import { Console, Effect, Option } from "effect"
+import { stat } from "node:fs/promises"
+import type { BatchProgress } from "../Backfill.js"
 import * as Engine from "../Engine.js"
 import { HomeNotFound } from "../RolloutFiles.js"
 import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
 import { makeProgress } from "./Progress.js"
-import type { BatchProgress } from "../Backfill.js"
 
 /** @since 0.1.0 */
 export interface EngineOptions {
@@ -25,7 +25,11 @@ export const withEngine = <A, E>(options: EngineOptions, use: (engine: Engine.En
     const home = resolveHome(options.home)
     const isDir = yield* Effect.promise(() => stat(home).then((s) => s.isDirectory(), () => false))
     if (!isDir) return yield* new HomeNotFound({ home, reason: "home folder not found" })
-    const layer = Engine.layer({ home, database: resolveDb(options.db, home), defaultModelProvider: DEFAULT_MODEL_PROVIDER })
+    const layer = Engine.layer({
+      home,
+      database: resolveDb(options.db, home),
+      defaultModelProvider: DEFAULT_MODEL_PROVIDER
+    })
     return yield* Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(layer))
   })
 

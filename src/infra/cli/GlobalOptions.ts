@@ -2,10 +2,10 @@
  * Options every command takes (SPEC §10): `--home`, `--db`, `--json`.
  * @since 0.1.0
  */
-import { homedir } from "node:os"
-import { join } from "node:path"
 import { Options } from "@effect/cli"
 import { Option } from "effect"
+import { homedir } from "node:os"
+import { join } from "node:path"
 
 /** @since 0.1.0 */
 export const home = Options.text("home").pipe(

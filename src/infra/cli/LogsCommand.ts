@@ -4,10 +4,10 @@
  * interrupted. Opens the database alone: reading logs never catches projections up.
  * @since 0.1.0
  */
-import { existsSync } from "node:fs"
 import { Command, Options } from "@effect/cli"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Console, Effect, Option } from "effect"
+import { existsSync } from "node:fs"
 import { formatTimestamp, LOG_LEVELS, parseLevel, renderLine } from "../../domain/LogLine.js"
 import * as Database from "../Database.js"
 import { InvalidInput } from "../EngineError.js"
@@ -19,9 +19,17 @@ const level = Options.text("level").pipe(
   Options.withDescription(`${LOG_LEVELS.map((l) => l.toLowerCase()).join("|")}: that level and more severe`),
   Options.optional
 )
-const search = Options.text("search").pipe(Options.withDescription("case-sensitive substring of the message"), Options.optional)
-const limit = Options.integer("limit").pipe(Options.withDefault(100), Options.withDescription("how many of the newest lines (1-10000)"))
-const follow = Options.boolean("follow").pipe(Options.withDescription("then print new lines as they arrive, until Ctrl-C"))
+const search = Options.text("search").pipe(
+  Options.withDescription("case-sensitive substring of the message"),
+  Options.optional
+)
+const limit = Options.integer("limit").pipe(
+  Options.withDefault(100),
+  Options.withDescription("how many of the newest lines (1-10000)")
+)
+const follow = Options.boolean("follow").pipe(
+  Options.withDescription("then print new lines as they arrive, until Ctrl-C")
+)
 
 /** How often `--follow` looks for new lines. */
 const POLL_MS = 250
@@ -50,7 +58,9 @@ const print = (records: ReadonlyArray<LogStore.LogRecord>, asJson: boolean) =>
     ? Effect.void
     : Console.log(
       records.map((r) =>
-        asJson ? JSON.stringify(recordJson(r)) : renderLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody })
+        asJson
+          ? JSON.stringify(recordJson(r))
+          : renderLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody })
       ).join("\n")
     )
 
@@ -66,7 +76,12 @@ export const withLogStore = <A, E>(
   Effect.gen(function*() {
     const file = resolveDb(options.db, resolveHome(options.home))
     if (!existsSync(file)) {
-      return yield* new Database.DatabaseError({ file, operation: "open", reason: "cannot-open", detail: "no database here" })
+      return yield* new Database.DatabaseError({
+        file,
+        operation: "open",
+        reason: "cannot-open",
+        detail: "no database here"
+      })
     }
     return yield* Effect.flatMap(LogStore.make, use).pipe(
       Effect.provideServiceEffect(SqlClient.SqlClient, Effect.map(Database.Database, (database) => database.sql)),
@@ -75,39 +90,48 @@ export const withLogStore = <A, E>(
   })
 
 /** @since 0.1.0 */
-export const logsCommand = Command.make("logs", { home, db, json, thread, level, search, limit, follow }, (options) =>
-  Effect.gen(function*() {
-    const minimum = yield* Option.match(options.level, {
-      onNone: () => Effect.succeed(undefined),
-      onSome: (text) => {
-        const parsed = parseLevel(text)
-        return parsed === undefined
-          ? Effect.fail(new InvalidInput({ what: "--level", reason: `unknown level "${text}": one of ${LOG_LEVELS.map((l) => l.toLowerCase()).join(", ")}` }))
-          : Effect.succeed(parsed)
+export const logsCommand = Command.make(
+  "logs",
+  { home, db, json, thread, level, search, limit, follow },
+  (options) =>
+    Effect.gen(function*() {
+      const minimum = yield* Option.match(options.level, {
+        onNone: () => Effect.succeed(undefined),
+        onSome: (text) => {
+          const parsed = parseLevel(text)
+          return parsed === undefined
+            ? Effect.fail(
+              new InvalidInput({
+                what: "--level",
+                reason: `unknown level "${text}": one of ${LOG_LEVELS.map((l) => l.toLowerCase()).join(", ")}`
+              })
+            )
+            : Effect.succeed(parsed)
+        }
+      })
+      const filters: LogStore.LogQuery = {
+        ...(minimum === undefined ? {} : { level: minimum }),
+        ...Option.match(options.thread, { onNone: () => ({}), onSome: (threadId) => ({ threadId }) }),
+        ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
       }
+      yield* withLogStore(options, (store) =>
+        Effect.gen(function*() {
+          // Taken before the page: a line written meanwhile is printed by the tail, not lost.
+          const lastBefore = yield* store.lastId
+          const newest = yield* store.query({ ...filters, limit: options.limit })
+          const page = [...newest].reverse()
+          yield* print(page, options.json)
+          if (!options.follow) {
+            if (page.length === 0 && !options.json) yield* Console.error("no log lines")
+            return
+          }
+          let afterId = page.reduce((max, r) => Math.max(max, r.id), lastBefore)
+          while (true) {
+            const fresh = yield* store.query({ ...filters, afterId, limit: FOLLOW_PAGE })
+            yield* print(fresh, options.json)
+            afterId = fresh.length === 0 ? afterId : fresh[fresh.length - 1]!.id
+            if (fresh.length < FOLLOW_PAGE) yield* Effect.sleep(POLL_MS)
+          }
+        }))
     })
-    const filters: LogStore.LogQuery = {
-      ...(minimum === undefined ? {} : { level: minimum }),
-      ...Option.match(options.thread, { onNone: () => ({}), onSome: (threadId) => ({ threadId }) }),
-      ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
-    }
-    yield* withLogStore(options, (store) =>
-      Effect.gen(function*() {
-        // Taken before the page: a line written meanwhile is printed by the tail, not lost.
-        const lastBefore = yield* store.lastId
-        const newest = yield* store.query({ ...filters, limit: options.limit })
-        const page = [...newest].reverse()
-        yield* print(page, options.json)
-        if (!options.follow) {
-          if (page.length === 0 && !options.json) yield* Console.error("no log lines")
-          return
-        }
-        let afterId = page.reduce((max, r) => Math.max(max, r.id), lastBefore)
-        while (true) {
-          const fresh = yield* store.query({ ...filters, afterId, limit: FOLLOW_PAGE })
-          yield* print(fresh, options.json)
-          afterId = fresh.length === 0 ? afterId : fresh[fresh.length - 1]!.id
-          if (fresh.length < FOLLOW_PAGE) yield* Effect.sleep(POLL_MS)
-        }
-      }))
-  })).pipe(Command.withDescription("print operational log lines, newest last; --follow tails them"))
+).pipe(Command.withDescription("print operational log lines, newest last; --follow tails them"))

@@ -3,15 +3,15 @@
  * touching any database (a dry run of what a backfill would project).
  * @since 0.1.0
  */
-import { stat } from "node:fs/promises"
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { foldRolloutFile, initialStateForFile } from "../RolloutFold.js"
+import { stat } from "node:fs/promises"
 import { listRolloutFiles, type RolloutFile } from "../RolloutFiles.js"
+import { foldRolloutFile, initialStateForFile } from "../RolloutFold.js"
 import type { ReadIssue } from "../RolloutIssue.js"
 import { DEFAULT_MODEL_PROVIDER, home, json, resolveHome } from "./GlobalOptions.js"
 import { makeProgress } from "./Progress.js"
-import { threadJson, threadLine, type ThreadJson } from "./ThreadJson.js"
+import { type ThreadJson, threadJson, threadLine } from "./ThreadJson.js"
 
 const byThread = (files: ReadonlyArray<RolloutFile>): Map<string, Array<RolloutFile>> => {
   const groups = new Map<string, Array<RolloutFile>>()
@@ -61,13 +61,17 @@ export const scanCommand = Command.make("scan", { home, json }, (options) =>
     progress.finish()
     threads.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? 1 : -1))
     if (options.json) {
-      yield* Console.log(JSON.stringify({
-        items: threads,
-        skippedFiles: listing.skipped,
-        issues: issues.map((issue) => ({ ...issue, message: issue.message })),
-        parseErrors,
-        unknown
-      }, null, 2))
+      yield* Console.log(JSON.stringify(
+        {
+          items: threads,
+          skippedFiles: listing.skipped,
+          issues: issues.map((issue) => ({ ...issue, message: issue.message })),
+          parseErrors,
+          unknown
+        },
+        null,
+        2
+      ))
       return
     }
     for (const thread of threads) yield* Console.log(threadLine(thread))

@@ -52,5 +52,7 @@ export type ThreadJson = ReturnType<typeof threadJson>
 export const threadLine = (thread: ThreadJson): string => {
   const label = thread.name ?? (thread.title || thread.firstUserMessage || "(no message)")
   const oneLine = label.replace(/\s+/g, " ").slice(0, 72)
-  return `${thread.updatedAt.slice(0, 19).replace("T", " ")}  ${thread.id}  ${thread.archived ? "[archived] " : ""}${oneLine}`
+  return `${thread.updatedAt.slice(0, 19).replace("T", " ")}  ${thread.id}  ${
+    thread.archived ? "[archived] " : ""
+  }${oneLine}`
 }

@@ -61,18 +61,25 @@ const update = Command.make(
 ).pipe(Command.withDescription("patch a thread's git fields, recorded in its rollout first"))
 
 const move = (name: "archive" | "unarchive") =>
-  Command.make(name, { home, db, json, id }, (options) =>
-    withEngine(options, (engine) =>
-      Effect.flatMap(name === "archive" ? engine.archiveThread(options.id) : engine.unarchiveThread(options.id), (record) => {
-        const thread = threadJson(record.metadata, record.placement)
-        return output(options.json, thread, () => `${threadLine(thread)}\n${name}d: ${thread.rolloutPath}`)
-      }))).pipe(
-      Command.withDescription(
-        name === "archive"
-          ? "move a thread's rollout under archived_sessions/ and mark it archived"
-          : "move an archived thread's rollout back under sessions/"
-      )
+  Command.make(
+    name,
+    { home, db, json, id },
+    (options) =>
+      withEngine(options, (engine) =>
+        Effect.flatMap(
+          name === "archive" ? engine.archiveThread(options.id) : engine.unarchiveThread(options.id),
+          (record) => {
+            const thread = threadJson(record.metadata, record.placement)
+            return output(options.json, thread, () => `${threadLine(thread)}\n${name}d: ${thread.rolloutPath}`)
+          }
+        ))
+  ).pipe(
+    Command.withDescription(
+      name === "archive"
+        ? "move a thread's rollout under archived_sessions/ and mark it archived"
+        : "move an archived thread's rollout back under sessions/"
     )
+  )
 
 /** @since 0.1.0 */
 export const threadMutationCommands = [update, move("archive"), move("unarchive")] as const

@@ -8,7 +8,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { type Goal, GoalCommand, type GoalDecision, GoalStatus, type RequestedGoalStatus } from "../../domain/Goal.js"
 import * as GoalRules from "../../domain/Goal.js"
-import { storeError, type StateStoreError } from "../StateStoreError.js"
+import { type StateStoreError, storeError } from "../StateStoreError.js"
 
 /**
  * An update, delete or usage report named a goal that is no longer the thread's goal
@@ -134,7 +134,9 @@ export interface ThreadGoals {
     readonly tokenBudget?: number | null
   }) => Effect.Effect<Goal, StaleGoal | StateStoreError>
   /** Removes the named goal and returns it. */
-  readonly delete: (input: { readonly threadId: string; readonly expectedGoalId: string }) => Effect.Effect<Goal, StaleGoal | StateStoreError>
+  readonly delete: (
+    input: { readonly threadId: string; readonly expectedGoalId: string }
+  ) => Effect.Effect<Goal, StaleGoal | StateStoreError>
   /** Adds tokens and time (negative deltas count as zero) to the named goal. */
   readonly accountUsage: (input: {
     readonly threadId: string
@@ -195,8 +197,11 @@ export const make = Effect.gen(function*() {
       return decision
     })).pipe(Effect.mapError(storeError(TABLE, operation)))
 
-  const stale = (command: GoalCommand & { readonly expectedGoalId: string }, operation: string, currentGoalId: string | null) =>
-    new StaleGoal({ threadId: command.threadId, expectedGoalId: command.expectedGoalId, currentGoalId, operation })
+  const stale = (
+    command: GoalCommand & { readonly expectedGoalId: string },
+    operation: string,
+    currentGoalId: string | null
+  ) => new StaleGoal({ threadId: command.threadId, expectedGoalId: command.expectedGoalId, currentGoalId, operation })
 
   // The goal a named-goal command left, or StaleGoal.
   const named = (command: GoalCommand & { readonly expectedGoalId: string }, operation: string) =>
@@ -231,8 +236,14 @@ export const make = Effect.gen(function*() {
           }
         )),
     replace: (input) =>
-      Effect.flatMap(newGoalId, (goalId) =>
-        named(GoalCommand.Replace({ ...withDefaults(input, goalId), expectedGoalId: input.expectedGoalId }), "replace")),
+      Effect.flatMap(
+        newGoalId,
+        (goalId) =>
+          named(
+            GoalCommand.Replace({ ...withDefaults(input, goalId), expectedGoalId: input.expectedGoalId }),
+            "replace"
+          )
+      ),
     update: (input) => named(GoalCommand.Update(input), "update"),
     delete: (input) => named(GoalCommand.Delete(input), "delete"),
     accountUsage: (input) => {

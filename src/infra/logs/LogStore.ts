@@ -19,7 +19,7 @@ import {
   renderLine
 } from "../../domain/LogLine.js"
 import { InvalidInput } from "../EngineError.js"
-import { storeError, type StateStoreError } from "../StateStoreError.js"
+import { type StateStoreError, storeError } from "../StateStoreError.js"
 import { PROCESS_UUID } from "./ProcessUuid.js"
 
 /**
@@ -160,7 +160,9 @@ export interface LogStore {
    * `<timestamp> <LEVEL> <body>\n` oldest first: the newest lines that fit `maxBytes`
    * (UTF-8), whole.
    */
-  readonly feedbackExport: (input: { readonly threadId: string; readonly maxBytes: number }) => Effect.Effect<string, InvalidInput | StateStoreError>
+  readonly feedbackExport: (
+    input: { readonly threadId: string; readonly maxBytes: number }
+  ) => Effect.Effect<string, InvalidInput | StateStoreError>
   /** Deletes the oldest rows until the total `estimated_bytes` fits; returns how many. */
   readonly prune: (input: { readonly maxTotalBytes: number }) => Effect.Effect<number, InvalidInput | StateStoreError>
 }
@@ -189,8 +191,12 @@ const FULL_CHUNK_SQL = `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(INSE
 // The writer builds entries itself, so a full Schema check per row would be waste; the
 // timestamp range is what the rendered width and `estimated_bytes` rely on.
 const badEntry = (entry: LogEntry): string | undefined => {
-  if (!Number.isInteger(entry.ts) || entry.ts < 0 || entry.ts > MAX_TS) return `ts ${entry.ts} is not a second in 1970..9999`
-  if (!Number.isInteger(entry.tsNanos) || entry.tsNanos < 0 || entry.tsNanos > 999_999_999) return `ts_nanos ${entry.tsNanos} is out of range`
+  if (!Number.isInteger(entry.ts) || entry.ts < 0 || entry.ts > MAX_TS) {
+    return `ts ${entry.ts} is not a second in 1970..9999`
+  }
+  if (!Number.isInteger(entry.tsNanos) || entry.tsNanos < 0 || entry.tsNanos > 999_999_999) {
+    return `ts_nanos ${entry.tsNanos} is out of range`
+  }
   return undefined
 }
 
@@ -277,7 +283,9 @@ export const make = Effect.gen(function*() {
       params[i++] = entry.line
       params[i++] = lineBytes(entry.level, entry.feedbackLogBody)
     }
-    const text = chunk.length === INSERT_CHUNK ? FULL_CHUNK_SQL : `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(chunk.length)}`
+    const text = chunk.length === INSERT_CHUNK
+      ? FULL_CHUNK_SQL
+      : `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(chunk.length)}`
     return sql.unsafe(text, params).raw
   }
 
@@ -287,7 +295,9 @@ export const make = Effect.gen(function*() {
       const reason = badEntry(entry)
       if (reason !== undefined) return Effect.fail(new InvalidInput({ what: "logs: insert", reason }))
     }
-    if (entries.length <= INSERT_CHUNK) return insertChunk(entries).pipe(Effect.asVoid, Effect.mapError(storeError(TABLE, "insert")))
+    if (entries.length <= INSERT_CHUNK) {
+      return insertChunk(entries).pipe(Effect.asVoid, Effect.mapError(storeError(TABLE, "insert")))
+    }
     return sql.withTransaction(Effect.gen(function*() {
       for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
         yield* insertChunk(entries.slice(start, start + INSERT_CHUNK))
@@ -317,7 +327,9 @@ export const make = Effect.gen(function*() {
         // A tail reads the rowid range above `afterId` (a few new rows), never an index
         // that would gather and sort every older row of the thread.
         ? yield* sql`SELECT * FROM logs NOT INDEXED WHERE ${sql.and(clauses)} ORDER BY id LIMIT ${limit}`
-        : yield* sql`SELECT * FROM logs WHERE ${sql.and(clauses)} ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ${limit}`
+        : yield* sql`SELECT * FROM logs WHERE ${
+          sql.and(clauses)
+        } ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ${limit}`
       return yield* decodeRows(rows)
     }).pipe(Effect.catchTags({ SqlError: storeError(TABLE, "query"), ParseError: storeError(TABLE, "query") }))
 
@@ -333,13 +345,17 @@ export const make = Effect.gen(function*() {
       // reads at most that many index entries, newest first, before the window bounds them.
       const maxRows = Math.floor(input.maxBytes / MIN_LINE_BYTES)
       if (maxRows === 0) return ""
-      const rows = yield* sql.unsafe<{ readonly ts: number; readonly ts_nanos: number; readonly level: string; readonly feedback_log_body: string }>(
+      const rows = yield* sql.unsafe<
+        { readonly ts: number; readonly ts_nanos: number; readonly level: string; readonly feedback_log_body: string }
+      >(
         FEEDBACK_EXPORT_SQL,
         [input.threadId, input.threadId, maxRows, maxRows, input.maxBytes]
       )
       // estimated_bytes is the exact line size for rows this store wrote; the cut below
       // holds the cap for any other row too.
-      const newestFirst = rows.map((row) => renderLine({ ts: row.ts, tsNanos: row.ts_nanos, level: row.level, body: row.feedback_log_body }))
+      const newestFirst = rows.map((row) =>
+        renderLine({ ts: row.ts, tsNanos: row.ts_nanos, level: row.level, body: row.feedback_log_body })
+      )
       return joinLines(keepNewestWithin(newestFirst, input.maxBytes))
     }).pipe(Effect.catchTag("SqlError", storeError(TABLE, "feedback export")))
 
@@ -362,7 +378,9 @@ export const layer = Layer.effect(LogStore, make)
  * @since 0.1.0
  * @category constructors
  */
-export const entry = (fields: Pick<LogEntry, "ts" | "tsNanos" | "level" | "message"> & Partial<LogEntry>): LogEntry => ({
+export const entry = (
+  fields: Pick<LogEntry, "ts" | "tsNanos" | "level" | "message"> & Partial<LogEntry>
+): LogEntry => ({
   target: "rollout-state",
   feedbackLogBody: fields.message,
   threadId: null,

@@ -88,7 +88,8 @@ const safeMessage = (message: unknown): string => {
   }
 }
 
-const levelName = (level: LogLevel.LogLevel): LogLevelName => parseLevel(level.label) ?? (level._tag === "All" ? "TRACE" : "FATAL")
+const levelName = (level: LogLevel.LogLevel): LogLevelName =>
+  parseLevel(level.label) ?? (level._tag === "All" ? "TRACE" : "FATAL")
 
 const toEntry = (pending: Pending, defaultTarget: string): LogStore.LogEntry => {
   const ms = pending.date.getTime()
@@ -171,8 +172,17 @@ export const make = (options: SqliteLoggerOptions = {}) =>
       if (closed) {
         // A fiber that outlived the layer: its line goes to stderr rather than nowhere.
         try {
-          const entry = toEntry({ date: o.date, level: o.logLevel, message: safeMessage(o.message), cause: o.cause, spans: o.spans, annotations: o.annotations }, defaultTarget)
-          process.stderr.write(`${renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })}\n`)
+          const entry = toEntry({
+            date: o.date,
+            level: o.logLevel,
+            message: safeMessage(o.message),
+            cause: o.cause,
+            spans: o.spans,
+            annotations: o.annotations
+          }, defaultTarget)
+          process.stderr.write(
+            `${renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })}\n`
+          )
         } catch {
           // A logger never fails its caller.
         }
@@ -182,7 +192,14 @@ export const make = (options: SqliteLoggerOptions = {}) =>
         droppedFull++
         return
       }
-      queue.push({ date: o.date, level: o.logLevel, message: safeMessage(o.message), cause: o.cause, spans: o.spans, annotations: o.annotations })
+      queue.push({
+        date: o.date,
+        level: o.logLevel,
+        message: safeMessage(o.message),
+        cause: o.cause,
+        spans: o.spans,
+        annotations: o.annotations
+      })
       if (queue.length === batchSize) wake.unsafeOpen()
     })
 
@@ -190,11 +207,15 @@ export const make = (options: SqliteLoggerOptions = {}) =>
       Effect.sync(() => {
         if (failing) return
         failing = true
-        process.stderr.write(`rollout-state logger: ${what} failed; lines are lost until it works again: ${Cause.pretty(cause)}\n`)
+        process.stderr.write(
+          `rollout-state logger: ${what} failed; lines are lost until it works again: ${Cause.pretty(cause)}\n`
+        )
       })
 
     const lostNote = (now: number): LogStore.LogEntry => {
-      const message = `logger lost ${droppedFull + droppedFailed} lines (${droppedFull} while its queue was full, ${droppedFailed} in writes that failed)`
+      const message = `logger lost ${
+        droppedFull + droppedFailed
+      } lines (${droppedFull} while its queue was full, ${droppedFailed} in writes that failed)`
       const seconds = Math.min(Math.max(Math.floor(now / 1000), 0), MAX_TS)
       return { ...LogStore.entry({ ts: seconds, tsNanos: 0, level: "WARN", message }), target: defaultTarget }
     }
@@ -223,12 +244,18 @@ export const make = (options: SqliteLoggerOptions = {}) =>
     })
 
     const prune = Effect.gen(function*() {
-      if (maxTotalBytes === null) return
+      if (maxTotalBytes === null) {
+        return
+      }
       const now = yield* Clock.currentTimeMillis
-      if (now - lastPrune < pruneIntervalMs) return
+      if (now - lastPrune < pruneIntervalMs) {
+        return
+      }
       lastPrune = now
       const exit = yield* Effect.exit(store.prune({ maxTotalBytes }))
-      if (exit._tag === "Failure") yield* report("log retention", exit.cause)
+      if (exit._tag === "Failure") {
+        yield* report("log retention", exit.cause)
+      }
     })
 
     // Uninterruptible: a batch taken off the queue is always written (or counted lost).
@@ -249,7 +276,9 @@ export const make = (options: SqliteLoggerOptions = {}) =>
         while (queue.length > 0 || droppedFull > 0) {
           const before = droppedFailed
           yield* flush
-          if (droppedFailed > before) break
+          if (droppedFailed > before) {
+            break
+          }
         }
         closed = true
       }).pipe(Effect.locally(FiberRef.currentLoggers, HashSet.empty()))
@@ -271,14 +300,16 @@ const install = (options: SqliteLoggerOptions, replaceDefault: boolean) =>
  * @since 0.1.0
  * @category layers
  */
-export const add = (options: SqliteLoggerOptions = {}): Layer.Layer<SqliteLogger, never, LogStore.LogStore> => install(options, false)
+export const add = (options: SqliteLoggerOptions = {}): Layer.Layer<SqliteLogger, never, LogStore.LogStore> =>
+  install(options, false)
 
 /**
  * Replaces Effect's default console logger by the SQLite logger.
  * @since 0.1.0
  * @category layers
  */
-export const replace = (options: SqliteLoggerOptions = {}): Layer.Layer<SqliteLogger, never, LogStore.LogStore> => install(options, true)
+export const replace = (options: SqliteLoggerOptions = {}): Layer.Layer<SqliteLogger, never, LogStore.LogStore> =>
+  install(options, true)
 
 /**
  * The log store and the logger (added, or replacing the console logger), over `SqlClient`.
@@ -287,4 +318,3 @@ export const replace = (options: SqliteLoggerOptions = {}): Layer.Layer<SqliteLo
  */
 export const layer = (options: SqliteLoggerOptions & { readonly replaceDefault?: boolean } = {}) =>
   (options.replaceDefault === true ? replace(options) : add(options)).pipe(Layer.provideMerge(LogStore.layer))
-

@@ -27,7 +27,7 @@ import {
   type Stage1Selection,
   succeed
 } from "../../domain/MemoryJobs.js"
-import { storeError, type StateStoreError } from "../StateStoreError.js"
+import { type StateStoreError, storeError } from "../StateStoreError.js"
 
 /**
  * A heartbeat or finalise by a worker that does not own the job (another claimed it, its
@@ -174,7 +174,9 @@ export interface Stage1Claim {
 /** @since 0.1.0 @category models */
 export interface MemoryJobs {
   /** Threads changed since their last stage-1 output, newest first (`Stage1Selection`). */
-  readonly selectStage1: (selection?: Partial<Stage1Selection>) => Effect.Effect<ReadonlyArray<Stage1Thread>, StateStoreError>
+  readonly selectStage1: (
+    selection?: Partial<Stage1Selection>
+  ) => Effect.Effect<ReadonlyArray<Stage1Thread>, StateStoreError>
   /** Claims thread `threadId`'s phase-1 job for the thread as of `sourceUpdatedAt`. */
   readonly claimStage1: (input: {
     readonly threadId: string
@@ -188,7 +190,9 @@ export interface MemoryJobs {
     readonly selection?: Partial<Stage1Selection>
   }) => Effect.Effect<ReadonlyArray<Stage1Claim>, StateStoreError>
   /** Extends the owner's lease; returns the new lease end. */
-  readonly heartbeatStage1: (input: { readonly threadId: string; readonly ownershipToken: string }) => Effect.Effect<number, JobNotOwned | StateStoreError>
+  readonly heartbeatStage1: (
+    input: { readonly threadId: string; readonly ownershipToken: string }
+  ) => Effect.Effect<number, JobNotOwned | StateStoreError>
   /** Records the output (as of the claimed source time), finishes the job and enqueues phase 2. */
   readonly succeedStage1: (input: {
     readonly threadId: string
@@ -207,7 +211,9 @@ export interface MemoryJobs {
   readonly getStage1Output: (threadId: string) => Effect.Effect<Option.Option<Stage1Output>, StateStoreError>
   /** Claims the global consolidation lock. */
   readonly claimPhase2: (input: { readonly workerId: string }) => Effect.Effect<Phase2ClaimOutcome, StateStoreError>
-  readonly heartbeatPhase2: (input: { readonly ownershipToken: string }) => Effect.Effect<number, JobNotOwned | StateStoreError>
+  readonly heartbeatPhase2: (
+    input: { readonly ownershipToken: string }
+  ) => Effect.Effect<number, JobNotOwned | StateStoreError>
   /** Finishes consolidation of inputs up to `completedWatermark`; `selected` become the baseline. */
   readonly succeedPhase2: (input: {
     readonly ownershipToken: string
@@ -243,7 +249,9 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
         (rows) => rows[0] === undefined ? Effect.succeed(undefined) : decodeJob(rows[0])
       )
     const writeJob = (job: Job) =>
-      sql`INSERT INTO jobs ${sql.insert(encodeJob(job))} ON CONFLICT (kind, job_key) DO UPDATE SET ${sql.literal(UPDATE_JOB)}`
+      sql`INSERT INTO jobs ${sql.insert(encodeJob(job))} ON CONFLICT (kind, job_key) DO UPDATE SET ${
+        sql.literal(UPDATE_JOB)
+      }`
     const claimant = (workerId: string) => Effect.sync((): Claimant => ({ workerId, token: crypto.randomUUID() }))
 
     /** Read, apply `transition`, write, then `after`, all under the write lock. */
@@ -288,11 +296,15 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
             AND (j.last_success_watermark IS NULL OR j.last_success_watermark < t.updated_at_ms)
           ORDER BY t.updated_at_ms DESC, t.id DESC
           LIMIT ${selection.maxThreads}`.pipe(
-          Effect.map((rows) => rows.map((r) => ({ threadId: r.id, updatedAt: r.updated_at_ms, cwd: r.cwd, rolloutPath: r.rollout_path })))
+          Effect.map((rows) =>
+            rows.map((r) => ({ threadId: r.id, updatedAt: r.updated_at_ms, cwd: r.cwd, rolloutPath: r.rollout_path }))
+          )
         )
       }).pipe(Effect.mapError(storeError("threads", "select stage 1")))
 
-    const claimStage1Job = (input: { readonly threadId: string; readonly sourceUpdatedAt: number; readonly workerId: string }) =>
+    const claimStage1Job = (
+      input: { readonly threadId: string; readonly sourceUpdatedAt: number; readonly workerId: string }
+    ) =>
       Effect.flatMap(claimant(input.workerId), (who) =>
         sql.withTransaction(Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
@@ -329,20 +341,28 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
           const claims: Array<Stage1Claim> = []
           for (const thread of threads) {
             if (claims.length >= limit) break
-            const outcome = yield* claimStage1Job({ threadId: thread.threadId, sourceUpdatedAt: thread.updatedAt, workerId: input.workerId })
-            if (outcome._tag === "Claimed") claims.push({ thread, ownershipToken: outcome.ownershipToken, leaseUntil: outcome.leaseUntil })
+            const outcome = yield* claimStage1Job({
+              threadId: thread.threadId,
+              sourceUpdatedAt: thread.updatedAt,
+              workerId: input.workerId
+            })
+            if (outcome._tag === "Claimed") {
+              claims.push({ thread, ownershipToken: outcome.ownershipToken, leaseUntil: outcome.leaseUntil })
+            }
           }
           return claims
         }),
       heartbeatStage1: ({ ownershipToken, threadId }) =>
-        finalise(STAGE1_KIND, threadId, ownershipToken, "heartbeat stage 1", (job, now) => heartbeat(job, ownershipToken, now, policy.stage1LeaseMs), ownedLease),
+        finalise(STAGE1_KIND, threadId, ownershipToken, "heartbeat stage 1", (job, now) =>
+          heartbeat(job, ownershipToken, now, policy.stage1LeaseMs), ownedLease),
       succeedStage1: (input) =>
         finalise(
           STAGE1_KIND,
           input.threadId,
           input.ownershipToken,
           "succeed stage 1",
-          (job, now) => succeed(job, input.ownershipToken, now, job?.inputWatermark ?? null),
+          (job, now) =>
+            succeed(job, input.ownershipToken, now, job?.inputWatermark ?? null),
           (job, now) =>
             Effect.gen(function*() {
               const source = job.inputWatermark ?? 0
@@ -364,13 +384,16 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
           input.threadId,
           input.ownershipToken,
           "fail stage 1",
-          (job, now) => fail(job, input.ownershipToken, now, input.retryDelayMs ?? policy.stage1RetryDelayMs, input.error),
+          (job, now) =>
+            fail(job, input.ownershipToken, now, input.retryDelayMs ?? policy.stage1RetryDelayMs, input.error),
           retryAt
         ),
       getStage1Output: (threadId) =>
         sql`SELECT * FROM stage1_outputs WHERE thread_id = ${threadId}`.pipe(
           Effect.flatMap(decodeOutputs),
-          Effect.map((outputs) => Option.fromNullable(outputs[0])),
+          Effect.map((outputs) =>
+            Option.fromNullable(outputs[0])
+          ),
           Effect.mapError(storeError("stage1_outputs", "get"))
         ),
       claimPhase2: ({ workerId }) =>
@@ -378,18 +401,22 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
           sql.withTransaction(Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const decision = claimPhase2(yield* loadJob(PHASE2_KIND, PHASE2_KEY), who, now, policy)
-            if (decision.next !== undefined) yield* writeJob(decision.next)
+            if (decision.next !== undefined) {
+              yield* writeJob(decision.next)
+            }
             return decision.outcome
           }))).pipe(Effect.mapError(storeError("jobs", "claim phase 2"))),
       heartbeatPhase2: ({ ownershipToken }) =>
-        finalise(PHASE2_KIND, PHASE2_KEY, ownershipToken, "heartbeat phase 2", (job, now) => heartbeat(job, ownershipToken, now, policy.phase2LeaseMs), ownedLease),
+        finalise(PHASE2_KIND, PHASE2_KEY, ownershipToken, "heartbeat phase 2", (job, now) =>
+          heartbeat(job, ownershipToken, now, policy.phase2LeaseMs), ownedLease),
       succeedPhase2: (input) =>
         finalise(
           PHASE2_KIND,
           PHASE2_KEY,
           input.ownershipToken,
           "succeed phase 2",
-          (job, now) => succeed(job, input.ownershipToken, now, Math.max(job?.lastSuccessWatermark ?? 0, input.completedWatermark)),
+          (job, now) =>
+            succeed(job, input.ownershipToken, now, Math.max(job?.lastSuccessWatermark ?? 0, input.completedWatermark)),
           () =>
             Effect.gen(function*() {
               // The selection becomes the baseline the next consolidation diffs against.
@@ -407,7 +434,8 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
           PHASE2_KEY,
           input.ownershipToken,
           "fail phase 2",
-          (job, now) => fail(job, input.ownershipToken, now, input.retryDelayMs ?? policy.phase2RetryDelayMs, input.error),
+          (job, now) =>
+            fail(job, input.ownershipToken, now, input.retryDelayMs ?? policy.phase2RetryDelayMs, input.error),
           retryAt
         ),
       getJob: (kind, key) =>
@@ -416,4 +444,5 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
   })
 
 /** @since 0.1.0 @category layers */
-export const layer = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {}) => Layer.effect(MemoryJobs, make(options))
+export const layer = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {}) =>
+  Layer.effect(MemoryJobs, make(options))

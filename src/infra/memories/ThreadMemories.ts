@@ -5,7 +5,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
-import { storeError, type StateStoreError } from "../StateStoreError.js"
+import { type StateStoreError, storeError } from "../StateStoreError.js"
 
 /**
  * @since 0.1.0
@@ -27,11 +27,21 @@ export type ThreadMemory = typeof ThreadMemory.Type
  * @category schemas
  */
 export const ThreadMemoryFromRow = Schema.transform(
-  Schema.Struct({ thread_id: Schema.String, trace_summary: Schema.String, memory_summary: Schema.String, updated_at_ms: Schema.Int }),
+  Schema.Struct({
+    thread_id: Schema.String,
+    trace_summary: Schema.String,
+    memory_summary: Schema.String,
+    updated_at_ms: Schema.Int
+  }),
   ThreadMemory,
   {
     strict: true,
-    decode: (row) => ({ threadId: row.thread_id, traceSummary: row.trace_summary, memorySummary: row.memory_summary, updatedAt: row.updated_at_ms }),
+    decode: (row) => ({
+      threadId: row.thread_id,
+      traceSummary: row.trace_summary,
+      memorySummary: row.memory_summary,
+      updatedAt: row.updated_at_ms
+    }),
     encode: (memory) => ({
       thread_id: memory.threadId,
       trace_summary: memory.traceSummary,
@@ -57,7 +67,9 @@ export interface ThreadMemories {
     readonly memorySummary: string
   }) => Effect.Effect<ThreadMemory, StateStoreError>
   /** The `limit` most recently updated memories of threads whose `cwd` is exactly `cwd`. */
-  readonly recentForCwd: (input: { readonly cwd: string; readonly limit: number }) => Effect.Effect<ReadonlyArray<ThreadMemory>, StateStoreError>
+  readonly recentForCwd: (
+    input: { readonly cwd: string; readonly limit: number }
+  ) => Effect.Effect<ReadonlyArray<ThreadMemory>, StateStoreError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -69,11 +81,15 @@ const decodeRows = Schema.decodeUnknown(Schema.Array(ThreadMemoryFromRow))
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const first = (rows: ReadonlyArray<unknown>) => Effect.map(decodeRows(rows), (memories) => Option.fromNullable(memories[0]))
+  const first = (rows: ReadonlyArray<unknown>) =>
+    Effect.map(decodeRows(rows), (memories) => Option.fromNullable(memories[0]))
 
   return ThreadMemories.of({
     get: (threadId) =>
-      sql`SELECT * FROM thread_memory WHERE thread_id = ${threadId}`.pipe(Effect.flatMap(first), Effect.mapError(storeError(TABLE, "get"))),
+      sql`SELECT * FROM thread_memory WHERE thread_id = ${threadId}`.pipe(
+        Effect.flatMap(first),
+        Effect.mapError(storeError(TABLE, "get"))
+      ),
     // One statement computes MemoryJobs.nextMemoryUpdatedAt from the row it replaces.
     upsert: (input) =>
       Clock.currentTimeMillis.pipe(
@@ -87,14 +103,20 @@ export const make = Effect.gen(function*() {
             RETURNING *`
         ),
         Effect.flatMap(first),
-        Effect.flatMap(Option.match({ onNone: () => Effect.dieMessage("thread_memory: upsert returned no row"), onSome: Effect.succeed })),
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.dieMessage("thread_memory: upsert returned no row"),
+          onSome: Effect.succeed
+        })),
         Effect.mapError(storeError(TABLE, "upsert"))
       ),
     recentForCwd: ({ cwd, limit }) =>
       sql`SELECT m.* FROM thread_memory m JOIN threads t ON t.id = m.thread_id
         WHERE t.cwd = ${cwd}
         ORDER BY m.updated_at_ms DESC, m.thread_id DESC
-        LIMIT ${Math.max(0, Math.floor(limit))}`.pipe(Effect.flatMap(decodeRows), Effect.mapError(storeError(TABLE, "recent for cwd")))
+        LIMIT ${Math.max(0, Math.floor(limit))}`.pipe(
+        Effect.flatMap(decodeRows),
+        Effect.mapError(storeError(TABLE, "recent for cwd"))
+      )
   })
 })
 

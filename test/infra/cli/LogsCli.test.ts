@@ -1,9 +1,9 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect, Layer } from "effect"
 import { execFile, spawn } from "node:child_process"
 import { appendFileSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { renderLine } from "../../../src/domain/LogLine.js"
 import * as Database from "../../../src/infra/Database.js"
@@ -13,95 +13,147 @@ const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, NO_COLOR: "1" } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      ["--import", "tsx", MAIN, ...args],
+      { env: { ...process.env, NO_COLOR: "1" } },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
+      }
+    )
   })
 
 /** Runs `use` on the home's database, on a connection of the test's own. */
-const onDatabase = <A>(file: string, use: (store: LogStore.LogStore, sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
+const onDatabase = <A>(
+  file: string,
+  use: (store: LogStore.LogStore, sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>
+) =>
   Effect.runPromise(
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       return yield* use(yield* LogStore.make, sql)
-    }).pipe(Effect.provide(Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(Layer.provide(Database.layer({ file })))))
+    }).pipe(Effect.provide(
+      Layer.effect(
+        SqlClient.SqlClient,
+        Effect.map(Database.Database, (db) => db.sql)
+      ).pipe(Layer.provide(Database.layer({ file })))
+    ))
   )
 
 const T0 = 1_750_000_000
 const line = (i: number, level: LogStore.LogEntry["level"], threadId: string | null, message: string) =>
   LogStore.entry({ ts: T0 + i, tsNanos: i * 1000, level, message, feedbackLogBody: `${message} i=${i}`, threadId })
-const rendered = (e: LogStore.LogEntry) => renderLine({ ts: e.ts, tsNanos: e.tsNanos, level: e.level, body: e.feedbackLogBody })
+const rendered = (e: LogStore.LogEntry) =>
+  renderLine({ ts: e.ts, tsNanos: e.tsNanos, level: e.level, body: e.feedbackLogBody })
 
 const fileSize = (file: string) =>
-  onDatabase(file, (_store, sql) =>
-    Effect.map(sql<{ id: string; file_size: number }>`SELECT id, file_size FROM threads ORDER BY id LIMIT 1`, (rows) => rows[0]!))
+  onDatabase(
+    file,
+    (_store, sql) =>
+      Effect.map(
+        sql<{ id: string; file_size: number }>`SELECT id, file_size FROM threads ORDER BY id LIMIT 1`,
+        (rows) => rows[0]!
+      )
+  )
 
 describe("rollout-state logs (CLI)", () => {
-  it("prints the newest lines oldest first with filters, as text or JSON lines, without catching projections up; bad input exits 2", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "logs-cli-"))
-    expect((await cli("demo", "--dir", dir)).code).toBe(0)
-    const home = join(dir, "home")
-    const file = join(home, "state.sqlite")
-    const entries = [
-      line(0, "INFO", null, "engine opened"),
-      line(1, "WARN", "t1", "slow fold"),
-      line(2, "DEBUG", "t1", "fold detail"),
-      line(3, "ERROR", "t2", "write failed"),
-      line(4, "ERROR", "t1", "fold failed"),
-      line(5, "INFO", "t1", "fold done")
-    ]
-    await onDatabase(file, (store) => store.insert(entries))
-    // A rollout that grew since it was projected: an engine would catch it up on open.
-    const before = await fileSize(file)
-    const rollout = await onDatabase(file, (_store, sql) =>
-      Effect.map(sql<{ rollout_path: string }>`SELECT rollout_path FROM threads WHERE id = ${before.id}`, (rows) => rows[0]!.rollout_path))
-    appendFileSync(rollout, `${JSON.stringify({ timestamp: "2025-06-01T00:00:00.000Z", type: "event_msg", payload: { type: "user_message", message: "more" } })}\n`)
+  it(
+    "prints the newest lines oldest first with filters, as text or JSON lines, without catching projections up; bad input exits 2",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "logs-cli-"))
+      expect((await cli("demo", "--dir", dir)).code).toBe(0)
+      const home = join(dir, "home")
+      const file = join(home, "state.sqlite")
+      const entries = [
+        line(0, "INFO", null, "engine opened"),
+        line(1, "WARN", "t1", "slow fold"),
+        line(2, "DEBUG", "t1", "fold detail"),
+        line(3, "ERROR", "t2", "write failed"),
+        line(4, "ERROR", "t1", "fold failed"),
+        line(5, "INFO", "t1", "fold done")
+      ]
+      await onDatabase(file, (store) => store.insert(entries))
+      // A rollout that grew since it was projected: an engine would catch it up on open.
+      const before = await fileSize(file)
+      const rollout = await onDatabase(
+        file,
+        (_store, sql) =>
+          Effect.map(
+            sql<{ rollout_path: string }>`SELECT rollout_path FROM threads WHERE id = ${before.id}`,
+            (rows) => rows[0]!.rollout_path
+          )
+      )
+      appendFileSync(
+        rollout,
+        `${
+          JSON.stringify({
+            timestamp: "2025-06-01T00:00:00.000Z",
+            type: "event_msg",
+            payload: { type: "user_message", message: "more" }
+          })
+        }\n`
+      )
 
-    const all = await cli("logs", "--home", home)
-    expect(all.code).toBe(0)
-    expect(all.stdout).toBe(`${entries.map(rendered).join("\n")}\n`)
-    expect(await fileSize(file)).toEqual(before)
+      const all = await cli("logs", "--home", home)
+      expect(all.code).toBe(0)
+      expect(all.stdout).toBe(`${entries.map(rendered).join("\n")}\n`)
+      expect(await fileSize(file)).toEqual(before)
 
-    const limited = await cli("logs", "--home", home, "--limit", "2")
-    expect(limited.stdout).toBe(`${entries.slice(-2).map(rendered).join("\n")}\n`)
-    const warnings = await cli("logs", "--home", home, "--thread", "t1", "--level", "Warning", "--json")
-    const objects = warnings.stdout.trim().split("\n").map((l) => JSON.parse(l))
-    expect(objects.map((o) => o.message)).toEqual(["slow fold", "fold failed"])
-    expect(objects[0]).toEqual({
-      id: expect.any(Number),
-      timestamp: "2025-06-15T15:06:41.000001000Z",
-      level: "WARN",
-      target: "rollout-state",
-      message: "slow fold",
-      body: "slow fold i=1",
-      threadId: "t1",
-      processUuid: entries[1]!.processUuid,
-      modulePath: null,
-      file: null,
-      line: null,
-      estimatedBytes: Buffer.byteLength(`${rendered(entries[1]!)}\n`)
-    })
-    const searched = await cli("logs", "--db", file, "--search", "fold", "--level", "error")
-    expect(searched.stdout).toBe(`${rendered(entries[4]!)}\n`)
-    const none = await cli("logs", "--home", home, "--search", "FOLD")
-    expect([none.code, none.stdout, none.stderr]).toEqual([0, "", "no log lines\n"])
+      const limited = await cli("logs", "--home", home, "--limit", "2")
+      expect(limited.stdout).toBe(`${entries.slice(-2).map(rendered).join("\n")}\n`)
+      const warnings = await cli("logs", "--home", home, "--thread", "t1", "--level", "Warning", "--json")
+      const objects = warnings.stdout.trim().split("\n").map((l) => JSON.parse(l))
+      expect(objects.map((o) => o.message)).toEqual(["slow fold", "fold failed"])
+      expect(objects[0]).toEqual({
+        id: expect.any(Number),
+        timestamp: "2025-06-15T15:06:41.000001000Z",
+        level: "WARN",
+        target: "rollout-state",
+        message: "slow fold",
+        body: "slow fold i=1",
+        threadId: "t1",
+        processUuid: entries[1]!.processUuid,
+        modulePath: null,
+        file: null,
+        line: null,
+        estimatedBytes: Buffer.byteLength(`${rendered(entries[1]!)}\n`)
+      })
+      const searched = await cli("logs", "--db", file, "--search", "fold", "--level", "error")
+      expect(searched.stdout).toBe(`${rendered(entries[4]!)}\n`)
+      const none = await cli("logs", "--home", home, "--search", "FOLD")
+      expect([none.code, none.stdout, none.stderr]).toEqual([0, "", "no log lines\n"])
 
-    const badLevel = await cli("logs", "--home", home, "--level", "loud")
-    expect([badLevel.code, badLevel.stderr]).toEqual([2, expect.stringMatching(/--level: unknown level "loud"/)])
-    const missing = await cli("logs", "--db", join(dir, "missing.sqlite"))
-    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/missing\.sqlite: open: no database here/)])
+      const badLevel = await cli("logs", "--home", home, "--level", "loud")
+      expect([badLevel.code, badLevel.stderr]).toEqual([2, expect.stringMatching(/--level: unknown level "loud"/)])
+      const missing = await cli("logs", "--db", join(dir, "missing.sqlite"))
+      expect([missing.code, missing.stderr]).toEqual([
+        2,
+        expect.stringMatching(/missing\.sqlite: open: no database here/)
+      ])
 
-    // The same home through an engine command is caught up: the check above could fail.
-    expect((await cli("threads", "list", "--home", home)).code).toBe(0)
-    expect((await fileSize(file)).file_size).toBeGreaterThan(before.file_size)
-  }, 120_000)
+      // The same home through an engine command is caught up: the check above could fail.
+      expect((await cli("threads", "list", "--home", home)).code).toBe(0)
+      expect((await fileSize(file)).file_size).toBeGreaterThan(before.file_size)
+    },
+    120_000
+  )
 
   it("--follow prints matching lines as they arrive and ends with exit 0 on Ctrl-C", async () => {
     const dir = mkdtempSync(join(tmpdir(), "logs-follow-"))
     const file = join(dir, "state.sqlite")
     const old = [line(0, "INFO", "t1", "before"), line(1, "INFO", "t2", "other thread")]
     await onDatabase(file, (store) => store.insert(old))
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "logs", "--home", dir, "--thread", "t1", "--follow"], {
+    const child = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      MAIN,
+      "logs",
+      "--home",
+      dir,
+      "--thread",
+      "t1",
+      "--follow"
+    ], {
       env: { ...process.env, NO_COLOR: "1" }
     })
     let stdout = ""
@@ -112,7 +164,11 @@ describe("rollout-state logs (CLI)", () => {
       expect(done()).toBe(true)
     }
     await until(() => stdout.includes("before"))
-    const fresh = [line(2, "INFO", "t2", "not mine"), line(3, "ERROR", "t1", "after one"), line(4, "INFO", "t1", "after two")]
+    const fresh = [
+      line(2, "INFO", "t2", "not mine"),
+      line(3, "ERROR", "t1", "after one"),
+      line(4, "INFO", "t1", "after two")
+    ]
     await onDatabase(file, (store) => store.insert(fresh))
     await until(() => stdout.includes("after two"))
     child.kill("SIGINT")

@@ -8,9 +8,14 @@ const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, NO_COLOR: "1" } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      ["--import", "tsx", MAIN, ...args],
+      { env: { ...process.env, NO_COLOR: "1" } },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
+      }
+    )
   })
 
 describe("rollout-state threads (CLI)", () => {
@@ -23,12 +28,30 @@ describe("rollout-state threads (CLI)", () => {
     expect(Object.keys(listed)).toEqual(["items", "nextCursor", "backwardsCursor"])
 
     const shown = JSON.parse((await cli("threads", "show", "--home", home, "--json", thread.id)).stdout)
-    expect(shown).toMatchObject({ id: thread.id, latestModel: thread.model, latestReasoningEffort: thread.reasoningEffort })
+    expect(shown).toMatchObject({
+      id: thread.id,
+      latestModel: thread.model,
+      latestReasoningEffort: thread.reasoningEffort
+    })
     expect(Array.isArray(shown.dynamicTools)).toBe(true)
 
-    const updated = await cli("threads", "update", "--home", home, "--json", "--git-sha", "c0ffee", "--clear-git-branch", thread.id)
+    const updated = await cli(
+      "threads",
+      "update",
+      "--home",
+      home,
+      "--json",
+      "--git-sha",
+      "c0ffee",
+      "--clear-git-branch",
+      thread.id
+    )
     expect(updated.code).toBe(0)
-    expect(JSON.parse(updated.stdout)).toMatchObject({ gitSha: "c0ffee", gitBranch: null, gitOriginUrl: thread.gitOriginUrl })
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      gitSha: "c0ffee",
+      gitBranch: null,
+      gitOriginUrl: thread.gitOriginUrl
+    })
     expect((await cli("threads", "update", "--home", home, thread.id)).code).toBe(2)
     const both = await cli("threads", "update", "--home", home, "--git-sha", "a", "--clear-git-sha", thread.id)
     expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/--git-sha and --clear-git-sha/)])

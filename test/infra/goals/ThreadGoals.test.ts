@@ -14,34 +14,77 @@ describe("ThreadGoals", () => {
   it.effect("creates a goal, updates its status and budget, and replacing it gives a new goal id with usage from zero", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
-        const created = yield* goals.create({ threadId: "t1", objective: "optimize the benchmark", tokenBudget: 100_000 })
-        expect(created).toMatchObject({ status: "active", tokenBudget: 100_000, tokensUsed: 0, timeUsedMs: 0, createdAt: 0 })
+        const created = yield* goals.create({
+          threadId: "t1",
+          objective: "optimize the benchmark",
+          tokenBudget: 100_000
+        })
+        expect(created).toMatchObject({
+          status: "active",
+          tokenBudget: 100_000,
+          tokensUsed: 0,
+          timeUsedMs: 0,
+          createdAt: 0
+        })
         expect(yield* goals.get("t1")).toEqual(Option.some(created))
         yield* TestClock.adjust(1_000)
-        const updated = yield* goals.update({ threadId: "t1", expectedGoalId: created.goalId, status: "paused", tokenBudget: 200_000 })
+        const updated = yield* goals.update({
+          threadId: "t1",
+          expectedGoalId: created.goalId,
+          status: "paused",
+          tokenBudget: 200_000
+        })
         expect(updated).toEqual({ ...created, status: "paused", tokenBudget: 200_000, updatedAt: 1_000 })
         yield* goals.accountUsage({ threadId: "t1", expectedGoalId: created.goalId, tokens: 0, timeMs: 0 })
-        const replaced = yield* goals.replace({ threadId: "t1", expectedGoalId: created.goalId, objective: "ship the new result" })
+        const replaced = yield* goals.replace({
+          threadId: "t1",
+          expectedGoalId: created.goalId,
+          objective: "ship the new result"
+        })
         expect(replaced.goalId).not.toBe(created.goalId)
-        expect(replaced).toMatchObject({ objective: "ship the new result", status: "active", tokenBudget: null, tokensUsed: 0, createdAt: 1_000 })
+        expect(replaced).toMatchObject({
+          objective: "ship the new result",
+          status: "active",
+          tokenBudget: null,
+          tokensUsed: 0,
+          createdAt: 1_000
+        })
         expect(yield* goals.delete({ threadId: "t1", expectedGoalId: replaced.goalId })).toEqual(replaced)
         expect(yield* goals.get("t1")).toEqual(Option.none())
-      })))
+      })
+    ))
 
   it.effect("an update naming a replaced goal id is rejected as StaleGoal and changes nothing", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
         const first = yield* goals.create({ threadId: "t1", objective: "first", tokenBudget: 50 })
-        const second = yield* goals.replace({ threadId: "t1", expectedGoalId: first.goalId, objective: "second", tokenBudget: 50 })
+        const second = yield* goals.replace({
+          threadId: "t1",
+          expectedGoalId: first.goalId,
+          objective: "second",
+          tokenBudget: 50
+        })
         yield* TestClock.adjust(10)
-        const updateError = yield* Effect.flip(goals.update({ threadId: "t1", expectedGoalId: first.goalId, status: "complete" }))
-        expect(updateError).toMatchObject({ _tag: "StaleGoal", expectedGoalId: first.goalId, currentGoalId: second.goalId, operation: "update" })
-        const usageError = yield* Effect.flip(goals.accountUsage({ threadId: "t1", expectedGoalId: first.goalId, tokens: 80, timeMs: 5 }))
+        const updateError = yield* Effect.flip(
+          goals.update({ threadId: "t1", expectedGoalId: first.goalId, status: "complete" })
+        )
+        expect(updateError).toMatchObject({
+          _tag: "StaleGoal",
+          expectedGoalId: first.goalId,
+          currentGoalId: second.goalId,
+          operation: "update"
+        })
+        const usageError = yield* Effect.flip(
+          goals.accountUsage({ threadId: "t1", expectedGoalId: first.goalId, tokens: 80, timeMs: 5 })
+        )
         expect(usageError._tag).toBe("StaleGoal")
-        const replaceError = yield* Effect.flip(goals.replace({ threadId: "t1", expectedGoalId: first.goalId, objective: "third" }))
+        const replaceError = yield* Effect.flip(
+          goals.replace({ threadId: "t1", expectedGoalId: first.goalId, objective: "third" })
+        )
         expect(replaceError._tag).toBe("StaleGoal")
         expect(yield* goals.get("t1")).toEqual(Option.some(second))
-      })))
+      })
+    ))
 
   it.effect("a delete or usage report naming a deleted goal is stale, and create on a thread with a goal fails with GoalExists", () =>
     withGoals((goals) =>
@@ -52,29 +95,50 @@ describe("ThreadGoals", () => {
         yield* goals.delete({ threadId: "t1", expectedGoalId: goal.goalId })
         const again = yield* Effect.flip(goals.delete({ threadId: "t1", expectedGoalId: goal.goalId }))
         expect(again).toMatchObject({ _tag: "StaleGoal", currentGoalId: null })
-        const usage = yield* Effect.flip(goals.accountUsage({ threadId: "t1", expectedGoalId: goal.goalId, tokens: 1, timeMs: 1 }))
+        const usage = yield* Effect.flip(
+          goals.accountUsage({ threadId: "t1", expectedGoalId: goal.goalId, tokens: 1, timeMs: 1 })
+        )
         expect(usage._tag).toBe("StaleGoal")
         expect(yield* goals.get("t1")).toEqual(Option.none())
-      })))
+      })
+    ))
 
   it.effect("usage reaching the budget moves an active goal to budget_limited, and paused goals accrue nothing", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
         const goal = yield* goals.create({ threadId: "t1", objective: "stay within budget", tokenBudget: 20 })
-        const first = yield* goals.accountUsage({ threadId: "t1", expectedGoalId: goal.goalId, tokens: 5, timeMs: 7_000 })
+        const first = yield* goals.accountUsage({
+          threadId: "t1",
+          expectedGoalId: goal.goalId,
+          tokens: 5,
+          timeMs: 7_000
+        })
         expect(first).toMatchObject({ _tag: "Accounted", goal: { status: "active", tokensUsed: 5, timeUsedMs: 7_000 } })
-        const reached = yield* goals.accountUsage({ threadId: "t1", expectedGoalId: goal.goalId, tokens: 15, timeMs: 3_000 })
-        expect(reached).toMatchObject({ _tag: "Accounted", goal: { status: "budget_limited", tokensUsed: 20, timeUsedMs: 10_000 } })
+        const reached = yield* goals.accountUsage({
+          threadId: "t1",
+          expectedGoalId: goal.goalId,
+          tokens: 15,
+          timeMs: 3_000
+        })
+        expect(reached).toMatchObject({
+          _tag: "Accounted",
+          goal: { status: "budget_limited", tokensUsed: 20, timeUsedMs: 10_000 }
+        })
         const paused = yield* goals.update({ threadId: "t1", expectedGoalId: goal.goalId, status: "paused" })
         expect(paused.status).toBe("budget_limited")
         yield* goals.update({ threadId: "t1", expectedGoalId: goal.goalId, status: "complete" })
         const ignored = yield* goals.accountUsage({ threadId: "t1", expectedGoalId: goal.goalId, tokens: 5, timeMs: 5 })
         expect(ignored).toMatchObject({ _tag: "Unchanged", goal: { status: "complete", tokensUsed: 20 } })
-      })))
+      })
+    ))
 
   it.effect("a goal created active with a zero budget is budget_limited from the start", () =>
     withGoals((goals) =>
-      Effect.map(goals.create({ threadId: "t1", objective: "o", tokenBudget: 0 }), (goal) => expect(goal.status).toBe("budget_limited"))))
+      Effect.map(
+        goals.create({ threadId: "t1", objective: "o", tokenBudget: 0 }),
+        (goal) => expect(goal.status).toBe("budget_limited")
+      )
+    ))
 
   // --- Interleavings -----------------------------------------------------------------------
 
@@ -93,13 +157,25 @@ describe("ThreadGoals", () => {
   const budgetArb = fc.option(fc.nat(80), { nil: null })
   const opArb: fc.Arbitrary<Op> = fc.oneof(
     { weight: 1, arbitrary: budgetArb.map((budget) => ({ kind: "create" as const, budget })) },
-    { weight: 1, arbitrary: fc.record({ budget: budgetArb, status: statusArb }).map((o) => ({ kind: "replace" as const, ...o })) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ budget: budgetArb, status: statusArb }).map((o) => ({ kind: "replace" as const, ...o }))
+    },
     {
       weight: 2,
-      arbitrary: fc.record({ status: statusArb, budget: budgetArb }, { requiredKeys: [] }).map((o) => ({ kind: "update" as const, ...o }))
+      arbitrary: fc.record({ status: statusArb, budget: budgetArb }, { requiredKeys: [] }).map((o) => ({
+        kind: "update" as const,
+        ...o
+      }))
     },
     { weight: 1, arbitrary: fc.constant({ kind: "delete" as const }) },
-    { weight: 4, arbitrary: fc.record({ tokens: fc.integer({ min: -3, max: 25 }), timeMs: fc.nat(5_000) }).map((o) => ({ kind: "usage" as const, ...o })) },
+    {
+      weight: 4,
+      arbitrary: fc.record({ tokens: fc.integer({ min: -3, max: 25 }), timeMs: fc.nat(5_000) }).map((o) => ({
+        kind: "usage" as const,
+        ...o
+      }))
+    },
     { weight: 2, arbitrary: fc.constant({ kind: "refresh" as const }) }
   )
   const stepArb = fc.record({
@@ -116,7 +192,14 @@ describe("ThreadGoals", () => {
       case "create":
         return GoalCommand.Create({ threadId, newGoalId, objective: "o", status: "active", tokenBudget: op.budget })
       case "replace":
-        return GoalCommand.Replace({ threadId, expectedGoalId: known, newGoalId, objective: "o", status: op.status, tokenBudget: op.budget })
+        return GoalCommand.Replace({
+          threadId,
+          expectedGoalId: known,
+          newGoalId,
+          objective: "o",
+          status: op.status,
+          tokenBudget: op.budget
+        })
       case "update":
         return GoalCommand.Update({ threadId, expectedGoalId: known, status: op.status, tokenBudget: op.budget })
       case "delete":
@@ -138,7 +221,13 @@ describe("ThreadGoals", () => {
       case "create":
         return goals.create({ threadId, objective: "o", tokenBudget: op.budget })
       case "replace":
-        return goals.replace({ threadId, expectedGoalId: known, objective: "o", status: op.status, tokenBudget: op.budget })
+        return goals.replace({
+          threadId,
+          expectedGoalId: known,
+          objective: "o",
+          status: op.status,
+          tokenBudget: op.budget
+        })
       case "update":
         return goals.update({
           threadId,
@@ -149,7 +238,10 @@ describe("ThreadGoals", () => {
       case "delete":
         return goals.delete({ threadId, expectedGoalId: known })
       case "usage":
-        return Effect.map(goals.accountUsage({ threadId, expectedGoalId: known, tokens: op.tokens, timeMs: op.timeMs }), (o) => o.goal)
+        return Effect.map(
+          goals.accountUsage({ threadId, expectedGoalId: known, tokens: op.tokens, timeMs: op.timeMs }),
+          (o) => o.goal
+        )
       case "refresh":
         return Effect.map(goals.get(threadId), Option.getOrUndefined)
     }
@@ -161,71 +253,83 @@ describe("ThreadGoals", () => {
       Effect.promise(() =>
         fc.assert(
           fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 40 }), (steps) =>
-            Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-              const file = tempDatabaseFile("goals-")
-              // Two connections to one file: workers on different ones are different processes.
-              const services = yield* Effect.forEach([0, 1], () =>
-                Effect.flatMap(connect(file), (db) => ThreadGoals.make.pipe(Effect.provideService(SqlClient.SqlClient, db.sql))))
-              const model = new Map<string, Goal>()
-              // What each worker believes each thread's goal id is (from what it last saw).
-              const known = Array.from({ length: WORKERS }, () => new Map<string, string>())
-              for (const threadId of THREADS) {
-                const goal = yield* services[0]!.create({ threadId, objective: "o", tokenBudget: 40 })
-                model.set(threadId, goal)
-                known[0]!.set(threadId, goal.goalId)
-              }
-              for (const step of steps) {
-                yield* TestClock.adjust(step.advanceMs)
-                const now = yield* Clock.currentTimeMillis
-                const goals = services[step.worker % 2]!
-                if (step.reads) {
-                  const current = yield* goals.get(step.thread)
-                  if (Option.isSome(current)) known[step.worker]!.set(step.thread, current.value.goalId)
+            Effect.runPromise(
+              Effect.scoped(Effect.gen(function*() {
+                const file = tempDatabaseFile("goals-")
+                // Two connections to one file: workers on different ones are different processes.
+                const services = yield* Effect.forEach([0, 1], () =>
+                  Effect.flatMap(connect(file), (db) =>
+                    ThreadGoals.make.pipe(Effect.provideService(SqlClient.SqlClient, db.sql))))
+                const model = new Map<string, Goal>()
+                // What each worker believes each thread's goal id is (from what it last saw).
+                const known = Array.from({ length: WORKERS }, () =>
+                  new Map<string, string>())
+                for (const threadId of THREADS) {
+                  const goal = yield* services[0]!.create({ threadId, objective: "o", tokenBudget: 40 })
+                  model.set(threadId, goal)
+                  known[0]!.set(threadId, goal.goalId)
                 }
-                const believed = known[step.worker]!.get(step.thread) ?? "never-seen"
-                const before = model.get(step.thread)
-                const result = yield* Effect.either(perform(goals, step.op, step.thread, believed))
-                // The store picks new goal ids; the model takes the one it returned.
-                const newGoalId = Either.isRight(result) && result.right !== undefined ? result.right.goalId : "none"
-                const command = commandOf(step.op, step.thread, believed, newGoalId)
-                if (command !== undefined) {
-                  const decision = decide(before, command, now)
-                  switch (decision._tag) {
-                    case "Write":
-                      model.set(step.thread, decision.goal)
-                      expect(result).toEqual(Either.right(decision.goal))
-                      break
-                    case "Remove":
-                      model.delete(step.thread)
-                      expect(result).toEqual(Either.right(decision.goal))
-                      break
-                    case "Unchanged":
-                      expect(result).toEqual(Either.right(decision.goal))
-                      break
-                    case "Stale":
-                      expect(Either.isLeft(result) && result.left._tag).toBe("StaleGoal")
-                      break
-                    case "Exists":
-                      expect(Either.isLeft(result) && result.left._tag).toBe("GoalExists")
-                      break
+                for (const step of steps) {
+                  yield* TestClock.adjust(step.advanceMs)
+                  const now = yield* Clock.currentTimeMillis
+                  const goals = services[step.worker % 2]!
+                  if (step.reads) {
+                    const current = yield* goals.get(step.thread)
+                    if (Option.isSome(current)) known[step.worker]!.set(step.thread, current.value.goalId)
+                  }
+                  const believed = known[step.worker]!.get(step.thread) ?? "never-seen"
+                  const before = model.get(step.thread)
+                  const result = yield* Effect.either(perform(goals, step.op, step.thread, believed))
+                  // The store picks new goal ids; the model takes the one it returned.
+                  const newGoalId = Either.isRight(result) && result.right !== undefined ? result.right.goalId : "none"
+                  const command = commandOf(step.op, step.thread, believed, newGoalId)
+                  if (command !== undefined) {
+                    const decision = decide(before, command, now)
+                    switch (decision._tag) {
+                      case "Write":
+                        model.set(step.thread, decision.goal)
+                        expect(result).toEqual(Either.right(decision.goal))
+                        break
+                      case "Remove":
+                        model.delete(step.thread)
+                        expect(result).toEqual(Either.right(decision.goal))
+                        break
+                      case "Unchanged":
+                        expect(result).toEqual(Either.right(decision.goal))
+                        break
+                      case "Stale":
+                        expect(Either.isLeft(result) && result.left._tag).toBe("StaleGoal")
+                        break
+                      case "Exists":
+                        expect(Either.isLeft(result) && result.left._tag).toBe("GoalExists")
+                        break
+                    }
+                  }
+                  const seen = Either.isRight(result) ? result.right : undefined
+                  if (seen !== undefined && model.get(step.thread)?.goalId === seen.goalId) {
+                    known[step.worker]!.set(step.thread, seen.goalId)
+                  }
+                  // The other connection sees exactly the model's state.
+                  const other = services[(step.worker + 1) % 2]!
+                  for (const threadId of THREADS) {
+                    const stored = Option.getOrUndefined(yield* other.get(threadId))
+                    expect(stored).toEqual(model.get(threadId))
+                    if (stored?.status === "active") {
+                      expect(isOverBudget(stored.tokensUsed, stored.tokenBudget)).toBe(false)
+                    }
+                  }
+                  const after = model.get(step.thread)
+                  if (Either.isLeft(result)) {
+                    expect(after).toEqual(before)
+                  }
+                  if (
+                    before?.status === "active" && after?.goalId === before.goalId && after.status === "budget_limited"
+                  ) {
+                    expect(isOverBudget(after.tokensUsed, after.tokenBudget)).toBe(true)
                   }
                 }
-                const seen = Either.isRight(result) ? result.right : undefined
-                if (seen !== undefined && model.get(step.thread)?.goalId === seen.goalId) known[step.worker]!.set(step.thread, seen.goalId)
-                // The other connection sees exactly the model's state.
-                const other = services[(step.worker + 1) % 2]!
-                for (const threadId of THREADS) {
-                  const stored = Option.getOrUndefined(yield* other.get(threadId))
-                  expect(stored).toEqual(model.get(threadId))
-                  if (stored?.status === "active") expect(isOverBudget(stored.tokensUsed, stored.tokenBudget)).toBe(false)
-                }
-                const after = model.get(step.thread)
-                if (Either.isLeft(result)) expect(after).toEqual(before)
-                if (before?.status === "active" && after?.goalId === before.goalId && after.status === "budget_limited") {
-                  expect(isOverBudget(after.tokensUsed, after.tokenBudget)).toBe(true)
-                }
-              }
-            })).pipe(Effect.provide(TestContext.TestContext)))),
+              })).pipe(Effect.provide(TestContext.TestContext))
+            )),
           { numRuns: runs(60) }
         )
       )

@@ -1,9 +1,9 @@
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer, Schema } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { joinLines, lineBytes, LOG_LEVELS, type LogLevelName, renderLine } from "../../../src/domain/LogLine.js"
 import * as Engine from "../../../src/infra/Engine.js"
 import * as LogStore from "../../../src/infra/logs/LogStore.js"
@@ -37,11 +37,20 @@ const entriesArb = fc.array(
   { maxLength: 60 }
 ).map((rows) =>
   rows.map((r, i) =>
-    LogStore.entry({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, message: r.message, feedbackLogBody: `#${i} ${r.message} ${r.pad}`, threadId: r.threadId, processUuid: r.processUuid })
+    LogStore.entry({
+      ts: r.ts,
+      tsNanos: r.tsNanos,
+      level: r.level,
+      message: r.message,
+      feedbackLogBody: `#${i} ${r.message} ${r.pad}`,
+      threadId: r.threadId,
+      processUuid: r.processUuid
+    })
   )
 )
 
-const nanosOf = (r: { readonly ts: number; readonly tsNanos: number }) => BigInt(r.ts) * 1_000_000_000n + BigInt(r.tsNanos)
+const nanosOf = (r: { readonly ts: number; readonly tsNanos: number }) =>
+  BigInt(r.ts) * 1_000_000_000n + BigInt(r.tsNanos)
 const newestFirst = (a: LogStore.LogRecord, b: LogStore.LogRecord) => {
   const d = nanosOf(b) - nanosOf(a)
   return d !== 0n ? (d > 0n ? 1 : -1) : b.id - a.id
@@ -65,7 +74,9 @@ const naiveQuery = (records: ReadonlyArray<LogStore.LogRecord>, q: LogStore.LogQ
 /** The naive export: candidates newest first, lines kept while they fit. */
 const naiveExport = (records: ReadonlyArray<LogStore.LogRecord>, threadId: string, maxBytes: number) => {
   const processes = new Set(records.filter((r) => r.threadId === threadId).map((r) => r.processUuid))
-  const candidates = records.filter((r) => r.threadId === threadId || (r.threadId === null && processes.has(r.processUuid))).sort(newestFirst)
+  const candidates = records.filter((r) =>
+    r.threadId === threadId || (r.threadId === null && processes.has(r.processUuid))
+  ).sort(newestFirst)
   const kept: Array<string> = []
   let total = 0
   for (const r of candidates) {
@@ -90,21 +101,35 @@ const queryArb = fc.record({
 })
 
 const runProperty = <T>(arb: fc.Arbitrary<T>, numRuns: number, body: (value: T) => Effect.Effect<void, unknown>) =>
-  Effect.promise(() => fc.assert(fc.asyncProperty(arb, (value) => Effect.runPromise(body(value))), { numRuns: runs(numRuns) }))
+  Effect.promise(() =>
+    fc.assert(fc.asyncProperty(arb, (value) => Effect.runPromise(body(value))), { numRuns: runs(numRuns) })
+  )
 
 describe("LogStore", () => {
   it.effect("stores lines in chunked multi-row inserts and reads them back with their estimated bytes", () =>
     withStore((store, sql) =>
       Effect.gen(function*() {
         const entries = Array.from({ length: LogStore.INSERT_CHUNK * 2 + 7 }, (_, i) =>
-          LogStore.entry({ ts: T0 + i, tsNanos: i, level: "INFO", message: `line ${i}`, feedbackLogBody: `line ${i} n=${i} ü`, threadId: i % 2 === 0 ? "t1" : null, line: i, file: "a.ts", modulePath: "mod", target: "tgt" }))
+          LogStore.entry({
+            ts: T0 + i,
+            tsNanos: i,
+            level: "INFO",
+            message: `line ${i}`,
+            feedbackLogBody: `line ${i} n=${i} ü`,
+            threadId: i % 2 === 0 ? "t1" : null,
+            line: i,
+            file: "a.ts",
+            modulePath: "mod",
+            target: "tgt"
+          }))
         yield* store.insert(entries)
         const records = yield* allRecords(sql)
         expect(records.length).toBe(entries.length)
         expect(records.map(({ estimatedBytes, id, ...rest }) => rest)).toEqual(entries)
         expect(records.every((r) => r.estimatedBytes === lineBytes(r.level, r.feedbackLogBody))).toBe(true)
         expect(yield* store.lastId).toBe(records[records.length - 1]!.id)
-      })))
+      })
+    ))
 
   it.effect("refuses a timestamp that does not render in four year digits, and a limit out of range, writing nothing", () =>
     withStore((store, sql) =>
@@ -118,50 +143,68 @@ describe("LogStore", () => {
         expect((yield* Effect.flip(store.query({ limit: 0 })))._tag).toBe("InvalidInput")
         expect((yield* Effect.flip(store.feedbackExport({ threadId: "t", maxBytes: -1 })))._tag).toBe("InvalidInput")
         expect(yield* store.lastId).toBe(0)
-      })))
+      })
+    ))
 
   it.live("property: query filters (level and more severe, time range, thread, process, case-sensitive message substring, afterId) agree with a naive in-memory filter", () =>
     withStore((store, sql) =>
-      runProperty(fc.tuple(entriesArb, fc.array(queryArb, { minLength: 1, maxLength: 6 })), 60, ([entries, queries]) =>
-        Effect.gen(function*() {
-          yield* sql`DELETE FROM logs`
-          yield* store.insert(entries)
-          const records = yield* allRecords(sql)
-          for (const { afterIdOffset, ...rest } of queries) {
-            const q: LogStore.LogQuery = {
-              ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
-              ...(afterIdOffset === undefined ? {} : { afterId: (records[0]?.id ?? 1) + afterIdOffset })
+      runProperty(
+        fc.tuple(entriesArb, fc.array(queryArb, { minLength: 1, maxLength: 6 })),
+        60,
+        ([entries, queries]) =>
+          Effect.gen(function*() {
+            yield* sql`DELETE FROM logs`
+            yield* store.insert(entries)
+            const records = yield* allRecords(sql)
+            for (const { afterIdOffset, ...rest } of queries) {
+              const q: LogStore.LogQuery = {
+                ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+                ...(afterIdOffset === undefined ? {} : { afterId: (records[0]?.id ?? 1) + afterIdOffset })
+              }
+              expect(yield* store.query(q)).toEqual(naiveQuery(records, q))
             }
-            expect(yield* store.query(q)).toEqual(naiveQuery(records, q))
-          }
-        })
-      )))
+          })
+      )
+    ))
 
   it.live("property: the feedback export never exceeds the cap, never cuts a line, keeps the newest, includes threadless rows of the thread's processes and no other process's", () =>
     withStore((store, sql) =>
-      runProperty(fc.tuple(entriesArb, fc.constantFrom("t1", "t2", "t3"), fc.integer({ min: 0, max: 3000 })), 100, ([entries, threadId, maxBytes]) =>
-        Effect.gen(function*() {
-          yield* sql`DELETE FROM logs`
-          yield* store.insert(entries)
-          const records = yield* allRecords(sql)
-          const text = yield* store.feedbackExport({ threadId, maxBytes })
-          expect(Buffer.byteLength(text)).toBeLessThanOrEqual(maxBytes)
-          expect(text).toBe(naiveExport(records, threadId, maxBytes))
-          const processes = new Set(records.filter((r) => r.threadId === threadId).map((r) => r.processUuid))
-          for (const line of text.split("\n").filter((l) => l !== "")) {
-            const id = Number(/ #(\d+) /.exec(line)![1])
-            const entry = entries[id]!
-            expect(entry.threadId === threadId || (entry.threadId === null && processes.has(entry.processUuid))).toBe(true)
-            expect(line).toBe(renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody }))
-          }
-        })
-      )))
+      runProperty(
+        fc.tuple(entriesArb, fc.constantFrom("t1", "t2", "t3"), fc.integer({ min: 0, max: 3000 })),
+        100,
+        ([entries, threadId, maxBytes]) =>
+          Effect.gen(function*() {
+            yield* sql`DELETE FROM logs`
+            yield* store.insert(entries)
+            const records = yield* allRecords(sql)
+            const text = yield* store.feedbackExport({ threadId, maxBytes })
+            expect(Buffer.byteLength(text)).toBeLessThanOrEqual(maxBytes)
+            expect(text).toBe(naiveExport(records, threadId, maxBytes))
+            const processes = new Set(records.filter((r) => r.threadId === threadId).map((r) => r.processUuid))
+            for (const line of text.split("\n").filter((l) => l !== "")) {
+              const id = Number(/ #(\d+) /.exec(line)![1])
+              const entry = entries[id]!
+              expect(entry.threadId === threadId || (entry.threadId === null && processes.has(entry.processUuid))).toBe(
+                true
+              )
+              expect(line).toBe(
+                renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })
+              )
+            }
+          })
+      )
+    ))
 
   it.effect("the export of a thread with no rows is empty, and includes threadless lines of every process that wrote for the thread", () =>
     withStore((store) =>
       Effect.gen(function*() {
-        const line = (ts: number, message: string, threadId: string | null, processUuid: string, level: LogLevelName = "INFO") =>
-          LogStore.entry({ ts, tsNanos: 0, level, message, threadId, processUuid })
+        const line = (
+          ts: number,
+          message: string,
+          threadId: string | null,
+          processUuid: string,
+          level: LogLevelName = "INFO"
+        ) => LogStore.entry({ ts, tsNanos: 0, level, message, threadId, processUuid })
         yield* store.insert([
           line(T0, "p1 start", null, "p1"),
           line(T0 + 1, "p1 turn", "t", "p1"),
@@ -181,41 +224,56 @@ describe("LogStore", () => {
         const newestTwo = "2023-11-14T22:13:22.000000000Z INFO p2 start\n2023-11-14T22:13:24.000000000Z ERROR p2 turn\n"
         const size = Buffer.byteLength(newestTwo)
         expect(yield* store.feedbackExport({ threadId: "t", maxBytes: size })).toBe(newestTwo)
-        expect(yield* store.feedbackExport({ threadId: "t", maxBytes: size - 1 })).toBe("2023-11-14T22:13:24.000000000Z ERROR p2 turn\n")
-      })))
+        expect(yield* store.feedbackExport({ threadId: "t", maxBytes: size - 1 })).toBe(
+          "2023-11-14T22:13:24.000000000Z ERROR p2 turn\n"
+        )
+      })
+    ))
 
   it.live("property: retention deletes the oldest rows and keeps the newest that fit the budget", () =>
     withStore((store, sql) =>
-      runProperty(fc.tuple(entriesArb, fc.integer({ min: 0, max: 4000 })), 60, ([entries, budget]) =>
-        Effect.gen(function*() {
-          yield* sql`DELETE FROM logs`
-          yield* store.insert(entries)
-          const before = [...(yield* allRecords(sql))].sort(newestFirst)
-          const deleted = yield* store.prune({ maxTotalBytes: budget })
-          const after = [...(yield* allRecords(sql))].sort(newestFirst)
-          const total = after.reduce((sum, r) => sum + r.estimatedBytes, 0)
-          expect(total).toBeLessThanOrEqual(budget)
-          expect(deleted).toBe(before.length - after.length)
-          // The kept rows are the newest, with no gap, and the next newest would not fit.
-          expect(after).toEqual(before.slice(0, after.length))
-          const next = before[after.length]
-          if (next !== undefined) expect(total + next.estimatedBytes).toBeGreaterThan(budget)
-        })
-      )))
+      runProperty(
+        fc.tuple(entriesArb, fc.integer({ min: 0, max: 4000 })),
+        60,
+        ([entries, budget]) =>
+          Effect.gen(function*() {
+            yield* sql`DELETE FROM logs`
+            yield* store.insert(entries)
+            const before = [...(yield* allRecords(sql))].sort(newestFirst)
+            const deleted = yield* store.prune({ maxTotalBytes: budget })
+            const after = [...(yield* allRecords(sql))].sort(newestFirst)
+            const total = after.reduce((sum, r) => sum + r.estimatedBytes, 0)
+            expect(total).toBeLessThanOrEqual(budget)
+            expect(deleted).toBe(before.length - after.length)
+            // The kept rows are the newest, with no gap, and the next newest would not fit.
+            expect(after).toEqual(before.slice(0, after.length))
+            const next = before[after.length]
+            if (next !== undefined) expect(total + next.estimatedBytes).toBeGreaterThan(budget)
+          })
+      )
+    ))
 
   it.effect("the export and retention are served by the logs indexes, never a scan of the table or a sort of it", () =>
     withStore((_store, sql) =>
       Effect.gen(function*() {
         const plan = (text: string, params: ReadonlyArray<unknown>) =>
-          Effect.map(sql.unsafe<{ readonly detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (rows) => rows.map((r) => r.detail))
+          Effect.map(sql.unsafe<{ readonly detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (rows) =>
+            rows.map((r) => r.detail))
         const exportPlan = yield* plan(LogStore.FEEDBACK_EXPORT_SQL, ["t", "t", 100, 100, 4000])
-        expect(exportPlan).toContainEqual(expect.stringMatching(/^SEARCH logs USING INDEX logs_thread_time \(thread_id=\?\)$/))
-        expect(exportPlan).toContainEqual(expect.stringMatching(/^SEARCH logs USING INDEX logs_process_threadless_time \(process_uuid=\?\)$/))
-        expect(exportPlan.filter((d) => /^SCAN logs\b/.test(d))).toEqual([])
+        expect(exportPlan).toContainEqual(
+          expect.stringMatching(/^SEARCH logs USING INDEX logs_thread_time \(thread_id=\?\)$/)
+        )
+        expect(exportPlan).toContainEqual(
+          expect.stringMatching(/^SEARCH logs USING INDEX logs_process_threadless_time \(process_uuid=\?\)$/)
+        )
+        expect(exportPlan.filter((d) =>
+          /^SCAN logs\b/.test(d)
+        )).toEqual([])
         const prunePlan = yield* plan(LogStore.PRUNE_SQL, [1000])
         expect(prunePlan).toContain("SCAN logs USING INDEX logs_time")
         expect(prunePlan.filter((d) => d.includes("TEMP B-TREE"))).toEqual([])
-      })))
+      })
+    ))
 
   it.live("log lines are operational state: a rebuild of the projections keeps every one", () =>
     Effect.gen(function*() {

@@ -10,7 +10,10 @@ import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabas
 const rowsOf = (file: string) =>
   Effect.scoped(Effect.gen(function*() {
     const db = yield* connect(file)
-    return yield* Effect.flatMap(db.sql`SELECT * FROM logs ORDER BY id`, Schema.decodeUnknown(Schema.Array(LogStore.LogRecordFromRow)))
+    return yield* Effect.flatMap(
+      db.sql`SELECT * FROM logs ORDER BY id`,
+      Schema.decodeUnknown(Schema.Array(LogStore.LogRecordFromRow))
+    )
   }))
 
 /** Runs `program` with the SQLite logger (replacing the console one) over a fresh file. */
@@ -18,10 +21,16 @@ const withLogger = <A, E>(
   file: string,
   program: Effect.Effect<A, E, SqliteLogger.SqliteLogger | LogStore.LogStore | SqlClient.SqlClient>,
   options: SqliteLogger.SqliteLoggerOptions = {}
-) => program.pipe(Effect.provide(SqliteLogger.layer({ ...options, replaceDefault: true }).pipe(Layer.provideMerge(sqlLayer(file)))))
+) =>
+  program.pipe(
+    Effect.provide(SqliteLogger.layer({ ...options, replaceDefault: true }).pipe(Layer.provideMerge(sqlLayer(file))))
+  )
 
 /** The number of rows, read on the program's own connection. */
-const rowCount = Effect.map(SqlClient.SqlClient, (sql) => Effect.map(sql<{ n: number }>`SELECT COUNT(*) AS n FROM logs`, (rows) => rows[0]!.n))
+const rowCount = Effect.map(
+  SqlClient.SqlClient,
+  (sql) => Effect.map(sql<{ n: number }>`SELECT COUNT(*) AS n FROM logs`, (rows) => rows[0]!.n)
+)
 
 const waitFor = <A>(read: Effect.Effect<A, unknown>, done: (a: A) => boolean) =>
   Effect.gen(function*() {
@@ -49,13 +58,21 @@ describe("SqliteLogger", () => {
           yield* Effect.forEach(
             Array.from({ length: fibers }, (_, f) => f),
             (f) =>
-              Effect.forEach(Array.from({ length: perFiber }, (_, i) => i), (i) =>
-                Effect.log(`fiber ${f} line ${i}`).pipe(Effect.annotateLogs({ threadId: `thread-${f}`, i }))),
+              Effect.forEach(
+                Array.from({ length: perFiber }, (_, i) => i),
+                (i) => Effect.log(`fiber ${f} line ${i}`).pipe(Effect.annotateLogs({ threadId: `thread-${f}`, i }))
+              ),
             { concurrency: "unbounded", discard: true }
           )
           yield* Effect.zipRight(TestClock.adjust(25), Effect.logWarning("spanned")).pipe(
             Effect.withLogSpan("fold file"),
-            Effect.annotateLogs({ target: "engine", modulePath: "infra/Engine", file: "Engine.ts", line: 42, cwd: "/my work" })
+            Effect.annotateLogs({
+              target: "engine",
+              modulePath: "infra/Engine",
+              file: "Engine.ts",
+              line: 42,
+              cwd: "/my work"
+            })
           )
           yield* Effect.logError("failed", Cause.fail("boom"))
           yield* Effect.logDebug("debug", 1, { a: [1] }).pipe(Logger.withMinimumLogLevel(LogLevel.Debug))
@@ -66,7 +83,9 @@ describe("SqliteLogger", () => {
       for (let f = 0; f < fibers; f++) {
         const own = rows.filter((r) => r.threadId === `thread-${f}`)
         expect(own.map((r) => r.message)).toEqual(Array.from({ length: perFiber }, (_, i) => `fiber ${f} line ${i}`))
-        expect(own.map((r) => r.feedbackLogBody)).toEqual(Array.from({ length: perFiber }, (_, i) => `fiber ${f} line ${i} i=${i}`))
+        expect(own.map((r) => r.feedbackLogBody)).toEqual(
+          Array.from({ length: perFiber }, (_, i) => `fiber ${f} line ${i} i=${i}`)
+        )
       }
       const [spanned, failed, debug] = rows.slice(-3)
       expect(spanned).toMatchObject({
@@ -139,10 +158,14 @@ describe("SqliteLogger", () => {
     Effect.gen(function*() {
       const file = tempDatabaseFile("logger-")
       // Logging in one fiber without yielding: the writer cannot run until the close.
-      yield* withLogger(file, Effect.forEach(Array.from({ length: 100 }, (_, i) => i), (i) => Effect.log(`l${i}`), { discard: true }), {
-        batchSize: 10,
-        queueCapacity: 10
-      })
+      yield* withLogger(
+        file,
+        Effect.forEach(Array.from({ length: 100 }, (_, i) => i), (i) => Effect.log(`l${i}`), { discard: true }),
+        {
+          batchSize: 10,
+          queueCapacity: 10
+        }
+      )
       const rows = yield* rowsOf(file)
       expect(rows.map((r) => r.message)).toEqual([
         ...Array.from({ length: 10 }, (_, i) => `l${i}`),
@@ -170,18 +193,30 @@ describe("SqliteLogger", () => {
         }),
         { maxTotalBytes: null }
       )
-      const reports = stderr.mock.calls.map(([chunk]) => String(chunk)).filter((s) => s.startsWith("rollout-state logger:"))
+      const reports = stderr.mock.calls.map(([chunk]) => String(chunk)).filter((s) =>
+        s.startsWith("rollout-state logger:")
+      )
       stderr.mockRestore()
       expect(reports.length).toBe(1)
       expect(reports[0]).toMatch(/writing log lines failed.*no such table: logs/s)
       const rows = yield* rowsOf(file)
-      expect(rows.map((r) => r.message)).toEqual(["recovered", "logger lost 3 lines (0 while its queue was full, 3 in writes that failed)"])
+      expect(rows.map((r) => r.message)).toEqual([
+        "recovered",
+        "logger lost 3 lines (0 while its queue was full, 3 in writes that failed)"
+      ])
     }))
 
   it.effect("a message that cannot be rendered is logged as such, and the caller goes on", () =>
     Effect.gen(function*() {
       const file = tempDatabaseFile("logger-")
-      const hostile = { toJSON: () => { throw new Error("no json") }, toString: () => { throw new Error("no string") } }
+      const hostile = {
+        toJSON: () => {
+          throw new Error("no json")
+        },
+        toString: () => {
+          throw new Error("no string")
+        }
+      }
       const result = yield* withLogger(file, Effect.as(Effect.log(hostile), "went on"))
       expect(result).toBe("went on")
       expect((yield* rowsOf(file)).map((r) => r.message)).toEqual(["<message could not be rendered>"])
