@@ -1,6 +1,6 @@
 /**
  * Deterministic synthetic Codex home for benchmarks: same options and seed, same bytes.
- * Shapes follow the real samples in /work/shared/corpus/real (SPEC §1); sizes are skewed
+ * Shapes follow the real samples in test/fixtures/corpus/real (SPEC §1); sizes are skewed
  * like real homes (many small threads, a few huge ones) and `response_item` lines carry
  * most of the bytes, as they do in practice.
  *

@@ -12,10 +12,10 @@ import { basename, join } from "node:path"
 import { turnsOf } from "../src/domain/ThreadState.js"
 import { type FileFold, foldRolloutFile, foldRolloutFileNow } from "../src/infra/RolloutFold.js"
 import { readRolloutBatches, type RolloutEntry } from "../src/infra/RolloutReader.js"
+import { CORPUS, CORPUS_HOME, CORPUS_REAL } from "./fixtures/corpus.js"
 
-const CORPUS = "/work/shared/corpus"
-const HOME = join(CORPUS, "home")
-const REAL = join(CORPUS, "real")
+const HOME = CORPUS_HOME
+const REAL = CORPUS_REAL
 
 const ROLLOUT = /\.jsonl(\.zst)?$/
 

@@ -11,6 +11,7 @@ import { parseRolloutFileName } from "../../src/domain/RolloutFileName.js"
 import { decodeRolloutItem, type RolloutItem } from "../../src/domain/RolloutItem.js"
 import { apply, applyAll, initial } from "../../src/domain/ThreadFold.js"
 import { type FileFacts, type ThreadMetadata, type ThreadState, turnsOf } from "../../src/domain/ThreadState.js"
+import { CORPUS_HOME } from "../fixtures/corpus.js"
 
 const item = (json: object): RolloutItem => Either.getOrThrow(decodeRolloutItem(json))
 
@@ -1056,7 +1057,7 @@ describe("turns", () => {
 })
 
 describe("the sample corpus", () => {
-  const dir = "/work/shared/corpus/home/archived_sessions"
+  const dir = join(CORPUS_HOME, "archived_sessions")
   const names = readdirSync(dir).filter((name) => name.endsWith(".jsonl"))
   const fileName = "rollout-2025-11-21T08-00-00-019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff.jsonl"
 

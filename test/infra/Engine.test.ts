@@ -7,8 +7,7 @@ import { generateHome } from "../../bench/generate.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
 import { foldRolloutFileNow } from "../../src/infra/RolloutFold.js"
-
-const CORPUS_HOME = join(import.meta.dirname, "../../../shared/corpus/home")
+import { CORPUS_HOME } from "../fixtures/corpus.js"
 
 const freshHome = (copyCorpus = false) => {
   const dir = mkdtempSync(join(tmpdir(), "engine-"))

@@ -10,8 +10,9 @@ import { join } from "node:path"
 import * as FoldPool from "../../src/infra/FoldPool.js"
 import { type FileFold, foldRolloutFile, foldRolloutFileNow } from "../../src/infra/RolloutFold.js"
 import type { RolloutReadError } from "../../src/infra/RolloutIssue.js"
+import { CORPUS_REAL } from "../fixtures/corpus.js"
 
-const REAL = "/work/shared/corpus/real"
+const REAL = CORPUS_REAL
 const options = { defaultModelProvider: "openai" }
 
 const line = (type: string, payload: object, second: number) =>

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { promisify } from "node:util"
 import * as ReadAhead from "../../src/infra/ReadAhead.js"
+import { CORPUS_HOME } from "../fixtures/corpus.js"
 
 /** Files of `mb` MB each, as ranges over their whole content. */
 const files = (count: number, mb: number): Array<ReadAhead.FileRange> => {
@@ -63,8 +64,8 @@ describe("ReadAhead", () => {
         const day = join(dir, "home", "sessions", "2025", "11", "20")
         mkdirSync(day, { recursive: true })
         const source = join(
-          import.meta.dirname,
-          "../../../shared/corpus/home/sessions/2025/11/20/rollout-2025-11-20T16-59-09-019a9f10-1111-7222-8333-444455556666.jsonl"
+          CORPUS_HOME,
+          "sessions/2025/11/20/rollout-2025-11-20T16-59-09-019a9f10-1111-7222-8333-444455556666.jsonl"
         )
         const file = join(day, basename(source))
         copyFileSync(source, file)

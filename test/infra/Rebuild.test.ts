@@ -5,8 +5,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Engine from "../../src/infra/Engine.js"
-
-const CORPUS_HOME = join(import.meta.dirname, "../../../shared/corpus/home")
+import { CORPUS_HOME } from "../fixtures/corpus.js"
 
 const corpusHome = () => {
   const dir = mkdtempSync(join(tmpdir(), "rebuild-"))
