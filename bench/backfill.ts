@@ -81,9 +81,9 @@ if (values.figure !== undefined) {
       "--dir",
       home,
       "--files",
-      values.files!,
+      values.files,
       "--mb",
-      values.mb!
+      values.mb
     ], { stdio: "inherit" })
   }
   const files = rolloutFiles(home)

@@ -273,7 +273,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   })
   const started = performance.now()
   const result = await runLogsBench({
-    quick: values.quick!,
+    quick: values.quick,
     ...(values.lines === undefined ? {} : { lines: Number(values.lines) }),
     ...(values.reps === undefined ? {} : { reps: Number(values.reps) })
   })

@@ -49,7 +49,7 @@ if (values.child !== undefined) {
   process.exit(0)
 }
 
-const quick = values.quick!
+const quick = values.quick
 const int = (flag: string | undefined, full: number, small: number): number => {
   const n = flag === undefined ? (quick ? small : full) : Number(flag)
   if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive integer: ${flag}`)

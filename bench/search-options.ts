@@ -154,7 +154,7 @@ const trigramSignature = (text: string): Array<bigint> => {
 }
 /** Title and first message in one set: a term in either has all its trigrams in the union. */
 const threadSignature = (title: unknown, message: unknown) =>
-  trigramSignature(`${String(title ?? "")}\u0000${String(message ?? "")}`)
+  trigramSignature(`${typeof title === "string" ? title : ""}\u0000${typeof message === "string" ? message : ""}`)
 
 const OPTIONS: ReadonlyArray<SearchOption> = [
   {

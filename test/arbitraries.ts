@@ -103,7 +103,7 @@ export const itemArb: fc.Arbitrary<WholeItem> = fc.oneof(
     arbitrary: fc.tuple(Arbitrary.make(Item.LegacyHeader), fc.constantFrom(...THREAD_IDS))
       .map(([payload, id]) => ({ type: "legacy_header" as const, payload: { ...payload, id } }))
   }
-) as fc.Arbitrary<WholeItem>
+)
 
 export const itemsArb = (maxLength = 40) => fc.array(itemArb, { maxLength })
 

@@ -39,9 +39,9 @@ const nonBlankLines = (path: string): Array<string> =>
   contentOf(path).toString("utf8").split("\n").filter((line) => line.trim() !== "")
 
 const readFull = (path: string): Effect.Effect<Array<RolloutEntry>> =>
-  Effect.promise(async () => {
+  Effect.sync(() => {
     const entries: Array<RolloutEntry> = []
-    for await (const batch of readRolloutBatches(path, { decode: "full" })) entries.push(...batch)
+    for (const batch of readRolloutBatches(path, { decode: "full" })) entries.push(...batch)
     return entries
   })
 
@@ -132,8 +132,14 @@ const summary = (folded: FileFold) => ({
 })
 
 /** The lines of a file as plain JSON, parsed without the code under test. */
-const jsonLines = (path: string): Array<Record<string, any>> =>
-  nonBlankLines(path).map((line) => JSON.parse(line) as Record<string, any>)
+const jsonLines = (path: string): Array<unknown> => nonBlankLines(path).map((line) => JSON.parse(line) as unknown)
+
+/** A field of parsed JSON by its path; `undefined` where the path leaves the JSON's objects. */
+const at = (value: unknown, ...path: Array<string>): unknown =>
+  path.reduce<unknown>(
+    (v, key) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[key] : undefined),
+    value
+  )
 
 describe("corpus: exact metadata of the sample home", () => {
   it.effect("the editor session in sessions/2025/11/20 folds to its meta, context, message and token count", () =>
@@ -270,20 +276,24 @@ describe("corpus: exact metadata of real rollouts", () => {
         tokensUsed: 0,
         turns: 0
       })
-      expect(header["id"]).toBe(folded.state.metadata.id)
-      expect(ms(header["timestamp"])).toBe(folded.state.metadata.createdAt)
+      expect(at(header, "id")).toBe(folded.state.metadata.id)
+      expect(ms(at(header, "timestamp") as string)).toBe(folded.state.metadata.createdAt)
     }))
 
   it.effect("sample_session-2025-11-17 reads a mode-tagged policy, has no turn_id, and takes updatedAt as the max timestamp", () =>
     Effect.gen(function*() {
       const path = join(REAL, "AcidicSoil__codex-session-view__sample_session-rollout-2025-11-17.jsonl")
       const lines = jsonLines(path)
-      const contexts = lines.filter((l) => l["type"] === "turn_context").map((l) => l["payload"])
+      const contexts = lines.filter((l) => at(l, "type") === "turn_context").map((l) => at(l, "payload"))
       expect(contexts.length).toBeGreaterThan(0)
-      expect(contexts.every((c) => c["sandbox_policy"]?.["mode"] === "danger-full-access" && !("turn_id" in c))).toBe(
+      expect(
+        contexts.every((c) =>
+          at(c, "sandbox_policy", "mode") === "danger-full-access" && at(c, "turn_id") === undefined
+        )
+      ).toBe(
         true
       )
-      const stamps = lines.map((l) => ms(l["timestamp"]))
+      const stamps = lines.map((l) => ms(at(l, "timestamp") as string))
       const maxStamp = Math.max(...stamps)
       const inversions = stamps.filter((t, i) => i > 0 && t < stamps[i - 1]!).length
       expect(inversions).toBe(3)
@@ -331,7 +341,7 @@ describe("corpus: exact metadata of real rollouts", () => {
   it.effect("kvsankar session-01 keeps thread_source user and clears the effort its turn_context lacks", () =>
     Effect.gen(function*() {
       const path = join(REAL, "kvsankar__agent-history__real_sessions-codex-session-01.jsonl")
-      const contexts = jsonLines(path).filter((l) => l["type"] === "turn_context").map((l) => l["payload"])
+      const contexts = jsonLines(path).filter((l) => at(l, "type") === "turn_context").map((l) => at(l, "payload"))
       expect(contexts).toHaveLength(1)
       expect(contexts[0]).not.toHaveProperty("effort")
       expect(contexts[0]).toHaveProperty("permission_profile")
@@ -363,13 +373,13 @@ describe("corpus: exact metadata of real rollouts", () => {
       const dir = mkdtempSync(join(tmpdir(), "corpus-effort-"))
       try {
         const raw = nonBlankLines(path)
-        const at = raw.findIndex((line) => (JSON.parse(line) as Record<string, unknown>)["type"] === "turn_context")
-        const withEffort = JSON.parse(raw[at]!) as Record<string, any>
-        withEffort["payload"] = { ...withEffort["payload"], effort: "high" }
+        const index = raw.findIndex((line) => at(JSON.parse(line), "type") === "turn_context")
+        const withEffort = JSON.parse(raw[index]!) as { payload: object }
+        withEffort.payload = { ...withEffort.payload, effort: "high" }
         const edited = join(dir, "effort.jsonl")
         writeFileSync(
           edited,
-          [...raw.slice(0, at), JSON.stringify(withEffort), ...raw.slice(at)].map((l) => `${l}\n`).join("")
+          [...raw.slice(0, index), JSON.stringify(withEffort), ...raw.slice(index)].map((l) => `${l}\n`).join("")
         )
         const refolded = yield* fold(edited)
         expect(refolded.counts.parseErrors).toBe(0)
@@ -383,12 +393,14 @@ describe("corpus: exact metadata of real rollouts", () => {
     Effect.gen(function*() {
       const path = join(REAL, "madshn__localpush__fixtures-codex-2026-02-23-rollout-12-54-34.jsonl")
       // Independent count over the raw lines.
-      const events = jsonLines(path).filter((l) => l["type"] === "event_msg").map((l) => l["payload"])
+      const events = jsonLines(path).filter((l) => at(l, "type") === "event_msg").map((l) => at(l, "payload"))
       const totals = events
-        .filter((e) => e["type"] === "token_count" && e["info"] != null)
-        .map((e) => e["info"]["total_token_usage"]["total_tokens"] as number)
+        .filter((e) => at(e, "type") === "token_count" && at(e, "info") != null)
+        .map((e) => at(e, "info", "total_token_usage", "total_tokens") as number)
       const lastTotal = totals[totals.length - 1]
-      const turnIds = new Set(events.filter((e) => e["type"] === "task_started").map((e) => e["turn_id"] as string))
+      const turnIds = new Set(
+        events.filter((e) => at(e, "type") === "task_started").map((e) => at(e, "turn_id") as string)
+      )
       expect(lastTotal).toBe(33944484)
       expect(turnIds.size).toBe(33)
 

@@ -177,13 +177,13 @@ export const isOwner = (job: Job | undefined, token: string, now: number): job i
 export type Stage1ClaimOutcome = Data.TaggedEnum<{
   Claimed: { readonly ownershipToken: string; readonly leaseUntil: number; readonly inputWatermark: number }
   /** The output or the last success already covers this source time. */
-  SkippedUpToDate: {}
+  SkippedUpToDate: Record<never, never>
   /** Another worker holds a fresh lease. */
   SkippedRunning: { readonly leaseUntil: number }
   /** The last failure's backoff has not passed, and the input has not advanced. */
   SkippedBackoff: { readonly retryAt: number }
   /** No retries left for this input; newer input resets the budget. */
-  SkippedRetryExhausted: {}
+  SkippedRetryExhausted: Record<never, never>
   /** `maxRunningStage1` other jobs hold fresh leases. */
   SkippedAtCapacity: { readonly running: number }
 }>

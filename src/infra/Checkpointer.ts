@@ -6,7 +6,7 @@
  * instead: it never waits for the writer, and the writer never waits for it.
  * @since 0.1.0
  */
-import { Effect, Scope } from "effect"
+import { Effect, type Scope } from "effect"
 import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 

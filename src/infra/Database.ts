@@ -34,7 +34,8 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
 }
 
 const reasonOf = (cause: unknown): DatabaseError["reason"] => {
-  const code = String((cause as { code?: unknown } | undefined)?.code ?? "")
+  const code = (cause as { code?: unknown } | undefined)?.code
+  if (typeof code !== "string") return "failed"
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy"
   if (code.startsWith("SQLITE_READONLY")) return "read-only"
   if (code.startsWith("SQLITE_CANTOPEN")) return "cannot-open"
@@ -197,11 +198,11 @@ const statementCache = (db: Sqlite.Database) => {
 const makeConnection = (db: Sqlite.Database, prepare: (sql: string) => Sqlite.Statement): Connection => {
   const run = (sql: string, params: ReadonlyArray<unknown>, raw: boolean, cached: boolean) =>
     Effect.try({
-      try: () => {
+      try: (): ReadonlyArray<object> => {
         const statement = cached ? prepare(sql) : db.prepare(sql)
-        if (statement.reader) return statement.all(...params) as ReadonlyArray<any>
+        if (statement.reader) return statement.all(...params) as ReadonlyArray<object>
         const result = statement.run(...params)
-        return raw ? (result as unknown as ReadonlyArray<any>) : []
+        return raw ? (result as unknown as ReadonlyArray<object>) : []
       },
       catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
     })

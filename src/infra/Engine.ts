@@ -23,7 +23,7 @@ import {
 import type { ThreadMetadata } from "../domain/ThreadState.js"
 import { formatTimestamp } from "../domain/Timestamp.js"
 import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../projections/AgentGraph.js"
-import { DynamicToolsProjection } from "../projections/DynamicToolsProjection.js"
+import { type DynamicToolsProjection } from "../projections/DynamicToolsProjection.js"
 import type { ThreadPlacement } from "../projections/ThreadDelta.js"
 import { layer as threadListLayer, ThreadList, type ThreadListQuery } from "../projections/ThreadList.js"
 import * as ThreadProjectorModule from "../projections/ThreadProjector.js"

@@ -5,7 +5,7 @@
  * append) never start the worker: they fold here, in one synchronous call per small file.
  * @since 0.1.0
  */
-import { Effect, Either, Scope } from "effect"
+import { Effect, type Either, type Scope } from "effect"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads"
@@ -162,7 +162,11 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
     ) =>
       Effect.gen(function*() {
         const mine = ++generation
-        const results: Array<Either.Either<FileFold, RolloutReadError> | undefined> = new Array(jobs.length)
+        const results: Array<Either.Either<FileFold, RolloutReadError> | undefined> = new Array<
+          Either.Either<FileFold, RolloutReadError> | undefined
+        >(
+          jobs.length
+        )
         let filled = 0
         const collect = () => {
           for (

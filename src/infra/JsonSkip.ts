@@ -168,7 +168,6 @@ export const skipJsonValue = (bytes: Uint8Array, i: number, strength: SkipStreng
       i = skipJsonSpace(bytes, i)
       if (bytes[i] !== COLON) return -1
       i = skipJsonSpace(bytes, i + 1)
-      expectKey = false
     }
     const c = bytes[i]
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {

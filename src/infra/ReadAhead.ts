@@ -5,7 +5,7 @@
  * computes, and the fold's own reads come from the page cache.
  * @since 0.1.0
  */
-import { Effect, Scope } from "effect"
+import { Effect, type Scope } from "effect"
 import { Worker } from "node:worker_threads"
 
 /** A byte range of a file the fold is about to read. @since 0.1.0 */

@@ -4,7 +4,7 @@
  * Line faults are reported as values and cost at most their line.
  * @since 0.1.0
  */
-import { Effect, Either, Stream } from "effect"
+import { Effect, Either, Option, Stream } from "effect"
 import { Decompress } from "fzstd"
 import { closeSync, openSync, readSync } from "node:fs"
 import type { RolloutItem } from "../domain/RolloutItem.js"
@@ -217,7 +217,7 @@ const openScan = (file: string, options: ReadOptions, sink: EntrySink): Scan => 
     },
     end: () => framer.end(),
     close: () => {
-      if (open) closeSync(fd!)
+      if (open) closeSync(fd)
       open = false
     }
   }
@@ -228,10 +228,10 @@ const openScan = (file: string, options: ReadOptions, sink: EntrySink): Scan => 
  * `RolloutReadError` only when the file itself cannot be read.
  * @since 0.1.0
  */
-export async function* readRolloutBatches(
+export function* readRolloutBatches(
   file: string,
   options: ReadOptions = {}
-): AsyncGenerator<Array<RolloutEntry>, void, undefined> {
+): Generator<Array<RolloutEntry>, void, undefined> {
   const batch: Array<RolloutEntry> = []
   const scan = openScan(file, options, {
     item: (item, lineNumber, byteOffset) => batch.push({ _tag: "Item", lineNumber, byteOffset, item }),
@@ -314,12 +314,20 @@ export const readRolloutNow = (
  * @category streams
  */
 export const streamRollout = (file: string, options?: ReadOptions): Stream.Stream<RolloutEntry, RolloutReadError> =>
-  Stream.suspend(() =>
-    Stream.fromAsyncIterable(readRolloutBatches(file, options), (error) =>
-      error instanceof RolloutReadError
-        ? error
-        : new RolloutReadError({ file, reason: describeError(error), cause: error }))
-  ).pipe(Stream.flattenIterables)
+  Stream.suspend(() => {
+    const batches = readRolloutBatches(file, options)
+    return Stream.repeatEffectOption(
+      Effect.try({
+        try: () => batches.next(),
+        catch: (error) =>
+          Option.some(
+            error instanceof RolloutReadError
+              ? error
+              : new RolloutReadError({ file, reason: describeError(error), cause: error })
+          )
+      }).pipe(Effect.flatMap((next) => next.done === true ? Effect.fail(Option.none()) : Effect.succeed(next.value)))
+    ).pipe(Stream.ensuring(Effect.sync(() => batches.return())))
+  }).pipe(Stream.flattenIterables)
 
 /**
  * Calls `onBatch` with the entries of each chunk read, without the per-element cost of a

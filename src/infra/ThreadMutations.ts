@@ -62,7 +62,7 @@ const sessionMetaOfRow = (row: ThreadRow): SessionMeta => {
     cwd: metadata.cwd,
     cli_version: metadata.cliVersion,
     model_provider: metadata.modelProvider,
-    source: metadata.source.startsWith("{") ? JSON.parse(metadata.source) : metadata.source
+    source: metadata.source.startsWith("{") ? JSON.parse(metadata.source) as Record<string, unknown> : metadata.source
   }
 }
 

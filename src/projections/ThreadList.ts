@@ -6,7 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Either, Layer } from "effect"
-import { decodeCursor, encodeCursor, InvalidCursor, opposite, type SortDirection } from "../domain/PageCursor.js"
+import { decodeCursor, encodeCursor, type InvalidCursor, opposite, type SortDirection } from "../domain/PageCursor.js"
 import { THREAD_SELECT, type ThreadRow, threadRowsOf } from "./ThreadsProjection.js"
 
 /** @since 0.1.0 */

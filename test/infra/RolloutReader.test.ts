@@ -492,7 +492,7 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
           { _tag: "PartialRecordDropped", file, lineNumber: 2, byteOffset: offsets[1], droppedBytes: 37 },
           { _tag: "PartialRecordDropped", file, lineNumber: 3, byteOffset: offsets[2], droppedBytes: 50 },
           { _tag: "PartialRecordDropped", file, lineNumber: 4, byteOffset: offsets[3], droppedBytes: cutInKey.length }
-        ].map((expected) => expect.objectContaining(expected)))
+        ].map((expected): unknown => expect.objectContaining(expected)))
         expect(itemsOf(entries).map((e) => [e.lineNumber, e.byteOffset])).toEqual(offsets.map((o, i) => [i + 1, o]))
         for (const lineNumber of [2, 3, 4]) expect(itemAt(entries, lineNumber), decode).toEqual(decoded(whole))
 

@@ -23,7 +23,11 @@ const withEngine = <A, E>(
   use: (engine: Engine.Engine) => Effect.Effect<A, E>
 ) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
 
-const lastLine = (path: string) => JSON.parse(readFileSync(path, "utf8").trimEnd().split("\n").at(-1)!)
+const lastLine = (path: string) =>
+  JSON.parse(readFileSync(path, "utf8").trimEnd().split("\n").at(-1)!) as {
+    type: string
+    payload: { git?: unknown }
+  }
 
 const git = (record: Engine.ThreadRecord | undefined) =>
   record && [record.metadata.gitSha, record.metadata.gitBranch, record.metadata.gitOriginUrl]

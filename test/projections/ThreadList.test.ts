@@ -85,7 +85,7 @@ const queryArb: fc.Arbitrary<ThreadListQuery> = fc.record({
 /** The naive answer: filter and sort everything in memory. */
 const expected = (specs: ReadonlyArray<Spec>, query: ThreadListQuery): Array<string> => {
   const key = query.sortKey === "updated_at" ? "updated" : "created"
-  const kind = (source: string) => (source.startsWith("{") ? Object.keys(JSON.parse(source))[0] : source)
+  const kind = (source: string) => (source.startsWith("{") ? Object.keys(JSON.parse(source) as object)[0] : source)
   const matching = specs.filter((s) =>
     s.archived === (query.archived ?? false) &&
     (query.cwd === undefined || s.cwd === query.cwd) &&

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Either, FastCheck as fc, Schema, SchemaAST } from "effect"
+import { Arbitrary, Either, FastCheck as fc, Schema, type SchemaAST } from "effect"
 import * as Item from "../../src/domain/RolloutItem.js"
 import { runs } from "../arbitraries.js"
 
@@ -73,13 +73,16 @@ const nearMiss = (ast: SchemaAST.AST, faults = true): fc.Arbitrary<Json | undefi
   return faults ? fc.oneof({ weight: 3, arbitrary: shaped }, { weight: 1, arbitrary: jsonArb }) : shaped
 }
 
+// `Array.isArray` narrows a readonly array to `any[]`; this keeps the element type.
+const isJsonArray = (value: Json): value is ReadonlyArray<Json> => Array.isArray(value)
+
 const FAULTS: ReadonlyArray<Json | undefined> = [undefined, null, [], {}, "", "x", 0, -1.5, true, [1], { type: 1 }]
 
 /** `value` with the node at `path` replaced by `fault` (`undefined`: the member removed). */
 const replaceAt = (value: Json, path: ReadonlyArray<string | number>, fault: Json | undefined): Json | undefined => {
   if (path.length === 0) return fault
   const [step, ...rest] = path as [string | number, ...Array<string | number>]
-  if (Array.isArray(value)) {
+  if (isJsonArray(value)) {
     return value.map((v, i) => (i === step ? replaceAt(v, rest, fault) ?? null : v))
   }
   const copy: Record<string, Json> = { ...(value as Record<string, Json>) }
@@ -92,7 +95,7 @@ const replaceAt = (value: Json, path: ReadonlyArray<string | number>, fault: Jso
 /** The path of every node of a JSON value, the root first. */
 const nodePaths = (value: Json, at: ReadonlyArray<string | number> = []): Array<ReadonlyArray<string | number>> => {
   if (value === null || typeof value !== "object") return [at]
-  const children = Array.isArray(value)
+  const children = isJsonArray(value)
     ? value.flatMap((v, i) => nodePaths(v, [...at, i]))
     : Object.entries(value).flatMap(([k, v]) => nodePaths(v, [...at, k]))
   return [at, ...children]
@@ -147,7 +150,9 @@ describe("payload guards", () => {
 
   it("an event named like an Object.prototype member is an unknown event, not a crash", () => {
     for (const type of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
-      const line = JSON.parse(`{"type":"event_msg","payload":{"type":${JSON.stringify(type)},"n":1}}`)
+      const line = JSON.parse(`{"type":"event_msg","payload":{"type":${JSON.stringify(type)},"n":1}}`) as {
+        payload: unknown
+      }
       expect(Item.decodeRolloutItem(line)).toEqual(Either.right({ type: "event_msg", payload: line.payload }))
     }
   })

@@ -15,10 +15,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let fileCount = 0
 const freshFile = () => join(dir, `rollout-2025-06-01T00-00-00-${THREAD_IDS[0]}_${fileCount++}.jsonl`)
 
-const readAll = async (file: string, options: ReadOptions = {}): Promise<Array<RolloutEntry>> => {
+const readAll = (file: string, options: ReadOptions = {}): Promise<Array<RolloutEntry>> => {
   const entries: Array<RolloutEntry> = []
-  for await (const batch of readRolloutBatches(file, options)) entries.push(...batch)
-  return entries
+  for (const batch of readRolloutBatches(file, options)) entries.push(...batch)
+  return Promise.resolve(entries)
 }
 
 const endOf = (entries: ReadonlyArray<RolloutEntry>): FramingEnd => {

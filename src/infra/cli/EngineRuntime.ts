@@ -2,7 +2,7 @@
  * How CLI commands get an engine: resolve `--home`/`--db`, check the home, build the layer.
  * @since 0.1.0
  */
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, type Option } from "effect"
 import { stat } from "node:fs/promises"
 import type { BatchProgress } from "../Backfill.js"
 import * as Engine from "../Engine.js"

@@ -76,7 +76,13 @@ const show = Command.make(
         yield* output(options.json, thread, () =>
           [
             ...Object.entries(thread).flatMap(([key, value]) =>
-              key === "dynamicTools" ? [] : [`${key.padEnd(21)} ${value === null ? "-" : String(value)}`]
+              key === "dynamicTools"
+                ? []
+                : [
+                  `${key.padEnd(21)} ${
+                    value === null ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value)
+                  }`
+                ]
             ),
             `${"dynamicTools".padEnd(21)} ${
               detail.dynamicTools.length === 0

@@ -288,12 +288,10 @@ export const make = (options: SqliteLoggerOptions = {}) =>
   })
 
 const install = (options: SqliteLoggerOptions, replaceDefault: boolean) =>
-  Layer.scoped(
-    SqliteLogger,
-    Effect.tap(make(options), ({ logger }) =>
-      Effect.locallyScopedWith(FiberRef.currentLoggers, (loggers) =>
-        HashSet.add(replaceDefault ? HashSet.remove(loggers, Logger.defaultLogger) : loggers, logger)))
-  )
+  Layer.unwrapEffect(
+    Effect.map(SqliteLogger, ({ logger }) =>
+      replaceDefault ? Logger.replace(Logger.defaultLogger, logger) : Logger.add(logger))
+  ).pipe(Layer.provideMerge(Layer.scoped(SqliteLogger, make(options))))
 
 /**
  * Adds the SQLite logger beside the loggers already installed (the console one, by default).

@@ -102,10 +102,10 @@ describe("rollout-state logs (CLI)", () => {
       const limited = await cli("logs", "--home", home, "--limit", "2")
       expect(limited.stdout).toBe(`${entries.slice(-2).map(rendered).join("\n")}\n`)
       const warnings = await cli("logs", "--home", home, "--thread", "t1", "--level", "Warning", "--json")
-      const objects = warnings.stdout.trim().split("\n").map((l) => JSON.parse(l))
+      const objects = warnings.stdout.trim().split("\n").map((l) => JSON.parse(l) as { message: string })
       expect(objects.map((o) => o.message)).toEqual(["slow fold", "fold failed"])
       expect(objects[0]).toEqual({
-        id: expect.any(Number),
+        id: expect.any(Number) as number,
         timestamp: "2025-06-15T15:06:41.000001000Z",
         level: "WARN",
         target: "rollout-state",

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import type { ThreadJson } from "../../../src/infra/cli/ThreadJson.js"
 
 const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 
@@ -18,16 +19,21 @@ const cli = (...args: Array<string>) =>
     )
   })
 
+type ThreadPage = { items: Array<ThreadJson>; nextCursor: string | null; backwardsCursor: string | null }
+const parsed = <A>(text: string): A => JSON.parse(text) as A
+
 describe("rollout-state threads (CLI)", () => {
   it("shows, patches, archives and unarchives a thread with the JSON shapes and exit codes of SPEC §10", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-"))
     expect((await cli("demo", "--dir", dir)).code).toBe(0)
     const home = join(dir, "home")
-    const listed = JSON.parse((await cli("threads", "list", "--home", home, "--json", "--limit", "50")).stdout)
-    const thread = listed.items.find((t: { parentThreadId: string | null }) => t.parentThreadId !== null)
+    const listed = parsed<ThreadPage>((await cli("threads", "list", "--home", home, "--json", "--limit", "50")).stdout)
+    const thread = listed.items.find((t) => t.parentThreadId !== null)!
     expect(Object.keys(listed)).toEqual(["items", "nextCursor", "backwardsCursor"])
 
-    const shown = JSON.parse((await cli("threads", "show", "--home", home, "--json", thread.id)).stdout)
+    const shown = parsed<ThreadJson & { dynamicTools: unknown }>(
+      (await cli("threads", "show", "--home", home, "--json", thread.id)).stdout
+    )
     expect(shown).toMatchObject({
       id: thread.id,
       latestModel: thread.model,
@@ -56,12 +62,17 @@ describe("rollout-state threads (CLI)", () => {
     const both = await cli("threads", "update", "--home", home, "--git-sha", "a", "--clear-git-sha", thread.id)
     expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/--git-sha and --clear-git-sha/)])
 
-    const archived = JSON.parse((await cli("threads", "archive", "--home", home, "--json", thread.id)).stdout)
-    expect(archived).toMatchObject({ archived: true, rolloutPath: expect.stringContaining("/archived_sessions/") })
+    const archived = parsed<ThreadJson>((await cli("threads", "archive", "--home", home, "--json", thread.id)).stdout)
+    expect(archived).toMatchObject({
+      archived: true,
+      rolloutPath: expect.stringContaining("/archived_sessions/") as string
+    })
     expect(archived.archivedAt).toMatch(/^\d{4}-\d\d-\d\dT/)
-    const archivedList = JSON.parse((await cli("threads", "list", "--home", home, "--json", "--archived")).stdout)
-    expect(archivedList.items.map((t: { id: string }) => t.id)).toContain(thread.id)
-    const restored = JSON.parse((await cli("threads", "unarchive", "--home", home, "--json", thread.id)).stdout)
+    const archivedList = parsed<ThreadPage>(
+      (await cli("threads", "list", "--home", home, "--json", "--archived")).stdout
+    )
+    expect(archivedList.items.map((t) => t.id)).toContain(thread.id)
+    const restored = parsed<ThreadJson>((await cli("threads", "unarchive", "--home", home, "--json", thread.id)).stdout)
     expect(restored).toMatchObject({ archived: false, archivedAt: null, rolloutPath: thread.rolloutPath })
 
     const missing = await cli("threads", "archive", "--home", home, "019a9f10-0000-7000-8000-000000000000")

@@ -125,7 +125,7 @@ describe("LogStore", () => {
         yield* store.insert(entries)
         const records = yield* allRecords(sql)
         expect(records.length).toBe(entries.length)
-        expect(records.map(({ estimatedBytes, id, ...rest }) => rest)).toEqual(entries)
+        expect(records.map(({ estimatedBytes: _bytes, id: _id, ...rest }) => rest)).toEqual(entries)
         expect(records.every((r) => r.estimatedBytes === lineBytes(r.level, r.feedbackLogBody))).toBe(true)
         expect(yield* store.lastId).toBe(records[records.length - 1]!.id)
       })

@@ -1,4 +1,4 @@
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, TestClock } from "effect"
 import { PHASE2_KEY, PHASE2_KIND, STAGE1_KIND } from "../../../src/domain/MemoryJobs.js"
