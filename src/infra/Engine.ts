@@ -5,9 +5,9 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Context, Effect, Either, Layer } from "effect"
-import { statSync } from "node:fs"
-import { basename } from "node:path"
+import { Clock, Context, Effect, Either, identity, Layer } from "effect"
+import { mkdirSync, statSync } from "node:fs"
+import { basename, dirname } from "node:path"
 import type { InvalidAgentPath } from "../domain/AgentPath.js"
 import type { GitPatch } from "../domain/GitPatch.js"
 import type { InvalidCursor } from "../domain/PageCursor.js"
@@ -35,7 +35,7 @@ import * as Database from "./Database.js"
 import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { type ReconcileReport, runReconcile } from "./Reconcile.js"
-import { type HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
+import { HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
 import type { RolloutReadError } from "./RolloutIssue.js"
 import {
   appendToRollout,
@@ -335,9 +335,24 @@ export const make = Effect.gen(function*() {
   })
 })
 
+/** A host's first run names a home that does not exist yet: make it and the database's folder. */
+const createFolders = (home: string, database: string) =>
+  Layer.effectDiscard(Effect.try({
+    try: () => {
+      mkdirSync(home, { recursive: true })
+      mkdirSync(dirname(database), { recursive: true })
+    },
+    catch: (cause) =>
+      new HomeNotFound({
+        home,
+        reason: `cannot create the home or database folder: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`
+      })
+  }))
+
 /**
- * The engine over a home and a database file: opens and migrates the database, then
- * catches up every thread whose file grew since it was projected.
+ * The engine over a home and a database file: creates the home and the database's folder when
+ * missing (unless read-only), opens and migrates the database, then catches up every thread whose
+ * file grew since it was projected.
  * @since 0.1.0
  * @category layers
  */
@@ -357,7 +372,7 @@ export const layer = (
     file: options.database,
     readonly: options.readonly ?? false,
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
-  })
+  }).pipe(options.readonly ? identity : Layer.provide(createFolders(options.home, options.database)))
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
     Layer.provide(databaseLayer)
   )

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
-import { appendFileSync, cpSync, mkdtempSync } from "node:fs"
+import { appendFileSync, cpSync, existsSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { generateHome } from "../../bench/generate.js"
@@ -51,6 +51,16 @@ describe("Engine", () => {
       const listing = yield* listRolloutFiles(paths.home)
       expect(listing.files).toHaveLength(1)
       expect(record?.placement.projectedLines).toBe(3)
+    }))
+
+  it.live("creates a home and a database folder that do not exist yet (a host's first run)", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "engine-first-run-"))
+      const paths = { home: join(dir, "new", "home"), database: join(dir, "new", "home", "db", "state.sqlite") }
+      const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/work/app" }))
+      expect(existsSync(paths.database)).toBe(true)
+      const listing = yield* listRolloutFiles(paths.home)
+      expect(listing.files.map((file) => file.name.threadId)).toEqual([created.metadata.id])
     }))
 
   it.live("catches up on open a thread whose file grew while the engine was away", () =>
