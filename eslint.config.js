@@ -1,5 +1,5 @@
 // Type-aware lint and the formatter check, over every target (src, test, bench).
-// Rule choices are recorded in docs/decisions.md ("Lint and format").
+// Rule choices are recorded in docs/decisions.md ("Packaging, install and lint").
 import effect from "@effect/eslint-plugin"
 import js from "@eslint/js"
 import tseslint from "typescript-eslint"

@@ -192,7 +192,7 @@ export const LegacyHeader = Schema.Struct({
 export type LegacyHeader = typeof LegacyHeader.Type
 
 /** Fields every wrapped item shares. @since 0.1.0 */
-interface Wrapped {
+export interface Wrapped {
   readonly timestamp?: string
   readonly ordinal?: number
 }

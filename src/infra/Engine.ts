@@ -381,6 +381,7 @@ export const layer = (
       Layer.provide(Layer.merge(sqlLayer, databaseLayer))
     )
   return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
-    Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer, projections))
+    Layer.provide(projections),
+    Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer))
   )
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import { Effect, Layer } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Engine from "../../src/infra/Engine.js"
-import { ThreadProjector } from "../../src/projections/ThreadProjector.js"
+import { layerAll as projectorLayer, ThreadProjector } from "../../src/projections/ThreadProjector.js"
 
 const freshPaths = () => {
   const dir = mkdtempSync(join(tmpdir(), "faults-"))
@@ -60,10 +60,11 @@ describe("engine faults", () => {
       expect(after?.metadata.title).toBe("written while read-only")
     }))
 
-  it.live("a missing home is a HomeNotFound error naming the folder", () =>
+  it.live("a home that cannot be created (a file stands in its place) is a HomeNotFound error naming the folder", () =>
     Effect.gen(function*() {
       const paths = freshPaths()
       rmSync(paths.home, { recursive: true, force: true })
+      writeFileSync(paths.home, "not a folder")
       const error = yield* Effect.flip(run(paths, (e) => e.backfill()))
       expect(error._tag).toBe("HomeNotFound")
       expect(error.message).toContain(paths.home)
@@ -83,7 +84,7 @@ describe("engine faults", () => {
             archived: false
           }, { path: kept.placement.rolloutPath, archived: false }],
           { from: "scratch", defaultModelProvider: "openai" }
-        )).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
+        )).pipe(Effect.provide(Layer.fresh(projectorLayer.pipe(Layer.provideMerge(Engine.layer(paths))))))
       expect(outcomes.map((o) => o._tag)).toEqual(["Failed", "Projected"])
       expect(outcomes[0]?._tag === "Failed" && outcomes[0].reason).toBe("file not found")
     }))
