@@ -7,11 +7,10 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Effect, Either, identity, Layer } from "effect"
 import { mkdirSync, statSync } from "node:fs"
-import { basename, dirname } from "node:path"
+import { dirname } from "node:path"
 import type { InvalidAgentPath } from "../domain/AgentPath.js"
 import type { GitPatch } from "../domain/GitPatch.js"
 import type { InvalidCursor } from "../domain/PageCursor.js"
-import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import {
   decodeRolloutItem,
   encodeRolloutLine,
@@ -36,6 +35,7 @@ import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.j
 import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { type ReconcileReport, runReconcile } from "./Reconcile.js"
 import { HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
+import { belongsTo } from "./RolloutIdentity.js"
 import type { RolloutReadError } from "./RolloutIssue.js"
 import {
   appendToRollout,
@@ -264,7 +264,7 @@ export const make = Effect.gen(function*() {
         }))
       ).pipe(Effect.mapError(dbError("list threads")))
       const stale: Array<{ path: string; archived: boolean }> = []
-      const missingFiles: Array<string> = []
+      const missing: Array<{ readonly id: string; readonly rollout_path: string }> = []
       // Opening a home of many threads stats every file. Synchronously: 10,000 stats take 33 ms
       // so, and 290 ms as promises even 16 at a time (a thread pool round trip each; measured
       // by bench/figures/catchup.ts). A yield every 1,000 keeps a host's event loop responsive.
@@ -275,18 +275,22 @@ export const make = Effect.gen(function*() {
       }
       for (const [index, row] of rows.entries()) {
         const size = sizes[index]!
-        if (size === -1) missingFiles.push(row.rollout_path)
-        else if (size !== row.file_size) stale.push({ path: row.rollout_path, archived: row.archived === 1 })
+        if (size === -1) missing.push(row)
+        else if (size !== row.file_size) {
+          // Only a file that grew is projected, so only its identity is read; another thread's
+          // file is the row's missing one, looked for by name below.
+          if (belongsTo(row.rollout_path, row.id)) stale.push({ path: row.rollout_path, archived: row.archived === 1 })
+          else missing.push(row)
+        }
       }
       // A file gone from its recorded path may have moved (archived, unarchived): follow it by id.
       const stillMissing: Array<string> = []
-      if (missingFiles.length > 0) {
+      if (missing.length > 0) {
         const listing = yield* listRolloutFiles(config.home)
-        const byId = new Map(listing.files.map((f) => [parseRolloutFileName(basename(f.path))?.threadId, f]))
-        const rowByPath = new Map(rows.map((r) => [r.rollout_path, r.id]))
-        for (const path of missingFiles) {
-          const moved = byId.get(rowByPath.get(path))
-          if (moved === undefined) stillMissing.push(path)
+        const byId = new Map(listing.files.map((f) => [f.name.threadId, f]))
+        for (const row of missing) {
+          const moved = byId.get(row.id.toLowerCase())
+          if (moved === undefined || !belongsTo(moved.path, row.id)) stillMissing.push(row.rollout_path)
           else stale.push({ path: moved.path, archived: moved.archived })
         }
       }

@@ -5,7 +5,6 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import { existsSync } from "node:fs"
 import { basename, join } from "node:path"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
@@ -14,6 +13,7 @@ import { toDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { ARCHIVED_SESSIONS_DIR, listRolloutFiles, SESSIONS_DIR } from "./RolloutFiles.js"
+import { belongsTo, rolloutIdentity } from "./RolloutIdentity.js"
 
 /**
  * A thread's rollout file and whether it lives under `archived_sessions/`.
@@ -36,8 +36,6 @@ export interface ProjectedThreadFile {
   readonly projectedOffset: number
 }
 
-/** Synchronous: on every append, and a thread pool round trip costs several times the stat. */
-
 /**
  * Where a file with this base name lives once unarchived: the date folders of its name.
  * @since 0.1.0
@@ -57,8 +55,10 @@ export const archivedRolloutPath = (home: string, fileName: string): string =>
   join(home, ARCHIVED_SESSIONS_DIR, fileName)
 
 /**
- * The thread's file: its row's path when the file is there; else the places an archive or
- * unarchive moves it to; else any file whose name carries the thread id.
+ * The thread's file: its row's path when the file there is the thread's; else the places an
+ * archive or unarchive moves it to; else any file of the home that belongs to the thread. A row
+ * pointing at another thread's file (a copy, tampering) is never answered with that file: the
+ * thread's own file is, or `ThreadNotFound` when it has none.
  * @since 0.1.0
  */
 export const locateThread = (threadId: string) =>
@@ -67,20 +67,25 @@ export const locateThread = (threadId: string) =>
     const threads = yield* ThreadsProjection
     const rows = yield* Effect.mapError(threads.load([threadId]), toDatabaseError("state database", "find thread"))
     const row = rows.get(threadId)
+    const name = basename(row?.rollout_path ?? "")
+    // The row's file name says where a move puts it, when the name is this thread's.
+    const movable = parseRolloutFileName(name)?.threadId === threadId.toLowerCase()
     // A few rounds: another process may move the file between two of these checks.
     for (let round = 0; row !== undefined && round < 3; round++) {
-      if (existsSync(row.rollout_path)) return { path: row.rollout_path, archived: row.archived === 1, row }
-      const name = basename(row.rollout_path)
+      if (belongsTo(row.rollout_path, threadId)) return { path: row.rollout_path, archived: row.archived === 1, row }
+      if (!movable) break
       const archived = archivedRolloutPath(config.home, name)
-      if (existsSync(archived)) return { path: archived, archived: true }
+      if (belongsTo(archived, threadId)) return { path: archived, archived: true }
       const live = liveRolloutPath(config.home, name)
-      if (existsSync(live)) return { path: live, archived: false }
+      if (belongsTo(live, threadId)) return { path: live, archived: false }
     }
     const listing = yield* listRolloutFiles(config.home)
-    const file = listing.files.find((f) => parseRolloutFileName(basename(f.path))?.threadId === threadId)
+    const file = listing.files.find((f) => f.name.threadId === threadId.toLowerCase() && belongsTo(f.path, threadId))
     if (file !== undefined) return { path: file.path, archived: file.archived }
-    // A row whose file is gone everywhere: callers report the missing file by its path.
-    if (row !== undefined) return { path: row.rollout_path, archived: row.archived === 1 }
+    // A row whose own file is gone everywhere: callers report the missing file by its path.
+    if (row !== undefined && movable && rolloutIdentity(row.rollout_path)._tag === "Missing") {
+      return { path: row.rollout_path, archived: row.archived === 1 }
+    }
     return yield* new ThreadNotFound({ threadId })
   })
 

@@ -4,8 +4,7 @@
  * Live append, catch-up, backfill, rebuild and repair all go through `project`.
  * @since 0.1.0
  */
-import { Context, Effect, Either, Layer, Option } from "effect"
-import { statSync } from "node:fs"
+import { Context, Effect, Either, Layer } from "effect"
 import { basename } from "node:path"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import type { ThreadState } from "../domain/ThreadState.js"
@@ -13,6 +12,7 @@ import { Database, type DatabaseError, type Statements, toDatabaseError } from "
 import * as FoldPool from "../infra/FoldPool.js"
 import * as ReadAhead from "../infra/ReadAhead.js"
 import type { FileFold, ReadCounts } from "../infra/RolloutFold.js"
+import { belongsTo, rolloutIdentity } from "../infra/RolloutIdentity.js"
 import type { ReadIssue, RolloutReadError } from "../infra/RolloutIssue.js"
 import { layer as dynamicToolsLayer, toolRows } from "./DynamicToolsProjection.js"
 import { layer as spawnEdgesLayer, spawnEdgeRows } from "./SpawnEdgesProjection.js"
@@ -103,19 +103,6 @@ interface Folded {
   readonly issues: ReadonlyArray<ReadIssue>
 }
 
-/**
- * Synchronous: a stat through the thread pool cost several times the stat itself (~0.25 ms of
- * every live append's CPU as a promise, `bench/figures/append.ts`).
- */
-const fileStat = (path: string): Option.Option<{ readonly size: number; readonly mtimeMs: number }> => {
-  try {
-    const info = statSync(path, { throwIfNoEntry: false })
-    return info === undefined ? Option.none() : Option.some({ size: info.size, mtimeMs: Math.floor(info.mtimeMs) })
-  } catch {
-    return Option.none()
-  }
-}
-
 /** The state the rows of these threads hold (only each thread's last turn is loaded). */
 const loadStatesWith = (statements: Statements, rows: ReadonlyArray<ThreadRow>): ReadonlyMap<string, ThreadState> => {
   const ids = rows.map((r) => r.id)
@@ -146,28 +133,34 @@ const planWith = (
   }
   const nameIds = files.flatMap((f) => {
     const id = parseRolloutFileName(basename(f.path))?.threadId
-    return id !== undefined && !byId.has(id) && !(options.from === "rows" && byPath.has(f.path)) ? [id] : []
+    return id !== undefined && !byId.has(id) && !(options.from === "rows" && byPath.get(f.path)?.id === id) ? [id] : []
   })
   if (nameIds.length > 0) { for (const [id, row] of threadRows.load(statements, nameIds)) byId.set(id, row) }
   const planned: Array<Planned | FileOutcome> = []
   const resumable: Array<ThreadRow> = []
   for (const target of files) {
-    const found = fileStat(target.path)
-    if (found._tag === "None") {
+    const found = rolloutIdentity(target.path)
+    if (found._tag === "Missing") {
       planned.push({ _tag: "Failed", path: target.path, reason: "file not found" })
       continue
     }
     const nameId = parseRolloutFileName(basename(target.path))?.threadId
     let row: ThreadRow | undefined = options.from === "rows" ? byPath.get(target.path) : undefined
+    // A row pointing at a file that is not its thread's never resumes from it (SPEC §12).
+    if (row !== undefined && row.id.toLowerCase() !== found.threadId) row = undefined
     if (row === undefined && nameId !== undefined) {
       const other = byId.get(nameId)
-      // A row whose file is gone belongs to a moved file (archive, unarchive).
-      if (other !== undefined && fileStat(other.rollout_path)._tag === "None") row = other
-      else if (other !== undefined && options.from === "scratch") row = other
+      if (other !== undefined && options.from === "scratch") row = other
+      // The file's own row, when it records this path or a path that is no longer its file
+      // (moved by an archive or unarchive).
+      else if (
+        other !== undefined && found.threadId === nameId &&
+        (other.rollout_path === target.path || !belongsTo(other.rollout_path, other.id))
+      ) row = other
     }
-    const size = found.value.size
+    const size = found.size
     // An archived file's mtime is its archive time (archiving touches it): see docs/decisions.md.
-    const archivedAt = target.archived ? found.value.mtimeMs : null
+    const archivedAt = target.archived ? found.mtimeMs : null
     if (
       options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size &&
       row.archived_at_ms === archivedAt

@@ -1,0 +1,183 @@
+/**
+ * Which thread a rollout file belongs to (SPEC §12): the one whose id its name carries, when
+ * its first line, if that is a session meta (or a legacy header), names the same thread. Every
+ * write or projection through a row's `rollout_path` asks this first; a file that is not the
+ * row's thread's is treated as a missing one (located again by name), never written through.
+ * @since 0.1.0
+ */
+import { Either } from "effect"
+import { Decompress } from "fzstd"
+import { closeSync, openSync, readSync, statSync } from "node:fs"
+import { basename } from "node:path"
+import { parseRolloutFileName } from "../domain/RolloutFileName.js"
+import { decodeRolloutItem } from "../domain/RolloutItem.js"
+
+/**
+ * A file as the identity check saw it: gone, or there with the thread it belongs to
+ * (`undefined`: none, its name is not a rollout name or its first line names another thread).
+ * @since 0.1.0
+ * @category models
+ */
+export type RolloutIdentity =
+  | { readonly _tag: "Missing" }
+  | {
+    readonly _tag: "Present"
+    readonly threadId: string | undefined
+    readonly size: number
+    readonly mtimeMs: number
+  }
+
+/** A first line longer than this is not read: the name alone decides (docs/decisions.md). */
+const HEAD_CAP = 4 * 1024 * 1024
+const CHUNK = 64 * 1024
+
+interface Verified {
+  readonly dev: number
+  readonly ino: number
+  /** The size last seen: a file that shrank was rewritten, and is read again. */
+  readonly lastSize: number
+  readonly metaId: string | undefined
+}
+
+/**
+ * First lines already read, by path, valid while the file keeps its device and inode and does
+ * not shrink: files are append-only, so the hot append path pays one stat, no read.
+ */
+const verified = new Map<string, Verified>()
+const MAX_VERIFIED = 10_000
+
+type Head = { readonly complete: false } | { readonly complete: true; readonly line: Buffer }
+
+const newlineHead = (buffer: Buffer, length: number, skip: number): Head => {
+  const end = buffer.subarray(0, length).indexOf(0x0a)
+  return end === -1
+    ? { complete: false }
+    : { complete: true, line: buffer.subarray(skip, end) }
+}
+
+const hasBom = (bytes: Buffer): boolean => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+
+/** The first line of a plain file, read in chunks up to the cap. */
+const plainHead = (path: string): Head => {
+  const fd = openSync(path, "r")
+  try {
+    let buffer = Buffer.alloc(CHUNK)
+    let length = 0
+    while (length < HEAD_CAP) {
+      if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)])
+      const read = readSync(fd, buffer, length, buffer.length - length, length)
+      if (read === 0) return { complete: false }
+      const from = length
+      length += read
+      if (buffer.subarray(from, length).includes(0x0a)) return newlineHead(buffer, length, hasBom(buffer) ? 3 : 0)
+    }
+    return { complete: false }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Thrown from the decompressor's callback to stop it once the first line is out. */
+const enough = Symbol("enough")
+
+/**
+ * The first line of a `.jsonl.zst`: decompressed a few KB at a time, stopped from inside the
+ * callback once a newline or the cap is reached (a small frame can expand enormously).
+ */
+const compressedHead = (path: string): Head => {
+  const parts: Array<Uint8Array> = []
+  let produced = 0
+  const decompress = new Decompress((chunk) => {
+    parts.push(chunk)
+    produced += chunk.length
+    if (chunk.includes(0x0a) || produced >= HEAD_CAP) throw enough
+  })
+  const fd = openSync(path, "r")
+  try {
+    const input = Buffer.alloc(4096)
+    for (let position = 0;;) {
+      const read = readSync(fd, input, 0, input.length, position)
+      if (read === 0) break
+      position += read
+      // fzstd keeps references to pushed input: each push gets its own copy.
+      decompress.push(Uint8Array.prototype.slice.call(input, 0, read), false)
+    }
+  } catch (error) {
+    if (error !== enough) return { complete: false }
+  } finally {
+    closeSync(fd)
+  }
+  const out = Buffer.concat(parts)
+  return newlineHead(out, Math.min(out.length, HEAD_CAP), hasBom(out) ? 3 : 0)
+}
+
+/** The thread id the fold would take from this first line, if it is a session meta or legacy header. */
+const metaIdOf = (line: Buffer): string | undefined => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(line.toString("utf8"))
+  } catch {
+    return undefined
+  }
+  const item = decodeRolloutItem(parsed)
+  if (Either.isLeft(item)) return undefined
+  const value = item.right
+  return value.type === "session_meta" || value.type === "legacy_header" ? value.payload.id.toLowerCase() : undefined
+}
+
+/** The first line's id, from the cache while the file is the one read. */
+const metaIdAt = (path: string, dev: number, ino: number, size: number): string | undefined => {
+  const known = verified.get(path)
+  if (known !== undefined && known.dev === dev && known.ino === ino && size >= known.lastSize) {
+    if (size !== known.lastSize) verified.set(path, { ...known, lastSize: size })
+    return known.metaId
+  }
+  if (size === 0) return undefined
+  let head: Head
+  try {
+    head = path.endsWith(".zst") ? compressedHead(path) : plainHead(path)
+  } catch {
+    // Unreadable now (permissions, moved meanwhile): decided by the name until it can be read.
+    return undefined
+  }
+  // A first line still being written is read again next time.
+  if (!head.complete) return undefined
+  const metaId = metaIdOf(head.line)
+  if (verified.size >= MAX_VERIFIED) verified.clear()
+  verified.set(path, { dev, ino, lastSize: size, metaId })
+  return metaId
+}
+
+/**
+ * Stats the file and says which thread it belongs to: one stat when its first line was read
+ * before by this process. Synchronous: it runs on every append, where a stat through the thread
+ * pool cost several times the stat itself (~0.25 ms of an append's CPU, `bench/figures/append.ts`).
+ * @since 0.1.0
+ */
+export const rolloutIdentity = (path: string): RolloutIdentity => {
+  let info
+  try {
+    info = statSync(path, { throwIfNoEntry: false })
+  } catch {
+    return { _tag: "Missing" }
+  }
+  if (info === undefined || !info.isFile()) return { _tag: "Missing" }
+  const nameId = parseRolloutFileName(basename(path))?.threadId
+  const metaId = nameId === undefined ? undefined : metaIdAt(path, info.dev, info.ino, info.size)
+  return {
+    _tag: "Present",
+    threadId: nameId !== undefined && (metaId === undefined || metaId === nameId) ? nameId : undefined,
+    size: info.size,
+    mtimeMs: Math.floor(info.mtimeMs)
+  }
+}
+
+/**
+ * Whether the file is there and belongs to this thread.
+ * @since 0.1.0
+ */
+export const belongsTo = (path: string, threadId: string): boolean => {
+  const identity = rolloutIdentity(path)
+  return identity._tag === "Present" && identity.threadId !== undefined &&
+    identity.threadId === threadId.toLowerCase()
+}
