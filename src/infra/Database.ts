@@ -11,8 +11,18 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import {
+  accessSync,
+  constants as fsConstants,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync
+} from "node:fs"
+import { tmpdir } from "node:os"
+import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Checkpointer from "./Checkpointer.js"
 
@@ -156,30 +166,87 @@ export interface DatabaseOptions {
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 100
 const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000
 
+const connect = (file: string, options: DatabaseOptions): Sqlite.Database => {
+  const db = new Sqlite(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000 })
+  try {
+    if (options.readonly) {
+      // A read-only open fails only at the first read (when SQLite opens the WAL): fail here.
+      db.prepare("SELECT count(*) FROM sqlite_master").get()
+    } else {
+      db.pragma("journal_mode = WAL")
+      db.pragma("synchronous = NORMAL")
+    }
+    db.pragma("foreign_keys = ON")
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return db
+}
+
+/**
+ * SQLite opens a WAL database read-only only when its `-wal` and `-shm` files exist or it can
+ * create them; in a folder it cannot write it cannot, and this build takes no `immutable=1` URI
+ * (`SQLITE_USE_URI=0`). Then the file (and its WAL) is copied to a temporary folder and the copy
+ * is read: a snapshot as of the open (docs/decisions.md).
+ */
+const needsSnapshot = (options: DatabaseOptions, error: unknown): boolean => {
+  const code = (error as { code?: unknown } | undefined)?.code
+  return options.readonly === true && (code === "SQLITE_READONLY_DIRECTORY" || code === "SQLITE_CANTOPEN") &&
+    existsSync(options.file)
+}
+
+const openSnapshot = (options: DatabaseOptions): { db: Sqlite.Database; snapshot: string } => {
+  const dir = mkdtempSync(join(tmpdir(), "rollout-state-readonly-"))
+  try {
+    const copy = join(dir, basename(options.file))
+    copyFileSync(options.file, copy)
+    if (existsSync(`${options.file}-wal`)) copyFileSync(`${options.file}-wal`, `${copy}-wal`)
+    return { db: connect(copy, options), snapshot: dir }
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
 const openConnection = (options: DatabaseOptions) =>
-  Effect.acquireRelease(
-    Effect.try({
-      try: () => {
-        const db = new Sqlite(options.file, {
-          readonly: options.readonly ?? false,
-          timeout: options.busyTimeoutMs ?? 5000
-        })
-        try {
-          if (!options.readonly) {
-            db.pragma("journal_mode = WAL")
-            db.pragma("synchronous = NORMAL")
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.try({
+        try: (): { db: Sqlite.Database; snapshot?: string } => {
+          try {
+            return { db: connect(options.file, options) }
+          } catch (error) {
+            if (!needsSnapshot(options, error)) throw error
+            return openSnapshot(options)
           }
-          db.pragma("foreign_keys = ON")
-        } catch (error) {
+        },
+        catch: toDatabaseError(options.file, "open")
+      }),
+      ({ db, snapshot }) =>
+        Effect.sync(() => {
           db.close()
-          throw error
-        }
-        return db
-      },
-      catch: toDatabaseError(options.file, "open")
-    }),
-    (db) => Effect.sync(() => db.close())
+          if (snapshot !== undefined) rmSync(snapshot, { recursive: true, force: true })
+        })
+    ),
+    ({ db }) => db
   )
+
+/**
+ * Whether this process can write the database: the file (when it exists), its WAL files (when
+ * they exist) and its folder. As root, the permission bits alone do not decide it: `access`
+ * asks the kernel, so a read-only mount or a process without `CAP_DAC_OVERRIDE` answers no.
+ * @since 0.1.0
+ */
+export const isWritable = (file: string): boolean =>
+  [dirname(file), file, `${file}-wal`, `${file}-shm`].every((path, index) => {
+    try {
+      accessSync(path, fsConstants.W_OK)
+      return true
+    } catch (error) {
+      return index > 0 && (error as NodeJS.ErrnoException).code === "ENOENT"
+    }
+  })
 
 /** The connection's prepared statements, by SQL text. */
 const statementCache = (db: Sqlite.Database) => {

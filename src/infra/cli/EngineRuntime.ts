@@ -5,6 +5,7 @@
 import { Console, Effect, type Option } from "effect"
 import { stat } from "node:fs/promises"
 import type { BatchProgress } from "../Backfill.js"
+import { isWritable } from "../Database.js"
 import * as Engine from "../Engine.js"
 import { HomeNotFound } from "../RolloutFiles.js"
 import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
@@ -17,18 +18,26 @@ export interface EngineOptions {
 }
 
 /**
- * Runs `use` with an engine over the resolved home and database.
+ * Runs `use` with an engine over the resolved home and database. A command that only reads
+ * (`access: "read"`) opens a database this process cannot write read-only, without catching
+ * it up (SPEC §12); the others open it for writing.
  * @since 0.1.0
  */
-export const withEngine = <A, E>(options: EngineOptions, use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
+export const withEngine = <A, E>(
+  options: EngineOptions,
+  use: (engine: Engine.Engine) => Effect.Effect<A, E>,
+  access: "read" | "write" = "write"
+) =>
   Effect.gen(function*() {
     const home = resolveHome(options.home)
     const isDir = yield* Effect.promise(() => stat(home).then((s) => s.isDirectory(), () => false))
     if (!isDir) return yield* new HomeNotFound({ home, reason: "home folder not found" })
+    const database = resolveDb(options.db, home)
     const layer = Engine.layer({
       home,
-      database: resolveDb(options.db, home),
-      defaultModelProvider: DEFAULT_MODEL_PROVIDER
+      database,
+      defaultModelProvider: DEFAULT_MODEL_PROVIDER,
+      readonly: access === "read" && !isWritable(database)
     })
     return yield* Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(layer))
   })

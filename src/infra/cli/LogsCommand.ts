@@ -66,7 +66,7 @@ const print = (records: ReadonlyArray<LogStore.LogRecord>, asJson: boolean) =>
 
 /**
  * Runs `use` with the log store of the resolved database; a database that does not exist is
- * an error (reading logs creates nothing).
+ * an error (reading logs creates nothing), one this process cannot write is opened read-only.
  * @since 0.1.0
  */
 export const withLogStore = <A, E>(
@@ -85,7 +85,7 @@ export const withLogStore = <A, E>(
     }
     return yield* Effect.flatMap(LogStore.make, use).pipe(
       Effect.provideServiceEffect(SqlClient.SqlClient, Effect.map(Database.Database, (database) => database.sql)),
-      Effect.provide(Database.layer({ file }))
+      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) }))
     )
   })
 

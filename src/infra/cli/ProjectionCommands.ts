@@ -129,5 +129,5 @@ export const verifyCommand = Command.make(
         if (!report.ok) {
           yield* exitWithDifferences
         }
-      }))
+      }), "read")
 ).pipe(Command.withDescription("rebuild into a temporary database and compare every projection row by row"))

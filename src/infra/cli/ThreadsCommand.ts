@@ -55,7 +55,7 @@ const list = Command.make(
             ...(items.length === 0 ? ["no threads"] : items.map(threadLine)),
             ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
           ].join("\n"))
-      }))
+      }), "read")
 ).pipe(Command.withDescription("list threads: filters, sort, direction, keyset cursors"))
 
 const id = Args.text({ name: "ID" }).pipe(Args.withDescription("thread id"))
@@ -92,7 +92,7 @@ const show = Command.make(
                 ).join(", ")
             }`
           ].join("\n"))
-      }))
+      }), "read")
 ).pipe(Command.withDescription("show one thread: metadata, dynamic tools, latest model and effort"))
 
 const turns = Command.make(
@@ -121,7 +121,7 @@ const turns = Command.make(
               )),
             ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
           ].join("\n"))
-      }))
+      }), "read")
 ).pipe(Command.withDescription("list a thread's turns, newest first by default"))
 
 /** @since 0.1.0 */
