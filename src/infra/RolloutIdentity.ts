@@ -34,14 +34,16 @@ const CHUNK = 64 * 1024
 interface Verified {
   readonly dev: number
   readonly ino: number
+  /** Tells a new file from an old one on the same inode, where the file system records it (else 0). */
+  readonly birthtimeMs: number
   /** The size last seen: a file that shrank was rewritten, and is read again. */
-  readonly lastSize: number
-  readonly metaId: string | undefined
+  lastSize: number
+  readonly threadId: string | undefined
 }
 
 /**
- * First lines already read, by path, valid while the file keeps its device and inode and does
- * not shrink: files are append-only, so the hot append path pays one stat, no read.
+ * Files whose first line was read, by path, valid while the file keeps its device, inode and
+ * birth time and does not shrink: files are append-only, so the hot append path pays one stat.
  */
 const verified = new Map<string, Verified>()
 const MAX_VERIFIED = 10_000
@@ -125,27 +127,20 @@ const metaIdOf = (line: Buffer): string | undefined => {
   return value.type === "session_meta" || value.type === "legacy_header" ? value.payload.id.toLowerCase() : undefined
 }
 
-/** The first line's id, from the cache while the file is the one read. */
-const metaIdAt = (path: string, dev: number, ino: number, size: number): string | undefined => {
-  const known = verified.get(path)
-  if (known !== undefined && known.dev === dev && known.ino === ino && size >= known.lastSize) {
-    if (size !== known.lastSize) verified.set(path, { ...known, lastSize: size })
-    return known.metaId
-  }
-  if (size === 0) return undefined
+/** The thread of a file not verified yet: its name's, unless its first line names another. */
+const ownerOf = (path: string, nameId: string, size: number): { threadId: string | undefined; final: boolean } => {
+  if (size === 0) return { threadId: nameId, final: false }
   let head: Head
   try {
     head = path.endsWith(".zst") ? compressedHead(path) : plainHead(path)
   } catch {
     // Unreadable now (permissions, moved meanwhile): decided by the name until it can be read.
-    return undefined
+    return { threadId: nameId, final: false }
   }
   // A first line still being written is read again next time.
-  if (!head.complete) return undefined
+  if (!head.complete) return { threadId: nameId, final: false }
   const metaId = metaIdOf(head.line)
-  if (verified.size >= MAX_VERIFIED) verified.clear()
-  verified.set(path, { dev, ino, lastSize: size, metaId })
-  return metaId
+  return { threadId: metaId === undefined || metaId === nameId ? nameId : undefined, final: true }
 }
 
 /**
@@ -162,14 +157,29 @@ export const rolloutIdentity = (path: string): RolloutIdentity => {
     return { _tag: "Missing" }
   }
   if (info === undefined || !info.isFile()) return { _tag: "Missing" }
-  const nameId = parseRolloutFileName(basename(path))?.threadId
-  const metaId = nameId === undefined ? undefined : metaIdAt(path, info.dev, info.ino, info.size)
-  return {
+  const { birthtimeMs, dev, ino, size } = info
+  const present = (threadId: string | undefined): RolloutIdentity => ({
     _tag: "Present",
-    threadId: nameId !== undefined && (metaId === undefined || metaId === nameId) ? nameId : undefined,
-    size: info.size,
+    threadId,
+    size,
     mtimeMs: Math.floor(info.mtimeMs)
+  })
+  const known = verified.get(path)
+  if (
+    known !== undefined && known.dev === dev && known.ino === ino && known.birthtimeMs === birthtimeMs &&
+    size >= known.lastSize
+  ) {
+    known.lastSize = size
+    return present(known.threadId)
   }
+  const nameId = parseRolloutFileName(basename(path))?.threadId
+  if (nameId === undefined) return present(undefined)
+  const owner = ownerOf(path, nameId, size)
+  if (owner.final) {
+    if (verified.size >= MAX_VERIFIED) verified.clear()
+    verified.set(path, { dev, ino, birthtimeMs, lastSize: size, threadId: owner.threadId })
+  }
+  return present(owner.threadId)
 }
 
 /**
