@@ -48,12 +48,13 @@ interface Verified {
 const verified = new Map<string, Verified>()
 const MAX_VERIFIED = 10_000
 
-type Head = { readonly complete: false } | { readonly complete: true; readonly line: Buffer }
+/** `overCap`: no newline in the first `HEAD_CAP` bytes, which an append never changes. */
+type Head = { readonly complete: false; readonly overCap: boolean } | { readonly complete: true; readonly line: Buffer }
 
 const newlineHead = (buffer: Buffer, length: number, skip: number): Head => {
   const end = buffer.subarray(0, length).indexOf(0x0a)
   return end === -1
-    ? { complete: false }
+    ? { complete: false, overCap: length >= HEAD_CAP }
     : { complete: true, line: buffer.subarray(skip, end) }
 }
 
@@ -68,12 +69,12 @@ const plainHead = (path: string): Head => {
     while (length < HEAD_CAP) {
       if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)])
       const read = readSync(fd, buffer, length, buffer.length - length, length)
-      if (read === 0) return { complete: false }
+      if (read === 0) return { complete: false, overCap: false }
       const from = length
       length += read
       if (buffer.subarray(from, length).includes(0x0a)) return newlineHead(buffer, length, hasBom(buffer) ? 3 : 0)
     }
-    return { complete: false }
+    return { complete: false, overCap: true }
   } finally {
     closeSync(fd)
   }
@@ -105,7 +106,7 @@ const compressedHead = (path: string): Head => {
       decompress.push(Uint8Array.prototype.slice.call(input, 0, read), false)
     }
   } catch (error) {
-    if (error !== enough) return { complete: false }
+    if (error !== enough) return { complete: false, overCap: false }
   } finally {
     closeSync(fd)
   }
@@ -137,8 +138,8 @@ const ownerOf = (path: string, nameId: string, size: number): { threadId: string
     // Unreadable now (permissions, moved meanwhile): decided by the name until it can be read.
     return { threadId: nameId, final: false }
   }
-  // A first line still being written is read again next time.
-  if (!head.complete) return { threadId: nameId, final: false }
+  // A first line still being written is read again next time; one over the cap never is.
+  if (!head.complete) return { threadId: nameId, final: head.overCap }
   const metaId = metaIdOf(head.line)
   return { threadId: metaId === undefined || metaId === nameId ? nameId : undefined, final: true }
 }

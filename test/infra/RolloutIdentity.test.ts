@@ -292,6 +292,11 @@ describe("rolloutIdentity", () => {
       // A first line that is not a session meta: the name decides.
       const other = write(`rollout-2026-01-02T03-04-09-${A}.jsonl`, `not json\n${meta(B)}\n`)
       expect(belongsTo(other, A)).toBe(true)
+      // A first line over the cap: the name decides.
+      const huge = `{"type":"session_meta","payload":{"id":"${B}","base_instructions":"${
+        "z".repeat(5 * 1024 * 1024)
+      }"}}\n`
+      expect(belongsTo(write(`rollout-2026-01-02T03-04-12-${A}.jsonl`, huge), A)).toBe(true)
       const plain = write(`rollout-2026-01-02T03-04-10-${A}.jsonl`, `${meta(B)}\n${"x".repeat(200_000)}\n`)
       execFileSync("zstd", ["-q", "-f", "--rm", plain])
       expect(belongsTo(`${plain}.zst`, A)).toBe(false)
