@@ -17,7 +17,7 @@ import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import * as Engine from "../../src/infra/Engine.js"
 import { belongsTo, rolloutIdentity } from "../../src/infra/RolloutIdentity.js"
-import { ThreadProjector } from "../../src/projections/ThreadProjector.js"
+import { layerAll as projectorLayer, ThreadProjector } from "../../src/projections/ThreadProjector.js"
 
 const A = "019b0000-0000-7000-8000-00000000000a"
 const B = "019b0000-0000-7000-8000-00000000000b"
@@ -35,7 +35,10 @@ type Paths = { readonly home: string; readonly database: string }
 const withEngine = <A, E, R extends Engine.Engine | ThreadProjector = never>(
   paths: Paths,
   use: (engine: Engine.Engine) => Effect.Effect<A, E, R>
-) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
+) =>
+  Effect.flatMap(Engine.Engine, use).pipe(
+    Effect.provide(Layer.fresh(projectorLayer.pipe(Layer.provideMerge(Engine.layer(paths)))))
+  )
 
 const message = (text: string): Engine.WritableItem => ({
   type: "event_msg",
