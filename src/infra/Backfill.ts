@@ -11,6 +11,8 @@ import { ThreadProjector } from "../projections/ThreadProjector.js"
 import { type DatabaseError, toDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { type HomeNotFound, listRolloutFiles, type RolloutFile, type SkippedFile } from "./RolloutFiles.js"
+import type { ReadIssue } from "./RolloutIssue.js"
+import { yieldToEventLoop } from "./RolloutReader.js"
 
 /** @since 0.1.0 */
 export type BackfillStatus = "pending" | "running" | "complete"
@@ -28,7 +30,61 @@ export const BackfillStateRow = Schema.Struct({
 export type BackfillState = typeof BackfillStateRow.Type
 
 /**
- * Where a run stands, reported after every batch.
+ * A reported problem: a file skipped or failed (`line` null), or one line of a file.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Problem {
+  readonly file: string
+  readonly line: number | null
+  readonly reason: string
+}
+
+/** Problems a report lists; the rest are counted in `problemsOmitted`, so output stays bounded. @since 0.1.0 */
+export const MAX_PROBLEMS = 200
+
+/** @since 0.1.0 */
+export const issueProblem = (issue: ReadIssue): Problem => ({
+  file: issue.file,
+  line: issue.lineNumber,
+  // The message is `file:line: reason`; the place has fields of its own here.
+  reason: issue.message.slice(`${issue.file}:${issue.lineNumber}: `.length)
+})
+
+/**
+ * Problems in the order reported, at most `MAX_PROBLEMS` kept.
+ * @since 0.1.0
+ */
+export const problemList = (initial: ReadonlyArray<Problem> = []) => {
+  const problems: Array<Problem> = []
+  let omitted = 0
+  const add = (problem: Problem) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(problem)
+    else omitted++
+  }
+  for (const problem of initial) add(problem)
+  return {
+    add,
+    /** Problems counted but not given (a fold keeps only its first issues). */
+    omit: (count: number) => {
+      omitted += count
+    },
+    snapshot: (): { readonly problems: ReadonlyArray<Problem>; readonly problemsOmitted: number } => ({
+      problems: [...problems],
+      problemsOmitted: omitted
+    })
+  }
+}
+
+/** @since 0.1.0 */
+export const skippedProblem = (skipped: SkippedFile): Problem => ({
+  file: skipped.path,
+  line: null,
+  reason: skipped.reason
+})
+
+/**
+ * Where a run stands, reported after every batch (a safe point: what it says is committed).
  * @since 0.1.0
  * @category models
  */
@@ -40,6 +96,9 @@ export interface BatchProgress {
   readonly failed: number
   readonly parseErrors: number
   readonly watermark: string | null
+  /** Skipped files, failed files and line issues so far. */
+  readonly problems: ReadonlyArray<Problem>
+  readonly problemsOmitted: number
 }
 
 /**
@@ -83,7 +142,10 @@ const ownerAlive = (owner: string): boolean => {
 export const projectInBatches = (
   files: ReadonlyArray<RolloutFile>,
   from: "rows" | "scratch",
-  options: RunOptions & { readonly afterBatch?: (last: RolloutFile) => Effect.Effect<void, DatabaseError> }
+  options: RunOptions & {
+    readonly afterBatch?: (last: RolloutFile) => Effect.Effect<void, DatabaseError>
+    readonly skipped?: ReadonlyArray<SkippedFile>
+  }
 ) =>
   Effect.gen(function*() {
     const config = yield* EngineConfig
@@ -99,35 +161,46 @@ export const projectInBatches = (
     }
     const failures: Array<Extract<FileOutcome, { _tag: "Failed" }>> = []
     const issues: Array<string> = []
+    const problems = problemList((options.skipped ?? []).map(skippedProblem))
     let batches = 0
     let stopped = false
     for (let i = 0; i < files.length; i += config.batchSize) {
+      // Small files fold without an event-loop turn: give one, so a signal's handler can run.
+      if (i > 0) yield* yieldToEventLoop
       if (options.maxBatches !== undefined && batches >= options.maxBatches) {
         stopped = true
         break
       }
       const batch = files.slice(i, i + config.batchSize)
       const targets: Array<FileTarget> = batch.map((f) => ({ path: f.path, archived: f.archived }))
-      const outcomes = yield* projector.project(targets, { from, defaultModelProvider: config.defaultModelProvider })
+      const last = batch[batch.length - 1]!
+      // A signal lands between batches: a batch's rows and its checkpoint are written together.
+      const outcomes = yield* Effect.uninterruptible(Effect.tap(
+        projector.project(targets, { from, defaultModelProvider: config.defaultModelProvider }),
+        () => options.afterBatch ? options.afterBatch(last) : Effect.void
+      ))
       for (const outcome of outcomes) {
         progress.scanned++
         if (outcome._tag === "Unchanged") progress.unchanged++
         else if (outcome._tag === "Failed") {
           progress.failed++
           failures.push(outcome)
+          problems.add({ file: outcome.path, line: null, reason: outcome.reason })
         } else {
           progress.upserted++
           progress.parseErrors += outcome.counts.parseErrors
-          for (const issue of outcome.issues) if (issues.length < MAX_ISSUES) issues.push(issue.message)
+          for (const issue of outcome.issues) {
+            if (issues.length < MAX_ISSUES) issues.push(issue.message)
+            problems.add(issueProblem(issue))
+          }
+          problems.omit(outcome.counts.parseErrors + outcome.counts.warnings - outcome.issues.length)
         }
       }
-      const last = batch[batch.length - 1]!
-      if (options.afterBatch) yield* options.afterBatch(last)
       progress.watermark = last.relativePath
       batches++
-      options.onProgress?.({ ...progress })
+      options.onProgress?.({ ...progress, ...problems.snapshot() })
     }
-    return { progress, failures, issues, stopped }
+    return { progress: { ...progress, ...problems.snapshot() }, failures, issues, stopped }
   })
 
 /** @since 0.1.0 */
@@ -149,6 +222,7 @@ const claimedRun = (lastWatermark: string | null, options: RunOptions) =>
     const files = after === null ? listing.files : listing.files.filter((f) => f.relativePath > after)
     const { failures, issues, progress, stopped } = yield* projectInBatches(files, "rows", {
       ...options,
+      skipped: listing.skipped,
       afterBatch: (last) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>
           sql`UPDATE backfill_state SET status = 'running', last_watermark = ${last.relativePath}, updated_at_ms = ${at} WHERE id = 1`)
@@ -203,7 +277,9 @@ export const runBackfill = (options: RunOptions & { readonly restart?: boolean }
       unchanged: 0,
       failed: 0,
       parseErrors: 0,
-      watermark: state.last_watermark
+      watermark: state.last_watermark,
+      problems: [],
+      problemsOmitted: 0
     }
     if (claimed.length === 0) {
       return {
@@ -251,7 +327,10 @@ export const runRebuild = (options: RunOptions = {}) =>
     const sql = yield* SqlClient.SqlClient
     const listing = yield* listRolloutFiles(config.home)
     yield* resetProjections
-    const { failures, issues, progress, stopped } = yield* projectInBatches(listing.files, "scratch", options)
+    const { failures, issues, progress, stopped } = yield* projectInBatches(listing.files, "scratch", {
+      ...options,
+      skipped: listing.skipped
+    })
     if (stopped) {
       return {
         ...progress,

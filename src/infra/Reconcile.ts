@@ -13,11 +13,12 @@ import { DynamicToolsProjection } from "../projections/DynamicToolsProjection.js
 import { chunksOf } from "../projections/ThreadDelta.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import { THREAD_COLUMNS, ThreadsProjection, toThreadRow } from "../projections/ThreadsProjection.js"
-import type { RunOptions } from "./Backfill.js"
+import { issueProblem, type Problem, problemList, type RunOptions, skippedProblem } from "./Backfill.js"
 import { toDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { listRolloutFiles, type RolloutFile } from "./RolloutFiles.js"
 import { foldRolloutFile } from "./RolloutFold.js"
+import { yieldToEventLoop } from "./RolloutReader.js"
 
 /** @since 0.1.0 @category models */
 export interface ReconcileReport {
@@ -27,6 +28,9 @@ export interface ReconcileReport {
   readonly repaired: boolean
   readonly scanned: number
   readonly failed: ReadonlyArray<{ readonly path: string; readonly reason: string }>
+  /** Skipped and failed files and line issues, as `BackfillReport` has them. */
+  readonly problems: ReadonlyArray<Problem>
+  readonly problemsOmitted: number
 }
 
 /** `created_at_ms` → `createdAt`: drift is reported in the names hosts see. */
@@ -60,8 +64,11 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
     const failed: Array<{ path: string; reason: string }> = []
     const toRepair: Array<RolloutFile> = []
     const seen = new Set<string>()
+    const problems = problemList(listing.skipped.map(skippedProblem))
+    let parseErrors = 0
     let scanned = 0
     for (const batch of chunksOf(listing.files, config.batchSize)) {
+      yield* yieldToEventLoop
       const folded = yield* Effect.forEach(batch, (file) =>
         Effect.all([
           Effect.either(foldRolloutFile(file.path, { defaultModelProvider: config.defaultModelProvider })),
@@ -92,9 +99,15 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
         scanned++
         if (result._tag === "Left") {
           failed.push({ path: file.path, reason: result.left.reason })
+          problems.add({ file: file.path, line: null, reason: result.left.reason })
           continue
         }
-        const { end, state } = result.right
+        const { counts, end, issues, state } = result.right
+        parseErrors += counts.parseErrors
+        for (const issue of issues) {
+          problems.add(issueProblem(issue))
+        }
+        problems.omit(counts.parseErrors + counts.warnings - issues.length)
         const id = state.metadata.id
         seen.add(id)
         const row = rows.get(id)
@@ -143,14 +156,16 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
         upserted: 0,
         unchanged: scanned - missing.length - drifted.length - failed.length,
         failed: failed.length,
-        parseErrors: 0,
-        watermark: batch[batch.length - 1]?.relativePath ?? null
+        parseErrors,
+        watermark: batch[batch.length - 1]?.relativePath ?? null,
+        ...problems.snapshot()
       })
     }
     const allIds = yield* sql<{ id: string }>`SELECT id FROM threads`.pipe(Effect.mapError(dbError("list threads")))
     const orphaned = allIds.map((r) => r.id).filter((id) => !seen.has(id))
     if (options.repair) {
       for (const batch of chunksOf(toRepair, config.batchSize)) {
+        yield* yieldToEventLoop
         yield* projector.project(batch.map((f) => ({ path: f.path, archived: f.archived })), {
           from: "scratch",
           defaultModelProvider: config.defaultModelProvider
@@ -160,5 +175,13 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
         yield* sql`DELETE FROM threads WHERE id IN ${sql.in(chunk)}`.pipe(Effect.mapError(dbError("delete orphans")))
       }
     }
-    return { missing, orphaned, drifted, repaired: options.repair, scanned, failed } satisfies ReconcileReport
+    return {
+      missing,
+      orphaned,
+      drifted,
+      repaired: options.repair,
+      scanned,
+      failed,
+      ...problems.snapshot()
+    } satisfies ReconcileReport
   })

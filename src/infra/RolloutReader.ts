@@ -247,7 +247,11 @@ export function* readRolloutBatches(
   }
 }
 
-const yieldToEventLoop = Effect.async<void>((resume) => {
+/**
+ * A turn of the event loop (timers, I/O, signal handlers), which `Effect.yieldNow` does not give.
+ * @since 0.1.0
+ */
+export const yieldToEventLoop = Effect.async<void>((resume) => {
   const handle = setImmediate(() => resume(Effect.void))
   return Effect.sync(() => clearImmediate(handle))
 })

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as ThreadProjector from "../projections/ThreadProjector.js"
-import { type RunOptions, runRebuild } from "./Backfill.js"
+import { type Problem, type RunOptions, runRebuild } from "./Backfill.js"
 import * as Database from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 
@@ -28,6 +28,9 @@ export interface VerifyReport {
   readonly ok: boolean
   readonly tables: ReadonlyArray<{ readonly table: string; readonly liveRows: number; readonly rebuiltRows: number }>
   readonly differences: ReadonlyArray<VerifyDifference>
+  /** What the rebuild from the log reported (skipped and failed files, line issues). */
+  readonly problems: ReadonlyArray<Problem>
+  readonly problemsOmitted: number
 }
 
 /** Projection tables and their keys. @since 0.1.0 */
@@ -55,7 +58,7 @@ const compareWithRebuild = (live: Database.Database, file: string, options: RunO
     const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
       Layer.provideMerge(rebuiltDb)
     )
-    yield* runRebuild(options).pipe(
+    const rebuilt = yield* runRebuild(options).pipe(
       Effect.provide(ThreadProjector.layerAll.pipe(
         Layer.provideMerge(sqlLayer),
         Layer.provideMerge(Layer.succeed(EngineConfig, config))
@@ -97,7 +100,13 @@ const compareWithRebuild = (live: Database.Database, file: string, options: RunO
           differences.push({ table, key: k, column: "(row)", live: "absent", rebuilt: "present" })
         }
       }
-      return { ok: differences.length === 0, tables, differences: differences.slice(0, MAX_DIFFERENCES) }
+      return {
+        ok: differences.length === 0,
+        tables,
+        differences: differences.slice(0, MAX_DIFFERENCES),
+        problems: rebuilt.problems,
+        problemsOmitted: rebuilt.problemsOmitted
+      } satisfies VerifyReport
     })
     return yield* compare.pipe(
       Effect.ensuring(Effect.ignore(sql`DETACH DATABASE rebuilt`)),

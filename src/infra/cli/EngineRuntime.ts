@@ -48,12 +48,16 @@ export const withEngine = <A, E>(
  */
 export const batchProgress = (label: string, json: boolean) => {
   let bar: ReturnType<typeof makeProgress> | undefined
+  let last: BatchProgress | undefined
   return {
     onProgress: (p: BatchProgress) => {
+      last = p
       bar ??= makeProgress(label, p.total, !json)
       bar.update(p.scanned, `${p.upserted} projected, ${p.failed} failed`)
     },
-    finish: () => bar?.finish()
+    finish: () => bar?.finish(),
+    /** Where the run stood after its last batch: what an interrupted run did. */
+    last: () => last
   }
 }
 

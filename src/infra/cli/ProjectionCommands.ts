@@ -4,16 +4,62 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
-import type { BackfillReport } from "../Backfill.js"
+import type { BackfillReport, BatchProgress } from "../Backfill.js"
 import { batchProgress, exitWithDifferences, output, withEngine } from "./EngineRuntime.js"
 import { db, home, json } from "./GlobalOptions.js"
+import * as Signals from "./Signals.js"
 
 const reportIssues = (report: BackfillReport) =>
   Effect.gen(function*() {
     for (const skipped of report.skippedFiles) yield* Console.error(`skipped ${skipped.path}: ${skipped.reason}`)
     for (const failure of report.failures) yield* Console.error(`failed ${failure.path}: ${failure.reason}`)
     for (const issue of report.issues) yield* Console.error(issue)
+    if (report.problemsOmitted > 0) yield* Console.error(`(${report.problemsOmitted} more problems not listed)`)
   })
+
+const count = (n: number) => n.toLocaleString("en-US")
+
+/** How far a run got at its last safe point, in words. */
+const after = (done: BatchProgress | undefined, verb = "") =>
+  done === undefined
+    ? "before its first batch was done"
+    : `after ${verb}${count(done.scanned)} of ${count(done.total)} files`
+
+/**
+ * When a signal interrupts `effect`, says on stderr what was done (and prints the partial
+ * report with `--json`); the exit code is the signal's (see main.ts).
+ */
+const onSignal = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  progress: ReturnType<typeof batchProgress>,
+  json: boolean,
+  describe: (signal: string, done: BatchProgress | undefined) => { readonly text: string; readonly partial: object }
+) =>
+  Effect.onInterrupt(effect, () =>
+    Effect.suspend(() => {
+      progress.finish()
+      Signals.markReported()
+      const { partial, text } = describe(Signals.receivedSignal() ?? "an interruption", progress.last())
+      return Effect.zipRight(
+        Console.error(text),
+        json ? Console.log(JSON.stringify(partial, null, 2)) : Effect.void
+      )
+    }))
+
+const problemsOf = (done: BatchProgress | undefined) => ({
+  problems: done?.problems ?? [],
+  problemsOmitted: done?.problemsOmitted ?? 0
+})
+
+/** The `--json` shape of backfill and rebuild (SPEC §10), interrupted or not. */
+const runJson = (r: BatchProgress | undefined, status: string) => ({
+  scanned: r?.scanned ?? 0,
+  upserted: r?.upserted ?? 0,
+  failed: r?.failed ?? 0,
+  parseErrors: r?.parseErrors ?? 0,
+  status,
+  ...problemsOf(r)
+})
 
 const summary = (verb: string, r: BackfillReport, seconds: number) =>
   `${verb} ${r.status}: ${r.scanned} files scanned, ${r.upserted} projected, ${r.unchanged} unchanged, ${r.failed} failed, ${r.parseErrors} parse errors in ${
@@ -29,18 +75,20 @@ export const backfillCommand = Command.make(
       Effect.gen(function*() {
         const progress = batchProgress("backfill", options.json)
         const started = performance.now()
-        const report = yield* engine.backfill({ onProgress: progress.onProgress, restart: true })
+        const report = yield* onSignal(
+          engine.backfill({ onProgress: progress.onProgress, restart: true }),
+          progress,
+          options.json,
+          (signal, done) => ({
+            text: `backfill interrupted by ${signal} ${after(done)}; the next backfill resumes from the checkpoint`,
+            partial: runJson(done, "interrupted")
+          })
+        )
         progress.finish()
         if (!options.json) yield* reportIssues(report)
         yield* output(
           options.json,
-          {
-            scanned: report.scanned,
-            upserted: report.upserted,
-            failed: report.failed,
-            parseErrors: report.parseErrors,
-            status: report.status
-          },
+          runJson(report, report.status),
           () => summary("backfill", report, (performance.now() - started) / 1000)
         )
       }))
@@ -57,18 +105,22 @@ export const rebuildCommand = Command.make(
       Effect.gen(function*() {
         const progress = batchProgress("rebuild", options.json)
         const started = performance.now()
-        const report = yield* engine.rebuild({ onProgress: progress.onProgress })
+        const report = yield* onSignal(
+          engine.rebuild({ onProgress: progress.onProgress }),
+          progress,
+          options.json,
+          (signal, done) => ({
+            text: `rebuild interrupted by ${signal} ${
+              after(done)
+            }; the projections are incomplete until rebuild runs again`,
+            partial: runJson(done, "interrupted")
+          })
+        )
         progress.finish()
         if (!options.json) yield* reportIssues(report)
         yield* output(
           options.json,
-          {
-            scanned: report.scanned,
-            upserted: report.upserted,
-            failed: report.failed,
-            parseErrors: report.parseErrors,
-            status: report.status
-          },
+          runJson(report, report.status),
           () => summary("rebuild", report, (performance.now() - started) / 1000)
         )
       }))
@@ -84,7 +136,22 @@ export const reconcileCommand = Command.make(
     withEngine(options, (engine) =>
       Effect.gen(function*() {
         const progress = batchProgress("reconcile", options.json)
-        const report = yield* engine.reconcile({ repair: options.repair, onProgress: progress.onProgress })
+        const report = yield* onSignal(
+          engine.reconcile({ repair: options.repair, onProgress: progress.onProgress }),
+          progress,
+          options.json,
+          (signal, done) => ({
+            text: `reconcile interrupted by ${signal} ${after(done, "checking ")}; no differences reported${
+              options.repair ? "; a repair may be partly done: run reconcile --repair again" : ""
+            }`,
+            partial: {
+              status: "interrupted",
+              scanned: done?.scanned ?? 0,
+              total: done?.total ?? 0,
+              ...problemsOf(done)
+            }
+          })
+        )
         progress.finish()
         const differences = report.missing.length + report.orphaned.length + report.drifted.length
         if (!options.json) {
@@ -95,7 +162,14 @@ export const reconcileCommand = Command.make(
         }
         yield* output(
           options.json,
-          { missing: report.missing, orphaned: report.orphaned, drifted: report.drifted, repaired: report.repaired },
+          {
+            missing: report.missing,
+            orphaned: report.orphaned,
+            drifted: report.drifted,
+            repaired: report.repaired,
+            problems: report.problems,
+            problemsOmitted: report.problemsOmitted
+          },
           () =>
             `reconcile: ${report.scanned} files, ${report.missing.length} missing, ${report.orphaned.length} orphaned, ${report.drifted.length} drifted${
               options.repair && differences > 0 ? " — repaired" : ""
@@ -113,7 +187,15 @@ export const verifyCommand = Command.make(
     withEngine(options, (engine) =>
       Effect.gen(function*() {
         const progress = batchProgress("verify", options.json)
-        const report = yield* engine.verify({ onProgress: progress.onProgress })
+        const report = yield* onSignal(
+          engine.verify({ onProgress: progress.onProgress }),
+          progress,
+          options.json,
+          (signal, done) => ({
+            text: `verify interrupted by ${signal} ${after(done, "rebuilding ")}; nothing was verified`,
+            partial: { ok: false, status: "interrupted", tables: [], differences: [], ...problemsOf(done) }
+          })
+        )
         progress.finish()
         if (!options.json) {
           for (const d of report.differences) {

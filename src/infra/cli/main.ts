@@ -10,6 +10,7 @@ import { demoCommand } from "./DemoCommand.js"
 import { logsCommand } from "./LogsCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
+import * as Signals from "./Signals.js"
 import { threadsCommand } from "./ThreadsCommand.js"
 
 const root = Command.make("rollout-state").pipe(
@@ -42,10 +43,16 @@ const program = Effect.suspend(() => run(process.argv)).pipe(
   Effect.provide(NodeContext.layer)
 )
 
+Signals.install()
+
 NodeRuntime.runMain(program, {
   disableErrorReporting: false,
   teardown: (exit, onExit) => {
-    if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) onExit(2)
+    const signal = Signals.receivedSignal()
+    if (signal !== undefined) {
+      if (!Signals.wasReported()) process.stderr.write(`rollout-state: interrupted by ${signal}\n`)
+      onExit(Signals.exitCodeOf(signal))
+    } else if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) onExit(2)
     else onExit(typeof process.exitCode === "number" ? process.exitCode : 0)
   }
 })

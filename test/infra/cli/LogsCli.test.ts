@@ -138,7 +138,7 @@ describe("rollout-state logs (CLI)", () => {
     120_000
   )
 
-  it("--follow prints matching lines as they arrive and ends with exit 0 on Ctrl-C", async () => {
+  it("--follow prints matching lines as they arrive and ends with exit 130 on Ctrl-C (SPEC §12: never 0)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "logs-follow-"))
     const file = join(dir, "state.sqlite")
     const old = [line(0, "INFO", "t1", "before"), line(1, "INFO", "t2", "other thread")]
@@ -172,7 +172,7 @@ describe("rollout-state logs (CLI)", () => {
     await onDatabase(file, (store) => store.insert(fresh))
     await until(() => stdout.includes("after two"))
     child.kill("SIGINT")
-    expect(await exited).toBe(0)
+    expect(await exited).toBe(130)
     expect(stdout).toBe(`${[old[0]!, fresh[1]!, fresh[2]!].map(rendered).join("\n")}\n`)
   }, 60_000)
 })
