@@ -8,7 +8,7 @@ import { Clock, Effect, Schema } from "effect"
 import { hostname } from "node:os"
 import type { FileOutcome, FileTarget } from "../projections/ThreadProjector.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
-import { type DatabaseError, toDatabaseError } from "./Database.js"
+import { type Database, type DatabaseError, mapDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { type HomeNotFound, listRolloutFiles, type RolloutFile, type SkippedFile } from "./RolloutFiles.js"
 import type { ReadIssue } from "./RolloutIssue.js"
@@ -143,7 +143,7 @@ export const projectInBatches = (
   files: ReadonlyArray<RolloutFile>,
   from: "rows" | "scratch",
   options: RunOptions & {
-    readonly afterBatch?: (last: RolloutFile) => Effect.Effect<void, DatabaseError>
+    readonly afterBatch?: (last: RolloutFile) => Effect.Effect<void, DatabaseError, Database>
     readonly skipped?: ReadonlyArray<SkippedFile>
   }
 ) =>
@@ -209,14 +209,13 @@ export const readBackfillState = Effect.gen(function*() {
   const rows =
     yield* sql`SELECT status, last_watermark, last_success_at_ms, updated_at_ms, owner FROM backfill_state WHERE id = 1`
   return yield* Schema.decodeUnknown(BackfillStateRow)(rows[0]).pipe(Effect.orDie)
-}).pipe(Effect.mapError(toDatabaseError("state database", "read backfill state")))
+}).pipe(mapDatabaseError("read backfill state"))
 
 /** The part of a backfill that runs under a claim. */
 const claimedRun = (lastWatermark: string | null, options: RunOptions) =>
   Effect.gen(function*() {
     const config = yield* EngineConfig
     const sql = yield* SqlClient.SqlClient
-    const dbError = (op: string) => toDatabaseError("state database", op)
     const listing = yield* listRolloutFiles(config.home)
     const after = lastWatermark
     const files = after === null ? listing.files : listing.files.filter((f) => f.relativePath > after)
@@ -226,7 +225,7 @@ const claimedRun = (lastWatermark: string | null, options: RunOptions) =>
       afterBatch: (last) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>
           sql`UPDATE backfill_state SET status = 'running', last_watermark = ${last.relativePath}, updated_at_ms = ${at} WHERE id = 1`)
-          .pipe(Effect.asVoid, Effect.mapError(dbError("checkpoint backfill")))
+          .pipe(Effect.asVoid, mapDatabaseError("checkpoint backfill"))
     })
     const at = yield* Clock.currentTimeMillis
     // A run stopped on purpose gives its claim back; the watermark keeps its progress.
@@ -236,7 +235,7 @@ const claimedRun = (lastWatermark: string | null, options: RunOptions) =>
                last_success_at_ms = ${
       stopped ? null : at
     }, last_watermark = COALESCE(${progress.watermark}, last_watermark)
-               WHERE id = 1`.pipe(Effect.mapError(dbError("finish backfill")))
+               WHERE id = 1`.pipe(mapDatabaseError("finish backfill"))
     return {
       ...progress,
       status: stopped ? "pending" : "complete",
@@ -256,11 +255,10 @@ export const runBackfill = (options: RunOptions & { readonly restart?: boolean }
   Effect.gen(function*() {
     const config = yield* EngineConfig
     const sql = yield* SqlClient.SqlClient
-    const dbError = (op: string) => toDatabaseError("state database", op)
     const now = yield* Clock.currentTimeMillis
     if (options.restart) {
       yield* sql`UPDATE backfill_state SET status = 'pending', last_watermark = NULL, updated_at_ms = ${now}
-                 WHERE id = 1 AND status = 'complete'`.pipe(Effect.mapError(dbError("restart backfill")))
+                 WHERE id = 1 AND status = 'complete'`.pipe(mapDatabaseError("restart backfill"))
     }
     const current = yield* readBackfillState
     const takeOver = current.status === "running" && current.owner !== null && !ownerAlive(current.owner)
@@ -268,7 +266,7 @@ export const runBackfill = (options: RunOptions & { readonly restart?: boolean }
       WHERE id = 1 AND status != 'complete'
         AND (status != 'running' OR updated_at_ms <= ${now - config.backfillLeaseMs}
              OR (${takeOver ? 1 : 0} = 1 AND owner = ${current.owner}))
-      RETURNING last_watermark`.pipe(Effect.mapError(dbError("claim backfill")))
+      RETURNING last_watermark`.pipe(mapDatabaseError("claim backfill"))
     const state = yield* readBackfillState
     const empty = {
       total: 0,
@@ -296,7 +294,7 @@ export const runBackfill = (options: RunOptions & { readonly restart?: boolean }
   }) as Effect.Effect<
     BackfillReport,
     DatabaseError | HomeNotFound,
-    EngineConfig | SqlClient.SqlClient | ThreadProjector
+    EngineConfig | SqlClient.SqlClient | Database | ThreadProjector
   >
 
 /**
@@ -314,7 +312,7 @@ const resetProjections = Effect.gen(function*() {
     yield* sql`UPDATE threads SET projected_offset = 0, projected_lines = 0, file_size = -1`
     yield* sql`UPDATE backfill_state SET status = 'pending', last_watermark = NULL WHERE id = 1 AND status = 'complete'`
   }))
-}).pipe(Effect.mapError(toDatabaseError("state database", "clear projections")))
+}).pipe(mapDatabaseError("clear projections"))
 
 /**
  * Rebuild (SPEC §4): drop every projection row and replay every file; operational state is
@@ -346,6 +344,6 @@ export const runRebuild = (options: RunOptions = {}) =>
       yield* sql`DELETE FROM threads WHERE file_size = -1`
       yield* sql`UPDATE backfill_state SET status = 'complete', owner = NULL, last_success_at_ms = ${at}, updated_at_ms = ${at},
                  last_watermark = ${progress.watermark} WHERE id = 1`
-    })).pipe(Effect.mapError(toDatabaseError("state database", "complete rebuild")))
+    })).pipe(mapDatabaseError("complete rebuild"))
     return { ...progress, status: "complete", skippedFiles: listing.skipped, failures, issues } satisfies BackfillReport
   })

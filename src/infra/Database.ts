@@ -19,7 +19,8 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync
+  rmSync,
+  statfsSync
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
@@ -34,7 +35,16 @@ import * as Checkpointer from "./Checkpointer.js"
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   file: Schema.String,
   operation: Schema.String,
-  reason: Schema.Literal("busy", "read-only", "cannot-open", "not-a-database", "corrupt", "too-new", "failed"),
+  reason: Schema.Literal(
+    "busy",
+    "read-only",
+    "cannot-open",
+    "not-a-database",
+    "corrupt",
+    "disk-full",
+    "too-new",
+    "failed"
+  ),
   detail: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
@@ -43,9 +53,42 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   }
 }
 
-const reasonOf = (cause: unknown): DatabaseError["reason"] => {
+/**
+ * Free bytes on the file system of `file` (asked of its folder: the file may not exist yet).
+ * @since 0.1.0
+ */
+export const freeBytesFor = (file: string): number | undefined => {
+  if (file === "" || file === ":memory:") return undefined
+  try {
+    const fs = statfsSync(dirname(file))
+    return fs.bavail * fs.bsize
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * SQLite reports some writes that found no space (the WAL index at open, a new journal) as
+ * `SQLITE_IOERR`; with less than this left, such an error is taken for a full disk.
+ */
+const FULL_BELOW_BYTES = 1024 * 1024
+
+/**
+ * The reason of a driver failure on `file`; `freeBytes` is injectable for tests.
+ * @since 0.1.0
+ */
+export const reasonOf = (
+  cause: unknown,
+  file: string,
+  freeBytes: (file: string) => number | undefined = freeBytesFor
+): DatabaseError["reason"] => {
   const code = (cause as { code?: unknown } | undefined)?.code
   if (typeof code !== "string") return "failed"
+  if (code === "SQLITE_FULL") return "disk-full"
+  if (code.startsWith("SQLITE_IOERR")) {
+    const free = freeBytes(file)
+    return free !== undefined && free < FULL_BELOW_BYTES ? "disk-full" : "failed"
+  }
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy"
   if (code.startsWith("SQLITE_READONLY")) return "read-only"
   if (code.startsWith("SQLITE_CANTOPEN")) return "cannot-open"
@@ -60,6 +103,7 @@ const DETAILS: Record<DatabaseError["reason"], string> = {
   "cannot-open": "cannot open the database file",
   "not-a-database": "the file is not a SQLite database",
   corrupt: "the database file is corrupt",
+  "disk-full": "disk full: no space left for the database",
   "too-new": "the database was migrated by a newer version",
   failed: "statement failed"
 }
@@ -70,7 +114,7 @@ const DETAILS: Record<DatabaseError["reason"], string> = {
  */
 export const toDatabaseError = (file: string, operation: string) => (error: unknown): DatabaseError => {
   const cause = error instanceof SqlError ? error.cause : error
-  const reason = reasonOf(cause)
+  const reason = reasonOf(cause, file)
   const message = cause instanceof Error ? cause.message : String(cause)
   return new DatabaseError({
     file,
@@ -149,6 +193,14 @@ export interface Statements {
 
 /** @since 0.1.0 @category tags */
 export const Database = Context.GenericTag<Database>("rollout-state/Database")
+
+/**
+ * `effect` with its failures as `DatabaseError`s naming the file of the database in context.
+ * @since 0.1.0
+ */
+export const mapDatabaseError =
+  (operation: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, DatabaseError, R | Database> =>
+    Effect.flatMap(Database, (database) => Effect.mapError(effect, toDatabaseError(database.file, operation)))
 
 /** @since 0.1.0 */
 export interface DatabaseOptions {

@@ -164,7 +164,12 @@ export const make = Effect.gen(function*() {
   const turnList = yield* TurnList
   const agentGraph = yield* AgentGraph
   const context = yield* Effect.context<
-    EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection
+    | EngineConfig
+    | SqlClient.SqlClient
+    | Database.Database
+    | ThreadProjector
+    | ThreadsProjection
+    | DynamicToolsProjection
   >()
   const dbError = (op: string) => Database.toDatabaseError(database.file, op)
 
@@ -206,7 +211,12 @@ export const make = Effect.gen(function*() {
     effect: Effect.Effect<
       A,
       E,
-      EngineConfig | SqlClient.SqlClient | ThreadProjector | ThreadsProjection | DynamicToolsProjection
+      | EngineConfig
+      | SqlClient.SqlClient
+      | Database.Database
+      | ThreadProjector
+      | ThreadsProjection
+      | DynamicToolsProjection
     >
   ) => Effect.provide(effect, context)
 

@@ -14,7 +14,7 @@ import { chunksOf } from "../projections/ThreadDelta.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import { THREAD_COLUMNS, ThreadsProjection, toThreadRow } from "../projections/ThreadsProjection.js"
 import { issueProblem, type Problem, problemList, type RunOptions, skippedProblem } from "./Backfill.js"
-import { toDatabaseError } from "./Database.js"
+import { mapDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { listRolloutFiles, type RolloutFile } from "./RolloutFiles.js"
 import { foldRolloutFile } from "./RolloutFold.js"
@@ -57,7 +57,6 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
     const threads = yield* ThreadsProjection
     const tools = yield* DynamicToolsProjection
     const projector = yield* ThreadProjector
-    const dbError = (op: string) => toDatabaseError("state database", op)
     const listing = yield* listRolloutFiles(config.home)
     const missing: Array<string> = []
     const drifted: Array<{ id: string; fields: Array<string> }> = []
@@ -75,8 +74,8 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
           Effect.sync(() => fileFacts(file.path))
         ]).pipe(Effect.map(([result, { mtimeMs, size }]) => ({ file, result, size, mtimeMs }))))
       const ids = folded.flatMap(({ result }) => (result._tag === "Right" ? [result.right.state.metadata.id] : []))
-      const rows = yield* Effect.mapError(threads.load(ids), dbError("load threads"))
-      const toolRows = yield* Effect.mapError(tools.load(ids), dbError("load tools"))
+      const rows = yield* mapDatabaseError("load threads")(threads.load(ids))
+      const toolRows = yield* mapDatabaseError("load tools")(tools.load(ids))
       const turnRows = yield* Effect.forEach(chunksOf(ids, 500), (chunk) =>
         sql<Record<string, unknown>>`SELECT * FROM thread_turns WHERE thread_id IN ${
           sql.in(chunk)
@@ -84,7 +83,7 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
           Effect.map((c) =>
             c.flat()
           ),
-          Effect.mapError(dbError("load turns"))
+          mapDatabaseError("load turns")
         )
       const edgeRows = yield* Effect.forEach(chunksOf(ids, 500), (chunk) =>
         sql<{ child_thread_id: string; parent_thread_id: string }>`
@@ -93,7 +92,7 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
           Effect.map((c) =>
             new Map(c.flat().map((e) => [e.child_thread_id, e.parent_thread_id]))
           ),
-          Effect.mapError(dbError("load edges"))
+          mapDatabaseError("load edges")
         )
       for (const { file, mtimeMs, result, size } of folded) {
         scanned++
@@ -161,7 +160,7 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
         ...problems.snapshot()
       })
     }
-    const allIds = yield* sql<{ id: string }>`SELECT id FROM threads`.pipe(Effect.mapError(dbError("list threads")))
+    const allIds = yield* sql<{ id: string }>`SELECT id FROM threads`.pipe(mapDatabaseError("list threads"))
     const orphaned = allIds.map((r) => r.id).filter((id) => !seen.has(id))
     if (options.repair) {
       for (const batch of chunksOf(toRepair, config.batchSize)) {
@@ -172,7 +171,7 @@ export const runReconcile = (options: { readonly repair: boolean } & RunOptions)
         })
       }
       for (const chunk of chunksOf(orphaned, 500)) {
-        yield* sql`DELETE FROM threads WHERE id IN ${sql.in(chunk)}`.pipe(Effect.mapError(dbError("delete orphans")))
+        yield* sql`DELETE FROM threads WHERE id IN ${sql.in(chunk)}`.pipe(mapDatabaseError("delete orphans"))
       }
     }
     return {

@@ -8,7 +8,7 @@ import type { ThreadMetadata } from "../domain/ThreadState.js"
 import { DynamicToolsProjection } from "../projections/DynamicToolsProjection.js"
 import type { ThreadPlacement } from "../projections/ThreadDelta.js"
 import { metadataOf, placementOf, ThreadsProjection } from "../projections/ThreadsProjection.js"
-import { toDatabaseError } from "./Database.js"
+import { mapDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { ThreadNotFound } from "./EngineError.js"
 import { foldRolloutFile } from "./RolloutFold.js"
@@ -28,7 +28,7 @@ export interface ThreadDetail {
   readonly latestReasoningEffort: string | null
 }
 
-const dbError = (operation: string) => toDatabaseError("state database", operation)
+const dbError = mapDatabaseError
 
 /**
  * Reads the thread's rows, projecting its file first when it has none. Tools come from
@@ -41,14 +41,14 @@ export const readThreadDetail = (threadId: string) =>
     const config = yield* EngineConfig
     const threads = yield* ThreadsProjection
     const tools = yield* DynamicToolsProjection
-    let row = (yield* Effect.mapError(threads.load([threadId]), dbError("read thread"))).get(threadId)
+    let row = (yield* dbError("read thread")(threads.load([threadId]))).get(threadId)
     if (row === undefined) {
       yield* projectThreadFile(threadId, yield* locateThread(threadId))
-      row = (yield* Effect.mapError(threads.load([threadId]), dbError("read thread"))).get(threadId)
+      row = (yield* dbError("read thread")(threads.load([threadId]))).get(threadId)
     }
     // The file found by name holds another thread's log.
     if (row === undefined) return yield* new ThreadNotFound({ threadId })
-    let dynamicTools = (yield* Effect.mapError(tools.load([threadId]), dbError("read tools"))).get(threadId) ?? []
+    let dynamicTools = (yield* dbError("read tools")(tools.load([threadId]))).get(threadId) ?? []
     if (dynamicTools.length === 0) {
       const folded = yield* foldRolloutFile(row.rollout_path, { defaultModelProvider: config.defaultModelProvider })
         .pipe(
@@ -60,7 +60,7 @@ export const readThreadDetail = (threadId: string) =>
       ) {
         dynamicTools = folded.value.state.dynamicTools
         yield* tools.apply([{ before: undefined, after: folded.value.state, placement: placementOf(row) }]).pipe(
-          Effect.mapError(dbError("project tools")),
+          dbError("project tools"),
           // A read-only database (SPEC §12) still answers, with the tools read from the file.
           Effect.catchIf((error) => error.reason === "read-only", () => Effect.void)
         )

@@ -9,7 +9,7 @@ import { basename, join } from "node:path"
 import { parseRolloutFileName } from "../domain/RolloutFileName.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
 import { type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
-import { toDatabaseError } from "./Database.js"
+import { Database, mapDatabaseError, toDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { ARCHIVED_SESSIONS_DIR, listRolloutFiles, SESSIONS_DIR } from "./RolloutFiles.js"
@@ -65,7 +65,7 @@ export const locateThread = (threadId: string) =>
   Effect.gen(function*() {
     const config = yield* EngineConfig
     const threads = yield* ThreadsProjection
-    const rows = yield* Effect.mapError(threads.load([threadId]), toDatabaseError("state database", "find thread"))
+    const rows = yield* mapDatabaseError("find thread")(threads.load([threadId]))
     const row = rows.get(threadId)
     const name = basename(row?.rollout_path ?? "")
     // The row's file name says where a move puts it, when the name is this thread's.
@@ -119,5 +119,6 @@ export const projectThreadFile = (threadId: string, file: ThreadFile) =>
       if (again._tag === "Failed") return yield* new ProjectionFailed({ file: moved.path, reason: again.reason })
       return projected(moved, again.projectedOffset)
     })).pipe(Effect.catchTag("SqlError", (error) =>
-      Effect.fail(toDatabaseError("state database", "project a moved file")(error))))
+      Effect.flatMap(Database, (db) =>
+        Effect.fail(toDatabaseError(db.file, "project a moved file")(error)))))
   })

@@ -14,7 +14,7 @@ import type { SessionMeta } from "../domain/RolloutItem.js"
 import { encodeRolloutLine } from "../domain/RolloutItem.js"
 import { formatTimestamp } from "../domain/Timestamp.js"
 import { metadataOf, type ThreadRow, ThreadsProjection } from "../projections/ThreadsProjection.js"
-import { toDatabaseError } from "./Database.js"
+import { Database, mapDatabaseError, toDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed } from "./EngineError.js"
 import { forEachRolloutBatch } from "./RolloutReader.js"
@@ -27,14 +27,14 @@ import {
   type ThreadFile
 } from "./ThreadFiles.js"
 
-const dbError = (operation: string) => toDatabaseError("state database", operation)
+const dbError = mapDatabaseError
 
 /** Locates the thread and brings its rows up to date with its file (repairing a missing row). */
 const caughtUp = (threadId: string) =>
   Effect.gen(function*() {
     const threads = yield* ThreadsProjection
     const file = yield* projectThreadFile(threadId, yield* locateThread(threadId))
-    const row = (yield* Effect.mapError(threads.load([threadId]), dbError("read thread"))).get(threadId)
+    const row = (yield* dbError("read thread")(threads.load([threadId]))).get(threadId)
     if (row === undefined) {
       return yield* new ProjectionFailed({ file: file.path, reason: `no row for thread ${threadId}` })
     }
@@ -93,7 +93,9 @@ export const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
       })
       yield* appendToRollout(file.path, line)
       yield* projectThreadFile(threadId, file)
-    })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(dbError("update thread metadata")(error))))
+    })).pipe(Effect.catchTag("SqlError", (error) =>
+      Effect.flatMap(Database, (db) =>
+        Effect.fail(toDatabaseError(db.file, "update thread metadata")(error)))))
   })
 
 /** Moves without ever replacing a file already at the destination. */
@@ -146,7 +148,10 @@ const moveThread = (threadId: string, toArchive: boolean) =>
       }
       yield* projectThreadFile(threadId, target)
     })).pipe(Effect.catchTag("SqlError", (error) =>
-      Effect.fail(dbError(toArchive ? "archive thread" : "unarchive thread")(error))))
+      Effect.flatMap(
+        Database,
+        (db) => Effect.fail(toDatabaseError(db.file, toArchive ? "archive thread" : "unarchive thread")(error))
+      )))
   })
 
 /**

@@ -274,10 +274,10 @@ const writeWith = (statements: Statements, folded: ReadonlyArray<Folded>) => {
  * @category constructors
  */
 export const make = Effect.gen(function*() {
-  const { direct } = yield* Database
+  const { direct, file } = yield* Database
   const readAhead = yield* ReadAhead.make
   const foldPool = yield* FoldPool.make()
-  const dbError = (operation: string) => toDatabaseError("state database", operation)
+  const dbError = (operation: string) => toDatabaseError(file, operation)
 
   const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
     Effect.mapError(direct.use((s) => loadStatesWith(s, rows)), dbError("load thread state"))
