@@ -21,8 +21,9 @@ export interface ReadCounts {
   readonly items: number
   /** Tolerated lines of a type, or events of a type, this engine does not know. */
   readonly unknown: number
+  /** Lines lost: not valid JSON or not a valid item, or longer than the cap (skipped unread). */
   readonly parseErrors: number
-  /** Other reported issues: glued partial records, oversized lines, invalid UTF-8. */
+  /** Other reported issues: glued partial records, invalid UTF-8. */
   readonly warnings: number
 }
 
@@ -98,7 +99,7 @@ const foldOf = (file: string, options: FoldFileOptions) => {
       items.push(item)
     },
     issue: (issue) => {
-      if (issue._tag === "LineParseError") parseErrors++
+      if (issue._tag === "LineParseError" || issue._tag === "OversizedLine") parseErrors++
       else warnings++
       if (issues.length < maxIssues) issues.push(issue)
     },
