@@ -29,9 +29,21 @@ export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidC
   reason: Schema.String
 }) {
   override get message(): string {
-    return `invalid cursor ${JSON.stringify(this.cursor)}: ${this.reason}`
+    // A cursor comes from the command line or a request: never echo a huge one whole.
+    const shown = this.cursor.length > SHOWN_CURSOR_CHARS
+      ? `${JSON.stringify(this.cursor.slice(0, SHOWN_CURSOR_CHARS))}… (${this.cursor.length} characters)`
+      : JSON.stringify(this.cursor)
+    return `invalid cursor ${shown}: ${this.reason}`
   }
 }
+
+const SHOWN_CURSOR_CHARS = 32
+
+/**
+ * Longer than any cursor `encodeCursor` makes (about 100 characters): refused before decoding.
+ * @since 0.1.0
+ */
+export const MAX_CURSOR_CHARS = 512
 
 /**
  * Encodes a position under `sortKey` (a cursor made for one sort is refused by another).
@@ -45,6 +57,11 @@ export const encodeCursor = (sortKey: string, position: Position): string =>
  * @since 0.1.0
  */
 export const decodeCursor = (sortKey: string, cursor: string): Either.Either<Position, InvalidCursor> => {
+  if (cursor.length > MAX_CURSOR_CHARS) {
+    return Either.left(
+      new InvalidCursor({ cursor, reason: `longer than ${MAX_CURSOR_CHARS} characters` })
+    )
+  }
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) {
     return Either.left(new InvalidCursor({ cursor, reason: "not a cursor this engine made" }))
   }

@@ -23,6 +23,15 @@ type ThreadPage = { items: Array<ThreadJson>; nextCursor: string | null; backwar
 const parsed = <A>(text: string): A => JSON.parse(text) as A
 
 describe("rollout-state threads (CLI)", () => {
+  it("refuses a huge --cursor with exit 2 without echoing it whole", async () => {
+    const home = mkdtempSync(join(tmpdir(), "cli-cursor-"))
+    // One argument may hold at most 128 KiB on Linux.
+    const run = await cli("threads", "list", "--home", home, "--cursor", "C".repeat(100_000))
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/invalid cursor "C{32}"… \(100000 characters\): longer than 512 characters/)
+    expect(run.stderr.length).toBeLessThan(300)
+  })
+
   it("shows, patches, archives and unarchives a thread with the JSON shapes and exit codes of SPEC §10", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-"))
     expect((await cli("demo", "--dir", dir)).code).toBe(0)
