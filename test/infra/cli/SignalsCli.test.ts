@@ -148,4 +148,22 @@ describe("SIGINT and SIGTERM (CLI, SPEC §12)", () => {
     expect((await cli("rebuild", "--home", home)).code).toBe(0)
     expect((await cli("verify", "--home", home)).code).toBe(0)
   })
+
+  it("reconcile --repair stopped by SIGINT while repairing exits 130 and says to repair again; a second repair makes verify pass", async () => {
+    const { db, home } = freshHome("reconcile", { database: true })
+    const tamper = new Sqlite(db)
+    tamper.prepare("DELETE FROM threads").run()
+    tamper.close()
+    const stopped = await started(["reconcile", "--home", home, "--repair", "--json"]).stop(
+      "SIGINT",
+      () => (query<{ n: number }>(db, "SELECT COUNT(*) AS n FROM threads")?.n ?? 0) > 0
+    )
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr).toMatch(
+      /reconcile interrupted by SIGINT after checking 1,200 of 1,200 files; no differences reported; a repair may be partly done: run reconcile --repair again/
+    )
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ status: "interrupted", scanned: FILES, total: FILES })
+    expect((await cli("reconcile", "--home", home, "--repair")).code).toBe(0)
+    expect((await cli("verify", "--home", home)).code).toBe(0)
+  })
 })
