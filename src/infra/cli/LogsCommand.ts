@@ -12,6 +12,7 @@ import { formatTimestamp, LOG_LEVELS, parseLevel, renderLine } from "../../domai
 import * as Database from "../Database.js"
 import { InvalidInput } from "../EngineError.js"
 import * as LogStore from "../logs/LogStore.js"
+import { StateStoreError } from "../StateStoreError.js"
 import { db, home, json, resolveDb, resolveHome } from "./GlobalOptions.js"
 
 const thread = Options.text("thread").pipe(Options.withDescription("only this thread's lines"), Options.optional)
@@ -85,7 +86,13 @@ export const withLogStore = <A, E>(
     }
     return yield* Effect.flatMap(LogStore.make, use).pipe(
       Effect.provideServiceEffect(SqlClient.SqlClient, Effect.map(Database.Database, (database) => database.sql)),
-      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) }))
+      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) })),
+      // The store names its table; the command line names the database file too.
+      Effect.mapError((error) =>
+        error instanceof StateStoreError
+          ? Database.toDatabaseError(file, `${error.table}: ${error.operation}`)(error.cause ?? error.detail)
+          : error
+      )
     )
   })
 

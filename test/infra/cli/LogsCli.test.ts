@@ -138,6 +138,16 @@ describe("rollout-state logs (CLI)", () => {
     120_000
   )
 
+  it("a failing log query names the database file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "logs-broken-"))
+    const file = join(dir, "state.sqlite")
+    await onDatabase(file, (_store, sql) => sql`DROP TABLE logs`)
+    const run = await cli("logs", "--home", dir)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(`${file}: logs: `)
+    expect(run.stderr).toMatch(/no such table: logs/)
+  })
+
   it("--follow prints matching lines as they arrive and ends with exit 130 on Ctrl-C (SPEC §12: never 0)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "logs-follow-"))
     const file = join(dir, "state.sqlite")
