@@ -8,7 +8,7 @@ import { Clock, Effect, Schema } from "effect"
 import { hostname } from "node:os"
 import type { FileOutcome, FileTarget } from "../projections/ThreadProjector.js"
 import { ThreadProjector } from "../projections/ThreadProjector.js"
-import { type Database, type DatabaseError, mapDatabaseError } from "./Database.js"
+import { Database, type DatabaseError, mapDatabaseError } from "./Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { type HomeNotFound, listRolloutFiles, type RolloutFile, type SkippedFile } from "./RolloutFiles.js"
 import type { ReadIssue } from "./RolloutIssue.js"
@@ -305,7 +305,9 @@ export const runBackfill = (options: RunOptions & { readonly restart?: boolean }
  */
 const resetProjections = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* sql.withTransaction(Effect.gen(function*() {
+  const { direct } = yield* Database
+  // A COMMIT that fails (disk full) is a typed failure of `direct.transaction`, a defect of `sql.withTransaction`.
+  yield* direct.transaction(Effect.gen(function*() {
     yield* sql`DELETE FROM thread_turns`
     yield* sql`DELETE FROM thread_dynamic_tools`
     yield* sql`DELETE FROM thread_spawn_edges`
@@ -339,7 +341,7 @@ export const runRebuild = (options: RunOptions = {}) =>
       } satisfies BackfillReport
     }
     const at = yield* Clock.currentTimeMillis
-    yield* sql.withTransaction(Effect.gen(function*() {
+    yield* (yield* Database).direct.transaction(Effect.gen(function*() {
       // Rows no file claimed (file gone or unreadable) are what a replay does not produce.
       yield* sql`DELETE FROM threads WHERE file_size = -1`
       yield* sql`UPDATE backfill_state SET status = 'complete', owner = NULL, last_success_at_ms = ${at}, updated_at_ms = ${at},

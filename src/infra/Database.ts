@@ -548,7 +548,8 @@ export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonl
     const { sql } = database
     const known = migrations()
     const latestKnown = known[known.length - 1]?.id ?? 0
-    return yield* sql.withTransaction(Effect.gen(function*() {
+    // `direct.transaction`: a COMMIT that fails (disk full) is a typed failure there, a defect in `sql.withTransaction`.
+    return yield* database.direct.transaction(Effect.gen(function*() {
       yield* sql`CREATE TABLE IF NOT EXISTS effect_sql_migrations (
         migration_id integer PRIMARY KEY NOT NULL,
         created_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,

@@ -75,6 +75,24 @@ describe("a full disk names the database and says disk full (SPEC §10)", () => 
       expect(error?.message).toMatch(new RegExp(`^${file}: [a-z ]+: disk full`))
     }))
 
+  it("a COMMIT that finds the disk full is an error naming the database, not a crash with a stack (CLI)", async () => {
+    const tiny = mountTinyFileSystem(64 * 1024)
+    if (tiny === undefined) {
+      // No mount privileges: the classification such a failed COMMIT goes through.
+      expect(Database.reasonOf(driverError("SQLITE_FULL", "database or disk is full"), "db", () => 0)).toBe("disk-full")
+      return
+    }
+    try {
+      const file = join(tiny.dir, "state.sqlite")
+      // The migrations fit in the pages SQLite allocates, not in the WAL their COMMIT writes.
+      const run = await cli("backfill", "--home", mkdtempSync(join(tmpdir(), "db-full-home-")), "--db", file)
+      expect(run.code).toBe(2)
+      expect(run.stderr).toMatch(new RegExp(`^rollout-state: ${file}: [a-z ]+: disk full: [^\\n]*\\n$`))
+    } finally {
+      tiny.release()
+    }
+  })
+
   it("a database that cannot be opened on a full file system says disk full and names the file (CLI)", async () => {
     const tiny = mountTinyFileSystem(64 * 1024)
     const file = join(tiny?.dir ?? tmpdir(), "state.sqlite")

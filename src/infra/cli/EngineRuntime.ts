@@ -2,10 +2,11 @@
  * How CLI commands get an engine: resolve `--home`/`--db`, check the home, build the layer.
  * @since 0.1.0
  */
-import { Console, Effect, type Option } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Console, Effect, Option } from "effect"
 import { stat } from "node:fs/promises"
 import type { BatchProgress } from "../Backfill.js"
-import { isWritable } from "../Database.js"
+import { isWritable, toDatabaseError } from "../Database.js"
 import * as Engine from "../Engine.js"
 import { HomeNotFound } from "../RolloutFiles.js"
 import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
@@ -39,7 +40,15 @@ export const withEngine = <A, E>(
       defaultModelProvider: DEFAULT_MODEL_PROVIDER,
       readonly: access === "read" && !isWritable(database)
     })
-    return yield* Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(layer))
+    return yield* Effect.flatMap(Engine.Engine, use).pipe(
+      Effect.provide(layer),
+      // `sql.withTransaction` turns a failed COMMIT (a full disk) into a defect: name the database.
+      Effect.catchSomeDefect((defect) =>
+        defect instanceof SqlError
+          ? Option.some(Effect.fail(toDatabaseError(database, "commit")(defect)))
+          : Option.none()
+      )
+    )
   })
 
 /**
