@@ -15,7 +15,7 @@ export * as RolloutFileName from "./domain/RolloutFileName.js"
 export * as RolloutItem from "./domain/RolloutItem.js"
 export * as ThreadFold from "./domain/ThreadFold.js"
 export * as ThreadState from "./domain/ThreadState.js"
-export type { BackfillReport, BackfillStatus, BatchProgress, RunOptions } from "./infra/Backfill.js"
+export type { BackfillReport, BackfillStatus, BatchProgress, Problem, RunOptions } from "./infra/Backfill.js"
 export * as Database from "./infra/Database.js"
 export {
   type AppendResult,
