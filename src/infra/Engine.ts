@@ -32,7 +32,7 @@ import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } f
 import { type BackfillReport, runBackfill, type RunOptions, runRebuild } from "./Backfill.js"
 import * as Database from "./Database.js"
 import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
-import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
+import { InvalidInput, ProjectionFailed, ThreadNotFound, validThreadId } from "./EngineError.js"
 import { type ReconcileReport, runReconcile } from "./Reconcile.js"
 import { HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
 import { belongsTo } from "./RolloutIdentity.js"
@@ -207,6 +207,9 @@ export const make = Effect.gen(function*() {
   const graphQuery = <A>(query: Effect.Effect<A, SqlError>) =>
     Effect.catchTag(query, "SqlError", (error) => Effect.fail(dbError("query agent graph")(error)))
 
+  /** Every entry taking a thread id checks it first (SPEC §12): ids name files and key rows. */
+  const withId = <A, E>(threadId: string, use: Effect.Effect<A, E>) => Effect.zipRight(validThreadId(threadId), use)
+
   const provide = <A, E>(
     effect: Effect.Effect<
       A,
@@ -224,7 +227,7 @@ export const make = Effect.gen(function*() {
     createThread: (meta) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const id = meta.id ?? uuidV7(now)
+        const id = meta.id === undefined ? uuidV7(now) : yield* validThreadId(meta.id)
         const payload = { ...meta, id, timestamp: meta.timestamp ?? formatTimestamp(now) }
         const [line] = yield* validLines([{ type: "session_meta", timestamp: formatTimestamp(now), payload }], now)
         const path = newRolloutPath(config.home, id, now)
@@ -239,6 +242,7 @@ export const make = Effect.gen(function*() {
 
     append: (threadId, items) =>
       Effect.gen(function*() {
+        yield* validThreadId(threadId)
         const now = yield* Clock.currentTimeMillis
         const lines = yield* validLines(items, now)
         const text = lines.join("")
@@ -320,26 +324,32 @@ export const make = Effect.gen(function*() {
     rebuild: (options) => provide(runRebuild(options)),
     reconcile: (options) => provide(runReconcile(options)),
     verify: (options) => provide(runVerify(database, options)),
-    getThread,
+    getThread: (threadId) => withId(threadId, getThread(threadId)),
     listTurns: (threadId, query) =>
       Effect.gen(function*() {
+        yield* validThreadId(threadId)
         const row = yield* Effect.mapError(rowOf(threadId), dbError("find thread"))
         if (row === undefined) return yield* new ThreadNotFound({ threadId })
         return yield* turnList.list(threadId, query).pipe(
           Effect.catchTag("SqlError", (error) => Effect.fail(dbError("list turns")(error)))
         )
       }),
-    getThreadDetail: (threadId) => provide(readThreadDetail(threadId)),
+    getThreadDetail: (threadId) => withId(threadId, provide(readThreadDetail(threadId))),
     updateThreadMetadata: (threadId, patch) =>
-      Effect.zipRight(provide(updateThreadMetadata(threadId, patch)), recordAfterMutation(threadId)),
-    archiveThread: (threadId) => Effect.zipRight(provide(archiveThread(threadId)), recordAfterMutation(threadId)),
-    unarchiveThread: (threadId) => Effect.zipRight(provide(unarchiveThread(threadId)), recordAfterMutation(threadId)),
-    agentChildren: (threadId) => graphQuery(agentGraph.children(threadId)),
-    agentDescendants: (threadId) => graphQuery(agentGraph.descendants(threadId)),
-    agentAncestors: (threadId) => graphQuery(agentGraph.ancestors(threadId)),
+      withId(threadId, Effect.zipRight(provide(updateThreadMetadata(threadId, patch)), recordAfterMutation(threadId))),
+    archiveThread: (threadId) =>
+      withId(threadId, Effect.zipRight(provide(archiveThread(threadId)), recordAfterMutation(threadId))),
+    unarchiveThread: (threadId) =>
+      withId(threadId, Effect.zipRight(provide(unarchiveThread(threadId)), recordAfterMutation(threadId))),
+    agentChildren: (threadId) => withId(threadId, graphQuery(agentGraph.children(threadId))),
+    agentDescendants: (threadId) => withId(threadId, graphQuery(agentGraph.descendants(threadId))),
+    agentAncestors: (threadId) => withId(threadId, graphQuery(agentGraph.ancestors(threadId))),
     resolveAgentPath: (reference, fromThreadId) =>
-      agentGraph.resolve(reference, fromThreadId).pipe(
-        Effect.catchTag("SqlError", (error) => Effect.fail(dbError("resolve agent path")(error)))
+      withId(
+        fromThreadId,
+        agentGraph.resolve(reference, fromThreadId).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(dbError("resolve agent path")(error)))
+        )
       ),
     listThreads: (query) =>
       threadList.list(query).pipe(

@@ -2,7 +2,8 @@
  * Failures of the engine API a host can act on.
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
+import { parseThreadId, type ThreadId } from "../domain/ThreadId.js"
 
 /**
  * No row and no rollout file for this thread id.
@@ -44,3 +45,14 @@ export class ProjectionFailed extends Schema.TaggedError<ProjectionFailed>()("Pr
     return `${this.file}: not projected: ${this.reason}`
   }
 }
+
+/**
+ * The id when it is a thread id (SPEC §12), else `InvalidInput` naming it: every entry that
+ * takes an id runs this before it touches a file or a row.
+ * @since 0.1.0
+ */
+export const validThreadId = (id: unknown, what = "thread id"): Effect.Effect<ThreadId, InvalidInput> =>
+  Either.match(parseThreadId(id), {
+    onLeft: (reason) => Effect.fail(new InvalidInput({ what, reason })),
+    onRight: Effect.succeed
+  })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
-import { appendFileSync, cpSync, existsSync, mkdtempSync } from "node:fs"
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { generateHome } from "../../bench/generate.js"
@@ -51,6 +51,31 @@ describe("Engine", () => {
       const listing = yield* listRolloutFiles(paths.home)
       expect(listing.files).toHaveLength(1)
       expect(record?.placement.projectedLines).toBe(3)
+    }))
+
+  it.live("rejects a thread id that is not a UUID as InvalidInput naming it, and writes no file for it", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const sandbox = join(paths.home, "..")
+      const outcomes = yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const created = yield* engine.createThread({ cwd: "/w" })
+          const bad = ["../../../../../../escaped", "a/b", "", created.metadata.id.toUpperCase()]
+          return [
+            ...(yield* Effect.forEach(bad, (id) => Effect.flip(engine.createThread({ id, cwd: "/w" })))),
+            yield* Effect.flip(engine.append("../x", [userMessage("hi")])),
+            yield* Effect.flip(engine.getThread("a/b")),
+            yield* Effect.flip(engine.archiveThread("")),
+            yield* Effect.flip(engine.updateThreadMetadata("/etc/passwd", { gitSha: "c0ffee" })),
+            yield* Effect.flip(engine.agentChildren("x\u0000y"))
+          ]
+        }))
+      expect(outcomes.map((error) => error._tag)).toEqual(Array(9).fill("InvalidInput"))
+      expect(outcomes[0]!.message).toMatch(/^thread id: "\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/escaped" is not a UUID/)
+      expect(readdirSync(sandbox).filter((name) => !name.startsWith("state.sqlite"))).toEqual(["home"])
+      const listing = yield* listRolloutFiles(paths.home)
+      expect([listing.files.length, listing.skipped]).toEqual([1, []])
+      rmSync(sandbox, { recursive: true, force: true })
     }))
 
   it.live("creates a home and a database folder that do not exist yet (a host's first run)", () =>

@@ -2,10 +2,11 @@
  * Options every command takes (SPEC §10): `--home`, `--db`, `--json`.
  * @since 0.1.0
  */
-import { Options } from "@effect/cli"
-import { Option } from "effect"
+import { Args, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Effect, Either, Option } from "effect"
 import { homedir } from "node:os"
 import { join } from "node:path"
+import { parseThreadId } from "../../domain/ThreadId.js"
 
 /** @since 0.1.0 */
 export const home = Options.text("home").pipe(
@@ -32,3 +33,24 @@ export const resolveDb = (option: Option.Option<string>, homeDir: string): strin
 
 /** @since 0.1.0 */
 export const DEFAULT_MODEL_PROVIDER = "openai"
+
+/** A bad id is a usage error (exit 2) raised while parsing, so no command opens anything for it. */
+const checkedThreadId = (what: string) => (id: string) =>
+  Either.match(parseThreadId(id), {
+    onLeft: (reason) => Effect.fail(HelpDoc.p(`${what}: ${reason}`)),
+    onRight: (valid) => Effect.succeed<string>(valid)
+  })
+
+/** A thread id argument (SPEC §12). @since 0.1.0 */
+export const threadIdArg = Args.text({ name: "ID" }).pipe(
+  Args.withDescription("thread id (a UUID)"),
+  Args.mapEffect(checkedThreadId("thread id"))
+)
+
+/** `--thread ID` (SPEC §12). @since 0.1.0 */
+export const threadIdOption = (description: string) =>
+  Options.text("thread").pipe(
+    Options.withDescription(description),
+    Options.mapEffect((id) => Effect.mapError(checkedThreadId("--thread")(id), ValidationError.invalidValue)),
+    Options.optional
+  )

@@ -13,9 +13,9 @@ import * as Database from "../Database.js"
 import { InvalidInput } from "../EngineError.js"
 import * as LogStore from "../logs/LogStore.js"
 import { StateStoreError } from "../StateStoreError.js"
-import { db, home, json, resolveDb, resolveHome } from "./GlobalOptions.js"
+import { db, home, json, resolveDb, resolveHome, threadIdOption } from "./GlobalOptions.js"
 
-const thread = Options.text("thread").pipe(Options.withDescription("only this thread's lines"), Options.optional)
+const thread = threadIdOption("only this thread's lines")
 const level = Options.text("level").pipe(
   Options.withDescription(`${LOG_LEVELS.map((l) => l.toLowerCase()).join("|")}: that level and more severe`),
   Options.optional

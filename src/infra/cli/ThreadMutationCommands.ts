@@ -2,15 +2,15 @@
  * `threads update ID` (git fields) and `threads archive|unarchive ID` (SPEC §6, §10).
  * @since 0.1.0
  */
-import { Args, Command, Options } from "@effect/cli"
+import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import type { GitPatch } from "../../domain/GitPatch.js"
 import { InvalidInput } from "../EngineError.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json } from "./GlobalOptions.js"
+import { db, home, json, threadIdArg } from "./GlobalOptions.js"
 import { threadJson, threadLine } from "./ThreadJson.js"
 
-const id = Args.text({ name: "ID" }).pipe(Args.withDescription("thread id"))
+const id = threadIdArg
 
 /** `--git-sha S` sets, `--clear-git-sha` clears, neither keeps. */
 const gitField = (name: string, what: string) => ({

@@ -2,11 +2,11 @@
  * `threads list`, `threads show ID`, `threads turns ID`, and the mutations (SPEC §10).
  * @since 0.1.0
  */
-import { Args, Command, Options } from "@effect/cli"
+import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import type { ThreadRecord } from "../Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json } from "./GlobalOptions.js"
+import { db, home, json, threadIdArg } from "./GlobalOptions.js"
 import { threadJson, threadLine } from "./ThreadJson.js"
 import { threadMutationCommands } from "./ThreadMutationCommands.js"
 
@@ -58,7 +58,7 @@ const list = Command.make(
       }), "read")
 ).pipe(Command.withDescription("list threads: filters, sort, direction, keyset cursors"))
 
-const id = Args.text({ name: "ID" }).pipe(Args.withDescription("thread id"))
+const id = threadIdArg
 
 const show = Command.make(
   "show",

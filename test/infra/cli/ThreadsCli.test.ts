@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -87,5 +87,28 @@ describe("rollout-state threads (CLI)", () => {
     const missing = await cli("threads", "archive", "--home", home, "019a9f10-0000-7000-8000-000000000000")
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/019a9f10-0000-7000-8000-000000000000/)])
     expect((await cli("verify", "--home", home)).code).toBe(0)
+  }, 120_000)
+
+  it("rejects an id that is not a UUID with exit 2 and a message naming it, before opening anything", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-ids-"))
+    const home = join(dir, "home")
+    mkdirSync(home)
+    const runs = [
+      ["threads", "show", "../../../../x"],
+      ["threads", "turns", "a/b"],
+      ["threads", "update", "--git-sha", "c0ffee", "/etc/passwd"],
+      ["threads", "archive", "019A9F10-1111-7222-8333-444455556666"],
+      ["threads", "unarchive", "../y"],
+      ["logs", "--thread", "../z"]
+    ]
+    for (const args of runs) {
+      const result = await cli(...args, "--home", home)
+      expect([result.code, result.stderr]).toEqual([2, expect.stringContaining(JSON.stringify(args.at(-1)))])
+    }
+    const empty = await cli("threads", "show", "--home", home, "")
+    expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining(`"" is not a UUID`)])
+    // No database was opened (none created) and no rollout written.
+    expect(readdirSync(dir, { recursive: true })).toEqual(["home"])
+    rmSync(dir, { recursive: true, force: true })
   }, 120_000)
 })
