@@ -34,7 +34,7 @@ import * as Database from "./Database.js"
 import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed, ThreadNotFound, validThreadId } from "./EngineError.js"
 import { type ReconcileReport, runReconcile } from "./Reconcile.js"
-import { HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
+import { canonicalHome, HomeNotFound, listRolloutFiles } from "./RolloutFiles.js"
 import { belongsTo } from "./RolloutIdentity.js"
 import type { RolloutReadError } from "./RolloutIssue.js"
 import {
@@ -391,12 +391,17 @@ export const layer = (
     }
     & Partial<Omit<EngineConfig, "home">>
 ) => {
-  const configLayer = Layer.succeed(EngineConfig, { ...EngineConfigDefaults, ...options })
+  const folders = options.readonly ? identity : Layer.provide(createFolders(options.home, options.database))
+  // Resolved once the home exists: every stored path starts from its canonical name (SPEC §12).
+  const configLayer = Layer.effect(
+    EngineConfig,
+    Effect.map(canonicalHome(options.home), (home) => ({ ...EngineConfigDefaults, ...options, home }))
+  ).pipe(folders)
   const databaseLayer = Database.layer({
     file: options.database,
     readonly: options.readonly ?? false,
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
-  }).pipe(options.readonly ? identity : Layer.provide(createFolders(options.home, options.database)))
+  }).pipe(folders)
   const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
     Layer.provide(databaseLayer)
   )

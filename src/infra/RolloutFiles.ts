@@ -3,7 +3,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import { statSync } from "node:fs"
+import { realpathSync, statSync } from "node:fs"
 import { readdir, stat } from "node:fs/promises"
 import { join, relative, sep } from "node:path"
 import {
@@ -62,6 +62,24 @@ export class HomeNotFound extends Schema.TaggedError<HomeNotFound>()("HomeNotFou
     return `${this.home}: ${this.reason}`
   }
 }
+
+/**
+ * The home as the database stores paths under it (SPEC §12): its `realpath`, absolute, so a
+ * relative or symlinked name of one home is that home. Links *inside* the home are kept as
+ * named; only the home itself is resolved. Every path the engine derives starts from this.
+ * @since 0.1.0
+ */
+export const canonicalHome = (home: string): Effect.Effect<string, HomeNotFound> =>
+  Effect.try({
+    try: () => realpathSync(home),
+    catch: (error) => {
+      const code = (error as NodeJS.ErrnoException).code
+      return new HomeNotFound({
+        home,
+        reason: code === "ENOENT" ? "home folder not found" : `cannot resolve the home: ${code ?? String(error)}`
+      })
+    }
+  })
 
 interface Found {
   readonly path: string

@@ -1,8 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync
+} from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { generateHome } from "../../bench/generate.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
@@ -75,6 +84,28 @@ describe("Engine", () => {
       expect(readdirSync(sandbox).filter((name) => !name.startsWith("state.sqlite"))).toEqual(["home"])
       const listing = yield* listRolloutFiles(paths.home)
       expect([listing.files.length, listing.skipped]).toEqual([1, []])
+      rmSync(sandbox, { recursive: true, force: true })
+    }))
+
+  it.live("stores canonical paths, so a home named relatively or through a symlink is one home and is not re-projected", () =>
+    Effect.gen(function*() {
+      const paths = freshHome(true)
+      const sandbox = join(paths.home, "..")
+      const real = realpathSync(paths.home)
+      symlinkSync(paths.home, join(sandbox, "link"))
+      const named = (home: string) => ({ home, database: paths.database })
+      const first = yield* withEngine(named(relative(process.cwd(), paths.home)), (engine) => engine.backfill())
+      expect(first.upserted).toBeGreaterThan(0)
+      const threads = yield* withEngine(
+        named(paths.home),
+        (engine) => engine.listThreads({ limit: 200, archived: false })
+      )
+      expect(threads.items.length).toBeGreaterThan(0)
+      for (const item of threads.items) expect(item.placement.rolloutPath.startsWith(`${real}/sessions/`)).toBe(true)
+      const again = yield* withEngine(named(join(sandbox, "link")), (engine) => engine.backfill({ restart: true }))
+      expect([again.scanned, again.upserted, again.unchanged]).toEqual([first.scanned, 0, first.scanned])
+      const verified = yield* withEngine(named(real), (engine) => engine.verify())
+      expect(verified.differences).toEqual([])
       rmSync(sandbox, { recursive: true, force: true })
     }))
 

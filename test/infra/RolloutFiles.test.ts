@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
+import { realpathSync, rmSync, symlinkSync } from "node:fs"
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { listRolloutFiles } from "../../src/infra/RolloutFiles.js"
+import { canonicalHome, listRolloutFiles } from "../../src/infra/RolloutFiles.js"
 
 const ID = "019a9f10-1111-7222-8333-444455556666"
 
@@ -72,5 +73,18 @@ describe("listRolloutFiles", () => {
       expect(listing.files[0]?.name).toMatchObject({ threadId: ID, rolloutId: "r2" })
       const missing = yield* Effect.exit(listRolloutFiles(join(home, "nope")))
       expect(Exit.isFailure(missing) && String(missing.cause)).toContain("home folder not found")
+    }))
+
+  it.effect("resolves a home to its canonical absolute name", () =>
+    Effect.gen(function*() {
+      const home = yield* Effect.promise(() => makeHome({}))
+      const link = `${home}-link`
+      symlinkSync(home, link)
+      expect(yield* canonicalHome(link)).toBe(realpathSync(home))
+      expect(yield* canonicalHome(join(home, "sessions", ".."))).toBe(realpathSync(home))
+      const missing = yield* Effect.flip(canonicalHome(join(home, "nope")))
+      expect(missing.message).toBe(`${join(home, "nope")}: home folder not found`)
+      rmSync(link)
+      rmSync(home, { recursive: true })
     }))
 })

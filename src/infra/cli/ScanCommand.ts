@@ -6,7 +6,7 @@
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { stat } from "node:fs/promises"
-import { listRolloutFiles, type RolloutFile } from "../RolloutFiles.js"
+import { canonicalHome, listRolloutFiles, type RolloutFile } from "../RolloutFiles.js"
 import { foldRolloutFile, initialStateForFile } from "../RolloutFold.js"
 import type { ReadIssue } from "../RolloutIssue.js"
 import { DEFAULT_MODEL_PROVIDER, home, json, resolveHome } from "./GlobalOptions.js"
@@ -29,7 +29,7 @@ const byThread = (files: ReadonlyArray<RolloutFile>): Map<string, Array<RolloutF
 /** @since 0.1.0 */
 export const scanCommand = Command.make("scan", { home, json }, (options) =>
   Effect.gen(function*() {
-    const homeDir = resolveHome(options.home)
+    const homeDir = yield* canonicalHome(resolveHome(options.home))
     const listing = yield* listRolloutFiles(homeDir)
     const groups = byThread(listing.files)
     const progress = makeProgress("scan", listing.files.length, !options.json)
