@@ -3,7 +3,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import { realpathSync, statSync } from "node:fs"
+import { type Dirent, realpathSync, type Stats, statSync } from "node:fs"
 import { readdir, stat } from "node:fs/promises"
 import { join, relative, sep } from "node:path"
 import {
@@ -85,27 +85,118 @@ interface Found {
   readonly path: string
   readonly baseName: string
   readonly archived: boolean
+  /** Reached through a symbolic link to the file: a second name of a file listed under its own. */
+  readonly linked: boolean
 }
 
-const walk = async (
-  dir: string,
-  archived: boolean,
-  found: Array<Found>,
-  skipped: Array<SkippedFile>
-): Promise<void> => {
-  let entries
+/** Folders seen so far by `dev:ino` (a link back up is a loop, a second name a duplicate). */
+interface Walk {
+  readonly found: Array<Found>
+  readonly skipped: Array<SkippedFile>
+  readonly seen: Map<string, string>
+  /** Symbolically linked folders, walked after every real one so a folder is listed under its own name. */
+  readonly linkedFolders: Array<{ readonly path: string; readonly name: string; readonly archived: boolean }>
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+const isUtf8 = (name: Buffer): boolean => {
   try {
-    entries = await readdir(dir, { withFileTypes: true })
+    utf8.decode(name)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const kindOf = (info: Stats | Dirent<Buffer>): string | undefined =>
+  info.isFIFO()
+    ? "a FIFO"
+    : info.isSocket()
+    ? "a socket"
+    : info.isCharacterDevice()
+    ? "a character device"
+    : info.isBlockDevice()
+    ? "a block device"
+    : undefined
+
+const identityOf = (info: Stats): string => `${info.dev}:${info.ino}`
+
+/** A second way to reach a folder already listed (a link back up is a loop): reported, not walked again. */
+const alreadySeen = (walk: Walk, path: string, info: Stats): boolean => {
+  const first = walk.seen.get(identityOf(info))
+  if (first === undefined) {
+    walk.seen.set(identityOf(info), path)
+    return false
+  }
+  const loop = (path + sep).startsWith(first + sep)
+  walk.skipped.push({ path, reason: loop ? `symbolic link loop back to ${first}` : `same folder as ${first}` })
+  return true
+}
+
+/**
+ * Symbolic links are followed (SPEC §12); anything that cannot be a rollout (broken link,
+ * FIFO, socket, device, a folder named `*.jsonl`, a name that is not UTF-8) is reported in
+ * `skipped`, never dropped in silence. Entries go in byte order, so which of two names of one
+ * file is listed does not depend on the file system's order.
+ */
+const walk = async (dir: string, archived: boolean, state: Walk): Promise<void> => {
+  let entries: Array<Dirent<Buffer>>
+  try {
+    entries = await readdir(dir, { withFileTypes: true, encoding: "buffer" })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code !== "ENOENT") skipped.push({ path: dir, reason: `unreadable folder (${code ?? String(error)})` })
+    if (code !== "ENOENT") state.skipped.push({ path: dir, reason: `unreadable folder (${code ?? String(error)})` })
     return
   }
+  entries.sort((a, b) => Buffer.compare(a.name, b.name))
   for (const entry of entries) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) await walk(path, archived, found, skipped)
-    else if (entry.isFile()) found.push({ path, baseName: entry.name, archived })
+    const name = entry.name.toString("utf8")
+    const path = join(dir, name)
+    if (!isUtf8(entry.name)) {
+      state.skipped.push({ path, reason: "name is not valid UTF-8" })
+      continue
+    }
+    const special = kindOf(entry)
+    if (special !== undefined) {
+      state.skipped.push({ path, reason: `not a regular file: ${special}` })
+      continue
+    }
+    if (!entry.isDirectory() && !entry.isFile()) {
+      // A symbolic link (or a file system that gives no type): what it leads to decides.
+      let info: Stats
+      try {
+        info = statSync(path)
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        state.skipped.push({
+          path,
+          reason: code === "ENOENT"
+            ? "broken symbolic link"
+            : code === "ELOOP"
+            ? "symbolic link loop"
+            : `cannot follow (${code ?? String(error)})`
+        })
+        continue
+      }
+      const target = kindOf(info)
+      if (target !== undefined) state.skipped.push({ path, reason: `not a regular file: ${target}` })
+      else if (info.isDirectory()) state.linkedFolders.push({ path, name, archived })
+      else state.found.push({ path, baseName: name, archived, linked: true })
+      continue
+    }
+    if (entry.isDirectory()) await folder(path, name, archived, state)
+    else state.found.push({ path, baseName: name, archived, linked: false })
   }
+}
+
+const folder = async (path: string, name: string, archived: boolean, state: Walk) => {
+  const identity = statSync(path, { throwIfNoEntry: false })
+  if (identity === undefined || alreadySeen(state, path, identity)) return
+  if (name.endsWith(".jsonl") || name.endsWith(".jsonl.zst")) {
+    state.skipped.push({ path, reason: "a folder named like a rollout file (its contents are listed)" })
+  }
+  await walk(path, archived, state)
 }
 
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -115,7 +206,7 @@ const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
  * Synchronous: awaited one by one, a promise stat cost a thread pool round trip per file
  * (~0.6 s of listing 10,000 files on the bench machine, against ~0.05 s).
  */
-const sizeOf = (path: string): number | undefined => statSync(path, { throwIfNoEntry: false })?.size
+const statOf = (path: string): Stats | undefined => statSync(path, { throwIfNoEntry: false })
 
 /**
  * Lists a home's rollouts. A `.jsonl.zst` is hidden by its plain sibling; empty
@@ -127,12 +218,20 @@ export const listRolloutFiles = (home: string): Effect.Effect<HomeListing, HomeN
     try: async () => {
       const info = await stat(home)
       if (!info.isDirectory()) throw Object.assign(new Error("not a folder"), { code: "ENOTDIR" })
-      const found: Array<Found> = []
-      const skipped: Array<SkippedFile> = []
-      await walk(join(home, SESSIONS_DIR), false, found, skipped)
-      await walk(join(home, ARCHIVED_SESSIONS_DIR), true, found, skipped)
+      const state: Walk = { found: [], skipped: [], seen: new Map(), linkedFolders: [] }
+      for (const [dir, archived] of [[SESSIONS_DIR, false], [ARCHIVED_SESSIONS_DIR, true]] as const) {
+        const root = join(home, dir)
+        const rootInfo = statOf(root)
+        if (rootInfo !== undefined) state.seen.set(identityOf(rootInfo), root)
+        await walk(root, archived, state)
+      }
+      for (let next = state.linkedFolders.shift(); next !== undefined; next = state.linkedFolders.shift()) {
+        await folder(next.path, next.name, next.archived, state)
+      }
+      const { found, skipped } = state
       const plainPaths = new Set(found.filter((f) => f.baseName.endsWith(".jsonl")).map((f) => f.path))
       const files: Array<RolloutFile> = []
+      const rollouts: Array<{ readonly found: Found; readonly name: RolloutFileName; readonly info: Stats }> = []
       for (const f of found) {
         if (f.baseName.endsWith(".jsonl.zst") && plainPaths.has(f.path.slice(0, -".zst".length))) continue
         const name = parseRolloutFileName(f.baseName)
@@ -143,19 +242,33 @@ export const listRolloutFiles = (home: string): Effect.Effect<HomeListing, HomeN
             }
             continue
           }
-          const size = sizeOf(f.path)
+          const size = statOf(f.path)?.size
           if (size === undefined || (isCopySuffixed(f.baseName) && size === 0)) continue
           skipped.push({ path: f.path, reason: "file name does not match rollout-<time>-<uuid>.jsonl" })
           continue
         }
-        const size = sizeOf(f.path)
-        if (size === undefined) continue
+        const info = statOf(f.path)
+        if (info !== undefined) rollouts.push({ found: f, name, info })
+      }
+      // A link to a rollout listed under its own name too would project the same lines twice.
+      // Hard links are not links here: a move interrupted between link and unlink leaves two.
+      const byIdentity = new Map<string, string>()
+      for (const r of rollouts) if (!r.found.linked) byIdentity.set(identityOf(r.info), r.found.path)
+      for (const { found: f, info, name } of rollouts) {
+        if (f.linked) {
+          const first = byIdentity.get(identityOf(info))
+          if (first !== undefined) {
+            skipped.push({ path: f.path, reason: `same file as ${first}` })
+            continue
+          }
+          byIdentity.set(identityOf(info), f.path)
+        }
         files.push({
           path: f.path,
           relativePath: relative(home, f.path).split(sep).join("/"),
           archived: f.archived,
           name,
-          size
+          size: info.size
         })
       }
       files.sort((a, b) => byteOrder(a.relativePath, b.relativePath))

@@ -1,12 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
+import { execFileSync } from "node:child_process"
 import {
   appendFileSync,
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   realpathSync,
+  renameSync,
   rmSync,
   symlinkSync
 } from "node:fs"
@@ -106,6 +109,40 @@ describe("Engine", () => {
       expect([again.scanned, again.upserted, again.unchanged]).toEqual([first.scanned, 0, first.scanned])
       const verified = yield* withEngine(named(real), (engine) => engine.verify())
       expect(verified.differences).toEqual([])
+      rmSync(sandbox, { recursive: true, force: true })
+    }))
+
+  it.live("backfill and rebuild project rollouts under a symlinked folder or file and report each entry they leave out", () =>
+    Effect.gen(function*() {
+      const paths = freshHome(true)
+      const sandbox = join(paths.home, "..")
+      const real = realpathSync(paths.home)
+      // sessions/2025/11 becomes a link to a folder outside the home; the archived rollout a link to a file.
+      renameSync(join(paths.home, "sessions/2025/11"), join(sandbox, "november"))
+      symlinkSync(join(sandbox, "november"), join(paths.home, "sessions/2025/11"))
+      const archived = "archived_sessions/rollout-2025-11-21T08-00-00-019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff.jsonl"
+      renameSync(join(paths.home, archived), join(sandbox, "archived.jsonl"))
+      symlinkSync(join(sandbox, "archived.jsonl"), join(paths.home, archived))
+      symlinkSync(join(sandbox, "nowhere"), join(paths.home, "sessions/2025/broken"))
+      execFileSync("mkfifo", [join(paths.home, "sessions/2025/pipe.jsonl")])
+      mkdirSync(join(paths.home, "sessions/2025/folder.jsonl"))
+      const skipped = [
+        { path: join(real, "sessions/2025/broken"), reason: "broken symbolic link" },
+        {
+          path: join(real, "sessions/2025/folder.jsonl"),
+          reason: "a folder named like a rollout file (its contents are listed)"
+        },
+        { path: join(real, "sessions/2025/pipe.jsonl"), reason: "not a regular file: a FIFO" }
+      ]
+      const [backfill, rebuild, listed] = yield* withEngine(paths, (engine) =>
+        Effect.all([
+          engine.backfill(),
+          engine.rebuild(),
+          engine.listThreads({ limit: 10, archived: true })
+        ]))
+      expect([backfill.scanned, backfill.upserted, backfill.skippedFiles]).toEqual([3, 3, skipped])
+      expect([rebuild.scanned, rebuild.upserted, rebuild.skippedFiles]).toEqual([3, 3, skipped])
+      expect(listed.items.map((t) => t.placement.rolloutPath)).toEqual([join(real, archived)])
       rmSync(sandbox, { recursive: true, force: true })
     }))
 

@@ -88,7 +88,7 @@ export const backfillCommand = Command.make(
         if (!options.json) yield* reportIssues(report)
         yield* output(
           options.json,
-          runJson(report, report.status),
+          { ...runJson(report, report.status), skippedFiles: report.skippedFiles },
           () => summary("backfill", report, (performance.now() - started) / 1000)
         )
       }))
@@ -120,7 +120,7 @@ export const rebuildCommand = Command.make(
         if (!options.json) yield* reportIssues(report)
         yield* output(
           options.json,
-          runJson(report, report.status),
+          { ...runJson(report, report.status), skippedFiles: report.skippedFiles },
           () => summary("rebuild", report, (performance.now() - started) / 1000)
         )
       }))
