@@ -8,6 +8,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { type Goal, GoalCommand, type GoalDecision, GoalStatus, type RequestedGoalStatus } from "../../domain/Goal.js"
 import * as GoalRules from "../../domain/Goal.js"
+import { type InvalidInput, validThreadId } from "../EngineError.js"
 import { type StateStoreError, storeError } from "../StateStoreError.js"
 
 /**
@@ -119,31 +120,31 @@ export interface NewGoal {
  * @category models
  */
 export interface ThreadGoals {
-  readonly get: (threadId: string) => Effect.Effect<Option.Option<Goal>, StateStoreError>
+  readonly get: (threadId: string) => Effect.Effect<Option.Option<Goal>, InvalidInput | StateStoreError>
   /** Sets a thread's first goal; a thread that has one fails with `GoalExists`. */
-  readonly create: (input: NewGoal) => Effect.Effect<Goal, GoalExists | StateStoreError>
+  readonly create: (input: NewGoal) => Effect.Effect<Goal, GoalExists | InvalidInput | StateStoreError>
   /** Replaces the named goal by a new one (new `goal_id`, usage from zero). */
   readonly replace: (
     input: NewGoal & { readonly expectedGoalId: string }
-  ) => Effect.Effect<Goal, StaleGoal | StateStoreError>
+  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
   /** Changes status and/or budget; `tokenBudget`: absent keeps, `null` clears. */
   readonly update: (input: {
     readonly threadId: string
     readonly expectedGoalId: string
     readonly status?: RequestedGoalStatus
     readonly tokenBudget?: number | null
-  }) => Effect.Effect<Goal, StaleGoal | StateStoreError>
+  }) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
   /** Removes the named goal and returns it. */
   readonly delete: (
     input: { readonly threadId: string; readonly expectedGoalId: string }
-  ) => Effect.Effect<Goal, StaleGoal | StateStoreError>
+  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
   /** Adds tokens and time (negative deltas count as zero) to the named goal. */
   readonly accountUsage: (input: {
     readonly threadId: string
     readonly expectedGoalId: string
     readonly tokens: number
     readonly timeMs: number
-  }) => Effect.Effect<UsageOutcome, StaleGoal | StateStoreError>
+  }) => Effect.Effect<UsageOutcome, StaleGoal | InvalidInput | StateStoreError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -190,12 +191,15 @@ export const make = Effect.gen(function*() {
 
   // Read, decide and write under the write lock: the decision is taken on the row it changes.
   const run = (command: GoalCommand, operation: string) =>
-    sql.withTransaction(Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const decision = GoalRules.decide(yield* load(command.threadId), command, now)
-      yield* apply(decision)
-      return decision
-    })).pipe(Effect.mapError(storeError(TABLE, operation)))
+    Effect.zipRight(
+      validThreadId(command.threadId, `${TABLE}: ${operation}: thread id`),
+      sql.withTransaction(Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const decision = GoalRules.decide(yield* load(command.threadId), command, now)
+        yield* apply(decision)
+        return decision
+      })).pipe(Effect.mapError(storeError(TABLE, operation)))
+    )
 
   const stale = (
     command: GoalCommand & { readonly expectedGoalId: string },
@@ -219,7 +223,11 @@ export const make = Effect.gen(function*() {
   const newGoalId = Effect.sync(() => crypto.randomUUID())
 
   return ThreadGoals.of({
-    get: (threadId) => load(threadId).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError(TABLE, "get"))),
+    get: (threadId) =>
+      Effect.zipRight(
+        validThreadId(threadId, `${TABLE}: get: thread id`),
+        load(threadId).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError(TABLE, "get")))
+      ),
     create: (input) =>
       Effect.flatMap(newGoalId, (goalId) =>
         Effect.flatMap(

@@ -18,7 +18,7 @@ import {
   MIN_LINE_BYTES,
   renderLine
 } from "../../domain/LogLine.js"
-import { InvalidInput } from "../EngineError.js"
+import { InvalidInput, validThreadId } from "../EngineError.js"
 import { type StateStoreError, storeError } from "../StateStoreError.js"
 import { PROCESS_UUID } from "./ProcessUuid.js"
 
@@ -309,6 +309,7 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const limit = q.limit ?? DEFAULT_LIMIT
       yield* checkCount("logs: limit", limit, 1, MAX_LIMIT)
+      if (q.threadId !== undefined) yield* validThreadId(q.threadId, "logs: thread id")
       const clauses = []
       if (q.level !== undefined) clauses.push(sql`level IN ${sql.in(atLeast(q.level))}`)
       if (q.from !== undefined) {
@@ -341,6 +342,7 @@ export const make = Effect.gen(function*() {
   const feedbackExport = (input: { readonly threadId: string; readonly maxBytes: number }) =>
     Effect.gen(function*() {
       yield* checkCount("logs: feedback export max bytes", input.maxBytes, 0, Number.MAX_SAFE_INTEGER)
+      yield* validThreadId(input.threadId, "logs: thread id")
       // Every line is at least MIN_LINE_BYTES, so no more rows than this can fit: each half
       // reads at most that many index entries, newest first, before the window bounds them.
       const maxRows = Math.floor(input.maxBytes / MIN_LINE_BYTES)

@@ -27,6 +27,7 @@ import {
   type Stage1Selection,
   succeed
 } from "../../domain/MemoryJobs.js"
+import { type InvalidInput, validThreadId } from "../EngineError.js"
 import { type StateStoreError, storeError } from "../StateStoreError.js"
 
 /**
@@ -176,23 +177,23 @@ export interface MemoryJobs {
   /** Threads changed since their last stage-1 output, newest first (`Stage1Selection`). */
   readonly selectStage1: (
     selection?: Partial<Stage1Selection>
-  ) => Effect.Effect<ReadonlyArray<Stage1Thread>, StateStoreError>
+  ) => Effect.Effect<ReadonlyArray<Stage1Thread>, InvalidInput | StateStoreError>
   /** Claims thread `threadId`'s phase-1 job for the thread as of `sourceUpdatedAt`. */
   readonly claimStage1: (input: {
     readonly threadId: string
     readonly sourceUpdatedAt: number
     readonly workerId: string
-  }) => Effect.Effect<Stage1ClaimOutcome, StateStoreError>
+  }) => Effect.Effect<Stage1ClaimOutcome, InvalidInput | StateStoreError>
   /** Selects and claims up to `maxClaimed` (default: the selection's limit) phase-1 jobs. */
   readonly claimStage1Batch: (input: {
     readonly workerId: string
     readonly maxClaimed?: number
     readonly selection?: Partial<Stage1Selection>
-  }) => Effect.Effect<ReadonlyArray<Stage1Claim>, StateStoreError>
+  }) => Effect.Effect<ReadonlyArray<Stage1Claim>, InvalidInput | StateStoreError>
   /** Extends the owner's lease; returns the new lease end. */
   readonly heartbeatStage1: (
     input: { readonly threadId: string; readonly ownershipToken: string }
-  ) => Effect.Effect<number, JobNotOwned | StateStoreError>
+  ) => Effect.Effect<number, JobNotOwned | InvalidInput | StateStoreError>
   /** Records the output (as of the claimed source time), finishes the job and enqueues phase 2. */
   readonly succeedStage1: (input: {
     readonly threadId: string
@@ -200,15 +201,17 @@ export interface MemoryJobs {
     readonly rawMemory: string
     readonly rolloutSummary: string
     readonly rolloutSlug?: string | null
-  }) => Effect.Effect<void, JobNotOwned | StateStoreError>
+  }) => Effect.Effect<void, JobNotOwned | InvalidInput | StateStoreError>
   /** Consumes a retry and backs off (`retryDelayMs`, default the policy's); returns `retryAt`. */
   readonly failStage1: (input: {
     readonly threadId: string
     readonly ownershipToken: string
     readonly error: string
     readonly retryDelayMs?: number
-  }) => Effect.Effect<number, JobNotOwned | StateStoreError>
-  readonly getStage1Output: (threadId: string) => Effect.Effect<Option.Option<Stage1Output>, StateStoreError>
+  }) => Effect.Effect<number, JobNotOwned | InvalidInput | StateStoreError>
+  readonly getStage1Output: (
+    threadId: string
+  ) => Effect.Effect<Option.Option<Stage1Output>, InvalidInput | StateStoreError>
   /** Claims the global consolidation lock. */
   readonly claimPhase2: (input: { readonly workerId: string }) => Effect.Effect<Phase2ClaimOutcome, StateStoreError>
   readonly heartbeatPhase2: (
@@ -219,7 +222,7 @@ export interface MemoryJobs {
     readonly ownershipToken: string
     readonly completedWatermark: number
     readonly selected?: ReadonlyArray<{ readonly threadId: string; readonly sourceUpdatedAt: number }>
-  }) => Effect.Effect<void, JobNotOwned | StateStoreError>
+  }) => Effect.Effect<void, JobNotOwned | InvalidInput | StateStoreError>
   readonly failPhase2: (input: {
     readonly ownershipToken: string
     readonly error: string
@@ -331,7 +334,7 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
     const ownedLease = (job: Job) => Effect.succeed(job.leaseUntil ?? 0)
     const retryAt = (job: Job) => Effect.succeed(job.retryAt ?? 0)
 
-    return MemoryJobs.of({
+    const jobs: MemoryJobs = {
       selectStage1,
       claimStage1: claimStage1Job,
       claimStage1Batch: (input) =>
@@ -440,6 +443,38 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
         ),
       getJob: (kind, key) =>
         loadJob(kind, key).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError("jobs", "get")))
+    }
+    // Every id a caller gives is checked before a row is read or written (SPEC §12).
+    const checked = <A, E>(operation: string, ids: ReadonlyArray<string | undefined>, use: Effect.Effect<A, E>) =>
+      Effect.zipRight(
+        Effect.forEach(ids, (id) =>
+          id === undefined ? Effect.void : validThreadId(id, `jobs: ${operation}: thread id`)),
+        use
+      )
+    return MemoryJobs.of({
+      ...jobs,
+      selectStage1: (selection) =>
+        checked("select stage 1", [selection?.excludeThreadId ?? undefined], jobs.selectStage1(selection)),
+      claimStage1: (input) =>
+        checked("claim stage 1", [input.threadId], jobs.claimStage1(input)),
+      claimStage1Batch: (input) =>
+        checked("claim stage 1", [input.selection?.excludeThreadId ?? undefined], jobs.claimStage1Batch(input)),
+      heartbeatStage1: (input) =>
+        checked("heartbeat stage 1", [input.threadId], jobs.heartbeatStage1(input)),
+      succeedStage1: (input) =>
+        checked("succeed stage 1", [input.threadId], jobs.succeedStage1(input)),
+      failStage1: (input) =>
+        checked("fail stage 1", [input.threadId], jobs.failStage1(input)),
+      getStage1Output: (threadId) =>
+        checked("get stage 1 output", [threadId], jobs.getStage1Output(threadId)),
+      succeedPhase2: (input) =>
+        checked(
+          "succeed phase 2",
+          (input.selected ?? []).map((s) =>
+            s.threadId
+          ),
+          jobs.succeedPhase2(input)
+        )
     })
   })
 

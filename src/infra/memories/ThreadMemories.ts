@@ -5,6 +5,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
+import { type InvalidInput, validThreadId } from "../EngineError.js"
 import { type StateStoreError, storeError } from "../StateStoreError.js"
 
 /**
@@ -56,7 +57,7 @@ export const ThreadMemoryFromRow = Schema.transform(
  * @category models
  */
 export interface ThreadMemories {
-  readonly get: (threadId: string) => Effect.Effect<Option.Option<ThreadMemory>, StateStoreError>
+  readonly get: (threadId: string) => Effect.Effect<Option.Option<ThreadMemory>, InvalidInput | StateStoreError>
   /**
    * Writes a thread's memory; `updatedAt` becomes the clock's time, or one past the previous
    * value when that is not later. The thread must have a row (the memory cascades from it).
@@ -65,7 +66,7 @@ export interface ThreadMemories {
     readonly threadId: string
     readonly traceSummary: string
     readonly memorySummary: string
-  }) => Effect.Effect<ThreadMemory, StateStoreError>
+  }) => Effect.Effect<ThreadMemory, InvalidInput | StateStoreError>
   /** The `limit` most recently updated memories of threads whose `cwd` is exactly `cwd`. */
   readonly recentForCwd: (
     input: { readonly cwd: string; readonly limit: number }
@@ -86,13 +87,17 @@ export const make = Effect.gen(function*() {
 
   return ThreadMemories.of({
     get: (threadId) =>
-      sql`SELECT * FROM thread_memory WHERE thread_id = ${threadId}`.pipe(
-        Effect.flatMap(first),
-        Effect.mapError(storeError(TABLE, "get"))
+      Effect.zipRight(
+        validThreadId(threadId, `${TABLE}: get: thread id`),
+        sql`SELECT * FROM thread_memory WHERE thread_id = ${threadId}`.pipe(
+          Effect.flatMap(first),
+          Effect.mapError(storeError(TABLE, "get"))
+        )
       ),
     // One statement computes MemoryJobs.nextMemoryUpdatedAt from the row it replaces.
     upsert: (input) =>
-      Clock.currentTimeMillis.pipe(
+      validThreadId(input.threadId, `${TABLE}: upsert: thread id`).pipe(
+        Effect.zipRight(Clock.currentTimeMillis),
         Effect.flatMap((now) =>
           sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms)
             VALUES (${input.threadId}, ${input.traceSummary}, ${input.memorySummary}, ${now})

@@ -9,6 +9,9 @@ import { renderLine } from "../../../src/domain/LogLine.js"
 import * as Database from "../../../src/infra/Database.js"
 import * as LogStore from "../../../src/infra/logs/LogStore.js"
 
+/** Thread ids are UUIDs (SPEC §12). */
+const T1 = "019a9f10-1111-7222-8333-444455556666"
+const T2 = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
 const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 
 const cli = (...args: Array<string>) =>
@@ -66,11 +69,11 @@ describe("rollout-state logs (CLI)", () => {
       const file = join(home, "state.sqlite")
       const entries = [
         line(0, "INFO", null, "engine opened"),
-        line(1, "WARN", "t1", "slow fold"),
-        line(2, "DEBUG", "t1", "fold detail"),
-        line(3, "ERROR", "t2", "write failed"),
-        line(4, "ERROR", "t1", "fold failed"),
-        line(5, "INFO", "t1", "fold done")
+        line(1, "WARN", T1, "slow fold"),
+        line(2, "DEBUG", T1, "fold detail"),
+        line(3, "ERROR", T2, "write failed"),
+        line(4, "ERROR", T1, "fold failed"),
+        line(5, "INFO", T1, "fold done")
       ]
       await onDatabase(file, (store) => store.insert(entries))
       // A rollout that grew since it was projected: an engine would catch it up on open.
@@ -101,7 +104,7 @@ describe("rollout-state logs (CLI)", () => {
 
       const limited = await cli("logs", "--home", home, "--limit", "2")
       expect(limited.stdout).toBe(`${entries.slice(-2).map(rendered).join("\n")}\n`)
-      const warnings = await cli("logs", "--home", home, "--thread", "t1", "--level", "Warning", "--json")
+      const warnings = await cli("logs", "--home", home, "--thread", T1, "--level", "Warning", "--json")
       const objects = warnings.stdout.trim().split("\n").map((l) => JSON.parse(l) as { message: string })
       expect(objects.map((o) => o.message)).toEqual(["slow fold", "fold failed"])
       expect(objects[0]).toEqual({
@@ -111,7 +114,7 @@ describe("rollout-state logs (CLI)", () => {
         target: "rollout-state",
         message: "slow fold",
         body: "slow fold i=1",
-        threadId: "t1",
+        threadId: T1,
         processUuid: entries[1]!.processUuid,
         modulePath: null,
         file: null,
@@ -151,7 +154,7 @@ describe("rollout-state logs (CLI)", () => {
   it("--follow prints matching lines as they arrive and ends with exit 130 on Ctrl-C (SPEC §12: never 0)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "logs-follow-"))
     const file = join(dir, "state.sqlite")
-    const old = [line(0, "INFO", "t1", "before"), line(1, "INFO", "t2", "other thread")]
+    const old = [line(0, "INFO", T1, "before"), line(1, "INFO", T2, "other thread")]
     await onDatabase(file, (store) => store.insert(old))
     const child = spawn(process.execPath, [
       "--import",
@@ -161,7 +164,7 @@ describe("rollout-state logs (CLI)", () => {
       "--home",
       dir,
       "--thread",
-      "t1",
+      T1,
       "--follow"
     ], {
       env: { ...process.env, NO_COLOR: "1" }
@@ -175,9 +178,9 @@ describe("rollout-state logs (CLI)", () => {
     }
     await until(() => stdout.includes("before"))
     const fresh = [
-      line(2, "INFO", "t2", "not mine"),
-      line(3, "ERROR", "t1", "after one"),
-      line(4, "INFO", "t1", "after two")
+      line(2, "INFO", T2, "not mine"),
+      line(3, "ERROR", T1, "after one"),
+      line(4, "INFO", T1, "after two")
     ]
     await onDatabase(file, (store) => store.insert(fresh))
     await until(() => stdout.includes("after two"))

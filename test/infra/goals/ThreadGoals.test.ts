@@ -2,20 +2,26 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Either, FastCheck as fc, Option, TestClock, TestContext } from "effect"
 import { decide, type Goal, GoalCommand, type GoalCommand as Command, isOverBudget } from "../../../src/domain/Goal.js"
+import type { InvalidInput } from "../../../src/infra/EngineError.js"
 import * as ThreadGoals from "../../../src/infra/goals/ThreadGoals.js"
 import type { StateStoreError } from "../../../src/infra/StateStoreError.js"
 import { runs } from "../../arbitraries.js"
 import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
 
-const withGoals = <A, E>(use: (goals: ThreadGoals.ThreadGoals) => Effect.Effect<A, E>) =>
-  Effect.flatMap(ThreadGoals.make, use).pipe(Effect.provide(sqlLayer()))
+/** Thread ids are UUIDs (SPEC §12). */
+const T1 = "019a9f10-1111-7222-8333-444455556666"
+const T2 = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
+
+const withGoals = <A, E, R extends SqlClient.SqlClient = never>(
+  use: (goals: ThreadGoals.ThreadGoals) => Effect.Effect<A, E, R>
+) => Effect.flatMap(ThreadGoals.make, use).pipe(Effect.provide(sqlLayer()))
 
 describe("ThreadGoals", () => {
   it.effect("creates a goal, updates its status and budget, and replacing it gives a new goal id with usage from zero", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
         const created = yield* goals.create({
-          threadId: "t1",
+          threadId: T1,
           objective: "optimize the benchmark",
           tokenBudget: 100_000
         })
@@ -26,18 +32,18 @@ describe("ThreadGoals", () => {
           timeUsedMs: 0,
           createdAt: 0
         })
-        expect(yield* goals.get("t1")).toEqual(Option.some(created))
+        expect(yield* goals.get(T1)).toEqual(Option.some(created))
         yield* TestClock.adjust(1_000)
         const updated = yield* goals.update({
-          threadId: "t1",
+          threadId: T1,
           expectedGoalId: created.goalId,
           status: "paused",
           tokenBudget: 200_000
         })
         expect(updated).toEqual({ ...created, status: "paused", tokenBudget: 200_000, updatedAt: 1_000 })
-        yield* goals.accountUsage({ threadId: "t1", expectedGoalId: created.goalId, tokens: 0, timeMs: 0 })
+        yield* goals.accountUsage({ threadId: T1, expectedGoalId: created.goalId, tokens: 0, timeMs: 0 })
         const replaced = yield* goals.replace({
-          threadId: "t1",
+          threadId: T1,
           expectedGoalId: created.goalId,
           objective: "ship the new result"
         })
@@ -49,24 +55,24 @@ describe("ThreadGoals", () => {
           tokensUsed: 0,
           createdAt: 1_000
         })
-        expect(yield* goals.delete({ threadId: "t1", expectedGoalId: replaced.goalId })).toEqual(replaced)
-        expect(yield* goals.get("t1")).toEqual(Option.none())
+        expect(yield* goals.delete({ threadId: T1, expectedGoalId: replaced.goalId })).toEqual(replaced)
+        expect(yield* goals.get(T1)).toEqual(Option.none())
       })
     ))
 
   it.effect("an update naming a replaced goal id is rejected as StaleGoal and changes nothing", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
-        const first = yield* goals.create({ threadId: "t1", objective: "first", tokenBudget: 50 })
+        const first = yield* goals.create({ threadId: T1, objective: "first", tokenBudget: 50 })
         const second = yield* goals.replace({
-          threadId: "t1",
+          threadId: T1,
           expectedGoalId: first.goalId,
           objective: "second",
           tokenBudget: 50
         })
         yield* TestClock.adjust(10)
         const updateError = yield* Effect.flip(
-          goals.update({ threadId: "t1", expectedGoalId: first.goalId, status: "complete" })
+          goals.update({ threadId: T1, expectedGoalId: first.goalId, status: "complete" })
         )
         expect(updateError).toMatchObject({
           _tag: "StaleGoal",
@@ -75,47 +81,47 @@ describe("ThreadGoals", () => {
           operation: "update"
         })
         const usageError = yield* Effect.flip(
-          goals.accountUsage({ threadId: "t1", expectedGoalId: first.goalId, tokens: 80, timeMs: 5 })
+          goals.accountUsage({ threadId: T1, expectedGoalId: first.goalId, tokens: 80, timeMs: 5 })
         )
         expect(usageError._tag).toBe("StaleGoal")
         const replaceError = yield* Effect.flip(
-          goals.replace({ threadId: "t1", expectedGoalId: first.goalId, objective: "third" })
+          goals.replace({ threadId: T1, expectedGoalId: first.goalId, objective: "third" })
         )
         expect(replaceError._tag).toBe("StaleGoal")
-        expect(yield* goals.get("t1")).toEqual(Option.some(second))
+        expect(yield* goals.get(T1)).toEqual(Option.some(second))
       })
     ))
 
   it.effect("a delete or usage report naming a deleted goal is stale, and create on a thread with a goal fails with GoalExists", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
-        const goal = yield* goals.create({ threadId: "t1", objective: "o" })
-        const exists = yield* Effect.flip(goals.create({ threadId: "t1", objective: "other" }))
+        const goal = yield* goals.create({ threadId: T1, objective: "o" })
+        const exists = yield* Effect.flip(goals.create({ threadId: T1, objective: "other" }))
         expect(exists).toMatchObject({ _tag: "GoalExists", currentGoalId: goal.goalId })
-        yield* goals.delete({ threadId: "t1", expectedGoalId: goal.goalId })
-        const again = yield* Effect.flip(goals.delete({ threadId: "t1", expectedGoalId: goal.goalId }))
+        yield* goals.delete({ threadId: T1, expectedGoalId: goal.goalId })
+        const again = yield* Effect.flip(goals.delete({ threadId: T1, expectedGoalId: goal.goalId }))
         expect(again).toMatchObject({ _tag: "StaleGoal", currentGoalId: null })
         const usage = yield* Effect.flip(
-          goals.accountUsage({ threadId: "t1", expectedGoalId: goal.goalId, tokens: 1, timeMs: 1 })
+          goals.accountUsage({ threadId: T1, expectedGoalId: goal.goalId, tokens: 1, timeMs: 1 })
         )
         expect(usage._tag).toBe("StaleGoal")
-        expect(yield* goals.get("t1")).toEqual(Option.none())
+        expect(yield* goals.get(T1)).toEqual(Option.none())
       })
     ))
 
   it.effect("usage reaching the budget moves an active goal to budget_limited, and paused goals accrue nothing", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
-        const goal = yield* goals.create({ threadId: "t1", objective: "stay within budget", tokenBudget: 20 })
+        const goal = yield* goals.create({ threadId: T1, objective: "stay within budget", tokenBudget: 20 })
         const first = yield* goals.accountUsage({
-          threadId: "t1",
+          threadId: T1,
           expectedGoalId: goal.goalId,
           tokens: 5,
           timeMs: 7_000
         })
         expect(first).toMatchObject({ _tag: "Accounted", goal: { status: "active", tokensUsed: 5, timeUsedMs: 7_000 } })
         const reached = yield* goals.accountUsage({
-          threadId: "t1",
+          threadId: T1,
           expectedGoalId: goal.goalId,
           tokens: 15,
           timeMs: 3_000
@@ -124,10 +130,10 @@ describe("ThreadGoals", () => {
           _tag: "Accounted",
           goal: { status: "budget_limited", tokensUsed: 20, timeUsedMs: 10_000 }
         })
-        const paused = yield* goals.update({ threadId: "t1", expectedGoalId: goal.goalId, status: "paused" })
+        const paused = yield* goals.update({ threadId: T1, expectedGoalId: goal.goalId, status: "paused" })
         expect(paused.status).toBe("budget_limited")
-        yield* goals.update({ threadId: "t1", expectedGoalId: goal.goalId, status: "complete" })
-        const ignored = yield* goals.accountUsage({ threadId: "t1", expectedGoalId: goal.goalId, tokens: 5, timeMs: 5 })
+        yield* goals.update({ threadId: T1, expectedGoalId: goal.goalId, status: "complete" })
+        const ignored = yield* goals.accountUsage({ threadId: T1, expectedGoalId: goal.goalId, tokens: 5, timeMs: 5 })
         expect(ignored).toMatchObject({ _tag: "Unchanged", goal: { status: "complete", tokensUsed: 20 } })
       })
     ))
@@ -135,14 +141,32 @@ describe("ThreadGoals", () => {
   it.effect("a goal created active with a zero budget is budget_limited from the start", () =>
     withGoals((goals) =>
       Effect.map(
-        goals.create({ threadId: "t1", objective: "o", tokenBudget: 0 }),
+        goals.create({ threadId: T1, objective: "o", tokenBudget: 0 }),
         (goal) => expect(goal.status).toBe("budget_limited")
       )
     ))
 
+  it.effect("a thread id that is not a UUID fails with InvalidInput naming it, and no goal row is written", () =>
+    withGoals((goals) =>
+      Effect.gen(function*() {
+        const created = yield* Effect.flip(goals.create({ threadId: "../x", objective: "o" }))
+        expect([created._tag, created.message]).toEqual(["InvalidInput", expect.stringContaining(`"../x"`)])
+        const calls: Array<Effect.Effect<unknown, { readonly _tag: string }>> = [
+          goals.get("a/b"),
+          goals.update({ threadId: "", expectedGoalId: "g", status: "paused" }),
+          goals.replace({ threadId: T1.toUpperCase(), expectedGoalId: "g", objective: "o" }),
+          goals.delete({ threadId: "/etc/passwd", expectedGoalId: "g" }),
+          goals.accountUsage({ threadId: "x\u0000", expectedGoalId: "g", tokens: 1, timeMs: 1 })
+        ]
+        for (const call of calls) expect((yield* Effect.flip(call))._tag).toBe("InvalidInput")
+        const sql = yield* SqlClient.SqlClient
+        expect(yield* sql`SELECT COUNT(*) AS n FROM thread_goals`).toEqual([{ n: 0 }])
+      })
+    ))
+
   // --- Interleavings -----------------------------------------------------------------------
 
-  const THREADS = ["t1", "t2"] as const
+  const THREADS = [T1, T2] as const
   const WORKERS = 4
 
   type Op =
@@ -216,7 +240,10 @@ describe("ThreadGoals", () => {
     op: Op,
     threadId: string,
     known: string
-  ): Effect.Effect<Goal | undefined, ThreadGoals.StaleGoal | ThreadGoals.GoalExists | StateStoreError> => {
+  ): Effect.Effect<
+    Goal | undefined,
+    ThreadGoals.StaleGoal | ThreadGoals.GoalExists | InvalidInput | StateStoreError
+  > => {
     switch (op.kind) {
       case "create":
         return goals.create({ threadId, objective: "o", tokenBudget: op.budget })

@@ -9,6 +9,7 @@ import * as Engine from "../../../src/infra/Engine.js"
 import * as LogStore from "../../../src/infra/logs/LogStore.js"
 import { runs } from "../../arbitraries.js"
 import { sqlLayer } from "../../fixtures/stateDatabase.js"
+import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
 const withStore = <A, E>(use: (store: LogStore.LogStore, sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
@@ -19,7 +20,7 @@ const withStore = <A, E>(use: (store: LogStore.LogStore, sql: SqlClient.SqlClien
 const allRecords = (sql: SqlClient.SqlClient) =>
   Effect.flatMap(sql`SELECT * FROM logs ORDER BY id`, Schema.decodeUnknown(Schema.Array(LogStore.LogRecordFromRow)))
 
-const THREADS = [null, "t1", "t2", "t3"] as const
+const THREADS = [null, tid("t1"), tid("t2"), tid("t3")] as const
 const PROCESSES = ["pid:1:a", "pid:2:b", "pid:3:c"] as const
 const T0 = 1_700_000_000
 
@@ -93,7 +94,7 @@ const queryArb = fc.record({
   level: optional(fc.constantFrom(...LOG_LEVELS)),
   from: optional(fc.integer({ min: T0 * 1000 - 1000, max: T0 * 1000 + 21_000 })),
   to: optional(fc.integer({ min: T0 * 1000 - 1000, max: T0 * 1000 + 21_000 })),
-  threadId: optional(fc.constantFrom("t1", "t2", "t3", "none")),
+  threadId: optional(fc.constantFrom(tid("t1"), tid("t2"), tid("t3"), tid("none"))),
   processUuid: optional(fc.constantFrom(...PROCESSES)),
   search: optional(fc.string({ unit: fc.constantFrom("a", "b", "A", "é", " "), maxLength: 2 })),
   limit: optional(fc.integer({ min: 1, max: 30 })),
@@ -116,7 +117,7 @@ describe("LogStore", () => {
             level: "INFO",
             message: `line ${i}`,
             feedbackLogBody: `line ${i} n=${i} ü`,
-            threadId: i % 2 === 0 ? "t1" : null,
+            threadId: i % 2 === 0 ? tid("t1") : null,
             line: i,
             file: "a.ts",
             modulePath: "mod",
@@ -141,7 +142,9 @@ describe("LogStore", () => {
         expect(error).toMatchObject({ _tag: "InvalidInput", what: "logs: insert" })
         expect(yield* allRecords(sql)).toEqual([])
         expect((yield* Effect.flip(store.query({ limit: 0 })))._tag).toBe("InvalidInput")
-        expect((yield* Effect.flip(store.feedbackExport({ threadId: "t", maxBytes: -1 })))._tag).toBe("InvalidInput")
+        expect((yield* Effect.flip(store.feedbackExport({ threadId: tid("t"), maxBytes: -1 })))._tag).toBe(
+          "InvalidInput"
+        )
         expect(yield* store.lastId).toBe(0)
       })
     ))
@@ -170,7 +173,7 @@ describe("LogStore", () => {
   it.live("property: the feedback export never exceeds the cap, never cuts a line, keeps the newest, includes threadless rows of the thread's processes and no other process's", () =>
     withStore((store, sql) =>
       runProperty(
-        fc.tuple(entriesArb, fc.constantFrom("t1", "t2", "t3"), fc.integer({ min: 0, max: 3000 })),
+        fc.tuple(entriesArb, fc.constantFrom(tid("t1"), tid("t2"), tid("t3")), fc.integer({ min: 0, max: 3000 })),
         100,
         ([entries, threadId, maxBytes]) =>
           Effect.gen(function*() {
@@ -207,14 +210,14 @@ describe("LogStore", () => {
         ) => LogStore.entry({ ts, tsNanos: 0, level, message, threadId, processUuid })
         yield* store.insert([
           line(T0, "p1 start", null, "p1"),
-          line(T0 + 1, "p1 turn", "t", "p1"),
+          line(T0 + 1, "p1 turn", tid("t"), "p1"),
           line(T0 + 2, "p2 start", null, "p2"),
           line(T0 + 3, "p3 noise", null, "p3"),
-          line(T0 + 4, "p2 turn", "t", "p2", "ERROR"),
+          line(T0 + 4, "p2 turn", tid("t"), "p2", "ERROR"),
           line(T0 + 5, "other thread", "u", "p3")
         ])
-        expect(yield* store.feedbackExport({ threadId: "none", maxBytes: 10_000 })).toBe("")
-        expect(yield* store.feedbackExport({ threadId: "t", maxBytes: 10_000 })).toBe([
+        expect(yield* store.feedbackExport({ threadId: tid("none"), maxBytes: 10_000 })).toBe("")
+        expect(yield* store.feedbackExport({ threadId: tid("t"), maxBytes: 10_000 })).toBe([
           "2023-11-14T22:13:20.000000000Z INFO p1 start",
           "2023-11-14T22:13:21.000000000Z INFO p1 turn",
           "2023-11-14T22:13:22.000000000Z INFO p2 start",
@@ -223,8 +226,8 @@ describe("LogStore", () => {
         ].join("\n"))
         const newestTwo = "2023-11-14T22:13:22.000000000Z INFO p2 start\n2023-11-14T22:13:24.000000000Z ERROR p2 turn\n"
         const size = Buffer.byteLength(newestTwo)
-        expect(yield* store.feedbackExport({ threadId: "t", maxBytes: size })).toBe(newestTwo)
-        expect(yield* store.feedbackExport({ threadId: "t", maxBytes: size - 1 })).toBe(
+        expect(yield* store.feedbackExport({ threadId: tid("t"), maxBytes: size })).toBe(newestTwo)
+        expect(yield* store.feedbackExport({ threadId: tid("t"), maxBytes: size - 1 })).toBe(
           "2023-11-14T22:13:24.000000000Z ERROR p2 turn\n"
         )
       })
@@ -259,7 +262,7 @@ describe("LogStore", () => {
         const plan = (text: string, params: ReadonlyArray<unknown>) =>
           Effect.map(sql.unsafe<{ readonly detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (rows) =>
             rows.map((r) => r.detail))
-        const exportPlan = yield* plan(LogStore.FEEDBACK_EXPORT_SQL, ["t", "t", 100, 100, 4000])
+        const exportPlan = yield* plan(LogStore.FEEDBACK_EXPORT_SQL, [tid("t"), tid("t"), 100, 100, 4000])
         expect(exportPlan).toContainEqual(
           expect.stringMatching(/^SEARCH logs USING INDEX logs_thread_time \(thread_id=\?\)$/)
         )

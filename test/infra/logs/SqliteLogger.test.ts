@@ -5,6 +5,7 @@ import * as LogStore from "../../../src/infra/logs/LogStore.js"
 import { PROCESS_UUID, PROCESS_UUID_PATTERN } from "../../../src/infra/logs/ProcessUuid.js"
 import * as SqliteLogger from "../../../src/infra/logs/SqliteLogger.js"
 import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
+import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
 /** Every row of the file, read on a connection of its own after the logger's layer closed. */
 const rowsOf = (file: string) =>
@@ -146,9 +147,9 @@ describe("SqliteLogger", () => {
         file,
         Effect.gen(function*() {
           yield* Effect.log("starting")
-          yield* Effect.log("working").pipe(Effect.annotateLogs("threadId", "t"))
+          yield* Effect.log("working").pipe(Effect.annotateLogs("threadId", tid("t")))
           yield* (yield* SqliteLogger.SqliteLogger).flush
-          return yield* (yield* LogStore.LogStore).feedbackExport({ threadId: "t", maxBytes: 10_000 })
+          return yield* (yield* LogStore.LogStore).feedbackExport({ threadId: tid("t"), maxBytes: 10_000 })
         })
       )
       expect(text).toBe("1970-01-01T00:00:00.000000000Z INFO starting\n1970-01-01T00:00:00.000000000Z INFO working\n")

@@ -13,9 +13,10 @@ import {
 import * as MemoryJobs from "../../../src/infra/memories/MemoryJobs.js"
 import { runs } from "../../arbitraries.js"
 import { connect, insertThreads, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
+import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
 const HOUR = 3_600_000
-const THREADS = ["t1", "t2"] as const
+const THREADS = [tid("t1"), tid("t2")] as const
 const WORKERS = 4
 // One running phase-1 job at a time, so capacity is exercised with two threads; leases long
 // enough that owners often finish before they lapse, short enough that many lapse.

@@ -5,6 +5,7 @@ import { nextMemoryUpdatedAt } from "../../../src/domain/MemoryJobs.js"
 import * as ThreadMemories from "../../../src/infra/memories/ThreadMemories.js"
 import { runs } from "../../arbitraries.js"
 import { connect, insertThreads, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
+import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
 const withMemories = <A, E>(
   use: (memories: ThreadMemories.ThreadMemories) => Effect.Effect<A, E, SqlClient.SqlClient>
@@ -14,39 +15,51 @@ describe("ThreadMemories", () => {
   it.effect("an upsert is read back, and a second upsert at the same instant still advances updated_at", () =>
     withMemories((memories) =>
       Effect.gen(function*() {
-        yield* insertThreads([{ id: "t1" }])
+        yield* insertThreads([{ id: tid("t1") }])
         yield* TestClock.adjust(1_000)
-        const first = yield* memories.upsert({ threadId: "t1", traceSummary: "trace", memorySummary: "memory" })
-        expect(first).toEqual({ threadId: "t1", traceSummary: "trace", memorySummary: "memory", updatedAt: 1_000 })
-        expect(yield* memories.get("t1")).toEqual(Option.some(first))
-        const second = yield* memories.upsert({ threadId: "t1", traceSummary: "trace 2", memorySummary: "memory 2" })
-        expect(second).toEqual({ threadId: "t1", traceSummary: "trace 2", memorySummary: "memory 2", updatedAt: 1_001 })
+        const first = yield* memories.upsert({ threadId: tid("t1"), traceSummary: "trace", memorySummary: "memory" })
+        expect(first).toEqual({ threadId: tid("t1"), traceSummary: "trace", memorySummary: "memory", updatedAt: 1_000 })
+        expect(yield* memories.get(tid("t1"))).toEqual(Option.some(first))
+        const second = yield* memories.upsert({
+          threadId: tid("t1"),
+          traceSummary: "trace 2",
+          memorySummary: "memory 2"
+        })
+        expect(second).toEqual({
+          threadId: tid("t1"),
+          traceSummary: "trace 2",
+          memorySummary: "memory 2",
+          updatedAt: 1_001
+        })
         yield* TestClock.adjust(5_000)
-        expect((yield* memories.upsert({ threadId: "t1", traceSummary: "t", memorySummary: "m" })).updatedAt).toBe(
+        expect((yield* memories.upsert({ threadId: tid("t1"), traceSummary: "t", memorySummary: "m" })).updatedAt).toBe(
           6_000
         )
-        expect(yield* memories.get("t2")).toEqual(Option.none())
+        expect(yield* memories.get(tid("t2"))).toEqual(Option.none())
       })
     ))
 
   it.effect("the last N memories for a cwd are those of threads with exactly that cwd, newest first, ties by thread id", () =>
     withMemories((memories) =>
       Effect.gen(function*() {
-        yield* insertThreads([{ id: "a", cwd: "/repo" }, { id: "b", cwd: "/repo" }, { id: "c", cwd: "/repo/sub" }, {
-          id: "d",
+        yield* insertThreads([{ id: tid("a"), cwd: "/repo" }, { id: tid("b"), cwd: "/repo" }, {
+          id: tid("c"),
+          cwd: "/repo/sub"
+        }, {
+          id: tid("d"),
           cwd: "/repo"
         }])
-        yield* memories.upsert({ threadId: "a", traceSummary: "", memorySummary: "a" })
-        yield* memories.upsert({ threadId: "b", traceSummary: "", memorySummary: "b" })
-        yield* memories.upsert({ threadId: "c", traceSummary: "", memorySummary: "c" })
+        yield* memories.upsert({ threadId: tid("a"), traceSummary: "", memorySummary: tid("a") })
+        yield* memories.upsert({ threadId: tid("b"), traceSummary: "", memorySummary: tid("b") })
+        yield* memories.upsert({ threadId: tid("c"), traceSummary: "", memorySummary: tid("c") })
         yield* TestClock.adjust(10)
-        yield* memories.upsert({ threadId: "d", traceSummary: "", memorySummary: "d" })
+        yield* memories.upsert({ threadId: tid("d"), traceSummary: "", memorySummary: tid("d") })
         const recent = yield* memories.recentForCwd({ cwd: "/repo", limit: 2 })
-        expect(recent.map((m) => m.threadId)).toEqual(["d", "b"])
+        expect(recent.map((m) => m.threadId)).toEqual([tid("d"), tid("b")])
         expect((yield* memories.recentForCwd({ cwd: "/repo", limit: 10 })).map((m) => m.threadId)).toEqual([
-          "d",
-          "b",
-          "a"
+          tid("d"),
+          tid("b"),
+          tid("a")
         ])
         expect(yield* memories.recentForCwd({ cwd: "/elsewhere", limit: 10 })).toEqual([])
       })
@@ -55,20 +68,22 @@ describe("ThreadMemories", () => {
   it.effect("a memory for a thread with no row is refused with an error naming thread_memory", () =>
     withMemories((memories) =>
       Effect.gen(function*() {
-        const error = yield* Effect.flip(memories.upsert({ threadId: "ghost", traceSummary: "", memorySummary: "" }))
+        const error = yield* Effect.flip(
+          memories.upsert({ threadId: tid("ghost"), traceSummary: "", memorySummary: "" })
+        )
         expect(error).toMatchObject({ _tag: "StateStoreError", table: "thread_memory", operation: "upsert" })
-        expect(error.detail).toMatch(/FOREIGN KEY/)
+        expect(error._tag === "StateStoreError" && error.detail).toMatch(/FOREIGN KEY/)
       })
     ))
 
   it.effect("a memory goes with its thread's row when the row is deleted", () =>
     withMemories((memories) =>
       Effect.gen(function*() {
-        yield* insertThreads([{ id: "t1" }])
-        yield* memories.upsert({ threadId: "t1", traceSummary: "", memorySummary: "m" })
+        yield* insertThreads([{ id: tid("t1") }])
+        yield* memories.upsert({ threadId: tid("t1"), traceSummary: "", memorySummary: "m" })
         const sql = yield* SqlClient.SqlClient
-        yield* sql`DELETE FROM threads WHERE id = 't1'`
-        expect(yield* memories.get("t1")).toEqual(Option.none())
+        yield* sql`DELETE FROM threads WHERE id = ${tid("t1")}`
+        expect(yield* memories.get(tid("t1"))).toEqual(Option.none())
       })
     ))
 
@@ -79,7 +94,7 @@ describe("ThreadMemories", () => {
           fc.array(
             fc.record({
               connection: fc.nat(1),
-              thread: fc.constantFrom("t1", "t2"),
+              thread: fc.constantFrom(tid("t1"), tid("t2")),
               advance: fc.oneof(fc.constant(0), fc.nat(3))
             }),
             {
@@ -99,7 +114,9 @@ describe("ThreadMemories", () => {
                 yield* Effect.flatMap(
                   connect(file),
                   (db) =>
-                    insertThreads([{ id: "t1" }, { id: "t2" }]).pipe(Effect.provideService(SqlClient.SqlClient, db.sql))
+                    insertThreads([{ id: tid("t1") }, { id: tid("t2") }]).pipe(
+                      Effect.provideService(SqlClient.SqlClient, db.sql)
+                    )
                 )
                 const model = new Map<string, number>()
                 for (const step of steps) {
