@@ -43,7 +43,8 @@ import {
   isMissingFile,
   newRolloutPath,
   type RolloutWriteError,
-  uuidV7
+  uuidV7,
+  type WriteOptions
 } from "./RolloutStore.js"
 import { readThreadDetail, type ThreadDetail } from "./ThreadDetail.js"
 import { locateThread, projectThreadFile } from "./ThreadFiles.js"
@@ -105,7 +106,12 @@ export type EngineError =
 /** @since 0.1.0 @category models */
 export interface Engine {
   readonly createThread: (meta: NewThread) => Effect.Effect<ThreadRecord, EngineError>
-  readonly append: (threadId: string, items: ReadonlyArray<WritableItem>) => Effect.Effect<AppendResult, EngineError>
+  /** `options.durability` overrides the configured one for this append. */
+  readonly append: (
+    threadId: string,
+    items: ReadonlyArray<WritableItem>,
+    options?: WriteOptions
+  ) => Effect.Effect<AppendResult, EngineError>
   readonly catchUp: Effect.Effect<CatchUpReport, EngineError>
   readonly backfill: (
     options?: RunOptions & { readonly restart?: boolean }
@@ -231,7 +237,7 @@ export const make = Effect.gen(function*() {
         const payload = { ...meta, id, timestamp: meta.timestamp ?? formatTimestamp(now) }
         const [line] = yield* validLines([{ type: "session_meta", timestamp: formatTimestamp(now), payload }], now)
         const path = newRolloutPath(config.home, id, now)
-        yield* createRollout(path, line!)
+        yield* createRollout(path, line!, { durability: config.durability })
         yield* provide(projectThreadFile(id, { path, archived: false }))
         const record = yield* getThread(id)
         if (record === undefined) {
@@ -240,20 +246,21 @@ export const make = Effect.gen(function*() {
         return record
       }),
 
-    append: (threadId, items) =>
+    append: (threadId, items, options) =>
       Effect.gen(function*() {
         yield* validThreadId(threadId)
+        const write = { durability: options?.durability ?? config.durability }
         const now = yield* Clock.currentTimeMillis
         const lines = yield* validLines(items, now)
         const text = lines.join("")
         let file = yield* provide(locateThread(threadId))
-        const written = yield* Effect.either(appendToRollout(file.path, text))
+        const written = yield* Effect.either(appendToRollout(file.path, text, write))
         if (Either.isLeft(written)) {
           if (!isMissingFile(written.left)) return yield* written.left
           // Archived or unarchived by another process since we located it (never recreated
           // here). Files move only under the write lock: holding it, locate and write again.
           file = yield* sql.withTransaction(
-            Effect.tap(provide(locateThread(threadId)), (moved) => appendToRollout(moved.path, text))
+            Effect.tap(provide(locateThread(threadId)), (moved) => appendToRollout(moved.path, text, write))
           ).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(dbError("append to a moved file")(error))))
         }
         // Projection reads the file from the recorded offset, so whatever is in the log

@@ -3,6 +3,7 @@
  * @since 0.1.0
  */
 import { Context, Layer } from "effect"
+import type { Durability } from "./RolloutStore.js"
 
 /** @since 0.1.0 @category models */
 export interface EngineConfig {
@@ -14,13 +15,20 @@ export interface EngineConfig {
   readonly batchSize: number
   /** How long a running backfill's claim lasts without a checkpoint before another may take over (ms). */
   readonly backfillLeaseMs: number
+  /** Whether an append fdatasyncs the rollout before its projection commits (docs/decisions.md). */
+  readonly durability: Durability
 }
 
 /** @since 0.1.0 @category tags */
 export const EngineConfig = Context.GenericTag<EngineConfig>("rollout-state/EngineConfig")
 
 /** @since 0.1.0 */
-export const defaults = { defaultModelProvider: "openai", batchSize: 200, backfillLeaseMs: 15 * 60_000 } as const
+export const defaults = {
+  defaultModelProvider: "openai",
+  batchSize: 200,
+  backfillLeaseMs: 15 * 60_000,
+  durability: "none"
+} as const
 
 /** @since 0.1.0 @category layers */
 export const layer = (config: Pick<EngineConfig, "home"> & Partial<EngineConfig>): Layer.Layer<EngineConfig> =>

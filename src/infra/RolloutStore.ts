@@ -2,10 +2,20 @@
  * Writes to the log: new rollout files and appends. Files are only ever appended to.
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
 import { randomBytes } from "node:crypto"
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, writeSync } from "node:fs"
-import { mkdir, open, stat } from "node:fs/promises"
+import {
+  closeSync,
+  constants as fsConstants,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  unlinkSync,
+  writeSync
+} from "node:fs"
+import { mkdir, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { rolloutFileNameFor } from "../domain/RolloutFileName.js"
 import { SESSIONS_DIR } from "./RolloutFiles.js"
@@ -61,67 +71,190 @@ const describe = (error: unknown): string => {
   if (code === "ENOENT") return "file or folder not found"
   if (code === "EACCES" || code === "EPERM") return "permission denied"
   if (code === "ENOSPC") return "no space left on device"
+  if (code === "EIO") return "input/output error"
   return error instanceof Error ? error.message : String(error)
 }
 
 /**
- * Creates a rollout file holding `text`; fails if it exists.
+ * What an append promises once it returns: `none` leaves the lines in the page cache (a
+ * crash of the process loses nothing, a power cut may), `data` fdatasyncs the rollout
+ * before the projection commits. Default and cost: docs/decisions.md.
  * @since 0.1.0
  */
-export const createRollout = (path: string, text: string): Effect.Effect<void, RolloutWriteError> =>
-  Effect.tryPromise({
-    try: async () => {
-      await mkdir(dirname(path), { recursive: true })
-      const handle = await open(path, "wx")
-      try {
-        await handle.write(text)
-      } finally {
-        await handle.close()
-      }
-    },
-    catch: (cause) => new RolloutWriteError({ file: path, reason: describe(cause), cause })
-  })
+export type Durability = "none" | "data"
+
+/** @since 0.1.0 */
+export interface WriteOptions {
+  readonly durability?: Durability
+}
+
+/**
+ * The file system calls rollout writes make, as a reference so tests can fail them
+ * (ENOSPC, EIO, short writes); node:fs unless provided.
+ * @since 0.1.0
+ * @category services
+ */
+export interface RolloutSyscalls {
+  readonly open: (path: string, flags: number) => number
+  readonly size: (fd: number) => number
+  readonly read: (fd: number, buffer: Buffer, offset: number, length: number, position: number) => number
+  readonly write: (fd: number, buffer: Buffer, offset: number, length: number) => number
+  readonly fdatasync: (fd: number) => void
+  readonly truncate: (fd: number, length: number) => void
+  readonly close: (fd: number) => void
+  readonly unlink: (path: string) => void
+}
+
+/** @since 0.1.0 @category services */
+export const nodeSyscalls: RolloutSyscalls = {
+  open: (path, flags) => openSync(path, flags, 0o644),
+  size: (fd) => fstatSync(fd).size,
+  read: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
+  write: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
+  fdatasync: (fd) => fdatasyncSync(fd),
+  truncate: (fd, length) => ftruncateSync(fd, length),
+  close: (fd) => closeSync(fd),
+  unlink: (path) => unlinkSync(path)
+}
+
+/** @since 0.1.0 @category services */
+export class RolloutSyscallsRef extends Context.Reference<RolloutSyscallsRef>()("rollout-state/RolloutSyscalls", {
+  defaultValue: (): RolloutSyscalls => nodeSyscalls
+}) {}
+
+/** A failed write, with how many of its bytes reached the file before it failed. */
+class PartialWrite extends Error {
+  constructor(readonly written: number, override readonly cause: unknown) {
+    super("partial write")
+  }
+}
+
+/** `write` may write less than asked (a full disk, a signal): write the rest, counting. */
+const writeAll = (fs: RolloutSyscalls, fd: number, bytes: Buffer, durability: Durability): void => {
+  let written = 0
+  try {
+    while (written < bytes.length) {
+      const n = fs.write(fd, bytes, written, bytes.length - written)
+      // A write that makes no progress would loop forever; the kernel reports ENOSPC next time anyway.
+      if (n <= 0) throw Object.assign(new Error("write made no progress"), { code: "ENOSPC" })
+      written += n
+    }
+    if (durability === "data") fs.fdatasync(fd)
+  } catch (cause) {
+    throw new PartialWrite(written, cause)
+  }
+}
+
+/**
+ * Takes back the `written` bytes of a failed append that started at `start`: only when
+ * they are the file's last bytes, so a line another writer appended after ours (O_APPEND)
+ * is never cut. Returns what happened, for the error's reason.
+ */
+const rollBack = (fs: RolloutSyscalls, fd: number, start: number, written: number): string => {
+  try {
+    const size = fs.size(fd)
+    if (size === start) return "nothing was written"
+    if (size !== start + written) {
+      return `the file grew to ${size} bytes meanwhile (another writer), so the ${written} bytes written at or after ${start} were left in place`
+    }
+    fs.truncate(fd, start)
+    return `the ${written} bytes written were truncated away (back to ${start} bytes)`
+  } catch (cause) {
+    return `truncating back to ${start} bytes failed too (${describe(cause)})`
+  }
+}
+
+const failureOf = (path: string, error: unknown, outcome: string): RolloutWriteError => {
+  const cause = error instanceof PartialWrite ? error.cause : error
+  return new RolloutWriteError({ file: path, reason: `${describe(cause)}; ${outcome}`, cause })
+}
+
+/**
+ * Creates a rollout file holding `text`; fails if it exists. A file whose first write fails
+ * is removed, so no empty or torn rollout is left behind.
+ * @since 0.1.0
+ */
+export const createRollout = (
+  path: string,
+  text: string,
+  options: WriteOptions = {}
+): Effect.Effect<void, RolloutWriteError> =>
+  Effect.flatMap(RolloutSyscallsRef, (fs) =>
+    Effect.flatMap(
+      Effect.tryPromise({
+        try: () => mkdir(dirname(path), { recursive: true }),
+        catch: (cause) => new RolloutWriteError({ file: path, reason: describe(cause), cause })
+      }),
+      () =>
+        Effect.try({
+          try: () => {
+            const fd = fs.open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL)
+            try {
+              writeAll(fs, fd, Buffer.from(text), options.durability ?? "none")
+            } catch (error) {
+              fs.close(fd)
+              let outcome = "the new file was removed"
+              try {
+                fs.unlink(path)
+              } catch (cause) {
+                outcome = `removing the new file failed too (${describe(cause)})`
+              }
+              throw failureOf(path, error, outcome)
+            }
+            fs.close(fd)
+          },
+          catch: (cause) =>
+            cause instanceof RolloutWriteError
+              ? cause
+              : new RolloutWriteError({ file: path, reason: describe(cause), cause })
+        })
+    ))
 
 /**
  * Appends newline-terminated lines in one write. A file whose last line was torn (no
  * final `\n`, e.g. a crashed writer) first gets a `\n`, so the new lines are never glued
- * to the broken one: the fragment stays one reported bad line.
+ * to the broken one: the fragment stays one reported bad line. Whole lines or nothing: a
+ * short or failed write (or fdatasync) is truncated back to where it started (SPEC §12).
  * @since 0.1.0
  */
 export const appendToRollout = (
   path: string,
-  text: string
+  text: string,
+  options: WriteOptions = {}
 ): Effect.Effect<{ readonly sizeAfter: number }, RolloutWriteError> =>
-  Effect.try({
-    // Synchronous calls: an append is a few KB, and each asynchronous fs call costs a thread
-    // pool round trip (~60 µs on a small machine, against ~3 µs for the call itself), which
-    // made the six calls here most of a live append's latency.
-    try: () => {
-      // O_APPEND: the kernel puts each write at the end, so concurrent appenders interleave
-      // whole writes instead of overwriting each other.
-      // No O_CREAT: a file moved away meanwhile (archived) must not be recreated empty here.
-      const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_APPEND)
-      try {
-        const { size } = fstatSync(fd)
-        let prefix = ""
-        if (size > 0) {
-          const last = Buffer.alloc(1)
-          readSync(fd, last, 0, 1, size - 1)
-          if (last[0] !== 0x0a) prefix = "\n"
+  Effect.flatMap(RolloutSyscallsRef, (fs) =>
+    Effect.try({
+      // Synchronous calls: an append is a few KB, and each asynchronous fs call costs a thread
+      // pool round trip (~60 µs on a small machine, against ~3 µs for the call itself), which
+      // made the six calls here most of a live append's latency.
+      try: () => {
+        // O_APPEND: the kernel puts each write at the end, so concurrent appenders interleave
+        // whole writes instead of overwriting each other.
+        // No O_CREAT: a file moved away meanwhile (archived) must not be recreated empty here.
+        const fd = fs.open(path, fsConstants.O_RDWR | fsConstants.O_APPEND)
+        try {
+          const size = fs.size(fd)
+          let prefix = ""
+          if (size > 0) {
+            const last = Buffer.alloc(1)
+            fs.read(fd, last, 0, 1, size - 1)
+            if (last[0] !== 0x0a) prefix = "\n"
+          }
+          try {
+            writeAll(fs, fd, Buffer.from(prefix + text), options.durability ?? "none")
+          } catch (error) {
+            throw failureOf(path, error, rollBack(fs, fd, size, error instanceof PartialWrite ? error.written : 0))
+          }
+          return { sizeAfter: fs.size(fd) }
+        } finally {
+          fs.close(fd)
         }
-        writeAll(fd, Buffer.from(prefix + text))
-        return { sizeAfter: fstatSync(fd).size }
-      } finally {
-        closeSync(fd)
-      }
-    },
-    catch: (cause) => new RolloutWriteError({ file: path, reason: describe(cause), cause })
-  })
-
-/** `writeSync` may write less than asked (a full disk, a signal): write the rest. */
-const writeAll = (fd: number, bytes: Buffer): void => {
-  for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written, bytes.length - written)
-}
+      },
+      catch: (cause) =>
+        cause instanceof RolloutWriteError
+          ? cause
+          : new RolloutWriteError({ file: path, reason: describe(cause), cause })
+    }))
 
 /**
  * The write failed because the file is not there (moved or deleted meanwhile).

@@ -91,7 +91,7 @@ export const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
         timestamp: formatTimestamp(now),
         payload: { ...meta, git: gitInfoOf(git) }
       })
-      yield* appendToRollout(file.path, line)
+      yield* appendToRollout(file.path, line, { durability: (yield* EngineConfig).durability })
       yield* projectThreadFile(threadId, file)
     })).pipe(Effect.catchTag("SqlError", (error) =>
       Effect.flatMap(Database, (db) =>
