@@ -71,13 +71,16 @@ export class LineFramer {
     this.lineNumber = startLineNumber
   }
 
-  /** Feeds the next chunk; lines inside it are handed to the sink before this returns. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds the next chunk; lines inside it are handed to the sink before this returns.
+   * `owned`: the caller never reuses the chunk's memory, so held bytes need no copy.
+   */
+  push(chunk: Buffer, owned = false): void {
     let position = 0
     while (position < chunk.length) {
       const newline = chunk.indexOf(NEWLINE, position)
       if (newline === -1) {
-        this.hold(chunk.subarray(position))
+        this.hold(chunk.subarray(position), owned)
         return
       }
       const piece = chunk.subarray(position, newline)
@@ -113,7 +116,7 @@ export class LineFramer {
     return { offset: this.lineStart, nextLineNumber: this.lineNumber, tornTailBytes: this.pendingBytes }
   }
 
-  private hold(piece: Buffer): void {
+  private hold(piece: Buffer, owned: boolean): void {
     if (piece.length === 0) return
     this.pendingBytes += piece.length
     if (this.skipping || this.pendingBytes > this.maxLineBytes) {
@@ -122,7 +125,7 @@ export class LineFramer {
       this.pending = []
       return
     }
-    // The chunk buffer is reused by the next read, so held bytes are copied.
-    this.pending.push(Buffer.from(piece))
+    // A read buffer is reused by the next read, so its held bytes are copied.
+    this.pending.push(owned ? piece : Buffer.from(piece))
   }
 }

@@ -99,11 +99,63 @@ const plainSource = (fd: number, fromOffset: number, chunkBytes: number): ChunkS
   }
 }
 
-/** Decompressed bytes from `fromOffset` on; offsets of compressed files count decompressed bytes. */
-const zstdSource = (fd: number, fromOffset: number, chunkBytes: number): ChunkSource => {
+/**
+ * The largest window a frame may ask for: zstd's own decoder refuses more unless told to
+ * (`--long`, `--memory`), and the decoder holds a window's worth of output.
+ * @since 0.1.0
+ */
+export const MAX_ZSTD_WINDOW_BYTES = 128 * 1024 * 1024
+/** RFC 8878 §3.1.1.2.3: no block regenerates more. */
+const MAX_ZSTD_BLOCK_BYTES = 128 * 1024
+const ZSTD_FRAME_MAGIC = 0xfd2fb528
+const isSkippableMagic = (magic: number) => (magic & 0xfffffff0) >>> 0 === 0x184d2a50
+
+/**
+ * The frame header's window size (RFC 8878 §3.1.1.1): from the Window_Descriptor, or the
+ * content size of a single-segment frame. `header` starts at the magic number.
+ */
+const frameHeaderOf = (header: Buffer): { readonly headerBytes: number; readonly windowBytes: number } => {
+  const descriptor = header[4]!
+  const singleSegment = (descriptor >> 5) & 1
+  const dictionaryBytes = [0, 1, 2, 4][descriptor & 3]!
+  const contentSizeFlag = descriptor >> 6
+  const contentSizeBytes = contentSizeFlag === 0 ? singleSegment : 1 << contentSizeFlag
+  const headerBytes = 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes
+  if (header.length < headerBytes) return { headerBytes, windowBytes: 0 }
+  if (!singleSegment) {
+    const windowDescriptor = header[5]!
+    const base = 2 ** (10 + (windowDescriptor >> 3))
+    return { headerBytes, windowBytes: base + (base / 8) * (windowDescriptor & 7) }
+  }
+  const at = headerBytes - contentSizeBytes
+  const windowBytes = contentSizeBytes === 1
+    ? header[at]!
+    : contentSizeBytes === 2
+    ? header.readUInt16LE(at) + 256
+    : contentSizeBytes === 4
+    ? header.readUInt32LE(at)
+    : header.readUInt32LE(at) + header.readUInt32LE(at + 4) * 2 ** 32
+  return { headerBytes, windowBytes }
+}
+
+/**
+ * Decompressed bytes from `fromOffset` on; offsets of compressed files count decompressed
+ * bytes. Memory stays bounded whatever the ratio: the input is cut at block boundaries and
+ * handed to fzstd one block at a time, so each call returns at most a block or two (128 KiB
+ * each) that the framer consumes before the next, and frames needing a window above
+ * `MAX_ZSTD_WINDOW_BYTES` are refused (docs/decisions.md).
+ */
+const zstdSource = (file: string, fd: number, fromOffset: number, chunkBytes: number): ChunkSource => {
   let position = 0
   let toSkip = fromOffset
-  let finished = false
+  let eof = false
+  // Unconsumed input from `at` on. Never written after it is made (reads go to the chunk
+  // buffer and are copied in by concat), so fzstd may keep pieces of it.
+  let input = Buffer.alloc(0)
+  let at = 0
+  let state: "frame" | "block" | "checksum" = "frame"
+  let checksum = false
+  let blockLimit = MAX_ZSTD_BLOCK_BYTES
   const ready: Array<Buffer> = []
   const decompress = new Decompress((data) => {
     let bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
@@ -114,15 +166,80 @@ const zstdSource = (fd: number, fromOffset: number, chunkBytes: number): ChunkSo
     }
     if (bytes.length > 0) ready.push(bytes)
   })
+  const corrupt = (reason: string) =>
+    new RolloutReadError({ file, reason: `${reason} (compressed byte ${position - (input.length - at)})` })
+  /** Whether `n` bytes are available from `at`, reading more when they are not. */
+  const have = (n: number): boolean => {
+    while (input.length - at < n && !eof) {
+      const buffer = chunkBuffer(chunkBytes)
+      const bytesRead = readSync(fd, buffer, 0, chunkBytes, position)
+      position += bytesRead
+      if (bytesRead === 0) eof = true
+      else input = Buffer.concat([input.subarray(at), buffer.subarray(0, bytesRead)])
+      if (bytesRead > 0) at = 0
+    }
+    return input.length - at >= n
+  }
+  const take = (n: number): Buffer => {
+    const piece = input.subarray(at, at + n)
+    at += n
+    return piece
+  }
+  /** Hands fzstd the next unit of input (a frame header, a block, a checksum); false at the end. */
+  const feed = (): boolean => {
+    if (state === "frame") {
+      if (!have(4)) {
+        if (input.length - at === 0) return false
+        throw corrupt("truncated zstd frame")
+      }
+      const magic = input.readUInt32LE(at)
+      if (isSkippableMagic(magic)) {
+        if (!have(8)) throw corrupt("truncated skippable frame")
+        let skip = 8 + input.readUInt32LE(at + 4)
+        while (skip > 0) {
+          if (!have(1)) throw corrupt("truncated skippable frame")
+          skip -= take(Math.min(skip, input.length - at)).length
+        }
+        return true
+      }
+      if (magic !== ZSTD_FRAME_MAGIC) throw corrupt("not a zstd frame")
+      if (!have(5)) throw corrupt("truncated zstd frame header")
+      const { headerBytes } = frameHeaderOf(input.subarray(at, at + 5))
+      if (!have(headerBytes)) throw corrupt("truncated zstd frame header")
+      const { windowBytes } = frameHeaderOf(input.subarray(at, at + headerBytes))
+      if (windowBytes > MAX_ZSTD_WINDOW_BYTES) {
+        throw corrupt(
+          `zstd frame needs a ${windowBytes}-byte window, above the ${MAX_ZSTD_WINDOW_BYTES} bytes this reader allows`
+        )
+      }
+      checksum = ((input[at + 4]! >> 2) & 1) === 1
+      blockLimit = Math.min(MAX_ZSTD_BLOCK_BYTES, Math.max(windowBytes, 1))
+      decompress.push(take(headerBytes))
+      state = "block"
+      return true
+    }
+    if (state === "checksum") {
+      if (!have(4)) throw corrupt("truncated zstd checksum")
+      decompress.push(take(4))
+      state = "frame"
+      return true
+    }
+    if (!have(3)) throw corrupt("truncated zstd block")
+    const header = input.readUIntLE(at, 3)
+    const type = (header >> 1) & 3
+    const size = header >>> 3
+    if (type === 3) throw corrupt("reserved zstd block type")
+    if (size > blockLimit) throw corrupt(`zstd block of ${size} bytes, above the ${blockLimit}-byte maximum`)
+    const contentBytes = type === 1 ? 1 : size
+    if (!have(3 + contentBytes)) throw corrupt("truncated zstd block")
+    decompress.push(take(3 + contentBytes))
+    if ((header & 1) === 1) state = checksum ? "checksum" : "frame"
+    return true
+  }
   return {
     next: () => {
-      while (ready.length === 0 && !finished) {
-        const buffer = chunkBuffer(chunkBytes)
-        const bytesRead = readSync(fd, buffer, 0, chunkBytes, position)
-        position += bytesRead
-        finished = bytesRead === 0
-        // fzstd keeps references to pushed input, so each chunk gets its own copy.
-        decompress.push(Buffer.from(buffer.subarray(0, bytesRead)), finished)
+      while (ready.length === 0 && feed()) {
+        // Each unit yields at most a block or two of output.
       }
       return ready.shift()
     }
@@ -165,7 +282,7 @@ const openScan = (file: string, options: ReadOptions, sink: EntrySink): Scan => 
     const bytesRead = readSync(fd, head, 0, 4, 0)
     compressed = file.endsWith(".zst") || (bytesRead === 4 && startsWith(head, ZSTD_MAGIC))
     if (!compressed && fromOffset === 0 && bytesRead >= 3 && startsWith(head, BOM)) startOffset = BOM.length
-    source = compressed ? zstdSource(fd, fromOffset, chunkBytes) : plainSource(fd, startOffset, chunkBytes)
+    source = compressed ? zstdSource(file, fd, fromOffset, chunkBytes) : plainSource(fd, startOffset, chunkBytes)
   } catch (error) {
     if (fd !== undefined) closeSync(fd)
     throw readError(file, error)
@@ -211,7 +328,8 @@ const openScan = (file: string, options: ReadOptions, sink: EntrySink): Scan => 
           chunk = chunk.subarray(BOM.length)
         }
       }
-      framer.push(chunk)
+      // Decompressed blocks are fresh allocations, never reused: held as they are.
+      framer.push(chunk, compressed)
       sink.chunkEnd?.()
       return true
     },
