@@ -199,6 +199,13 @@ const folder = async (path: string, name: string, archived: boolean, state: Walk
   await walk(path, archived, state)
 }
 
+/** `path` under `home` with `/` separators; a slice of `path` where the platform allows. */
+const relativePathOf = (home: string, path: string): string => {
+  const prefix = home.endsWith(sep) ? home : home + sep
+  if (sep === "/" && path.startsWith(prefix)) return path.slice(prefix.length)
+  return relative(home, path).split(sep).join("/")
+}
+
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /**
@@ -234,7 +241,9 @@ export const listRolloutFiles = (home: string): Effect.Effect<HomeListing, HomeN
       const rollouts: Array<{ readonly found: Found; readonly name: RolloutFileName; readonly info: Stats }> = []
       for (const f of found) {
         if (f.baseName.endsWith(".jsonl.zst") && plainPaths.has(f.path.slice(0, -".zst".length))) continue
-        const name = parseRolloutFileName(f.baseName)
+        // A listing holds every file of the home: its strings are slices of the one path
+        // string (relative path, name parts), so a file costs one path, not four strings.
+        const name = parseRolloutFileName(f.path.slice(f.path.length - f.baseName.length))
         if (name === undefined) {
           if (!looksLikeRollout(f.baseName)) {
             if (f.baseName.endsWith(".jsonl") || f.baseName.endsWith(".zst")) {
@@ -265,7 +274,7 @@ export const listRolloutFiles = (home: string): Effect.Effect<HomeListing, HomeN
         }
         files.push({
           path: f.path,
-          relativePath: relative(home, f.path).split(sep).join("/"),
+          relativePath: relativePathOf(home, f.path),
           archived: f.archived,
           name,
           size: info.size
