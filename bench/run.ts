@@ -18,7 +18,16 @@ import type { Figure, Row, Sizes } from "./harness.js"
 import { OUT_DIR } from "./harness.js"
 
 /** Figure modules, in run order: `bench/figures/<id>.ts`, and the logger figures of `bench/logs.ts`. */
-const FIGURES: ReadonlyArray<string> = ["projection", "append", "list", "catchup", "reconcile", "backfill", "logs"]
+const FIGURES: ReadonlyArray<string> = [
+  "projection",
+  "append",
+  "list",
+  "catchup",
+  "reconcile",
+  "backfill",
+  "emptyhome",
+  "logs"
+]
 
 const loadFigure = async (id: string): Promise<Figure> =>
   ((await import(id === "logs" ? "./logs.js" : `./figures/${id}.js`)) as { readonly figure: Figure }).figure
