@@ -1,18 +1,19 @@
 /**
  * The engine's central guarantee, tested against a model of what can happen to a home:
  * after any sequence of creates, appends, torn and garbage writes, crashes between the file
- * write and the projection, archive moves, restarts and interrupted backfills, the live
- * projections equal a rebuild from the files, table by table.
+ * write and the projection, appends failing on a full disk, archive moves, restarts and
+ * interrupted backfills, the live projections equal a rebuild from the files, table by table.
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import { Effect, FastCheck as fc, Layer } from "effect"
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs"
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs"
 import { hostname, tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import * as Engine from "../../src/infra/Engine.js"
 import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
+import { nodeSyscalls, type RolloutSyscalls, RolloutSyscallsRef } from "../../src/infra/RolloutStore.js"
 import { itemArb, runs, type WholeItem } from "../arbitraries.js"
 
 const root = mkdtempSync(join(tmpdir(), "engine-model-"))
@@ -25,6 +26,12 @@ type Action =
   | { readonly _tag: "CrashAfterWrite"; readonly thread: number; readonly items: ReadonlyArray<WholeItem> }
   | { readonly _tag: "Garbage"; readonly thread: number; readonly text: string }
   | { readonly _tag: "Torn"; readonly thread: number; readonly item: WholeItem; readonly cut: number }
+  | {
+    readonly _tag: "FullDisk"
+    readonly thread: number
+    readonly items: ReadonlyArray<WholeItem>
+    readonly cut: number
+  }
   | { readonly _tag: "Archive"; readonly thread: number }
   | { readonly _tag: "Reopen" }
   | { readonly _tag: "Backfill"; readonly maxBatches: number | undefined; readonly crash: boolean }
@@ -45,6 +52,10 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     })
   },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Torn" as const), thread, item: itemArb, cut: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ _tag: fc.constant("FullDisk" as const), thread, items, cut: fc.nat({ max: 300 }) })
+  },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Archive" as const), thread }) },
   { weight: 2, arbitrary: fc.constant({ _tag: "Reopen" as const }) },
   {
@@ -56,6 +67,20 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     })
   }
 )
+
+/** The disk fills up after `cut` bytes of the next write: a short write, then ENOSPC. */
+const fullDiskAfter = (cut: number): RolloutSyscalls => {
+  let left = cut
+  return {
+    ...nodeSyscalls,
+    write: (fd, buffer, offset, length) => {
+      if (left === 0) throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" })
+      const n = nodeSyscalls.write(fd, buffer, offset, Math.min(length, left))
+      left -= n
+      return n
+    }
+  }
+}
 
 interface Model {
   readonly ids: Array<string>
@@ -104,6 +129,26 @@ const run = (actions: ReadonlyArray<Action>) =>
           if (id !== undefined) {
             const line = encodeRolloutLine(action.item)
             appendFileSync(model.paths.get(id)!, line.slice(0, action.cut % line.length))
+          }
+          break
+        }
+        case "FullDisk": {
+          // The disk fills up mid-append. Whole lines or nothing: a failed append leaves the
+          // file as it was.
+          const id = pick(action.thread)
+          if (id !== undefined) {
+            const sizeBefore = statSync(model.paths.get(id)!).size
+            const outcome = yield* withEngine((engine) =>
+              engine.append(id, action.items).pipe(
+                Effect.provideService(RolloutSyscallsRef, fullDiskAfter(action.cut)),
+                Effect.either
+              )
+            )
+            // Right: the lines fitted in the space left.
+            if (outcome._tag === "Left") {
+              expect(outcome.left._tag).toBe("RolloutWriteError")
+              expect(statSync(model.paths.get(id)!).size).toBe(sizeBefore)
+            }
           }
           break
         }
