@@ -100,11 +100,12 @@ const plainSource = (fd: number, fromOffset: number, chunkBytes: number): ChunkS
 }
 
 /**
- * The largest window a frame may ask for: zstd's own decoder refuses more unless told to
- * (`--long`, `--memory`), and the decoder holds a window's worth of output.
+ * The largest window a frame may ask for (2^25: every level up to `--ultra -20`, and `--long=25`).
+ * The decoder holds a window of output beside a line of up to the cap, and moves the whole
+ * window on every block; a 128 MiB window broke the memory bound (docs/decisions.md).
  * @since 0.1.0
  */
-export const MAX_ZSTD_WINDOW_BYTES = 128 * 1024 * 1024
+export const MAX_ZSTD_WINDOW_BYTES = 32 * 1024 * 1024
 /** RFC 8878 §3.1.1.2.3: no block regenerates more. */
 const MAX_ZSTD_BLOCK_BYTES = 128 * 1024
 const ZSTD_FRAME_MAGIC = 0xfd2fb528

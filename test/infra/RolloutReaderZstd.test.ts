@@ -76,7 +76,7 @@ describe("compressed rollouts in bounded memory", () => {
     180_000
   )
 
-  it.scoped("a frame asking for a window above 128 MiB is refused as a read error naming the file", () =>
+  it.scoped("a frame asking for a 2 GiB window is refused as a read error naming the file", () =>
     Effect.gen(function*() {
       const file = join(yield* tempDir, "rollout-long.jsonl.zst")
       writeFileSync(file, Buffer.concat([frameHeader(31), Buffer.from([0x01, 0x00, 0x00])]))
@@ -85,6 +85,18 @@ describe("compressed rollouts in bounded memory", () => {
       expect(error.file).toBe(file)
       expect(error.reason).toContain("window")
       expect(error.message).toContain(file)
+    }))
+
+  it.scoped("a frame with a 32 MiB window is read, one with a 64 MiB window refused", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const accepted = join(dir, "rollout-25.jsonl.zst")
+      writeFrame(accepted, 25, [{ raw: Buffer.from(LAST_LINE) }])
+      expect((yield* foldRolloutFile(accepted, { defaultModelProvider: "openai" })).counts.items).toBe(1)
+      const refused = join(dir, "rollout-26.jsonl.zst")
+      writeFrame(refused, 26, [{ raw: Buffer.from(LAST_LINE) }])
+      const error = yield* Effect.flip(foldRolloutFile(refused, { defaultModelProvider: "openai" }))
+      expect(error.reason).toContain("67108864-byte window")
     }))
 
   it.scoped("frames written block by block read back to the lines they hold", () =>
