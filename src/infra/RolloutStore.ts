@@ -135,8 +135,8 @@ const writeAll = (fs: RolloutSyscalls, fd: number, bytes: Buffer, durability: Du
   try {
     while (written < bytes.length) {
       const n = fs.write(fd, bytes, written, bytes.length - written)
-      // A write that makes no progress would loop forever; the kernel reports ENOSPC next time anyway.
-      if (n <= 0) throw Object.assign(new Error("write made no progress"), { code: "ENOSPC" })
+      // A write that makes no progress would loop forever.
+      if (n <= 0) throw new Error("a write made no progress")
       written += n
     }
     if (durability === "data") fs.fdatasync(fd)
@@ -155,7 +155,9 @@ const rollBack = (fs: RolloutSyscalls, fd: number, start: number, written: numbe
     const size = fs.size(fd)
     if (size === start) return "nothing was written"
     if (size !== start + written) {
-      return `the file grew to ${size} bytes meanwhile (another writer), so the ${written} bytes written at or after ${start} were left in place`
+      return `the file is ${size} bytes, not the ${
+        start + written
+      } this write alone leaves (another writer), so the ${written} bytes written at or after ${start} were left in place`
     }
     fs.truncate(fd, start)
     return `the ${written} bytes written were truncated away (back to ${start} bytes)`
