@@ -51,7 +51,7 @@ export {
   RolloutReadError
 } from "./infra/RolloutIssue.js"
 export * as RolloutReader from "./infra/RolloutReader.js"
-export { RolloutWriteError } from "./infra/RolloutStore.js"
+export { type Durability, RolloutWriteError, type WriteOptions } from "./infra/RolloutStore.js"
 export { StateStoreError } from "./infra/StateStoreError.js"
 export type { ThreadDetail } from "./infra/ThreadDetail.js"
 export type { VerifyDifference, VerifyReport } from "./infra/Verify.js"
