@@ -27,6 +27,9 @@ import * as LogStore from "../src/infra/logs/LogStore.js"
 import * as SqliteLogger from "../src/infra/logs/SqliteLogger.js"
 import { type Figure, median, migratedDatabase, type Row, sqlLayer } from "./harness.js"
 
+/** Thread ids are UUIDs (SPEC §12): thread n of the bench. */
+const benchThreadId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`
+
 /** What a run measures. */
 export interface LogsBenchOptions {
   readonly quick?: boolean
@@ -45,7 +48,7 @@ const dropFile = (file: string) => rmSync(join(file, ".."), { recursive: true, f
 /** A realistic line: a thread annotation most of the time, one field, one span. */
 const logLine = (i: number) =>
   Effect.log(`projected rollout file ${i} after folding its new lines`).pipe(
-    Effect.annotateLogs(i % 10 === 0 ? { files: i & 7 } : { threadId: `thread-${i % THREADS}`, files: i & 7 }),
+    Effect.annotateLogs(i % 10 === 0 ? { files: i & 7 } : { threadId: benchThreadId(i % THREADS), files: i & 7 }),
     Effect.withLogSpan("project")
   )
 
@@ -64,7 +67,7 @@ const entries = (lines: number, ts: number): Array<LogStore.LogEntry> =>
       level: "INFO",
       message,
       feedbackLogBody: `${message} project=0ms files=${i & 7}`,
-      threadId: i % 10 === 0 ? null : `thread-${i % THREADS}`
+      threadId: i % 10 === 0 ? null : benchThreadId(i % THREADS)
     })
   })
 
@@ -163,14 +166,14 @@ const exportTimes = async (rows: ReadonlyArray<LogStore.LogEntry>, reps: number)
       const bounded: Array<number> = []
       const unbounded: Array<number> = []
       // Untimed first pass: the page cache starts as warm for both.
-      let a = yield* store.feedbackExport({ threadId: "thread-1", maxBytes: EXPORT_CAP })
-      let b = naiveExport(file, "thread-1", EXPORT_CAP)
+      let a = yield* store.feedbackExport({ threadId: benchThreadId(1), maxBytes: EXPORT_CAP })
+      let b = naiveExport(file, benchThreadId(1), EXPORT_CAP)
       for (let rep = 0; rep < Math.max(3, reps); rep++) {
         let started = performance.now()
-        a = yield* store.feedbackExport({ threadId: "thread-1", maxBytes: EXPORT_CAP })
+        a = yield* store.feedbackExport({ threadId: benchThreadId(1), maxBytes: EXPORT_CAP })
         bounded.push(performance.now() - started)
         started = performance.now()
-        b = naiveExport(file, "thread-1", EXPORT_CAP)
+        b = naiveExport(file, benchThreadId(1), EXPORT_CAP)
         unbounded.push(performance.now() - started)
       }
       if (a !== b) throw new Error("the bounded and unbounded exports differ")
