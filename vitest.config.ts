@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    pool: "forks"
+    pool: "forks",
+    globalSetup: ["test/setup/tempRoot.ts"],
+    setupFiles: ["test/setup/fastCheck.ts"]
   }
 })

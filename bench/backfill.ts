@@ -15,7 +15,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import * as Engine from "../src/infra/Engine.js"
+import * as Engine from "../src/infra/engine/Engine.js"
 import { evictFromPageCache, rolloutFiles } from "./homeFiles.js"
 
 const { values } = parseArgs({
@@ -77,7 +77,7 @@ if (values.figure !== undefined) {
     execFileSync(process.execPath, [
       "--import",
       "tsx",
-      fileURLToPath(new URL("./generate.ts", import.meta.url)),
+      fileURLToPath(new URL("../test/fixtures/generateHome.ts", import.meta.url)),
       "--dir",
       home,
       "--files",

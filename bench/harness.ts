@@ -7,9 +7,9 @@ import { Effect, Layer } from "effect"
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import * as Database from "../src/infra/Database.js"
-import * as Engine from "../src/infra/Engine.js"
-import { generateHome, type GenerateSummary } from "./generate.js"
+import * as Engine from "../src/infra/engine/Engine.js"
+import * as Database from "../src/infra/sqlite/Database.js"
+import { generateHome, type GenerateSummary } from "../test/fixtures/generateHome.js"
 
 /** Sizes and repetitions of one run; `--quick` shrinks every one of them. */
 export interface Sizes {
@@ -115,7 +115,7 @@ export const cached = async (name: string, build: (path: string) => Promise<void
   return path
 }
 
-/** A generated home (`bench/generate.ts`), cached by its parameters. */
+/** A generated home (`test/fixtures/generateHome.ts`), cached by its parameters. */
 export const generatedHome = (files: number, mb: number, seed: number): Promise<string> =>
   cached(`corpus-f${files}-mb${mb}-s${seed}`, async (dir) => {
     const started = performance.now()

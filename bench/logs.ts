@@ -23,8 +23,8 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
 import { joinLines, keepNewestWithin, lineBytes, renderLine } from "../src/domain/LogLine.js"
-import * as LogStore from "../src/infra/logs/LogStore.js"
-import * as SqliteLogger from "../src/infra/logs/SqliteLogger.js"
+import * as LogStore from "../src/infra/stores/LogStore.js"
+import * as SqliteLogger from "../src/infra/stores/SqliteLogger.js"
 import { type Figure, median, migratedDatabase, type Row, sqlLayer } from "./harness.js"
 
 /** Thread ids are UUIDs (SPEC §12): thread n of the bench. */

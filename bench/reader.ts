@@ -11,8 +11,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { foldRolloutFile } from "../src/infra/RolloutFold.js"
-import { readRolloutBatches } from "../src/infra/RolloutReader.js"
+import { foldRolloutFile } from "../src/infra/rollout/RolloutFold.js"
+import { readRolloutBatches } from "../src/infra/rollout/RolloutReader.js"
 import { rolloutFiles } from "./homeFiles.js"
 
 const { values } = parseArgs({
@@ -32,7 +32,7 @@ const reps = Math.max(3, Number(values.reps) || 3)
 const home = values.dir ?? mkdtempSync(join(tmpdir(), "rollout-bench-"))
 if (rolloutFiles(home).length === 0) {
   // A child process, so generation does not count in this process's peak RSS.
-  const generator = fileURLToPath(new URL("./generate.ts", import.meta.url))
+  const generator = fileURLToPath(new URL("../test/fixtures/generateHome.ts", import.meta.url))
   execFileSync(process.execPath, [
     "--import",
     "tsx",

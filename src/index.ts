@@ -16,8 +16,6 @@ export * as RolloutItem from "./domain/RolloutItem.js"
 export * as ThreadFold from "./domain/ThreadFold.js"
 export * as ThreadId from "./domain/ThreadId.js"
 export * as ThreadState from "./domain/ThreadState.js"
-export type { BackfillReport, BackfillStatus, BatchProgress, Problem, RunOptions } from "./infra/Backfill.js"
-export * as Database from "./infra/Database.js"
 export {
   type AppendResult,
   type CatchUpReport,
@@ -28,20 +26,24 @@ export {
   type ThreadRecord,
   type ThreadRecordPage,
   type WritableItem
-} from "./infra/Engine.js"
-export * as EngineConfig from "./infra/EngineConfig.js"
-export * from "./infra/EngineError.js"
-export * as ThreadGoals from "./infra/goals/ThreadGoals.js"
-export type { DecodeMode } from "./infra/LineDecoder.js"
-export type { FramingEnd } from "./infra/LineFramer.js"
-export * as LogStore from "./infra/logs/LogStore.js"
-export { PROCESS_UUID } from "./infra/logs/ProcessUuid.js"
-export * as SqliteLogger from "./infra/logs/SqliteLogger.js"
-export * as MemoryJobs from "./infra/memories/MemoryJobs.js"
-export * as ThreadMemories from "./infra/memories/ThreadMemories.js"
-export type { ReconcileReport } from "./infra/Reconcile.js"
-export * as RolloutFiles from "./infra/RolloutFiles.js"
-export * as RolloutFold from "./infra/RolloutFold.js"
+} from "./infra/engine/Engine.js"
+export * as EngineConfig from "./infra/engine/EngineConfig.js"
+export * from "./infra/engine/EngineError.js"
+export type {
+  BackfillReport,
+  BackfillStatus,
+  BatchProgress,
+  Problem,
+  RunOptions
+} from "./infra/engine/replay/Backfill.js"
+export type { ReconcileReport } from "./infra/engine/replay/Reconcile.js"
+export type { VerifyDifference, VerifyReport } from "./infra/engine/replay/Verify.js"
+export type { ThreadDetail } from "./infra/engine/ThreadDetail.js"
+export type { FileOutcome } from "./infra/engine/ThreadProjector.js"
+export type { DecodeMode } from "./infra/rollout/LineDecoder.js"
+export type { FramingEnd } from "./infra/rollout/LineFramer.js"
+export * as RolloutFiles from "./infra/rollout/RolloutFiles.js"
+export * as RolloutFold from "./infra/rollout/RolloutFold.js"
 export {
   InvalidUtf8,
   LineParseError,
@@ -49,14 +51,18 @@ export {
   PartialRecordDropped,
   type ReadIssue,
   RolloutReadError
-} from "./infra/RolloutIssue.js"
-export * as RolloutReader from "./infra/RolloutReader.js"
-export { type Durability, RolloutWriteError, type WriteOptions } from "./infra/RolloutStore.js"
-export { StateStoreError } from "./infra/StateStoreError.js"
-export type { ThreadDetail } from "./infra/ThreadDetail.js"
-export type { VerifyDifference, VerifyReport } from "./infra/Verify.js"
+} from "./infra/rollout/RolloutIssue.js"
+export * as RolloutReader from "./infra/rollout/RolloutReader.js"
+export { type Durability, RolloutWriteError, type WriteOptions } from "./infra/rollout/RolloutStore.js"
+export * as Database from "./infra/sqlite/Database.js"
+export { StateStoreError } from "./infra/sqlite/StateStoreError.js"
+export * as LogStore from "./infra/stores/LogStore.js"
+export * as MemoryJobs from "./infra/stores/MemoryJobs.js"
+export { PROCESS_UUID } from "./infra/stores/ProcessUuid.js"
+export * as SqliteLogger from "./infra/stores/SqliteLogger.js"
+export * as ThreadGoals from "./infra/stores/ThreadGoals.js"
+export * as ThreadMemories from "./infra/stores/ThreadMemories.js"
 export { AgentNotFound } from "./projections/AgentGraph.js"
 export type { ThreadPlacement } from "./projections/ThreadDelta.js"
 export type { ThreadListQuery, ThreadSortKey } from "./projections/ThreadList.js"
-export type { FileOutcome } from "./projections/ThreadProjector.js"
 export type { TurnListQuery, TurnPage } from "./projections/TurnList.js"

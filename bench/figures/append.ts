@@ -10,7 +10,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
-import * as Engine from "../../src/infra/Engine.js"
+import * as Engine from "../../src/infra/engine/Engine.js"
 import { type Figure, log, percentile, row } from "../harness.js"
 
 const BATCH = 10

@@ -8,7 +8,7 @@ import { Context, Effect, Layer } from "effect"
 import { appendFileSync, mkdtempSync, rmSync, statSync, truncateSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as Engine from "../../src/infra/Engine.js"
+import * as Engine from "../../src/infra/engine/Engine.js"
 import { type Figure, log, median, row, threadsHome, timed, withEngine } from "../harness.js"
 import { rolloutFiles } from "../homeFiles.js"
 

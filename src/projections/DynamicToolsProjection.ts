@@ -6,7 +6,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
-import { Database, type Statements } from "../infra/Database.js"
+import { Database, type Statements } from "../infra/sqlite/Database.js"
 import { chunksOf, statementForRows, type ThreadDelta, valuesOf } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */

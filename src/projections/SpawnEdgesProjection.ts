@@ -5,7 +5,7 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer } from "effect"
-import { Database, type Statements } from "../infra/Database.js"
+import { Database, type Statements } from "../infra/sqlite/Database.js"
 import { chunksOf, statementForRows, type ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category models */

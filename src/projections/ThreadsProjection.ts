@@ -8,7 +8,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import * as AST from "effect/SchemaAST"
 import { sourceKind } from "../domain/SessionSource.js"
 import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
-import { Database, type Statements } from "../infra/Database.js"
+import { Database, type Statements } from "../infra/sqlite/Database.js"
 import { chunksOf, statementForRows, type ThreadDelta, type ThreadPlacement, valuesOf } from "./ThreadDelta.js"
 
 /**

@@ -9,7 +9,7 @@ import {
   resolveAgentPath,
   ROOT
 } from "../../src/domain/AgentPath.js"
-import { runs } from "../arbitraries.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const path = (text: string) => Either.getOrThrow(parseAgentPath(text))
 const resolve = (reference: string, from: string) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { decide, type Goal, GoalCommand, isOverBudget, statusAfter } from "../../src/domain/Goal.js"
-import { runs } from "../arbitraries.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const goal = (overrides: Partial<Goal> = {}): Goal => ({
   threadId: "t1",

@@ -15,7 +15,7 @@ import {
   renderBody,
   renderLine
 } from "../../src/domain/LogLine.js"
-import { runs } from "../arbitraries.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const utf8 = (s: string) => Buffer.byteLength(s, "utf8")
 const text = fc.string({ unit: "grapheme", maxLength: 40 })

@@ -16,7 +16,7 @@ import {
   selectStage1,
   succeed
 } from "../../src/domain/MemoryJobs.js"
-import { runs } from "../arbitraries.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const HOUR = 3_600_000
 const who = { workerId: "w", token: "tok" }

@@ -4,8 +4,8 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { formatAgentPath, relativeAgentPath } from "../../src/domain/AgentPath.js"
-import * as Engine from "../../src/infra/Engine.js"
-import { runs } from "../arbitraries.js"
+import * as Engine from "../../src/infra/engine/Engine.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 interface Node {
   readonly parent: number | undefined

@@ -5,10 +5,10 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { initial } from "../../src/domain/ThreadFold.js"
-import * as Database from "../../src/infra/Database.js"
+import * as Database from "../../src/infra/sqlite/Database.js"
 import { layer as threadListLayer, ThreadList, type ThreadListQuery } from "../../src/projections/ThreadList.js"
 import { type ThreadRow, toThreadRow } from "../../src/projections/ThreadsProjection.js"
-import { runs } from "../arbitraries.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const databaseLayer = () => {
   const file = join(mkdtempSync(join(tmpdir(), "thread-list-")), "state.sqlite")

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
 import { THREAD_COLUMNS, ThreadRow, threadRowsOf } from "../../src/projections/ThreadsProjection.js"
-import { runs } from "../arbitraries.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const decode = Schema.decodeUnknownEither(ThreadRow)
 const valuesOf = (row: Record<string, unknown>) => THREAD_COLUMNS.map((c) => row[c])

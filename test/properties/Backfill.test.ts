@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
-import * as Engine from "../../src/infra/Engine.js"
-import { newRolloutPath, uuidV7 } from "../../src/infra/RolloutStore.js"
-import { PROJECTION_TABLES } from "../../src/infra/Verify.js"
-import { itemsArb, runs, type WholeItem } from "../arbitraries.js"
+import * as Engine from "../../src/infra/engine/Engine.js"
+import { PROJECTION_TABLES } from "../../src/infra/engine/replay/Verify.js"
+import { newRolloutPath, uuidV7 } from "../../src/infra/rollout/RolloutStore.js"
+import { itemsArb, runs, type WholeItem } from "../fixtures/arbitraries.js"
 
 const root = mkdtempSync(join(tmpdir(), "backfill-props-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))

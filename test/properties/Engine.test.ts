@@ -11,10 +11,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } 
 import { hostname, tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
-import * as Engine from "../../src/infra/Engine.js"
-import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
-import { nodeSyscalls, type RolloutSyscalls, RolloutSyscallsRef } from "../../src/infra/RolloutStore.js"
-import { itemArb, runs, type WholeItem } from "../arbitraries.js"
+import * as Engine from "../../src/infra/engine/Engine.js"
+import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
+import { nodeSyscalls, type RolloutSyscalls, RolloutSyscallsRef } from "../../src/infra/rollout/RolloutStore.js"
+import { itemArb, runs, type WholeItem } from "../fixtures/arbitraries.js"
 
 const root = mkdtempSync(join(tmpdir(), "engine-model-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { apply, applyAll, initial } from "../../src/domain/ThreadFold.js"
 import { type ThreadState, turnsOf } from "../../src/domain/ThreadState.js"
-import { itemsArb, runs, THREAD_IDS, viaJson } from "../arbitraries.js"
+import { itemsArb, runs, THREAD_IDS, viaJson } from "../fixtures/arbitraries.js"
 
 const start = initial(THREAD_IDS[0], { fileNameTimestamp: Date.UTC(2025, 5, 1), defaultModelProvider: "openai" })
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { skipJsonSpace, skipJsonValue } from "../../src/infra/JsonSkip.js"
-import { runs } from "../arbitraries.js"
+import { skipJsonSpace, skipJsonValue } from "../../src/infra/rollout/JsonSkip.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const parses = (text: string): boolean => {
   try {

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { GitColumns } from "../../src/domain/GitInfo.js"
 import { applyGitPatch, type GitPatch } from "../../src/domain/GitPatch.js"
-import * as Engine from "../../src/infra/Engine.js"
-import { runs } from "../arbitraries.js"
+import * as Engine from "../../src/infra/engine/Engine.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const fieldArb = (values: ReadonlyArray<string>) =>
   fc.oneof(fc.constant(undefined), fc.constant(null), fc.constantFrom(...values))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck as fc, Schema, type SchemaAST } from "effect"
 import * as Item from "../../src/domain/RolloutItem.js"
-import { runs } from "../arbitraries.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import { applyAll, initial } from "../../src/domain/ThreadFold.js"
-import type { FramingEnd } from "../../src/infra/LineFramer.js"
-import { foldRolloutFile } from "../../src/infra/RolloutFold.js"
-import { type ReadOptions, readRolloutBatches, type RolloutEntry } from "../../src/infra/RolloutReader.js"
-import { itemArb, itemsArb, runs, THREAD_IDS, viaJson } from "../arbitraries.js"
+import type { FramingEnd } from "../../src/infra/rollout/LineFramer.js"
+import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
+import { type ReadOptions, readRolloutBatches, type RolloutEntry } from "../../src/infra/rollout/RolloutReader.js"
+import { itemArb, itemsArb, runs, THREAD_IDS, viaJson } from "../fixtures/arbitraries.js"
 
 const dir = mkdtempSync(join(tmpdir(), "reader-props-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -9,8 +9,8 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { isThreadId } from "../../src/domain/ThreadId.js"
-import * as Engine from "../../src/infra/Engine.js"
-import { runs } from "../arbitraries.js"
+import * as Engine from "../../src/infra/engine/Engine.js"
+import { runs } from "../fixtures/arbitraries.js"
 
 const root = mkdtempSync(join(tmpdir(), "thread-ids-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))

@@ -5,7 +5,7 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import type { GitPatch } from "../../domain/GitPatch.js"
-import { InvalidInput } from "../EngineError.js"
+import { InvalidInput } from "../engine/EngineError.js"
 import { output, withEngine } from "./EngineRuntime.js"
 import { db, home, json, threadIdArg } from "./GlobalOptions.js"
 import { threadJson, threadLine } from "./ThreadJson.js"

@@ -4,7 +4,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import type { ThreadRecord } from "../Engine.js"
+import type { ThreadRecord } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
 import { db, home, json, threadIdArg } from "./GlobalOptions.js"
 import { threadJson, threadLine } from "./ThreadJson.js"

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { renderLine } from "../../../src/domain/LogLine.js"
-import * as Database from "../../../src/infra/Database.js"
-import * as LogStore from "../../../src/infra/logs/LogStore.js"
+import * as Database from "../../../src/infra/sqlite/Database.js"
+import * as LogStore from "../../../src/infra/stores/LogStore.js"
 
 /** Thread ids are UUIDs (SPEC §12). */
 const T1 = "019a9f10-1111-7222-8333-444455556666"

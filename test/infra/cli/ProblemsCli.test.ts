@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { DEFAULT_MAX_LINE_BYTES } from "../../../src/infra/LineFramer.js"
+import { DEFAULT_MAX_LINE_BYTES } from "../../../src/infra/rollout/LineFramer.js"
 
 const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 

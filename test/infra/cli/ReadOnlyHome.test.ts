@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import * as Database from "../../../src/infra/Database.js"
-import * as LogStore from "../../../src/infra/logs/LogStore.js"
+import * as Database from "../../../src/infra/sqlite/Database.js"
+import * as LogStore from "../../../src/infra/stores/LogStore.js"
 import { expectUnwritable, restrictedNode, run, setWritable } from "../../fixtures/restricted.js"
 
 const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")

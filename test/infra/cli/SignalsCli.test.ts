@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { generateHome } from "../../../bench/generate.js"
+import { generateHome } from "../../fixtures/generateHome.js"
 
 const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 const FILES = 1200

@@ -1,0 +1,168 @@
+/**
+ * Mutations a host makes to a thread without resuming it (SPEC §6): a git metadata patch,
+ * recorded in the rollout before SQLite is touched, and archive / unarchive, which move the file.
+ * Each runs under the database write lock, so two processes mutating or appending to one
+ * thread serialize their projections; appends themselves interleave whole lines (O_APPEND).
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Clock, Effect } from "effect"
+import { link, mkdir, rename, stat, unlink, utimes } from "node:fs/promises"
+import { basename, dirname } from "node:path"
+import { applyGitPatch, gitInfoOf, type GitPatch, gitPatchProblem } from "../../domain/GitPatch.js"
+import type { SessionMeta } from "../../domain/RolloutItem.js"
+import { encodeRolloutLine } from "../../domain/RolloutItem.js"
+import { formatTimestamp } from "../../domain/Timestamp.js"
+import { metadataOf, type ThreadRow, ThreadsProjection } from "../../projections/ThreadsProjection.js"
+import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
+import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
+import { Database, mapDatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { EngineConfig } from "./EngineConfig.js"
+import { InvalidInput, ProjectionFailed } from "./EngineError.js"
+import {
+  archivedRolloutPath,
+  liveRolloutPath,
+  locateThread,
+  projectThreadFile,
+  type ThreadFile
+} from "./ThreadFiles.js"
+
+const dbError = mapDatabaseError
+
+/** Locates the thread and brings its rows up to date with its file (repairing a missing row). */
+const caughtUp = (threadId: string) =>
+  Effect.gen(function*() {
+    const threads = yield* ThreadsProjection
+    const file = yield* projectThreadFile(threadId, yield* locateThread(threadId))
+    const row = (yield* dbError("read thread")(threads.load([threadId]))).get(threadId)
+    if (row === undefined) {
+      return yield* new ProjectionFailed({ file: file.path, reason: `no row for thread ${threadId}` })
+    }
+    return { file, row }
+  })
+
+/** The last `session_meta` of this thread in its file, unknown fields kept. */
+const lastSessionMeta = (path: string, threadId: string) => {
+  let found: SessionMeta | undefined
+  return forEachRolloutBatch(path, { decode: "fold" }, (entries) => {
+    for (const entry of entries) {
+      if (entry._tag === "Item" && entry.item.type === "session_meta" && entry.item.payload.id === threadId) {
+        found = entry.item.payload
+      }
+    }
+  }).pipe(Effect.map(() => found))
+}
+
+/** A session meta standing for the row, for files that have none (legacy format). */
+const sessionMetaOfRow = (row: ThreadRow): SessionMeta => {
+  const metadata = metadataOf(row)
+  return {
+    id: metadata.id,
+    timestamp: formatTimestamp(metadata.createdAt),
+    cwd: metadata.cwd,
+    cli_version: metadata.cliVersion,
+    model_provider: metadata.modelProvider,
+    source: metadata.source.startsWith("{") ? JSON.parse(metadata.source) as Record<string, unknown> : metadata.source
+  }
+}
+
+/**
+ * Patches the thread's git fields: appends a copy of its last `session_meta` whose `git`
+ * holds the resulting triple, then projects it (the fold's session-meta rule applies it).
+ * @since 0.1.0
+ */
+export const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
+  Effect.gen(function*() {
+    const problem = gitPatchProblem(patch)
+    if (problem !== undefined) {
+      return yield* new InvalidInput({ what: `metadata patch for ${threadId}`, reason: problem })
+    }
+    const sql = yield* SqlClient.SqlClient
+    // Read outside the lock: the whole file may be long, and only its git fields change here.
+    const before = yield* caughtUp(threadId)
+    const meta = (yield* lastSessionMeta(before.file.path, threadId)) ?? sessionMetaOfRow(before.row)
+    yield* sql.withTransaction(Effect.gen(function*() {
+      // Under the lock: the git triple the patch applies to is the one no other writer changes now.
+      const { file, row } = yield* caughtUp(threadId)
+      const git = applyGitPatch(metadataOf(row), patch)
+      const now = yield* Clock.currentTimeMillis
+      const line = encodeRolloutLine({
+        type: "session_meta",
+        timestamp: formatTimestamp(now),
+        payload: { ...meta, git: gitInfoOf(git) }
+      })
+      yield* appendToRollout(file.path, line, { durability: (yield* EngineConfig).durability })
+      yield* projectThreadFile(threadId, file)
+    })).pipe(Effect.catchTag("SqlError", (error) =>
+      Effect.flatMap(Database, (db) =>
+        Effect.fail(toDatabaseError(db.file, "update thread metadata")(error)))))
+  })
+
+/** Moves without ever replacing a file already at the destination. */
+const moveFile = (from: string, to: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      await mkdir(dirname(to), { recursive: true })
+      try {
+        await link(from, to)
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === "EEXIST") throw error
+        // File systems without hard links: rename, after checking the destination is free.
+        const taken = await stat(to).then(() => true, () => false)
+        if (taken) throw Object.assign(new Error(`${to} already exists`), { code: "EEXIST" })
+        await rename(from, to)
+        return
+      }
+      await unlink(from)
+    },
+    catch: (cause) =>
+      new RolloutWriteError({
+        file: to,
+        reason: (cause as NodeJS.ErrnoException).code === "EEXIST"
+          ? `cannot move ${from} here: a file already exists`
+          : `cannot move ${from}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+  })
+
+const moveThread = (threadId: string, toArchive: boolean) =>
+  Effect.gen(function*() {
+    const config = yield* EngineConfig
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.withTransaction(Effect.gen(function*() {
+      const { file } = yield* caughtUp(threadId)
+      if (file.archived === toArchive) return
+      const name = basename(file.path)
+      const target: ThreadFile = toArchive
+        ? { path: archivedRolloutPath(config.home, name), archived: true }
+        : { path: liveRolloutPath(config.home, name), archived: false }
+      yield* moveFile(file.path, target.path)
+      if (toArchive) {
+        // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
+        const now = (yield* Clock.currentTimeMillis) / 1000
+        yield* Effect.tryPromise({
+          try: () => utimes(target.path, now, now),
+          catch: (cause) => new RolloutWriteError({ file: target.path, reason: "cannot set the archive time", cause })
+        })
+      }
+      yield* projectThreadFile(threadId, target)
+    })).pipe(Effect.catchTag("SqlError", (error) =>
+      Effect.flatMap(
+        Database,
+        (db) => Effect.fail(toDatabaseError(db.file, toArchive ? "archive thread" : "unarchive thread")(error))
+      )))
+  })
+
+/**
+ * Moves the thread's file under `archived_sessions/` and projects it there; archiving an
+ * archived thread changes nothing.
+ * @since 0.1.0
+ */
+export const archiveThread = (threadId: string) => moveThread(threadId, true)
+
+/**
+ * Moves the thread's file back under the date folders of its name and projects it there.
+ * @since 0.1.0
+ */
+export const unarchiveThread = (threadId: string) => moveThread(threadId, false)

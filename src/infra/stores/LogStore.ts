@@ -1,0 +1,394 @@
+/**
+ * The `logs` table (SPEC §7): batched inserts, filtered reads and tailing, the feedback
+ * export of a thread bounded in SQL by cumulative `estimated_bytes`, and retention that
+ * deletes the oldest rows until the total fits a budget.
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Context, Effect, Layer, Schema } from "effect"
+import {
+  atLeast,
+  joinLines,
+  keepNewestWithin,
+  lineBytes,
+  LogLevelName,
+  LogNanos,
+  LogSeconds,
+  MAX_TS,
+  MIN_LINE_BYTES,
+  renderLine
+} from "../../domain/LogLine.js"
+import { InvalidInput, validThreadId } from "../engine/EngineError.js"
+import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { PROCESS_UUID } from "./ProcessUuid.js"
+
+/**
+ * A line to store. `estimated_bytes` is computed from it (`lineBytes(level, body)`).
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LogEntry = Schema.Struct({
+  /** Seconds since the epoch. */
+  ts: LogSeconds,
+  tsNanos: LogNanos,
+  level: LogLevelName,
+  target: Schema.String,
+  message: Schema.String,
+  /** The line after its timestamp and level: message, spans, fields. */
+  feedbackLogBody: Schema.String,
+  threadId: Schema.NullOr(Schema.String),
+  processUuid: Schema.String,
+  modulePath: Schema.NullOr(Schema.String),
+  file: Schema.NullOr(Schema.String),
+  line: Schema.NullOr(Schema.Int)
+})
+
+/** @since 0.1.0 @category models */
+export type LogEntry = typeof LogEntry.Type
+
+/**
+ * A stored line.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LogRecord = Schema.Struct({
+  id: Schema.Int,
+  ...LogEntry.fields,
+  estimatedBytes: Schema.NonNegativeInt
+})
+
+/** @since 0.1.0 @category models */
+export type LogRecord = typeof LogRecord.Type
+
+/**
+ * A `logs` row as SQLite returns it.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LogRow = Schema.Struct({
+  id: Schema.Int,
+  ts: Schema.Int,
+  ts_nanos: Schema.Int,
+  level: Schema.String,
+  target: Schema.String,
+  message: Schema.String,
+  feedback_log_body: Schema.String,
+  thread_id: Schema.NullOr(Schema.String),
+  process_uuid: Schema.String,
+  module_path: Schema.NullOr(Schema.String),
+  file: Schema.NullOr(Schema.String),
+  line: Schema.NullOr(Schema.Int),
+  estimated_bytes: Schema.Int
+})
+
+/**
+ * A row decoded to a record.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LogRecordFromRow = Schema.transform(LogRow, LogRecord, {
+  strict: true,
+  decode: (row) => ({
+    id: row.id,
+    ts: row.ts,
+    tsNanos: row.ts_nanos,
+    level: row.level as LogLevelName,
+    target: row.target,
+    message: row.message,
+    feedbackLogBody: row.feedback_log_body,
+    threadId: row.thread_id,
+    processUuid: row.process_uuid,
+    modulePath: row.module_path,
+    file: row.file,
+    line: row.line,
+    estimatedBytes: row.estimated_bytes
+  }),
+  encode: (record) => ({
+    id: record.id,
+    ts: record.ts,
+    ts_nanos: record.tsNanos,
+    level: record.level,
+    target: record.target,
+    message: record.message,
+    feedback_log_body: record.feedbackLogBody,
+    thread_id: record.threadId,
+    process_uuid: record.processUuid,
+    module_path: record.modulePath,
+    file: record.file,
+    line: record.line,
+    estimated_bytes: record.estimatedBytes
+  })
+})
+
+/**
+ * A read of the table. Every filter is optional and they combine with AND.
+ * @since 0.1.0
+ * @category models
+ */
+export interface LogQuery {
+  /** That level and every more severe one. */
+  readonly level?: LogLevelName
+  /** Epoch milliseconds, inclusive. */
+  readonly from?: number
+  /** Epoch milliseconds, exclusive. */
+  readonly to?: number
+  readonly threadId?: string
+  readonly processUuid?: string
+  /** A case-sensitive substring of the message (SQLite `instr`, JS `includes`). */
+  readonly search?: string
+  /** Default 100, at most 10,000. */
+  readonly limit?: number
+  /**
+   * Tailing: rows whose id is above this one, in id (insertion) order, oldest first.
+   * Without it, the newest rows by time come first.
+   */
+  readonly afterId?: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LogStore {
+  /** Stores lines in multi-row inserts inside one transaction. */
+  readonly insert: (entries: ReadonlyArray<LogEntry>) => Effect.Effect<void, InvalidInput | StateStoreError>
+  readonly query: (query?: LogQuery) => Effect.Effect<ReadonlyArray<LogRecord>, InvalidInput | StateStoreError>
+  /** The highest id stored, 0 when the table is empty: where a tail starts. */
+  readonly lastId: Effect.Effect<number, StateStoreError>
+  /**
+   * A thread's rows and the threadless rows of every process that wrote for it, rendered
+   * `<timestamp> <LEVEL> <body>\n` oldest first: the newest lines that fit `maxBytes`
+   * (UTF-8), whole.
+   */
+  readonly feedbackExport: (
+    input: { readonly threadId: string; readonly maxBytes: number }
+  ) => Effect.Effect<string, InvalidInput | StateStoreError>
+  /** Deletes the oldest rows until the total `estimated_bytes` fits; returns how many. */
+  readonly prune: (input: { readonly maxTotalBytes: number }) => Effect.Effect<number, InvalidInput | StateStoreError>
+}
+
+/** @since 0.1.0 @category tags */
+export const LogStore = Context.GenericTag<LogStore>("rollout-state/LogStore")
+
+/**
+ * Rows per `INSERT` statement: 12 parameters each, far under SQLite's 32,766.
+ * @since 0.1.0
+ */
+export const INSERT_CHUNK = 400
+
+const DEFAULT_LIMIT = 100
+const MAX_LIMIT = 10_000
+const TABLE = "logs"
+const COLUMNS =
+  "ts, ts_nanos, level, target, message, feedback_log_body, thread_id, process_uuid, module_path, file, line, estimated_bytes"
+
+const valuesClause = (rows: number): string => {
+  const one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  return Array.from({ length: rows }, () => one).join(", ")
+}
+const FULL_CHUNK_SQL = `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(INSERT_CHUNK)}`
+
+// The writer builds entries itself, so a full Schema check per row would be waste; the
+// timestamp range is what the rendered width and `estimated_bytes` rely on.
+const badEntry = (entry: LogEntry): string | undefined => {
+  if (!Number.isInteger(entry.ts) || entry.ts < 0 || entry.ts > MAX_TS) {
+    return `ts ${entry.ts} is not a second in 1970..9999`
+  }
+  if (!Number.isInteger(entry.tsNanos) || entry.tsNanos < 0 || entry.tsNanos > 999_999_999) {
+    return `ts_nanos ${entry.tsNanos} is out of range`
+  }
+  return undefined
+}
+
+const checkCount = (what: string, value: number, min: number, max: number) =>
+  Number.isInteger(value) && value >= min && value <= max
+    ? Effect.void
+    : Effect.fail(new InvalidInput({ what, reason: `${value} is not an integer in ${min}..${max}` }))
+
+const splitMillis = (ms: number): readonly [number, number] => {
+  const whole = Math.floor(ms)
+  const seconds = Math.floor(whole / 1000)
+  return [seconds, (whole - seconds * 1000) * 1_000_000]
+}
+
+/**
+ * The feedback export. Parameters: thread id, thread id, rows per half, rows per half, max
+ * bytes. The thread's rows are read newest first from `logs_thread_time`, no more than could
+ * fit; the threadless rows of the processes that wrote for the thread come from
+ * `logs_process_threadless_time`, the newest that could fit kept; the window then keeps the
+ * newest whose cumulative `estimated_bytes` fits the cap, so no more than the cap leaves
+ * SQLite.
+ * @since 0.1.0
+ */
+export const FEEDBACK_EXPORT_SQL = `
+WITH processes AS (
+  SELECT DISTINCT process_uuid FROM logs WHERE thread_id = ?
+),
+candidates AS (
+  SELECT * FROM (
+    SELECT id, ts, ts_nanos, level, feedback_log_body, estimated_bytes FROM logs
+    WHERE thread_id = ?
+    ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ?
+  )
+  UNION ALL
+  SELECT * FROM (
+    SELECT id, ts, ts_nanos, level, feedback_log_body, estimated_bytes FROM logs
+    WHERE thread_id IS NULL AND process_uuid IN processes
+    ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ?
+  )
+),
+bounded AS (
+  SELECT id, ts, ts_nanos, level, feedback_log_body,
+    SUM(estimated_bytes) OVER (ORDER BY ts DESC, ts_nanos DESC, id DESC ROWS UNBOUNDED PRECEDING) AS newer_bytes
+  FROM candidates
+)
+SELECT ts, ts_nanos, level, feedback_log_body FROM bounded
+WHERE newer_bytes <= ?
+ORDER BY ts DESC, ts_nanos DESC, id DESC`
+
+/**
+ * Retention. Parameter: the budget. One newest-first pass over the time index sums
+ * `estimated_bytes`; every row past the budget goes.
+ * @since 0.1.0
+ */
+export const PRUNE_SQL = `
+DELETE FROM logs WHERE id IN (
+  SELECT id FROM (
+    SELECT id, SUM(estimated_bytes) OVER (ORDER BY ts DESC, ts_nanos DESC, id DESC ROWS UNBOUNDED PRECEDING) AS newer_bytes
+    FROM logs
+  )
+  WHERE newer_bytes > ?
+)`
+
+const decodeRows = Schema.decodeUnknown(Schema.Array(LogRecordFromRow))
+
+/** @since 0.1.0 @category constructors */
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+
+  const insertChunk = (chunk: ReadonlyArray<LogEntry>) => {
+    const params: Array<unknown> = new Array(chunk.length * 12)
+    let i = 0
+    for (const entry of chunk) {
+      params[i++] = entry.ts
+      params[i++] = entry.tsNanos
+      params[i++] = entry.level
+      params[i++] = entry.target
+      params[i++] = entry.message
+      params[i++] = entry.feedbackLogBody
+      params[i++] = entry.threadId
+      params[i++] = entry.processUuid
+      params[i++] = entry.modulePath
+      params[i++] = entry.file
+      params[i++] = entry.line
+      params[i++] = lineBytes(entry.level, entry.feedbackLogBody)
+    }
+    const text = chunk.length === INSERT_CHUNK
+      ? FULL_CHUNK_SQL
+      : `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(chunk.length)}`
+    return sql.unsafe(text, params).raw
+  }
+
+  const insert = (entries: ReadonlyArray<LogEntry>): Effect.Effect<void, InvalidInput | StateStoreError> => {
+    if (entries.length === 0) return Effect.void
+    for (const entry of entries) {
+      const reason = badEntry(entry)
+      if (reason !== undefined) return Effect.fail(new InvalidInput({ what: "logs: insert", reason }))
+    }
+    if (entries.length <= INSERT_CHUNK) {
+      return insertChunk(entries).pipe(Effect.asVoid, Effect.mapError(storeError(TABLE, "insert")))
+    }
+    return sql.withTransaction(Effect.gen(function*() {
+      for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
+        yield* insertChunk(entries.slice(start, start + INSERT_CHUNK))
+      }
+    })).pipe(Effect.mapError(storeError(TABLE, "insert")))
+  }
+
+  const query = (q: LogQuery = {}) =>
+    Effect.gen(function*() {
+      const limit = q.limit ?? DEFAULT_LIMIT
+      yield* checkCount("logs: limit", limit, 1, MAX_LIMIT)
+      if (q.threadId !== undefined) yield* validThreadId(q.threadId, "logs: thread id")
+      const clauses = []
+      if (q.level !== undefined) clauses.push(sql`level IN ${sql.in(atLeast(q.level))}`)
+      if (q.from !== undefined) {
+        const [s, n] = splitMillis(q.from)
+        clauses.push(sql`(ts, ts_nanos) >= (${s}, ${n})`)
+      }
+      if (q.to !== undefined) {
+        const [s, n] = splitMillis(q.to)
+        clauses.push(sql`(ts, ts_nanos) < (${s}, ${n})`)
+      }
+      if (q.threadId !== undefined) clauses.push(sql`thread_id = ${q.threadId}`)
+      if (q.processUuid !== undefined) clauses.push(sql`process_uuid = ${q.processUuid}`)
+      if (q.search !== undefined) clauses.push(sql`instr(message, ${q.search}) > 0`)
+      if (q.afterId !== undefined) clauses.push(sql`id > ${q.afterId}`)
+      const rows = q.afterId !== undefined
+        // A tail reads the rowid range above `afterId` (a few new rows), never an index
+        // that would gather and sort every older row of the thread.
+        ? yield* sql`SELECT * FROM logs NOT INDEXED WHERE ${sql.and(clauses)} ORDER BY id LIMIT ${limit}`
+        : yield* sql`SELECT * FROM logs WHERE ${
+          sql.and(clauses)
+        } ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ${limit}`
+      return yield* decodeRows(rows)
+    }).pipe(Effect.catchTags({ SqlError: storeError(TABLE, "query"), ParseError: storeError(TABLE, "query") }))
+
+  const lastId = sql<{ readonly id: number | null }>`SELECT MAX(id) AS id FROM logs`.pipe(
+    Effect.map((rows) => rows[0]?.id ?? 0),
+    Effect.mapError(storeError(TABLE, "last id"))
+  )
+
+  const feedbackExport = (input: { readonly threadId: string; readonly maxBytes: number }) =>
+    Effect.gen(function*() {
+      yield* checkCount("logs: feedback export max bytes", input.maxBytes, 0, Number.MAX_SAFE_INTEGER)
+      yield* validThreadId(input.threadId, "logs: thread id")
+      // Every line is at least MIN_LINE_BYTES, so no more rows than this can fit: each half
+      // reads at most that many index entries, newest first, before the window bounds them.
+      const maxRows = Math.floor(input.maxBytes / MIN_LINE_BYTES)
+      if (maxRows === 0) return ""
+      const rows = yield* sql.unsafe<
+        { readonly ts: number; readonly ts_nanos: number; readonly level: string; readonly feedback_log_body: string }
+      >(
+        FEEDBACK_EXPORT_SQL,
+        [input.threadId, input.threadId, maxRows, maxRows, input.maxBytes]
+      )
+      // estimated_bytes is the exact line size for rows this store wrote; the cut below
+      // holds the cap for any other row too.
+      const newestFirst = rows.map((row) =>
+        renderLine({ ts: row.ts, tsNanos: row.ts_nanos, level: row.level, body: row.feedback_log_body })
+      )
+      return joinLines(keepNewestWithin(newestFirst, input.maxBytes))
+    }).pipe(Effect.catchTag("SqlError", storeError(TABLE, "feedback export")))
+
+  const prune = (input: { readonly maxTotalBytes: number }) =>
+    Effect.gen(function*() {
+      yield* checkCount("logs: retention max total bytes", input.maxTotalBytes, 0, Number.MAX_SAFE_INTEGER)
+      const result = yield* sql.unsafe(PRUNE_SQL, [input.maxTotalBytes]).raw
+      return (result as { readonly changes?: number }).changes ?? 0
+    }).pipe(Effect.catchTag("SqlError", storeError(TABLE, "prune")))
+
+  return LogStore.of({ insert, query, lastId, feedbackExport, prune })
+})
+
+/** @since 0.1.0 @category layers */
+export const layer = Layer.effect(LogStore, make)
+
+/**
+ * An entry with this process's uuid and no thread, module, file or line: what a host that
+ * writes lines itself (not through the logger) usually starts from.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const entry = (
+  fields: Pick<LogEntry, "ts" | "tsNanos" | "level" | "message"> & Partial<LogEntry>
+): LogEntry => ({
+  target: "rollout-state",
+  feedbackLogBody: fields.message,
+  threadId: null,
+  processUuid: PROCESS_UUID,
+  modulePath: null,
+  file: null,
+  line: null,
+  ...fields
+})

@@ -1,0 +1,228 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Layer } from "effect"
+import { execFile } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { basename, join } from "node:path"
+import { promisify } from "node:util"
+import { turnsOf } from "../../../src/domain/ThreadState.js"
+import * as Engine from "../../../src/infra/engine/Engine.js"
+import { listRolloutFiles } from "../../../src/infra/rollout/RolloutFiles.js"
+import { foldRolloutFile } from "../../../src/infra/rollout/RolloutFold.js"
+
+const appender = join(import.meta.dirname, "../../fixtures/appender.ts")
+const patcher = join(import.meta.dirname, "../../fixtures/patcher.ts")
+
+const freshHome = () => {
+  const dir = mkdtempSync(join(tmpdir(), "mutations-"))
+  return { home: join(dir, "home"), database: join(dir, "state.sqlite") }
+}
+
+const withEngine = <A, E>(
+  paths: { home: string; database: string },
+  use: (engine: Engine.Engine) => Effect.Effect<A, E>
+) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
+
+const lastLine = (path: string) =>
+  JSON.parse(readFileSync(path, "utf8").trimEnd().split("\n").at(-1)!) as {
+    type: string
+    payload: { git?: unknown }
+  }
+
+const git = (record: Engine.ThreadRecord | undefined) =>
+  record && [record.metadata.gitSha, record.metadata.gitBranch, record.metadata.gitOriginUrl]
+
+describe("metadata update", () => {
+  it.live("absent keeps, null clears and a string sets each git field, recorded as a session meta in the rollout", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const created = yield* engine.createThread({
+            cwd: "/repo",
+            originator: "host",
+            git: { commit_hash: "aaa", branch: "main", repository_url: "git@x:r.git" }
+          })
+          const id = created.metadata.id
+          const updated = yield* engine.updateThreadMetadata(id, { gitSha: "bbb", gitBranch: null })
+          expect(git(updated)).toEqual(["bbb", null, "git@x:r.git"])
+          const line = lastLine(created.placement.rolloutPath)
+          expect(line.type).toBe("session_meta")
+          expect(line.payload).toMatchObject({ id, cwd: "/repo", originator: "host" })
+          expect(line.payload.git).toEqual({ commit_hash: "bbb", branch: null, repository_url: "git@x:r.git" })
+          const again = yield* engine.updateThreadMetadata(id, { gitOriginUrl: null, gitBranch: "dev" })
+          expect(git(again)).toEqual(["bbb", "dev", null])
+          yield* engine.rebuild()
+          expect(git(yield* engine.getThread(id))).toEqual(["bbb", "dev", null])
+          expect((yield* engine.verify()).differences).toEqual([])
+        }))
+    }))
+
+  it.live("an empty patch or an empty string is rejected and nothing is written", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const created = yield* engine.createThread({ cwd: "/repo" })
+          const before = readFileSync(created.placement.rolloutPath, "utf8")
+          for (const patch of [{}, { gitSha: "" }, { gitBranch: undefined }]) {
+            const exit = yield* Effect.exit(engine.updateThreadMetadata(created.metadata.id, patch))
+            expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/InvalidInput|patch/)
+          }
+          expect(readFileSync(created.placement.rolloutPath, "utf8")).toBe(before)
+        }))
+    }))
+
+  it.live("a thread with a file but no row is projected from its file before the patch applies", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const id = "019a9f10-1111-7222-8333-444455556666"
+      const dir = join(paths.home, "sessions/2025/11/20")
+      mkdirSync(dir, { recursive: true })
+      const path = join(dir, `rollout-2025-11-20T16-59-09-${id}.jsonl`)
+      writeFileSync(
+        path,
+        [
+          {
+            timestamp: "2025-11-20T16:59:09.000Z",
+            type: "session_meta",
+            payload: { id, cwd: "/w", git: { branch: "old" } }
+          },
+          {
+            timestamp: "2025-11-20T17:00:00.000Z",
+            type: "event_msg",
+            payload: { type: "user_message", message: "hello" }
+          }
+        ].map((l) => JSON.stringify(l) + "\n").join("")
+      )
+      const record = yield* withEngine(paths, (engine) => engine.updateThreadMetadata(id, { gitSha: "c0ffee" }))
+      expect(git(record)).toEqual(["c0ffee", "old", null])
+      expect(record.metadata).toMatchObject({ cwd: "/w", title: "hello" })
+    }))
+
+  it.live(
+    "patches of different fields made at once by three processes, among appends, are all kept",
+    () =>
+      Effect.gen(function*() {
+        const paths = freshHome()
+        const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/repo" }))
+        const id = created.metadata.id
+        const rounds = 8
+        const others = [["gitBranch", "b"], ["gitOriginUrl", "u"]].map(([field, value]) =>
+          promisify(execFile)(process.execPath, [
+            "--import",
+            "tsx",
+            patcher,
+            paths.home,
+            paths.database,
+            id,
+            field!,
+            value!,
+            String(rounds)
+          ])
+        )
+        yield* withEngine(paths, (engine) =>
+          Effect.forEach(
+            Array.from({ length: rounds }, (_, i) => i),
+            (i) => engine.updateThreadMetadata(id, { gitSha: `s${i}` })
+          ))
+        yield* Effect.promise(() => Promise.all(others))
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            // A lost update would leave one field at an older round's value.
+            expect(git(yield* engine.getThread(id))).toEqual([`s${rounds - 1}`, `b${rounds - 1}`, `u${rounds - 1}`])
+            expect((yield* engine.verify()).differences).toEqual([])
+          }))
+      }),
+    120_000
+  )
+
+  it.live("an unknown thread is ThreadNotFound", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const exit = yield* Effect.exit(withEngine(paths, (engine) =>
+        Effect.zipRight(
+          engine.createThread({ cwd: "/" }),
+          engine.updateThreadMetadata("019a9f10-0000-7000-8000-000000000000", { gitSha: "x" })
+        )))
+      expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/ThreadNotFound/)
+    }))
+})
+
+describe("archive and unarchive", () => {
+  it.live("archiving moves the file flat under archived_sessions and marks the row; unarchiving moves it back by its name's date", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const created = yield* engine.createThread({ cwd: "/repo" })
+          const id = created.metadata.id
+          const name = basename(created.placement.rolloutPath)
+          const before = Date.now()
+          const archived = yield* engine.archiveThread(id)
+          expect(archived.placement.rolloutPath).toBe(join(paths.home, "archived_sessions", name))
+          expect(archived.placement.archived).toBe(true)
+          expect(archived.placement.archivedAt).toBeGreaterThanOrEqual(before - 1000)
+          expect(existsSync(created.placement.rolloutPath)).toBe(false)
+          // Archiving again changes nothing.
+          expect(yield* engine.archiveThread(id)).toEqual(archived)
+          expect((yield* engine.listThreads({ archived: true })).items.map((t) => t.metadata.id)).toEqual([id])
+          // A rebuild reads the archive time back from the file.
+          yield* engine.rebuild()
+          expect(yield* engine.getThread(id)).toEqual(archived)
+          const restored = yield* engine.unarchiveThread(id)
+          expect(restored.placement).toMatchObject({
+            rolloutPath: created.placement.rolloutPath,
+            archived: false,
+            archivedAt: null
+          })
+          expect(restored.metadata).toEqual(created.metadata)
+          yield* engine.append(id, [{ type: "event_msg", payload: { type: "user_message", message: "back" } }])
+          expect((yield* engine.verify()).differences).toEqual([])
+        }))
+    }))
+
+  it.live(
+    "appends from another process while this one archives and unarchives the thread all land in its one file",
+    () =>
+      Effect.gen(function*() {
+        const paths = freshHome()
+        const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/a" }))
+        const id = created.metadata.id
+        let otherDone = false
+        const other = promisify(execFile)(process.execPath, [
+          "--import",
+          "tsx",
+          appender,
+          paths.home,
+          paths.database,
+          id,
+          "40"
+        ])
+          .finally(() => {
+            otherDone = true
+          })
+        let moves = 0
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            for (; !otherDone && moves < 1000; moves++) {
+              yield* moves % 2 === 0 ? engine.archiveThread(id) : engine.unarchiveThread(id)
+            }
+          }))
+        yield* Effect.promise(() => other)
+        expect(moves).toBeGreaterThan(1)
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            const listing = yield* listRolloutFiles(paths.home)
+            expect(listing.files).toHaveLength(1)
+            const folded = yield* foldRolloutFile(listing.files[0]!.path, { defaultModelProvider: "openai" })
+            expect(turnsOf(folded.state)).toHaveLength(40)
+            const record = yield* engine.getThread(id)
+            expect(record?.placement.rolloutPath).toBe(listing.files[0]!.path)
+            expect(record?.metadata).toEqual(folded.state.metadata)
+            expect((yield* engine.verify()).differences).toEqual([])
+          }))
+      }),
+    120_000
+  )
+})
