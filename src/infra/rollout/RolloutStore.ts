@@ -10,6 +10,7 @@ import {
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
+  futimesSync,
   openSync,
   readSync,
   unlinkSync,
@@ -96,23 +97,36 @@ export interface WriteOptions {
  */
 export interface RolloutSyscalls {
   readonly open: (path: string, flags: number) => number
-  readonly size: (fd: number) => number
+  /** The file's size and its access and modification times (ns). */
+  readonly stat: (fd: number) => { readonly size: number; readonly atimeNs: bigint; readonly mtimeNs: bigint }
   readonly read: (fd: number, buffer: Buffer, offset: number, length: number, position: number) => number
   readonly write: (fd: number, buffer: Buffer, offset: number, length: number) => number
   readonly fdatasync: (fd: number) => void
   readonly truncate: (fd: number, length: number) => void
+  readonly setTimes: (fd: number, atimeNs: bigint, mtimeNs: bigint) => void
   readonly close: (fd: number) => void
   readonly unlink: (path: string) => void
 }
 
+/**
+ * `futimes` takes seconds as a double, which holds a time of today to ~0.2 µs and is then
+ * truncated: half a microsecond more lands it on the very microsecond it was, so the
+ * millisecond an archive time is read at never drops by one.
+ */
+const secondsOf = (ns: bigint): number => (Number(ns / 1000n) + 0.5) / 1e6
+
 /** @since 0.1.0 @category services */
 export const nodeSyscalls: RolloutSyscalls = {
   open: (path, flags) => openSync(path, flags, 0o644),
-  size: (fd) => fstatSync(fd).size,
+  stat: (fd) => {
+    const info = fstatSync(fd, { bigint: true })
+    return { size: Number(info.size), atimeNs: info.atimeNs, mtimeNs: info.mtimeNs }
+  },
   read: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
   write: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
   fdatasync: (fd) => fdatasyncSync(fd),
   truncate: (fd, length) => ftruncateSync(fd, length),
+  setTimes: (fd, atimeNs, mtimeNs) => futimesSync(fd, secondsOf(atimeNs), secondsOf(mtimeNs)),
   close: (fd) => closeSync(fd),
   unlink: (path) => unlinkSync(path)
 }
@@ -150,9 +164,15 @@ const writeAll = (fs: RolloutSyscalls, fd: number, bytes: Buffer, durability: Du
  * they are the file's last bytes, so a line another writer appended after ours (O_APPEND)
  * is never cut. Returns what happened, for the error's reason.
  */
-const rollBack = (fs: RolloutSyscalls, fd: number, start: number, written: number): string => {
+const rollBack = (
+  fs: RolloutSyscalls,
+  fd: number,
+  start: number,
+  written: number,
+  times: { readonly atimeNs: bigint; readonly mtimeNs: bigint }
+): string => {
   try {
-    const size = fs.size(fd)
+    const { size } = fs.stat(fd)
     if (size === start) return "nothing was written"
     if (size !== start + written) {
       return `the file is ${size} bytes, not the ${
@@ -160,6 +180,8 @@ const rollBack = (fs: RolloutSyscalls, fd: number, start: number, written: numbe
       } this write alone leaves (another writer), so the ${written} bytes written at or after ${start} were left in place`
     }
     fs.truncate(fd, start)
+    // As it was, mtime included: an archived file's mtime is its archive time (placement rule).
+    fs.setTimes(fd, times.atimeNs, times.mtimeNs)
     return `the ${written} bytes written were truncated away (back to ${start} bytes)`
   } catch (cause) {
     return `truncating back to ${start} bytes failed too (${describe(cause)})`
@@ -235,7 +257,8 @@ export const appendToRollout = (
         // No O_CREAT: a file moved away meanwhile (archived) must not be recreated empty here.
         const fd = fs.open(path, fsConstants.O_RDWR | fsConstants.O_APPEND)
         try {
-          const size = fs.size(fd)
+          const times = fs.stat(fd)
+          const size = times.size
           let prefix = ""
           if (size > 0) {
             const last = Buffer.alloc(1)
@@ -245,9 +268,13 @@ export const appendToRollout = (
           try {
             writeAll(fs, fd, Buffer.from(prefix + text), options.durability ?? "none")
           } catch (error) {
-            throw failureOf(path, error, rollBack(fs, fd, size, error instanceof PartialWrite ? error.written : 0))
+            throw failureOf(
+              path,
+              error,
+              rollBack(fs, fd, size, error instanceof PartialWrite ? error.written : 0, times)
+            )
           }
-          return { sizeAfter: fs.size(fd) }
+          return { sizeAfter: fs.stat(fd).size }
         } finally {
           fs.close(fd)
         }

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Engine from "../../../src/infra/engine/Engine.js"
@@ -91,6 +100,22 @@ describe("rollout writes", () => {
       )
       expect(error.reason).toContain("input/output error")
       expect(readFileSync(file, "utf8")).toBe(line(1))
+    }))
+
+  it.scoped("a write truncated away leaves the file's modification time as it was (an archived file's archive time)", () =>
+    Effect.gen(function*() {
+      const file = join(yield* tempDir, "r.jsonl")
+      writeFileSync(file, line(1))
+      const archivedAt = new Date("2025-11-21T08:00:00.123Z")
+      utimesSync(file, archivedAt, archivedAt)
+      const before = statSync(file, { bigint: true }).mtimeNs
+      yield* appendToRollout(file, line(2)).pipe(
+        withSyscalls(failingWrites({ code: "ENOSPC", partialBytes: 100 })),
+        Effect.flip
+      )
+      expect(readFileSync(file, "utf8")).toBe(line(1))
+      // To the microsecond: times cross `futimes` as seconds in a double.
+      expect(statSync(file, { bigint: true }).mtimeNs / 1000n).toBe(before / 1000n)
     }))
 
   it.scoped("the newline added after a torn last line is taken back with the failed write", () =>
