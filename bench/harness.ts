@@ -2,7 +2,6 @@
  * What every bench figure shares: the sizes a run asks for, the row a figure reports,
  * timing statistics, and generated inputs cached under `bench/out/`.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Layer } from "effect"
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -137,10 +136,7 @@ export const migratedDatabase = (file: string): Promise<void> =>
   Effect.runPromise(Effect.scoped(Layer.build(Database.layer({ file }))).pipe(Effect.asVoid))
 
 /** `SqlClient` over an existing database file, for driving projection services directly. */
-export const sqlLayer = (file: string) =>
-  Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
-    Layer.provideMerge(Database.layer({ file }))
-  )
+export const sqlLayer = (file: string) => Database.layer({ file })
 
 /** Progress on stderr, so a figure's stdout stays free. */
 export const log = (message: string): void => {

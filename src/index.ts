@@ -16,11 +16,10 @@ export * as RolloutItem from "./domain/RolloutItem.js"
 export * as ThreadFold from "./domain/ThreadFold.js"
 export * as ThreadId from "./domain/ThreadId.js"
 export * as ThreadState from "./domain/ThreadState.js"
+export type { CatchUpReport } from "./infra/engine/CatchUp.js"
 export {
   type AppendResult,
-  type CatchUpReport,
   Engine,
-  type EngineError,
   layer,
   type NewThread,
   type ThreadRecord,
@@ -29,17 +28,13 @@ export {
 } from "./infra/engine/Engine.js"
 export * as EngineConfig from "./infra/engine/EngineConfig.js"
 export * from "./infra/engine/EngineError.js"
-export type {
-  BackfillReport,
-  BackfillStatus,
-  BatchProgress,
-  Problem,
-  RunOptions
-} from "./infra/engine/replay/Backfill.js"
+export type { BackfillStatus } from "./infra/engine/replay/BackfillState.js"
 export type { ReconcileReport } from "./infra/engine/replay/Reconcile.js"
+export type { BackfillReport, BatchProgress, Problem, RunOptions } from "./infra/engine/replay/Report.js"
 export type { VerifyDifference, VerifyReport } from "./infra/engine/replay/Verify.js"
 export type { ThreadDetail } from "./infra/engine/ThreadDetail.js"
 export type { FileOutcome } from "./infra/engine/ThreadProjector.js"
+export * as RolloutLayout from "./infra/rollout/Layout.js"
 export type { DecodeMode } from "./infra/rollout/LineDecoder.js"
 export type { FramingEnd } from "./infra/rollout/LineFramer.js"
 export * as RolloutFiles from "./infra/rollout/RolloutFiles.js"

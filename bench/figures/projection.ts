@@ -4,26 +4,19 @@
  * by raw better-sqlite3 prepared statements in one transaction, into the same migrated schema.
  * The deltas come from folding generated rollouts, cloned under new ids up to N.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import Sqlite from "better-sqlite3"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ThreadState } from "../../src/domain/ThreadState.js"
 import { turnsOf } from "../../src/domain/ThreadState.js"
 import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
-import { DynamicToolsProjection, layer as toolsLayer } from "../../src/projections/DynamicToolsProjection.js"
-import { layer as edgesLayer, SpawnEdgesProjection } from "../../src/projections/SpawnEdgesProjection.js"
+import * as Database from "../../src/infra/sqlite/Database.js"
+import { writeProjections } from "../../src/projections/ProjectionWriter.js"
 import type { ThreadDelta } from "../../src/projections/ThreadDelta.js"
-import {
-  layer as threadsLayer,
-  THREAD_COLUMNS,
-  ThreadsProjection,
-  toThreadRow
-} from "../../src/projections/ThreadsProjection.js"
-import { layer as turnsLayer, TurnsProjection } from "../../src/projections/TurnsProjection.js"
-import { type Figure, generatedHome, log, median, migratedDatabase, row, sqlLayer } from "../harness.js"
+import { THREAD_COLUMNS, toThreadRow } from "../../src/projections/ThreadsProjection.js"
+import { type Figure, generatedHome, log, median, migratedDatabase, row } from "../harness.js"
 import { rolloutFiles } from "../homeFiles.js"
 
 /** Folded states of a generated home, cloned under new ids until there are `count`. */
@@ -55,25 +48,15 @@ const buildDeltas = async (count: number, seed: number): Promise<Array<ThreadDel
   })
 }
 
-/** The engine's write: every projection's `apply` in one `BEGIN IMMEDIATE` transaction. */
+/** The engine's write: `writeProjections` (every projection's `apply`) in one `BEGIN IMMEDIATE` transaction. */
 const engineWrite = (file: string, deltas: ReadonlyArray<ThreadDelta>): Promise<number> =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const threads = yield* ThreadsProjection
-    const tools = yield* DynamicToolsProjection
-    const turns = yield* TurnsProjection
-    const edges = yield* SpawnEdgesProjection
+    const database = yield* Database.open({ file })
+    const items = deltas.map((delta) => ({ delta, expected: undefined }))
     const started = performance.now()
-    yield* sql.withTransaction(
-      Effect.all([threads.apply(deltas), tools.apply(deltas), turns.apply(deltas), edges.apply(deltas)])
-    )
+    yield* database.direct.transact((s) => writeProjections(s, items))
     return (performance.now() - started) / 1000
-  }).pipe(
-    Effect.provide(
-      Layer.mergeAll(threadsLayer, toolsLayer, turnsLayer, edgesLayer).pipe(Layer.provideMerge(sqlLayer(file)))
-    ),
-    Effect.runPromise
-  )
+  }).pipe(Effect.scoped, Effect.runPromise)
 
 const TURN_COLUMNS = [
   "thread_id",

@@ -15,7 +15,7 @@ import {
   resolveAgentPath,
   ROOT
 } from "../domain/AgentPath.js"
-import { chunksOf } from "./ThreadDelta.js"
+import { chunksOf } from "./Statements.js"
 
 /**
  * No thread of the caller's agent tree has this path.

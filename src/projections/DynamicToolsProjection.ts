@@ -2,12 +2,13 @@
  * The `thread_dynamic_tools` projection: a thread's tools in order, hidden ones flagged.
  * @since 0.1.0
  */
-import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Schema } from "effect"
 import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
-import { Database, type Statements } from "../infra/sqlite/Database.js"
-import { chunksOf, statementForRows, type ThreadDelta, valuesOf } from "./ThreadDelta.js"
+import { driftOf } from "./Drift.js"
+import type { Projection } from "./Projection.js"
+import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import type { ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
 export const DynamicToolRow = Schema.Struct({
@@ -46,17 +47,6 @@ const toRows = (threadId: string, tools: ReadonlyArray<DynamicTool>): Array<Dyna
 /** Throws (a defect) on a row the schema rejects: the migrations guarantee the shape. */
 const decodeRows = Schema.decodeUnknownSync(Schema.Array(DynamicToolRow))
 
-/** @since 0.1.0 @category models */
-export interface DynamicToolsProjection {
-  readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Effect.Effect<void, SqlError>
-  readonly load: (
-    threadIds: ReadonlyArray<string>
-  ) => Effect.Effect<ReadonlyMap<string, ReadonlyArray<DynamicTool>>, SqlError>
-}
-
-/** @since 0.1.0 @category tags */
-export const DynamicToolsProjection = Context.GenericTag<DynamicToolsProjection>("rollout-state/DynamicToolsProjection")
-
 const TOOL_COLUMNS = Object.keys(DynamicToolRow.fields) as ReadonlyArray<keyof DynamicToolRow>
 const selectTools = statementForRows(
   1,
@@ -72,8 +62,7 @@ const insertTools = statementForRows(
 )
 
 /**
- * The projection's statements as synchronous calls, for a caller already on the connection
- * (`Database.direct.use` or `transact`); the service below wraps each in an effect.
+ * The projection's statements, for a caller on the connection (`Statements`).
  * @since 0.1.0
  */
 export const toolRows = {
@@ -86,12 +75,11 @@ export const toolRows = {
     for (const chunk of chunksOf(rows)) statements.run(insertTools(chunk.length), valuesOf(chunk, TOOL_COLUMNS))
   },
   /** Deletes these threads' tools. */
-  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void => {
-    for (const chunk of chunksOf(threadIds, 500)) statements.run(deleteTools(chunk.length), chunk)
-  },
+  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void =>
+    runByKeys(statements, deleteTools, threadIds),
   load: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<DynamicTool>> => {
     const tools = new Map<string, Array<DynamicTool>>()
-    for (const chunk of chunksOf(threadIds, 500)) {
+    for (const chunk of chunksOf(threadIds, KEYS_PER_STATEMENT)) {
       for (const row of decodeRows(statements.rows(selectTools(chunk.length), chunk))) {
         const list = tools.get(row.thread_id) ?? []
         list.push(toolOf(row))
@@ -102,14 +90,16 @@ export const toolRows = {
   }
 }
 
-/** @since 0.1.0 @category constructors */
-export const make = Effect.gen(function*() {
-  const { direct } = yield* Database
-  return DynamicToolsProjection.of({
-    apply: (deltas) => deltas.length === 0 ? Effect.void : direct.use((s) => toolRows.apply(s, deltas)),
-    load: (threadIds) => direct.use((s) => toolRows.load(s, threadIds))
-  })
-})
-
-/** @since 0.1.0 @category layers */
-export const layer = Layer.effect(DynamicToolsProjection, make)
+/** @since 0.1.0 */
+export const dynamicToolsProjection: Projection = {
+  table: "thread_dynamic_tools",
+  key: ["thread_id", "position"],
+  overwrites: false,
+  apply: toolRows.apply,
+  clear: toolRows.clear,
+  reset: (statements) => statements.run("DELETE FROM thread_dynamic_tools", []),
+  drift: (statements, folds) => {
+    const tools = toolRows.load(statements, folds.map((f) => f.after.metadata.id))
+    return driftOf(folds, "dynamicTools", (id) => tools.get(id) ?? [], (f) => f.after.dynamicTools)
+  }
+}

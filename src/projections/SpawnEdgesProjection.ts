@@ -3,20 +3,16 @@
  * parent (a sub-agent's spawn source, or an explicit `parent_thread_id`).
  * @since 0.1.0
  */
-import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Layer } from "effect"
-import { Database, type Statements } from "../infra/sqlite/Database.js"
-import { chunksOf, statementForRows, type ThreadDelta } from "./ThreadDelta.js"
-
-/** @since 0.1.0 @category models */
-export interface SpawnEdgesProjection {
-  readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Effect.Effect<void, SqlError>
-}
-
-/** @since 0.1.0 @category tags */
-export const SpawnEdgesProjection = Context.GenericTag<SpawnEdgesProjection>("rollout-state/SpawnEdgesProjection")
+import { driftOf } from "./Drift.js"
+import type { Projection } from "./Projection.js"
+import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements } from "./Statements.js"
+import type { ThreadDelta } from "./ThreadDelta.js"
 
 const deleteEdges = statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
+const selectParents = statementForRows(
+  1,
+  (ids) => `SELECT child_thread_id, parent_thread_id FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`
+)
 const upsertEdges = statementForRows(
   3,
   (values) =>
@@ -25,15 +21,13 @@ const upsertEdges = statementForRows(
 )
 
 /**
- * The projection's statements as synchronous calls, for a caller already on the connection
- * (`Database.direct.use` or `transact`); the service below wraps them in an effect.
+ * The projection's statements, for a caller on the connection (`Statements`).
  * @since 0.1.0
  */
 export const spawnEdgeRows = {
   /** Deletes the edges naming these threads as children. */
-  clear: (statements: Statements, childIds: ReadonlyArray<string>): void => {
-    for (const chunk of chunksOf(childIds, 500)) statements.run(deleteEdges(chunk.length), chunk)
-  },
+  clear: (statements: Statements, childIds: ReadonlyArray<string>): void =>
+    runByKeys(statements, deleteEdges, childIds),
   apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
     const changed = deltas.filter((d) => d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId)
     if (changed.length === 0) return
@@ -43,16 +37,29 @@ export const spawnEdgeRows = {
       d.after.metadata.parentThreadId === null ? [] : [[d.after.metadata.id, d.after.metadata.parentThreadId, "open"]]
     )
     for (const chunk of chunksOf(edges)) statements.run(upsertEdges(chunk.length), chunk.flat())
+  },
+  /** Each of these children's parent, when it has an edge. */
+  loadParents: (statements: Statements, childIds: ReadonlyArray<string>): ReadonlyMap<string, string> => {
+    const parents = new Map<string, string>()
+    for (const chunk of chunksOf(childIds, KEYS_PER_STATEMENT)) {
+      for (const [child, parent] of statements.values(selectParents(chunk.length), chunk)) {
+        parents.set(child as string, parent as string)
+      }
+    }
+    return parents
   }
 }
 
-/** @since 0.1.0 @category constructors */
-export const make = Effect.gen(function*() {
-  const { direct } = yield* Database
-  return SpawnEdgesProjection.of({
-    apply: (deltas) => direct.use((s) => spawnEdgeRows.apply(s, deltas))
-  })
-})
-
-/** @since 0.1.0 @category layers */
-export const layer = Layer.effect(SpawnEdgesProjection, make)
+/** @since 0.1.0 */
+export const spawnEdgesProjection: Projection = {
+  table: "thread_spawn_edges",
+  key: ["child_thread_id"],
+  overwrites: false,
+  apply: spawnEdgeRows.apply,
+  clear: spawnEdgeRows.clear,
+  reset: (statements) => statements.run("DELETE FROM thread_spawn_edges", []),
+  drift: (statements, folds) => {
+    const parents = spawnEdgeRows.loadParents(statements, folds.map((f) => f.after.metadata.id))
+    return driftOf(folds, "spawnEdge", (id) => parents.get(id) ?? null, (f) => f.after.metadata.parentThreadId)
+  }
+}

@@ -3,13 +3,14 @@
  * lives and how far it has been folded.
  * @since 0.1.0
  */
-import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Schema } from "effect"
 import * as AST from "effect/SchemaAST"
 import { sourceKind } from "../domain/SessionSource.js"
 import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
-import { Database, type Statements } from "../infra/sqlite/Database.js"
-import { chunksOf, statementForRows, type ThreadDelta, type ThreadPlacement, valuesOf } from "./ThreadDelta.js"
+import { sameJson } from "./Drift.js"
+import type { Projection } from "./Projection.js"
+import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import type { ThreadDelta, ThreadPlacement } from "./ThreadDelta.js"
 
 /**
  * A `threads` row as SQLite returns it.
@@ -201,18 +202,6 @@ export const threadRowsOf = (values: ReadonlyArray<ReadonlyArray<unknown>>): Arr
 const UPDATE_ALL = THREAD_COLUMNS.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ")
 
 /**
- * @since 0.1.0
- * @category models
- */
-export interface ThreadsProjection {
-  readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Effect.Effect<void, SqlError>
-  readonly load: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadRow>, SqlError>
-  readonly findByPath: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadRow>, SqlError>
-  /** Where each thread's projection stands: what a writer checks before it writes. */
-  readonly loadPositions: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ThreadPosition>, SqlError>
-}
-
-/**
  * How far a thread's file is projected, and from where.
  * @since 0.1.0
  * @category models
@@ -222,9 +211,6 @@ export interface ThreadPosition {
   readonly rollout_path: string
   readonly projected_offset: number
 }
-
-/** @since 0.1.0 @category tags */
-export const ThreadsProjection = Context.GenericTag<ThreadsProjection>("rollout-state/ThreadsProjection")
 
 const byKey = (rows: ReadonlyArray<ThreadRow>, key: "id" | "rollout_path") => new Map(rows.map((r) => [r[key], r]))
 
@@ -244,20 +230,19 @@ const selectPositions = statementForRows(
 
 const select = (statements: Statements, column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
   byKey(
-    chunksOf(keys, 500).flatMap((chunk) => threadRowsOf(statements.values(selectBy[column](chunk.length), chunk))),
+    chunksOf(keys, KEYS_PER_STATEMENT).flatMap((chunk) =>
+      threadRowsOf(statements.values(selectBy[column](chunk.length), chunk))
+    ),
     column
   )
 
 /**
- * The projection's statements as synchronous calls, for a caller already on the connection
- * (`Database.direct.use` or `transact`); the service below wraps each in an effect.
+ * The projection's statements, for a caller on the connection (`Statements`).
  * @since 0.1.0
  */
 export const threadRows = {
   /** Deletes these threads' rows. */
-  clear: (statements: Statements, ids: ReadonlyArray<string>): void => {
-    for (const chunk of chunksOf(ids, 500)) statements.run(deleteThreads(chunk.length), chunk)
-  },
+  clear: (statements: Statements, ids: ReadonlyArray<string>): void => runByKeys(statements, deleteThreads, ids),
   apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
     const rows = deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))
     for (const chunk of chunksOf(rows)) statements.run(upsertRows(chunk.length), valuesOf(chunk, THREAD_COLUMNS))
@@ -268,7 +253,7 @@ export const threadRows = {
     select(statements, "rollout_path", paths),
   loadPositions: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadPosition> => {
     const positions = new Map<string, ThreadPosition>()
-    for (const chunk of chunksOf(ids, 500)) {
+    for (const chunk of chunksOf(ids, KEYS_PER_STATEMENT)) {
       for (const [id, rolloutPath, projectedOffset] of statements.values(selectPositions(chunk.length), chunk)) {
         positions.set(id as string, {
           id: id as string,
@@ -281,16 +266,33 @@ export const threadRows = {
   }
 }
 
-/** @since 0.1.0 @category constructors */
-export const make = Effect.gen(function*() {
-  const { direct } = yield* Database
-  return ThreadsProjection.of({
-    apply: (deltas) => deltas.length === 0 ? Effect.void : direct.use((s) => threadRows.apply(s, deltas)),
-    load: (ids) => direct.use((s) => threadRows.load(s, ids)),
-    loadPositions: (ids) => direct.use((s) => threadRows.loadPositions(s, ids)),
-    findByPath: (paths) => direct.use((s) => threadRows.findByPath(s, paths))
-  })
-})
+/** `created_at_ms` → `createdAt`: drift is reported in the names hosts see. */
+const fieldName = (column: string): string =>
+  column.replace(/_ms$/, "").replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 
-/** @since 0.1.0 @category layers */
-export const layer = Layer.effect(ThreadsProjection, make)
+/**
+ * The `threads` projection. A thread's row is overwritten in place by every write (a rebuild
+ * resets its position instead of deleting it), so operational state keyed on it survives.
+ * @since 0.1.0
+ */
+export const threadsProjection: Projection = {
+  table: "threads",
+  key: ["id"],
+  overwrites: true,
+  apply: threadRows.apply,
+  clear: threadRows.clear,
+  reset: (statements) =>
+    statements.run("UPDATE threads SET projected_offset = 0, projected_lines = 0, file_size = -1", []),
+  drift: (statements, folds) => {
+    const rows = threadRows.load(statements, folds.map((f) => f.after.metadata.id))
+    const drifted = new Map<string, ReadonlyArray<string>>()
+    for (const { after, placement } of folds) {
+      const row = rows.get(after.metadata.id)
+      if (row === undefined) continue
+      const expected = toThreadRow(after.metadata, after.progress, placement)
+      const fields = THREAD_COLUMNS.filter((c) => !sameJson(expected[c], row[c])).map(fieldName)
+      if (fields.length > 0) drifted.set(after.metadata.id, fields)
+    }
+    return drifted
+  }
+}

@@ -12,9 +12,7 @@ import { runs } from "../fixtures/arbitraries.js"
 
 const databaseLayer = () => {
   const file = join(mkdtempSync(join(tmpdir(), "thread-list-")), "state.sqlite")
-  const db = Database.layer({ file })
-  const sql = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (d) => d.sql)).pipe(Layer.provide(db))
-  return threadListLayer.pipe(Layer.provideMerge(sql))
+  return threadListLayer.pipe(Layer.provideMerge(Database.layer({ file })))
 }
 
 interface Spec {

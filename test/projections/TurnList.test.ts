@@ -15,10 +15,7 @@ const OTHER = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
 
 const databaseLayer = () => {
   const file = join(mkdtempSync(join(tmpdir(), "turn-list-")), "state.sqlite")
-  const sql = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (d) => d.sql)).pipe(
-    Layer.provide(Database.layer({ file }))
-  )
-  return turnListLayer.pipe(Layer.provideMerge(sql))
+  return turnListLayer.pipe(Layer.provideMerge(Database.layer({ file })))
 }
 
 /** A thread row and `count` turns for each of two threads. */

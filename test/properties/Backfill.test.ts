@@ -6,8 +6,9 @@ import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
-import { PROJECTION_TABLES } from "../../src/infra/engine/replay/Verify.js"
-import { newRolloutPath, uuidV7 } from "../../src/infra/rollout/RolloutStore.js"
+import { newRolloutPath } from "../../src/infra/rollout/Layout.js"
+import { uuidV7 } from "../../src/infra/rollout/RolloutStore.js"
+import { PROJECTIONS } from "../../src/projections/Projection.js"
 import { itemsArb, runs, type WholeItem } from "../fixtures/arbitraries.js"
 
 const root = mkdtempSync(join(tmpdir(), "backfill-props-"))
@@ -45,7 +46,7 @@ const dump = (database: string) => {
   const db = new Sqlite(database, { readonly: true })
   try {
     return Object.fromEntries(
-      PROJECTION_TABLES.map((
+      PROJECTIONS.map((
         { key, table }
       ) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY ${key.join(", ")}`).all()])
     )

@@ -8,8 +8,8 @@ import { mkdir, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { encodeRolloutLine } from "../../domain/RolloutItem.js"
 import type { WritableItem } from "../engine/Engine.js"
-import { ARCHIVED_SESSIONS_DIR } from "../rollout/RolloutFiles.js"
-import { newRolloutPath, uuidV7 } from "../rollout/RolloutStore.js"
+import { ARCHIVED_SESSIONS_DIR, newRolloutPath } from "../rollout/Layout.js"
+import { uuidV7 } from "../rollout/RolloutStore.js"
 
 const PROJECTS = ["/home/dev/shop", "/home/dev/api", "/home/dev/infra"] as const
 const REQUESTS = [

@@ -4,7 +4,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
-import type { BackfillReport, BatchProgress } from "../engine/replay/Backfill.js"
+import type { BackfillReport, BatchProgress } from "../engine/replay/Report.js"
 import { batchProgress, exitWithDifferences, output, withEngine } from "./EngineRuntime.js"
 import { db, home, json } from "./GlobalOptions.js"
 import * as Signals from "./Signals.js"

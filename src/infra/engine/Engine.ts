@@ -3,10 +3,9 @@
  * projections), catch up on open, and run backfill, rebuild, reconcile and verify.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Effect, Either, identity, Layer } from "effect"
-import { mkdirSync, statSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import type { InvalidAgentPath } from "../../domain/AgentPath.js"
 import type { GitPatch } from "../../domain/GitPatch.js"
@@ -22,34 +21,25 @@ import {
 import type { ThreadMetadata } from "../../domain/ThreadState.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../../projections/AgentGraph.js"
-import { type DynamicToolsProjection } from "../../projections/DynamicToolsProjection.js"
 import type { ThreadPlacement } from "../../projections/ThreadDelta.js"
 import { layer as threadListLayer, ThreadList, type ThreadListQuery } from "../../projections/ThreadList.js"
-import { metadataOf, placementOf, type ThreadRow, ThreadsProjection } from "../../projections/ThreadsProjection.js"
+import { metadataOf, placementOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } from "../../projections/TurnList.js"
-import { canonicalHome, HomeNotFound, listRolloutFiles } from "../rollout/RolloutFiles.js"
-import { belongsTo } from "../rollout/RolloutIdentity.js"
-import type { RolloutReadError } from "../rollout/RolloutIssue.js"
-import {
-  appendToRollout,
-  createRollout,
-  isMissingFile,
-  newRolloutPath,
-  type RolloutWriteError,
-  uuidV7,
-  type WriteOptions
-} from "../rollout/RolloutStore.js"
+import { newRolloutPath } from "../rollout/Layout.js"
+import { canonicalHome, HomeNotFound } from "../rollout/RolloutFiles.js"
+import { appendToRollout, createRollout, isMissingFile, uuidV7, type WriteOptions } from "../rollout/RolloutStore.js"
 import * as Database from "../sqlite/Database.js"
+import { CatchUp, type CatchUpReport, layer as CatchUpLayer } from "./CatchUp.js"
 import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
-import { InvalidInput, ProjectionFailed, ThreadNotFound, validThreadId } from "./EngineError.js"
-import { type BackfillReport, runBackfill, type RunOptions, runRebuild } from "./replay/Backfill.js"
-import { type ReconcileReport, runReconcile } from "./replay/Reconcile.js"
-import { runVerify, type VerifyReport } from "./replay/Verify.js"
-import { readThreadDetail, type ThreadDetail } from "./ThreadDetail.js"
-import { locateThread, projectThreadFile } from "./ThreadFiles.js"
-import { archiveThread, unarchiveThread, updateThreadMetadata } from "./ThreadMutations.js"
-import * as ThreadProjectorModule from "./ThreadProjector.js"
-import { ThreadProjector } from "./ThreadProjector.js"
+import { type EngineError, InvalidInput, ProjectionFailed, ThreadNotFound, validThreadId } from "./EngineError.js"
+import type { ReconcileReport } from "./replay/Reconcile.js"
+import { layer as ReplayLayer, Replay } from "./replay/Replay.js"
+import type { BackfillReport, RunOptions } from "./replay/Report.js"
+import type { VerifyReport } from "./replay/Verify.js"
+import * as ThreadDetail from "./ThreadDetail.js"
+import { FileMoved, layer as ThreadFilesLayer, type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
+import * as ThreadMutations from "./ThreadMutations.js"
+import * as ThreadProjector from "./ThreadProjector.js"
 
 /**
  * A thread as the projections hold it.
@@ -85,24 +75,6 @@ export interface AppendResult {
   readonly projectedOffset: number
 }
 
-/** @since 0.1.0 */
-export interface CatchUpReport {
-  readonly checked: number
-  readonly caughtUp: number
-  readonly missingFiles: ReadonlyArray<string>
-  readonly failed: ReadonlyArray<{ readonly path: string; readonly reason: string }>
-}
-
-/** @since 0.1.0 */
-export type EngineError =
-  | Database.DatabaseError
-  | HomeNotFound
-  | RolloutReadError
-  | RolloutWriteError
-  | ThreadNotFound
-  | InvalidInput
-  | ProjectionFailed
-
 /** @since 0.1.0 @category models */
 export interface Engine {
   readonly createThread: (meta: NewThread) => Effect.Effect<ThreadRecord, EngineError>
@@ -125,7 +97,7 @@ export interface Engine {
   readonly listThreads: (query: ThreadListQuery) => Effect.Effect<ThreadRecordPage, EngineError | InvalidCursor>
   readonly listTurns: (threadId: string, query: TurnListQuery) => Effect.Effect<TurnPage, EngineError | InvalidCursor>
   /** Metadata, dynamic tools (hidden ones flagged) and the latest model and effort. */
-  readonly getThreadDetail: (threadId: string) => Effect.Effect<ThreadDetail, EngineError>
+  readonly getThreadDetail: (threadId: string) => Effect.Effect<ThreadDetail.ThreadDetail, EngineError>
   /** Patches git fields: absent keeps, null clears, a string sets; recorded in the rollout first. */
   readonly updateThreadMetadata: (threadId: string, patch: GitPatch) => Effect.Effect<ThreadRecord, EngineError>
   readonly archiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
@@ -148,38 +120,21 @@ export const Engine = Context.GenericTag<Engine>("rollout-state/Engine")
 const isWrapped = (item: WritableItem): item is Exclude<WritableItem, { type: "legacy_header" | "legacy_state" }> =>
   item.type !== "legacy_header" && item.type !== "legacy_state" && !(item.type === "response_item" && item.legacy)
 
-/** A file's size; -1 when it cannot be statted (gone, moved, unreadable). */
-const sizeOf = (path: string): number => {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.size ?? -1
-  } catch {
-    return -1
-  }
-}
-
 const recordOf = (row: ThreadRow): ThreadRecord => ({ metadata: metadataOf(row), placement: placementOf(row) })
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
   const database = yield* Database.Database
-  const sql = database.sql
-  const threads = yield* ThreadsProjection
-  const projector = yield* ThreadProjector
+  const files = yield* ThreadFiles
+  const catchUp = yield* CatchUp
+  const replay = yield* Replay
   const threadList = yield* ThreadList
   const turnList = yield* TurnList
   const agentGraph = yield* AgentGraph
-  const context = yield* Effect.context<
-    | EngineConfig
-    | SqlClient.SqlClient
-    | Database.Database
-    | ThreadProjector
-    | ThreadsProjection
-    | DynamicToolsProjection
-  >()
+  const mutations = yield* ThreadMutations.make
+  const readThreadDetail = yield* ThreadDetail.make
   const dbError = (op: string) => Database.toDatabaseError(database.file, op)
-
-  const rowOf = (threadId: string) => Effect.map(threads.load([threadId]), (rows) => rows.get(threadId))
 
   /** Each item stamped and checked against the rollout schema, as the lines to write; one effect for the batch. */
   const validLines = (items: ReadonlyArray<WritableItem>, now: number): Effect.Effect<Array<string>, InvalidInput> =>
@@ -199,10 +154,7 @@ export const make = Effect.gen(function*() {
     })
 
   const getThread = (threadId: string) =>
-    Effect.map(
-      Effect.mapError(rowOf(threadId), dbError("get thread")),
-      (row) => (row === undefined ? undefined : recordOf(row))
-    )
+    Effect.map(files.row(threadId), (row) => (row === undefined ? undefined : recordOf(row)))
 
   const recordAfterMutation = (threadId: string) =>
     Effect.flatMap(getThread(threadId), (record) =>
@@ -216,18 +168,13 @@ export const make = Effect.gen(function*() {
   /** Every entry taking a thread id checks it first (SPEC §12): ids name files and key rows. */
   const withId = <A, E>(threadId: string, use: Effect.Effect<A, E>) => Effect.zipRight(validThreadId(threadId), use)
 
-  const provide = <A, E>(
-    effect: Effect.Effect<
-      A,
-      E,
-      | EngineConfig
-      | SqlClient.SqlClient
-      | Database.Database
-      | ThreadProjector
-      | ThreadsProjection
-      | DynamicToolsProjection
-    >
-  ) => Effect.provide(effect, context)
+  /** A write that found no file (moved by another process meanwhile) is followed, never recreated. */
+  const appendAt = (text: string, write: WriteOptions) => (file: ThreadFile) =>
+    Effect.catchIf(
+      appendToRollout(file.path, text, write),
+      isMissingFile,
+      (error) => Effect.fail(new FileMoved({ error }))
+    ).pipe(Effect.as(file))
 
   return Engine.of({
     createThread: (meta) =>
@@ -238,7 +185,7 @@ export const make = Effect.gen(function*() {
         const [line] = yield* validLines([{ type: "session_meta", timestamp: formatTimestamp(now), payload }], now)
         const path = newRolloutPath(config.home, id, now)
         yield* createRollout(path, line!, { durability: config.durability })
-        yield* provide(projectThreadFile(id, { path, archived: false }))
+        yield* files.project(id, { path, archived: false })
         const record = yield* getThread(id)
         if (record === undefined) {
           return yield* new ProjectionFailed({ file: path, reason: "row missing after projection" })
@@ -252,20 +199,11 @@ export const make = Effect.gen(function*() {
         const write = { durability: options?.durability ?? config.durability }
         const now = yield* Clock.currentTimeMillis
         const lines = yield* validLines(items, now)
-        const text = lines.join("")
-        let file = yield* provide(locateThread(threadId))
-        const written = yield* Effect.either(appendToRollout(file.path, text, write))
-        if (Either.isLeft(written)) {
-          if (!isMissingFile(written.left)) return yield* written.left
-          // Archived or unarchived by another process since we located it (never recreated
-          // here). Files move only under the write lock: holding it, locate and write again.
-          file = yield* sql.withTransaction(
-            Effect.tap(provide(locateThread(threadId)), (moved) => appendToRollout(moved.path, text, write))
-          ).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(dbError("append to a moved file")(error))))
-        }
+        const located = yield* files.locate(threadId)
+        const file = yield* files.following(threadId, located, appendAt(lines.join(""), write))
         // Projection reads the file from the recorded offset, so whatever is in the log
         // (this batch, a concurrent writer's, a tail a crash left unprojected) lands once.
-        const projected = yield* provide(projectThreadFile(threadId, file))
+        const projected = yield* files.project(threadId, file)
         return {
           threadId,
           rolloutPath: projected.path,
@@ -274,80 +212,28 @@ export const make = Effect.gen(function*() {
         }
       }),
 
-    catchUp: Effect.gen(function*() {
-      // Value arrays on the direct path: every open reads every thread's position.
-      const rows = yield* database.direct.use((s) =>
-        s.values("SELECT id, rollout_path, archived, file_size FROM threads", []).map(([id, path, archived, size]) => ({
-          id: id as string,
-          rollout_path: path as string,
-          archived: archived as number,
-          file_size: size as number
-        }))
-      ).pipe(Effect.mapError(dbError("list threads")))
-      const stale: Array<{ path: string; archived: boolean }> = []
-      const missing: Array<{ readonly id: string; readonly rollout_path: string }> = []
-      // Opening a home of many threads stats every file. Synchronously: 10,000 stats take 33 ms
-      // so, and 290 ms as promises even 16 at a time (a thread pool round trip each; measured
-      // by bench/figures/catchup.ts). A yield every 1,000 keeps a host's event loop responsive.
-      const sizes: Array<number> = []
-      for (const [index, row] of rows.entries()) {
-        if (index % 1000 === 999) yield* Effect.yieldNow()
-        sizes.push(sizeOf(row.rollout_path))
-      }
-      for (const [index, row] of rows.entries()) {
-        const size = sizes[index]!
-        if (size === -1) missing.push(row)
-        else if (size !== row.file_size) {
-          // Only a file that grew is projected, so only its identity is read; another thread's
-          // file is the row's missing one, looked for by name below.
-          if (belongsTo(row.rollout_path, row.id)) stale.push({ path: row.rollout_path, archived: row.archived === 1 })
-          else missing.push(row)
-        }
-      }
-      // A file gone from its recorded path may have moved (archived, unarchived): follow it by id.
-      const stillMissing: Array<string> = []
-      if (missing.length > 0) {
-        const listing = yield* listRolloutFiles(config.home)
-        const byId = new Map(listing.files.map((f) => [f.name.threadId, f]))
-        for (const row of missing) {
-          const moved = byId.get(row.id.toLowerCase())
-          if (moved === undefined || !belongsTo(moved.path, row.id)) stillMissing.push(row.rollout_path)
-          else stale.push({ path: moved.path, archived: moved.archived })
-        }
-      }
-      const outcomes = yield* projector.project(stale, {
-        from: "rows",
-        defaultModelProvider: config.defaultModelProvider
-      })
-      return {
-        checked: rows.length,
-        caughtUp: outcomes.filter((o) => o._tag === "Projected").length,
-        missingFiles: stillMissing,
-        failed: outcomes.flatMap((o) => (o._tag === "Failed" ? [{ path: o.path, reason: o.reason }] : []))
-      }
-    }),
-
-    backfill: (options) => provide(runBackfill(options)),
-    rebuild: (options) => provide(runRebuild(options)),
-    reconcile: (options) => provide(runReconcile(options)),
-    verify: (options) => provide(runVerify(database, options)),
+    catchUp: catchUp.run,
+    backfill: replay.backfill,
+    rebuild: replay.rebuild,
+    reconcile: replay.reconcile,
+    verify: replay.verify,
     getThread: (threadId) => withId(threadId, getThread(threadId)),
     listTurns: (threadId, query) =>
       Effect.gen(function*() {
         yield* validThreadId(threadId)
-        const row = yield* Effect.mapError(rowOf(threadId), dbError("find thread"))
+        const row = yield* files.row(threadId)
         if (row === undefined) return yield* new ThreadNotFound({ threadId })
         return yield* turnList.list(threadId, query).pipe(
           Effect.catchTag("SqlError", (error) => Effect.fail(dbError("list turns")(error)))
         )
       }),
-    getThreadDetail: (threadId) => withId(threadId, provide(readThreadDetail(threadId))),
+    getThreadDetail: (threadId) => withId(threadId, readThreadDetail(threadId)),
     updateThreadMetadata: (threadId, patch) =>
-      withId(threadId, Effect.zipRight(provide(updateThreadMetadata(threadId, patch)), recordAfterMutation(threadId))),
+      withId(threadId, Effect.zipRight(mutations.updateThreadMetadata(threadId, patch), recordAfterMutation(threadId))),
     archiveThread: (threadId) =>
-      withId(threadId, Effect.zipRight(provide(archiveThread(threadId)), recordAfterMutation(threadId))),
+      withId(threadId, Effect.zipRight(mutations.archiveThread(threadId), recordAfterMutation(threadId))),
     unarchiveThread: (threadId) =>
-      withId(threadId, Effect.zipRight(provide(unarchiveThread(threadId)), recordAfterMutation(threadId))),
+      withId(threadId, Effect.zipRight(mutations.unarchiveThread(threadId), recordAfterMutation(threadId))),
     agentChildren: (threadId) => withId(threadId, graphQuery(agentGraph.children(threadId))),
     agentDescendants: (threadId) => withId(threadId, graphQuery(agentGraph.descendants(threadId))),
     agentAncestors: (threadId) => withId(threadId, graphQuery(agentGraph.ancestors(threadId))),
@@ -409,15 +295,14 @@ export const layer = (
     readonly: options.readonly ?? false,
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
   }).pipe(folders)
-  const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
-    Layer.provide(databaseLayer)
+  // Each service over the ones before it: projector, then thread files, then catch-up and replay.
+  const projector = ThreadProjector.layer
+  const threadFiles = ThreadFilesLayer.pipe(Layer.provideMerge(projector))
+  const services = Layer.mergeAll(CatchUpLayer, ReplayLayer, threadListLayer, turnListLayer, agentGraphLayer).pipe(
+    Layer.provideMerge(threadFiles)
   )
-  const projections = Layer.mergeAll(ThreadProjectorModule.layerAll, threadListLayer, turnListLayer, agentGraphLayer)
-    .pipe(
-      Layer.provide(Layer.merge(sqlLayer, databaseLayer))
-    )
   return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
-    Layer.provide(projections),
-    Layer.provideMerge(Layer.mergeAll(configLayer, databaseLayer, sqlLayer))
+    Layer.provide(services),
+    Layer.provideMerge(Layer.merge(configLayer, databaseLayer))
   )
 }

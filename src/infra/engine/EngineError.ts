@@ -4,6 +4,10 @@
  */
 import { Effect, Either, Schema } from "effect"
 import { parseThreadId, type ThreadId } from "../../domain/ThreadId.js"
+import type { HomeNotFound } from "../rollout/RolloutFiles.js"
+import type { RolloutReadError } from "../rollout/RolloutIssue.js"
+import type { RolloutWriteError } from "../rollout/RolloutStore.js"
+import type { DatabaseError } from "../sqlite/Database.js"
 
 /**
  * No row and no rollout file for this thread id.
@@ -56,3 +60,13 @@ export const validThreadId = (id: unknown, what = "thread id"): Effect.Effect<Th
     onLeft: (reason) => Effect.fail(new InvalidInput({ what, reason })),
     onRight: Effect.succeed
   })
+
+/** Every failure an engine operation can end with. @since 0.1.0 */
+export type EngineError =
+  | DatabaseError
+  | HomeNotFound
+  | RolloutReadError
+  | RolloutWriteError
+  | ThreadNotFound
+  | InvalidInput
+  | ProjectionFailed

@@ -1,16 +1,19 @@
 /**
- * Finding a thread's rollout file and projecting it, following a file that another process
- * moved (archived, unarchived) meanwhile.
+ * A thread's rollout file: finding it (also after another process moved it: archived,
+ * unarchived), and doing something with it that follows such a move. Files move only under
+ * the database write lock, so an attempt that finds its file gone is retried once holding
+ * the lock, where the file stays put.
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect } from "effect"
-import { basename, join } from "node:path"
+import { Context, Data, Effect, Layer } from "effect"
+import { basename } from "node:path"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
-import { type ThreadRow, ThreadsProjection } from "../../projections/ThreadsProjection.js"
-import { ARCHIVED_SESSIONS_DIR, listRolloutFiles, SESSIONS_DIR } from "../rollout/RolloutFiles.js"
+import { type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
+import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
+import { type HomeListing, type HomeNotFound, listRolloutFiles, type RolloutFile } from "../rollout/RolloutFiles.js"
 import { belongsTo, rolloutIdentity } from "../rollout/RolloutIdentity.js"
-import { Database, mapDatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { ThreadProjector } from "./ThreadProjector.js"
@@ -37,88 +40,141 @@ export interface ProjectedThreadFile {
 }
 
 /**
- * Where a file with this base name lives once unarchived: the date folders of its name.
+ * What an attempt on a thread's file fails with when the file is not where it looked: the
+ * error to give if it is not found elsewhere either.
  * @since 0.1.0
  */
-export const liveRolloutPath = (home: string, fileName: string): string => {
-  const date = /^rollout-(\d{4})-(\d{2})-(\d{2})/.exec(fileName)
-  return date === null
-    ? join(home, SESSIONS_DIR, fileName)
-    : join(home, SESSIONS_DIR, date[1]!, date[2]!, date[3]!, fileName)
+export class FileMoved<E> extends Data.TaggedError("FileMoved")<{ readonly error: E }> {}
+
+/**
+ * The thread's own file in a listing: named with its id and holding its log.
+ * @since 0.1.0
+ */
+export const fileOfThread = (listing: HomeListing, threadId: string): RolloutFile | undefined =>
+  filesById(listing).get(threadId.toLowerCase())?.find((f) => belongsTo(f.path, threadId))
+
+/** A listing's files by the id in their names, made once per listing (catch-up asks for many). */
+const byIdOf = new WeakMap<HomeListing, ReadonlyMap<string, ReadonlyArray<RolloutFile>>>()
+const filesById = (listing: HomeListing) => {
+  let index = byIdOf.get(listing)
+  if (index === undefined) {
+    const built = new Map<string, Array<RolloutFile>>()
+    for (const file of listing.files) {
+      const list = built.get(file.name.threadId)
+      if (list === undefined) built.set(file.name.threadId, [file])
+      else list.push(file)
+    }
+    index = built
+    byIdOf.set(listing, index)
+  }
+  return index
 }
 
-/**
- * Where a file with this base name lives once archived (flat, SPEC §1).
- * @since 0.1.0
- */
-export const archivedRolloutPath = (home: string, fileName: string): string =>
-  join(home, ARCHIVED_SESSIONS_DIR, fileName)
+/** @since 0.1.0 @category models */
+export interface ThreadFiles {
+  /** The thread's row, when it has one. */
+  readonly row: (threadId: string) => Effect.Effect<ThreadRow | undefined, DatabaseError>
+  /**
+   * The thread's file: its row's path when the file there is the thread's; else the places an
+   * archive or unarchive moves it to; else any file of the home that belongs to the thread. A
+   * row pointing at another thread's file (a copy, tampering) is never answered with that file.
+   */
+  readonly locate: (threadId: string) => Effect.Effect<ThreadFile, DatabaseError | HomeNotFound | ThreadNotFound>
+  /**
+   * Runs `attempt` on `file`; when it fails with `FileMoved`, locates the thread's file again
+   * under the write lock and attempts once more there (a second `FileMoved` gives its error).
+   */
+  readonly following: <A, E, M>(
+    threadId: string,
+    file: ThreadFile,
+    attempt: (file: ThreadFile) => Effect.Effect<A, E | FileMoved<M>>
+  ) => Effect.Effect<A, E | M | DatabaseError | HomeNotFound | ThreadNotFound>
+  /** Projects the thread's file, following it when it moved; returns where it was projected from. */
+  readonly project: (
+    threadId: string,
+    file: ThreadFile
+  ) => Effect.Effect<ProjectedThreadFile, DatabaseError | HomeNotFound | ThreadNotFound | ProjectionFailed>
+}
 
-/**
- * The thread's file: its row's path when the file there is the thread's; else the places an
- * archive or unarchive moves it to; else any file of the home that belongs to the thread. A row
- * pointing at another thread's file (a copy, tampering) is never answered with that file: the
- * thread's own file is, or `ThreadNotFound` when it has none.
- * @since 0.1.0
- */
-export const locateThread = (threadId: string) =>
-  Effect.gen(function*() {
-    const config = yield* EngineConfig
-    const threads = yield* ThreadsProjection
-    const rows = yield* mapDatabaseError("find thread")(threads.load([threadId]))
-    const row = rows.get(threadId)
-    const name = basename(row?.rollout_path ?? "")
-    // The row's file name says where a move puts it, when the name is this thread's.
-    const movable = parseRolloutFileName(name)?.threadId === threadId.toLowerCase()
-    // A few rounds: another process may move the file between two of these checks.
-    for (let round = 0; row !== undefined && round < 3; round++) {
-      if (belongsTo(row.rollout_path, threadId)) return { path: row.rollout_path, archived: row.archived === 1, row }
-      if (!movable) break
-      const archived = archivedRolloutPath(config.home, name)
-      if (belongsTo(archived, threadId)) return { path: archived, archived: true }
-      const live = liveRolloutPath(config.home, name)
-      if (belongsTo(live, threadId)) return { path: live, archived: false }
-    }
-    const listing = yield* listRolloutFiles(config.home)
-    const file = listing.files.find((f) => f.name.threadId === threadId.toLowerCase() && belongsTo(f.path, threadId))
-    if (file !== undefined) return { path: file.path, archived: file.archived }
-    // A row whose own file is gone everywhere: callers report the missing file by its path.
-    if (row !== undefined && movable && rolloutIdentity(row.rollout_path)._tag === "Missing") {
-      return { path: row.rollout_path, archived: row.archived === 1 }
-    }
-    return yield* new ThreadNotFound({ threadId })
-  })
+/** @since 0.1.0 @category tags */
+export const ThreadFiles = Context.GenericTag<ThreadFiles>("rollout-state/ThreadFiles")
 
-/**
- * Projects the thread's file; when it moved before the projection read it, projects it
- * where it is now. Returns where it was projected from.
- * @since 0.1.0
- */
-export const projectThreadFile = (threadId: string, file: ThreadFile) =>
-  Effect.gen(function*() {
-    const config = yield* EngineConfig
-    const projector = yield* ThreadProjector
-    const sql = yield* SqlClient.SqlClient
-    const projectAt = (target: ThreadFile) =>
-      Effect.map(
-        projector.project([target], { from: "rows", defaultModelProvider: config.defaultModelProvider }),
-        ([outcome]) => outcome ?? { _tag: "Failed" as const, path: target.path, reason: "no outcome" }
-      )
-    const projected = (at: ThreadFile, offset: number): ProjectedThreadFile => ({
-      path: at.path,
-      archived: at.archived,
-      projectedOffset: offset
+/** @since 0.1.0 @category constructors */
+export const make = Effect.gen(function*() {
+  const config = yield* EngineConfig
+  const database = yield* Database
+  const sql = yield* SqlClient.SqlClient
+  const projector = yield* ThreadProjector
+
+  const row = (threadId: string) =>
+    Effect.map(
+      Effect.mapError(
+        database.direct.use((s) => threadRows.load(s, [threadId])),
+        toDatabaseError(database.file, "find thread")
+      ),
+      (rows) => rows.get(threadId)
+    )
+
+  const locate = (threadId: string) =>
+    Effect.gen(function*() {
+      const found = yield* row(threadId)
+      const name = basename(found?.rollout_path ?? "")
+      // The row's file name says where a move puts it, when the name is this thread's.
+      const movable = parseRolloutFileName(name)?.threadId === threadId.toLowerCase()
+      // A few rounds: another process may move the file between two of these checks.
+      for (let round = 0; found !== undefined && round < 3; round++) {
+        if (belongsTo(found.rollout_path, threadId)) {
+          return { path: found.rollout_path, archived: found.archived === 1, row: found }
+        }
+        if (!movable) break
+        const archived = archivedRolloutPath(config.home, name)
+        if (belongsTo(archived, threadId)) return { path: archived, archived: true }
+        const live = liveRolloutPath(config.home, name)
+        if (belongsTo(live, threadId)) return { path: live, archived: false }
+      }
+      const file = fileOfThread(yield* listRolloutFiles(config.home), threadId)
+      if (file !== undefined) return { path: file.path, archived: file.archived }
+      // A row whose own file is gone everywhere: callers report the missing file by its path.
+      if (found !== undefined && movable && rolloutIdentity(found.rollout_path)._tag === "Missing") {
+        return { path: found.rollout_path, archived: found.archived === 1 }
+      }
+      return yield* new ThreadNotFound({ threadId })
     })
-    const first = yield* projectAt(file)
-    if (first._tag !== "Failed") return projected(file, first.projectedOffset)
-    // Perhaps moved meanwhile (even moved back by now). Files move only under the write
-    // lock: holding it, locate the file and try once more while it stays put.
-    return yield* sql.withTransaction(Effect.gen(function*() {
-      const moved = yield* locateThread(threadId)
-      const again = yield* projectAt(moved)
-      if (again._tag === "Failed") return yield* new ProjectionFailed({ file: moved.path, reason: again.reason })
-      return projected(moved, again.projectedOffset)
-    })).pipe(Effect.catchTag("SqlError", (error) =>
-      Effect.flatMap(Database, (db) =>
-        Effect.fail(toDatabaseError(db.file, "project a moved file")(error)))))
-  })
+
+  const following = <A, E, M>(
+    threadId: string,
+    file: ThreadFile,
+    attempt: (file: ThreadFile) => Effect.Effect<A, E | FileMoved<M>>
+  ): Effect.Effect<A, E | M | DatabaseError | HomeNotFound | ThreadNotFound> => {
+    const isMoved = (error: E | FileMoved<M>): error is FileMoved<M> => error instanceof FileMoved
+    const once = (at: ThreadFile) => Effect.catchIf(attempt(at), isMoved, (moved) => Effect.fail(moved.error))
+    return Effect.catchIf(
+      attempt(file),
+      isMoved,
+      () =>
+        sql.withTransaction(Effect.flatMap(locate(threadId), once)).pipe(
+          Effect.catchTag(
+            "SqlError",
+            (error) => Effect.fail(toDatabaseError(database.file, "follow a moved file")(error))
+          )
+        )
+    )
+  }
+
+  const project = (threadId: string, file: ThreadFile) =>
+    following(threadId, file, (at) =>
+      Effect.flatMap(
+        projector.project([at], { from: "rows", defaultModelProvider: config.defaultModelProvider }),
+        ([outcome]): Effect.Effect<ProjectedThreadFile, DatabaseError | FileMoved<ProjectionFailed>> =>
+          outcome === undefined || outcome._tag === "Failed"
+            ? Effect.fail(
+              new FileMoved({ error: new ProjectionFailed({ file: at.path, reason: outcome?.reason ?? "no outcome" }) })
+            )
+            : Effect.succeed({ path: at.path, archived: at.archived, projectedOffset: outcome.projectedOffset })
+      ))
+
+  return ThreadFiles.of({ row, locate, following, project })
+})
+
+/** @since 0.1.0 @category layers */
+export const layer = Layer.effect(ThreadFiles, make)

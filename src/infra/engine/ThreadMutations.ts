@@ -13,33 +13,14 @@ import { applyGitPatch, gitInfoOf, type GitPatch, gitPatchProblem } from "../../
 import type { SessionMeta } from "../../domain/RolloutItem.js"
 import { encodeRolloutLine } from "../../domain/RolloutItem.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
-import { metadataOf, type ThreadRow, ThreadsProjection } from "../../projections/ThreadsProjection.js"
+import { metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
+import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
 import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
 import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
-import { Database, mapDatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { Database, toDatabaseError } from "../sqlite/Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed } from "./EngineError.js"
-import {
-  archivedRolloutPath,
-  liveRolloutPath,
-  locateThread,
-  projectThreadFile,
-  type ThreadFile
-} from "./ThreadFiles.js"
-
-const dbError = mapDatabaseError
-
-/** Locates the thread and brings its rows up to date with its file (repairing a missing row). */
-const caughtUp = (threadId: string) =>
-  Effect.gen(function*() {
-    const threads = yield* ThreadsProjection
-    const file = yield* projectThreadFile(threadId, yield* locateThread(threadId))
-    const row = (yield* dbError("read thread")(threads.load([threadId]))).get(threadId)
-    if (row === undefined) {
-      return yield* new ProjectionFailed({ file: file.path, reason: `no row for thread ${threadId}` })
-    }
-    return { file, row }
-  })
+import { type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
 
 /** The last `session_meta` of this thread in its file, unknown fields kept. */
 const lastSessionMeta = (path: string, threadId: string) => {
@@ -65,38 +46,6 @@ const sessionMetaOfRow = (row: ThreadRow): SessionMeta => {
     source: metadata.source.startsWith("{") ? JSON.parse(metadata.source) as Record<string, unknown> : metadata.source
   }
 }
-
-/**
- * Patches the thread's git fields: appends a copy of its last `session_meta` whose `git`
- * holds the resulting triple, then projects it (the fold's session-meta rule applies it).
- * @since 0.1.0
- */
-export const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
-  Effect.gen(function*() {
-    const problem = gitPatchProblem(patch)
-    if (problem !== undefined) {
-      return yield* new InvalidInput({ what: `metadata patch for ${threadId}`, reason: problem })
-    }
-    const sql = yield* SqlClient.SqlClient
-    // Read outside the lock: the whole file may be long, and only its git fields change here.
-    const before = yield* caughtUp(threadId)
-    const meta = (yield* lastSessionMeta(before.file.path, threadId)) ?? sessionMetaOfRow(before.row)
-    yield* sql.withTransaction(Effect.gen(function*() {
-      // Under the lock: the git triple the patch applies to is the one no other writer changes now.
-      const { file, row } = yield* caughtUp(threadId)
-      const git = applyGitPatch(metadataOf(row), patch)
-      const now = yield* Clock.currentTimeMillis
-      const line = encodeRolloutLine({
-        type: "session_meta",
-        timestamp: formatTimestamp(now),
-        payload: { ...meta, git: gitInfoOf(git) }
-      })
-      yield* appendToRollout(file.path, line, { durability: (yield* EngineConfig).durability })
-      yield* projectThreadFile(threadId, file)
-    })).pipe(Effect.catchTag("SqlError", (error) =>
-      Effect.flatMap(Database, (db) =>
-        Effect.fail(toDatabaseError(db.file, "update thread metadata")(error)))))
-  })
 
 /** Moves without ever replacing a file already at the destination. */
 const moveFile = (from: string, to: string) =>
@@ -126,43 +75,93 @@ const moveFile = (from: string, to: string) =>
       })
   })
 
-const moveThread = (threadId: string, toArchive: boolean) =>
-  Effect.gen(function*() {
-    const config = yield* EngineConfig
-    const sql = yield* SqlClient.SqlClient
-    yield* sql.withTransaction(Effect.gen(function*() {
-      const { file } = yield* caughtUp(threadId)
-      if (file.archived === toArchive) return
-      const name = basename(file.path)
-      const target: ThreadFile = toArchive
-        ? { path: archivedRolloutPath(config.home, name), archived: true }
-        : { path: liveRolloutPath(config.home, name), archived: false }
-      yield* moveFile(file.path, target.path)
-      if (toArchive) {
-        // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
-        const now = (yield* Clock.currentTimeMillis) / 1000
-        yield* Effect.tryPromise({
-          try: () => utimes(target.path, now, now),
-          catch: (cause) => new RolloutWriteError({ file: target.path, reason: "cannot set the archive time", cause })
-        })
+/**
+ * The mutations, over the engine's database and thread files.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.gen(function*() {
+  const config = yield* EngineConfig
+  const database = yield* Database
+  const sql = yield* SqlClient.SqlClient
+  const files = yield* ThreadFiles
+
+  /** Locates the thread and brings its rows up to date with its file (repairing a missing row). */
+  const caughtUp = (threadId: string) =>
+    Effect.gen(function*() {
+      const file = yield* files.project(threadId, yield* files.locate(threadId))
+      const row = yield* files.row(threadId)
+      if (row === undefined) {
+        return yield* new ProjectionFailed({ file: file.path, reason: `no row for thread ${threadId}` })
       }
-      yield* projectThreadFile(threadId, target)
-    })).pipe(Effect.catchTag("SqlError", (error) =>
-      Effect.flatMap(
-        Database,
-        (db) => Effect.fail(toDatabaseError(db.file, toArchive ? "archive thread" : "unarchive thread")(error))
-      )))
-  })
+      return { file, row }
+    })
 
-/**
- * Moves the thread's file under `archived_sessions/` and projects it there; archiving an
- * archived thread changes nothing.
- * @since 0.1.0
- */
-export const archiveThread = (threadId: string) => moveThread(threadId, true)
+  /**
+   * Patches the thread's git fields: appends a copy of its last `session_meta` whose `git`
+   * holds the resulting triple, then projects it (the fold's session-meta rule applies it).
+   * @since 0.1.0
+   */
+  const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
+    Effect.gen(function*() {
+      const problem = gitPatchProblem(patch)
+      if (problem !== undefined) {
+        return yield* new InvalidInput({ what: `metadata patch for ${threadId}`, reason: problem })
+      }
+      // Read outside the lock: the whole file may be long, and only its git fields change here.
+      const before = yield* caughtUp(threadId)
+      const meta = (yield* lastSessionMeta(before.file.path, threadId)) ?? sessionMetaOfRow(before.row)
+      yield* sql.withTransaction(Effect.gen(function*() {
+        // Under the lock: the git triple the patch applies to is the one no other writer changes now.
+        const { file, row } = yield* caughtUp(threadId)
+        const git = applyGitPatch(metadataOf(row), patch)
+        const now = yield* Clock.currentTimeMillis
+        const line = encodeRolloutLine({
+          type: "session_meta",
+          timestamp: formatTimestamp(now),
+          payload: { ...meta, git: gitInfoOf(git) }
+        })
+        yield* appendToRollout(file.path, line, { durability: config.durability })
+        yield* files.project(threadId, file)
+      })).pipe(Effect.catchTag("SqlError", (error) =>
+        Effect.fail(toDatabaseError(database.file, "update thread metadata")(error))))
+    })
 
-/**
- * Moves the thread's file back under the date folders of its name and projects it there.
- * @since 0.1.0
- */
-export const unarchiveThread = (threadId: string) => moveThread(threadId, false)
+  const moveThread = (threadId: string, toArchive: boolean) =>
+    Effect.gen(function*() {
+      yield* sql.withTransaction(Effect.gen(function*() {
+        const { file } = yield* caughtUp(threadId)
+        if (file.archived === toArchive) return
+        const name = basename(file.path)
+        const target: ThreadFile = toArchive
+          ? { path: archivedRolloutPath(config.home, name), archived: true }
+          : { path: liveRolloutPath(config.home, name), archived: false }
+        yield* moveFile(file.path, target.path)
+        if (toArchive) {
+          // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
+          const now = (yield* Clock.currentTimeMillis) / 1000
+          yield* Effect.tryPromise({
+            try: () => utimes(target.path, now, now),
+            catch: (cause) => new RolloutWriteError({ file: target.path, reason: "cannot set the archive time", cause })
+          })
+        }
+        yield* files.project(threadId, target)
+      })).pipe(Effect.catchTag("SqlError", (error) =>
+        Effect.fail(toDatabaseError(database.file, toArchive ? "archive thread" : "unarchive thread")(error))))
+    })
+
+  /**
+   * Moves the thread's file under `archived_sessions/` and projects it there; archiving an
+   * archived thread changes nothing.
+   * @since 0.1.0
+   */
+  const archiveThread = (threadId: string) => moveThread(threadId, true)
+
+  /**
+   * Moves the thread's file back under the date folders of its name and projects it there.
+   * @since 0.1.0
+   */
+  const unarchiveThread = (threadId: string) => moveThread(threadId, false)
+
+  return { updateThreadMetadata, archiveThread, unarchiveThread }
+})

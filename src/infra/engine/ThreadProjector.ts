@@ -8,24 +8,16 @@ import { Context, Effect, Either, Layer } from "effect"
 import { basename } from "node:path"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
-import { layer as dynamicToolsLayer, toolRows } from "../../projections/DynamicToolsProjection.js"
-import { layer as spawnEdgesLayer, spawnEdgeRows } from "../../projections/SpawnEdgesProjection.js"
-import type { ThreadDelta, ThreadPlacement } from "../../projections/ThreadDelta.js"
-import {
-  layer as threadsLayer,
-  metadataOf,
-  progressOf,
-  type ThreadPosition,
-  type ThreadRow,
-  threadRows
-} from "../../projections/ThreadsProjection.js"
-import { layer as turnsLayer, turnRows } from "../../projections/TurnsProjection.js"
+import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
+import type { Statements } from "../../projections/Statements.js"
+import type { ThreadPlacement } from "../../projections/ThreadDelta.js"
+import { type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
 import * as FoldPool from "../rollout/FoldPool.js"
 import * as ReadAhead from "../rollout/ReadAhead.js"
 import type { FileFold, ReadCounts } from "../rollout/RolloutFold.js"
 import { belongsTo, rolloutIdentity } from "../rollout/RolloutIdentity.js"
 import type { ReadIssue, RolloutReadError } from "../rollout/RolloutIssue.js"
-import { Database, type DatabaseError, type Statements, toDatabaseError } from "../sqlite/Database.js"
+import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
 
 /**
  * A file to project; `archived` follows from where it lives.
@@ -96,25 +88,10 @@ interface Planned {
   readonly resume: ThreadState | undefined
 }
 
-interface Folded {
+interface Folded extends WriteItem {
   readonly planned: Planned
-  readonly delta: ThreadDelta
   readonly counts: ReadCounts
   readonly issues: ReadonlyArray<ReadIssue>
-}
-
-/** The state the rows of these threads hold (only each thread's last turn is loaded). */
-const loadStatesWith = (statements: Statements, rows: ReadonlyArray<ThreadRow>): ReadonlyMap<string, ThreadState> => {
-  const ids = rows.map((r) => r.id)
-  const toolLists = toolRows.load(statements, ids)
-  const lastTurns = turnRows.loadLast(statements, ids)
-  return new Map(rows.map((row): [string, ThreadState] => [row.id, {
-    metadata: metadataOf(row),
-    dynamicTools: toolLists.get(row.id) ?? [],
-    earlierTurns: [],
-    lastTurn: lastTurns.get(row.id) ?? null,
-    progress: progressOf(row)
-  }]))
 }
 
 /** Finds each file's rows: by path, else by the id in its name when the file moved. */
@@ -215,55 +192,7 @@ const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadE
     projectedLines: end.nextLineNumber - 1,
     fileSize: planned.size
   }
-  return { planned, delta: { before: planned.resume, after: state, placement }, counts, issues }
-}
-
-/**
- * Threads folded from scratch replace their projection rows. The thread row itself is
- * overwritten in place, so operational state keyed on it (memory, goals) survives; only a
- * row whose file now names another thread is deleted.
- */
-const replaceRowsWith = (
-  statements: Statements,
-  refolded: ReadonlyArray<Folded>,
-  current: ReadonlyMap<string, ThreadPosition>
-): void => {
-  const newIds = new Set(refolded.map((f) => f.delta.after.metadata.id))
-  const cleared = [...newIds].filter((id) => current.has(id))
-  const superseded = [
-    ...new Set(refolded.flatMap((f) => (f.planned.row !== undefined ? [f.planned.row.id] : [])))
-  ].filter((id) => !newIds.has(id) && current.has(id))
-  threadRows.clear(statements, superseded)
-  turnRows.clear(statements, cleared)
-  toolRows.clear(statements, cleared)
-  spawnEdgeRows.clear(statements, cleared)
-}
-
-/** Writes the deltas whose rows are still as planned (in the caller's transaction); returns the files to redo. */
-const writeWith = (statements: Statements, folded: ReadonlyArray<Folded>) => {
-  const ids = [
-    ...new Set(folded.flatMap((f) => [f.delta.after.metadata.id, ...(f.planned.row ? [f.planned.row.id] : [])]))
-  ]
-  const current = threadRows.loadPositions(statements, ids)
-  const fresh: Array<Folded> = []
-  const stale: Array<Folded> = []
-  for (const f of folded) {
-    const now = current.get(f.planned.row?.id ?? f.delta.after.metadata.id)
-    const expected = f.planned.row
-    const unchanged = expected === undefined
-      ? now === undefined || f.planned.resume === undefined
-      : now !== undefined && now.projected_offset === expected.projected_offset &&
-        now.rollout_path === expected.rollout_path
-    if (unchanged) fresh.push(f)
-    else stale.push(f)
-  }
-  replaceRowsWith(statements, fresh.filter((f) => f.delta.before === undefined), current)
-  const deltas = fresh.map((f) => f.delta)
-  threadRows.apply(statements, deltas)
-  toolRows.apply(statements, deltas)
-  turnRows.apply(statements, deltas)
-  spawnEdgeRows.apply(statements, deltas)
-  return { written: fresh, stale }
+  return { planned, delta: { before: planned.resume, after: state, placement }, expected: planned.row, counts, issues }
 }
 
 /**
@@ -286,7 +215,7 @@ export const make = Effect.gen(function*() {
     Effect.mapError(direct.use((s) => planWith(s, files, options)), dbError("plan"))
 
   const write = (folded: ReadonlyArray<Folded>) =>
-    Effect.mapError(direct.transact((s) => writeWith(s, folded)), dbError("write projections"))
+    Effect.mapError(direct.transact((s) => writeProjections(s, folded)), dbError("write projections"))
 
   const project = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
     Effect.gen(function*() {
@@ -348,12 +277,3 @@ export const make = Effect.gen(function*() {
 
 /** @since 0.1.0 @category layers */
 export const layer = Layer.scoped(ThreadProjector, make)
-
-/**
- * Every projection service and the projector, over the `SqlClient` in context.
- * @since 0.1.0
- * @category layers
- */
-export const layerAll = layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(threadsLayer, dynamicToolsLayer, turnsLayer, spawnEdgesLayer))
-)

@@ -7,10 +7,11 @@
  */
 import { Either } from "effect"
 import { Decompress } from "fzstd"
-import { closeSync, openSync, readSync, statSync } from "node:fs"
+import { closeSync, openSync, readSync } from "node:fs"
 import { basename } from "node:path"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
 import { decodeRolloutItem } from "../../domain/RolloutItem.js"
+import { fileStat } from "./FileStat.js"
 
 /**
  * A file as the identity check saw it: gone, or there with the thread it belongs to
@@ -151,12 +152,7 @@ const ownerOf = (path: string, nameId: string, size: number): { threadId: string
  * @since 0.1.0
  */
 export const rolloutIdentity = (path: string): RolloutIdentity => {
-  let info
-  try {
-    info = statSync(path, { throwIfNoEntry: false })
-  } catch {
-    return { _tag: "Missing" }
-  }
+  const info = fileStat(path)
   if (info === undefined || !info.isFile()) return { _tag: "Missing" }
   const { birthtimeMs, dev, ino, size } = info
   const present = (threadId: string | undefined): RolloutIdentity => ({

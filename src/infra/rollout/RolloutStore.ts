@@ -16,10 +16,8 @@ import {
   unlinkSync,
   writeSync
 } from "node:fs"
-import { mkdir, stat } from "node:fs/promises"
-import { dirname, join } from "node:path"
-import { rolloutFileNameFor } from "../../domain/RolloutFileName.js"
-import { SESSIONS_DIR } from "./RolloutFiles.js"
+import { mkdir } from "node:fs/promises"
+import { dirname } from "node:path"
 
 /**
  * A write to a rollout file failed; nothing was projected.
@@ -47,23 +45,6 @@ export const uuidV7 = (nowMs: number): string => {
   bytes[8] = (bytes[8]! & 0x3f) | 0x80
   const hex = bytes.toString("hex")
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
-}
-
-/**
- * Where a new thread's file goes: `sessions/YYYY/MM/DD/` of its local creation time.
- * @since 0.1.0
- */
-export const newRolloutPath = (home: string, threadId: string, createdAtMs: number): string => {
-  const created = new Date(createdAtMs)
-  const pad = (n: number) => String(n).padStart(2, "0")
-  return join(
-    home,
-    SESSIONS_DIR,
-    String(created.getFullYear()),
-    pad(created.getMonth() + 1),
-    pad(created.getDate()),
-    rolloutFileNameFor(threadId, created)
-  )
 }
 
 const describe = (error: unknown): string => {
@@ -291,7 +272,3 @@ export const appendToRollout = (
  */
 export const isMissingFile = (error: RolloutWriteError): boolean =>
   (error.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT"
-
-/** @since 0.1.0 */
-export const fileExists = (path: string): Effect.Effect<boolean> =>
-  Effect.promise(() => stat(path).then(() => true, () => false))

@@ -25,6 +25,7 @@ import {
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import type { Statements } from "../../projections/Statements.js"
 import * as Checkpointer from "./Checkpointer.js"
 
 /**
@@ -177,18 +178,6 @@ export interface DirectStatements {
    * `sql.withTransaction` (a savepoint).
    */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
-}
-
-/**
- * The connection's statements as plain synchronous calls that throw on failure: only valid
- * inside the callback of `DirectStatements.use` or `transact`, which hold the lock.
- * @since 0.1.0
- * @category models
- */
-export interface Statements {
-  readonly values: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<ReadonlyArray<unknown>>
-  readonly rows: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<Record<string, unknown>>
-  readonly run: (sql: string, params: ReadonlyArray<unknown>) => void
 }
 
 /** @since 0.1.0 @category tags */
@@ -577,12 +566,14 @@ export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonl
   })
 
 /**
- * The database, opened and migrated, as a layer.
+ * The database, opened and migrated, as a layer of it and of its `SqlClient`.
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: DatabaseOptions): Layer.Layer<Database, DatabaseError> =>
-  Layer.scoped(
-    Database,
-    Effect.tap(open(options), (database) => (options.readonly ? Effect.void : migrate(database)))
+export const layer = (options: DatabaseOptions): Layer.Layer<Database | SqlClient.SqlClient, DatabaseError> =>
+  Layer.scopedContext(
+    Effect.map(
+      Effect.tap(open(options), (database) => (options.readonly ? Effect.void : migrate(database))),
+      (database) => Context.make(Database, database).pipe(Context.add(SqlClient.SqlClient, database.sql))
+    )
   )

@@ -1,6 +1,5 @@
-import * as SqlClient from "@effect/sql/SqlClient"
 import Sqlite from "better-sqlite3"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -38,11 +37,7 @@ const addLogLine = (file: string) =>
         feedbackLogBody: "slow fold",
         threadId: null
       })])).pipe(
-        Effect.provide(
-          Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
-            Layer.provide(Database.layer({ file }))
-          )
-        )
+        Effect.provide(Database.layer({ file }))
       )
   )
 

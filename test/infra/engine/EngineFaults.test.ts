@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Engine from "../../../src/infra/engine/Engine.js"
-import { layerAll as projectorLayer, ThreadProjector } from "../../../src/infra/engine/ThreadProjector.js"
+import { layer as projectorLayer, ThreadProjector } from "../../../src/infra/engine/ThreadProjector.js"
 
 const freshPaths = () => {
   const dir = mkdtempSync(join(tmpdir(), "faults-"))

@@ -16,7 +16,7 @@ import {
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import * as Engine from "../../../src/infra/engine/Engine.js"
-import { layerAll as projectorLayer, ThreadProjector } from "../../../src/infra/engine/ThreadProjector.js"
+import { layer as projectorLayer, ThreadProjector } from "../../../src/infra/engine/ThreadProjector.js"
 import { belongsTo, rolloutIdentity } from "../../../src/infra/rollout/RolloutIdentity.js"
 
 const A = "019b0000-0000-7000-8000-00000000000a"

@@ -3,25 +3,21 @@
  * compare every projection table with the live one, row by row and column by column.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Layer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { PROJECTIONS } from "../../../projections/Projection.js"
+import type { HomeNotFound } from "../../rollout/RolloutFiles.js"
+import { compareTables, type TableDifference } from "../../sqlite/CompareDatabases.js"
 import * as Database from "../../sqlite/Database.js"
 import { EngineConfig } from "../EngineConfig.js"
 import * as ThreadProjector from "../ThreadProjector.js"
-import { type Problem, type RunOptions, runRebuild } from "./Backfill.js"
+import * as Rebuild from "./Rebuild.js"
+import type { Problem, RunOptions } from "./Report.js"
 
 /** A difference between the live and the rebuilt projections. @since 0.1.0 */
-export interface VerifyDifference {
-  readonly table: string
-  readonly key: string
-  /** The differing column, or `(row)` when the row exists on one side only. */
-  readonly column: string
-  readonly live: unknown
-  readonly rebuilt: unknown
-}
+export type VerifyDifference = TableDifference
 
 /** @since 0.1.0 @category models */
 export interface VerifyReport {
@@ -33,83 +29,38 @@ export interface VerifyReport {
   readonly problemsOmitted: number
 }
 
-/** Projection tables and their keys. @since 0.1.0 */
-export const PROJECTION_TABLES = [
-  { table: "threads", key: ["id"] },
-  { table: "thread_dynamic_tools", key: ["thread_id", "position"] },
-  { table: "thread_turns", key: ["thread_id", "turn_index"] },
-  { table: "thread_spawn_edges", key: ["child_thread_id"] }
-] as const
-
 const MAX_DIFFERENCES = 1000
 
 /** @since 0.1.0 */
-export const runVerify = (live: Database.Database, options: RunOptions = {}) =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "rollout-state-verify-"))),
-    (dir) => compareWithRebuild(live, join(dir, "rebuilt.sqlite"), options),
-    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-  )
+export const make = Effect.gen(function*() {
+  const config = yield* EngineConfig
+  const live = yield* Database.Database
 
-const compareWithRebuild = (live: Database.Database, file: string, options: RunOptions) =>
-  Effect.gen(function*() {
-    const config = yield* EngineConfig
-    const rebuiltDb = Database.layer({ file })
-    const sqlLayer = Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
-      Layer.provideMerge(rebuiltDb)
-    )
-    const rebuilt = yield* runRebuild(options).pipe(
-      Effect.provide(ThreadProjector.layerAll.pipe(
-        Layer.provideMerge(sqlLayer),
+  /** A rebuild of the home into `file`: a database, projector and rebuild of its own. */
+  const rebuildInto = (file: string, options: RunOptions) =>
+    Effect.flatMap(Rebuild.make, (rebuild) => rebuild(options)).pipe(
+      Effect.provide(ThreadProjector.layer.pipe(
+        Layer.provideMerge(Database.layer({ file })),
         Layer.provideMerge(Layer.succeed(EngineConfig, config))
       ))
     )
-    const sql = live.sql
-    const dbError = Database.toDatabaseError(live.file, "verify")
-    const compare = Effect.gen(function*() {
-      yield* sql`ATTACH DATABASE ${file} AS rebuilt`
-      const tables: Array<{ table: string; liveRows: number; rebuiltRows: number }> = []
-      const differences: Array<VerifyDifference> = []
-      for (const { key, table } of PROJECTION_TABLES) {
-        const [liveCount] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM main.${sql(table)}`
-        const [rebuiltCount] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM rebuilt.${sql(table)}`
-        tables.push({ table, liveRows: liveCount?.n ?? 0, rebuiltRows: rebuiltCount?.n ?? 0 })
-        const onlyLive = yield* sql<Record<string, unknown>>`SELECT * FROM main.${
-          sql(table)
-        } EXCEPT SELECT * FROM rebuilt.${sql(table)}`
-        const onlyRebuilt = yield* sql<Record<string, unknown>>`SELECT * FROM rebuilt.${
-          sql(table)
-        } EXCEPT SELECT * FROM main.${sql(table)}`
-        const keyOf = (row: Record<string, unknown>) => key.map((k) => String(row[k])).join("/")
-        const rebuiltByKey = new Map(onlyRebuilt.map((row) => [keyOf(row), row]))
-        for (const liveRow of onlyLive) {
-          const k = keyOf(liveRow)
-          const rebuiltRow = rebuiltByKey.get(k)
-          rebuiltByKey.delete(k)
-          if (rebuiltRow === undefined) {
-            differences.push({ table, key: k, column: "(row)", live: "present", rebuilt: "absent" })
-            continue
-          }
-          for (const column of Object.keys(liveRow)) {
-            if (liveRow[column] !== rebuiltRow[column]) {
-              differences.push({ table, key: k, column, live: liveRow[column], rebuilt: rebuiltRow[column] })
-            }
-          }
-        }
-        for (const k of rebuiltByKey.keys()) {
-          differences.push({ table, key: k, column: "(row)", live: "absent", rebuilt: "present" })
-        }
-      }
-      return {
-        ok: differences.length === 0,
-        tables,
-        differences: differences.slice(0, MAX_DIFFERENCES),
-        problems: rebuilt.problems,
-        problemsOmitted: rebuilt.problemsOmitted
-      } satisfies VerifyReport
-    })
-    return yield* compare.pipe(
-      Effect.ensuring(Effect.ignore(sql`DETACH DATABASE rebuilt`)),
-      Effect.mapError(dbError)
+
+  return (options: RunOptions = {}): Effect.Effect<VerifyReport, Database.DatabaseError | HomeNotFound> =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "rollout-state-verify-"))),
+      (dir) =>
+        Effect.gen(function*() {
+          const file = join(dir, "rebuilt.sqlite")
+          const rebuilt = yield* rebuildInto(file, options)
+          const { differences, tables } = yield* compareTables(live, file, PROJECTIONS)
+          return {
+            ok: differences.length === 0,
+            tables,
+            differences: differences.slice(0, MAX_DIFFERENCES),
+            problems: rebuilt.problems,
+            problemsOmitted: rebuilt.problemsOmitted
+          } satisfies VerifyReport
+        }),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
-  })
+})

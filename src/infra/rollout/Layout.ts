@@ -1,0 +1,39 @@
+/**
+ * Where a home keeps its rollouts (SPEC §1): live ones under `sessions/YYYY/MM/DD/` of the
+ * date in their name, archived ones flat under `archived_sessions/`. Every path the engine
+ * makes for a thread's file comes from here.
+ * @since 0.1.0
+ */
+import { join } from "node:path"
+import { rolloutFileNameFor } from "../../domain/RolloutFileName.js"
+
+/** @since 0.1.0 */
+export const SESSIONS_DIR = "sessions"
+
+/** @since 0.1.0 */
+export const ARCHIVED_SESSIONS_DIR = "archived_sessions"
+
+/**
+ * Where a file with this base name lives when not archived: the date folders of its name.
+ * @since 0.1.0
+ */
+export const liveRolloutPath = (home: string, fileName: string): string => {
+  const date = /^rollout-(\d{4})-(\d{2})-(\d{2})/.exec(fileName)
+  return date === null
+    ? join(home, SESSIONS_DIR, fileName)
+    : join(home, SESSIONS_DIR, date[1]!, date[2]!, date[3]!, fileName)
+}
+
+/**
+ * Where a file with this base name lives once archived (flat, SPEC §1).
+ * @since 0.1.0
+ */
+export const archivedRolloutPath = (home: string, fileName: string): string =>
+  join(home, ARCHIVED_SESSIONS_DIR, fileName)
+
+/**
+ * Where a new thread's file goes: named and foldered by its local creation time.
+ * @since 0.1.0
+ */
+export const newRolloutPath = (home: string, threadId: string, createdAtMs: number): string =>
+  liveRolloutPath(home, rolloutFileNameFor(threadId, new Date(createdAtMs)))
