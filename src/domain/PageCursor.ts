@@ -81,6 +81,3 @@ export const precedes = (a: Position, b: Position, direction: SortDirection): bo
   const equal = a.sortMs === b.sortMs && a.id === b.id
   return direction === "asc" ? ascending : !ascending && !equal
 }
-
-/** @since 0.1.0 */
-export const opposite = (direction: SortDirection): SortDirection => (direction === "asc" ? "desc" : "asc")

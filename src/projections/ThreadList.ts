@@ -6,7 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Either, Layer } from "effect"
-import { decodeCursor, encodeCursor, type InvalidCursor, opposite, type SortDirection } from "../domain/PageCursor.js"
+import { decodeCursor, encodeCursor, type InvalidCursor, type SortDirection } from "../domain/PageCursor.js"
 import { THREAD_SELECT, type ThreadRow, threadRowsOf } from "./ThreadsProjection.js"
 
 /** @since 0.1.0 */
@@ -86,9 +86,13 @@ export const make = Effect.gen(function*() {
         conditions.push(sql`model_provider IN ${sql.in(query.modelProviders)}`)
       }
       if (query.search !== undefined && query.search !== "") {
-        conditions.push(
-          sql`(instr(title, ${query.search}) > 0 OR instr(COALESCE(first_user_message, ''), ${query.search}) > 0)`
-        )
+        // A case-sensitive substring: SQLite's `instr`, PostgreSQL's `strpos`.
+        const contains = (column: string) =>
+          sql.onDialectOrElse({
+            pg: () => sql`strpos(COALESCE(${sql(column)}, ''), ${query.search}) > 0`,
+            orElse: () => sql`instr(COALESCE(${sql(column)}, ''), ${query.search}) > 0`
+          })
+        conditions.push(sql`(${contains("title")} OR ${contains("first_user_message")})`)
       }
       // A row-value range on the index's (sort, id) columns: ties are ordered by id.
       if (after !== undefined) {
@@ -116,9 +120,3 @@ export const make = Effect.gen(function*() {
 
 /** @since 0.1.0 @category layers */
 export const layer = Layer.effect(ThreadList, make)
-
-/** For callers that hold a page and want the rows before it. @since 0.1.0 */
-export const backwards = (query: ThreadListQuery, page: ThreadPage): ThreadListQuery | undefined =>
-  page.backwardsCursor === null
-    ? undefined
-    : { ...query, cursor: page.backwardsCursor, direction: opposite(query.direction ?? "desc") }

@@ -10,8 +10,8 @@ import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
 import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
 import type { Statements } from "../../projections/Statements.js"
-import type { ThreadPlacement } from "../../projections/ThreadDelta.js"
 import { type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
+import { archivedAtOf, placementAfterFold } from "../rollout/FileStat.js"
 import * as FoldPool from "../rollout/FoldPool.js"
 import * as ReadAhead from "../rollout/ReadAhead.js"
 import type { FileFold, ReadCounts } from "../rollout/RolloutFold.js"
@@ -83,6 +83,7 @@ export const ThreadProjector = Context.GenericTag<ThreadProjector>("rollout-stat
 interface Planned {
   readonly target: FileTarget
   readonly size: number
+  readonly mtimeMs: number
   readonly archivedAt: number | null
   readonly row: ThreadRow | undefined
   readonly resume: ThreadState | undefined
@@ -136,8 +137,7 @@ const planWith = (
       ) row = other
     }
     const size = found.size
-    // An archived file's mtime is its archive time (archiving touches it): see docs/decisions.md.
-    const archivedAt = target.archived ? found.mtimeMs : null
+    const archivedAt = archivedAtOf(target.archived, found.mtimeMs)
     if (
       options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size &&
       row.archived_at_ms === archivedAt
@@ -149,7 +149,7 @@ const planWith = (
     const canResume = options.from === "rows" && row !== undefined && row.projected_offset > 0 &&
       size >= row.projected_offset
     if (canResume) resumable.push(row!)
-    planned.push({ target, size, archivedAt, row, resume: undefined })
+    planned.push({ target, size, mtimeMs: found.mtimeMs, archivedAt, row, resume: undefined })
   }
   const states = resumable.length === 0 ? new Map<string, ThreadState>() : loadStatesWith(statements, resumable)
   return planned.map((p) =>
@@ -184,14 +184,7 @@ const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadE
   if (state.metadata.id === "") {
     return { _tag: "Failed", path: planned.target.path, reason: "no session meta and no thread id in the file name" }
   }
-  const placement: ThreadPlacement = {
-    rolloutPath: planned.target.path,
-    archived: planned.target.archived,
-    archivedAt: planned.archivedAt,
-    projectedOffset: end.offset,
-    projectedLines: end.nextLineNumber - 1,
-    fileSize: planned.size
-  }
+  const placement = placementAfterFold(planned.target, { size: planned.size, mtimeMs: planned.mtimeMs }, end)
   return { planned, delta: { before: planned.resume, after: state, placement }, expected: planned.row, counts, issues }
 }
 

@@ -8,7 +8,8 @@
 import { Effect, type Either, type Scope } from "effect"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads"
+import { MessageChannel, receiveMessageOnPort, type Worker } from "node:worker_threads"
+import { startWorker, stopWorker } from "../workers/WorkerThread.js"
 import {
   claim,
   type FoldJob,
@@ -126,32 +127,28 @@ export const make = (options: FoldPoolOptions = {}): Effect.Effect<FoldPool, nev
     let foldedByWorker = 0
 
     const stop = () =>
-      Effect.async<void>((resume) => {
+      Effect.suspend(() => {
         const current = worker
         worker = undefined
-        if (current === undefined) return resume(Effect.void)
+        if (current === undefined) return Effect.void
         current.results.close()
-        // Referenced again, or an otherwise idle process exits before the worker has stopped.
-        current.thread.ref()
-        current.thread.terminate().then(() => resume(Effect.void), () => resume(Effect.void))
+        return stopWorker(current.thread, { ask: false })
       })
     yield* Effect.addFinalizer(stop)
 
     const start = () => {
       const channel = new MessageChannel()
-      const thread = new Worker(workerScript(), {
-        eval: true,
-        workerData: { shared: shared.buffer, results: channel.port2 },
-        transferList: [channel.port2]
-      })
-      const started = { thread, results: channel.port1, broken: false }
       const fail = () => {
         started.broken = true
         disabled = true
       }
-      thread.on("error", fail)
+      const thread = startWorker(workerScript(), {
+        workerData: { shared: shared.buffer, results: channel.port2 },
+        transferList: [channel.port2],
+        onError: fail
+      })
+      const started = { thread, results: channel.port1, broken: false }
       thread.on("exit", fail)
-      thread.unref()
       return started
     }
 

@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import { Effect, type Scope } from "effect"
-import { Worker } from "node:worker_threads"
+import type { Worker } from "node:worker_threads"
+import { startWorker, stopWorker } from "../workers/WorkerThread.js"
 
 /** A byte range of a file the fold is about to read. @since 0.1.0 */
 export interface FileRange {
@@ -86,25 +87,19 @@ export const make: Effect.Effect<ReadAhead, never, Scope.Scope> = Effect.gen(fun
   const progress = new Int32Array(new SharedArrayBuffer(12))
   let worker: Worker | undefined
   let generation = 0
-  yield* Effect.addFinalizer(() =>
-    Effect.async<void>((resume) => {
-      if (worker === undefined || worker.threadId === -1) return resume(Effect.void)
-      Atomics.add(progress, 0, 1)
-      worker.once("exit", () => resume(Effect.void))
-      // Referenced again, or an otherwise idle process exits before the worker has stopped.
-      worker.ref()
-      worker.postMessage("stop")
-    })
-  )
+  yield* Effect.addFinalizer(() => {
+    if (worker === undefined) return Effect.void
+    // A new generation first: the worker drops what it was reading.
+    Atomics.add(progress, 0, 1)
+    return stopWorker(worker, { ask: true })
+  })
   const ignore = () => {}
   const warm = (ranges: ReadonlyArray<FileRange>) => {
     const bytes = ranges.reduce((sum, r) => sum + Math.max(0, r.to - r.from), 0)
     if (bytes < MIN_BYTES) return ignore
     if (worker === undefined) {
-      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { progress: progress.buffer } })
       // A failed read-ahead only means the fold reads from the disk itself.
-      worker.on("error", ignore)
-      worker.unref()
+      worker = startWorker(WORKER_SOURCE, { workerData: { progress: progress.buffer }, onError: ignore })
     }
     generation = Atomics.add(progress, 0, 1) + 1
     Atomics.store(progress, 1, 0)

@@ -8,7 +8,7 @@
  */
 import { Effect, type Scope } from "effect"
 import { createRequire } from "node:module"
-import { Worker } from "node:worker_threads"
+import { startWorker, stopWorker } from "../workers/WorkerThread.js"
 
 /**
  * The worker, as source (an `eval` worker needs no file beside the compiled or the `tsx` module).
@@ -59,31 +59,17 @@ export interface CheckpointerOptions {
  */
 export const start = (options: CheckpointerOptions): Effect.Effect<void, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.sync(() => {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
+    Effect.sync(() =>
+      startWorker(WORKER_SOURCE, {
         workerData: {
           driver: createRequire(import.meta.url).resolve("better-sqlite3"),
           file: options.file,
           intervalMs: options.intervalMs
         },
         // Its own small heap: it holds one connection and no JavaScript data.
-        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 }
+        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+        onError: options.onFailure
       })
-      worker.on("error", options.onFailure)
-      worker.unref()
-      return worker
-    }),
-    (worker) =>
-      Effect.async<void>((resume) => {
-        if (worker.threadId === -1) return resume(Effect.void)
-        const timeout = setTimeout(() => void worker.terminate(), 5000)
-        worker.once("exit", () => {
-          clearTimeout(timeout)
-          resume(Effect.void)
-        })
-        // Referenced again, or an otherwise idle process exits before the worker has stopped.
-        worker.ref()
-        worker.postMessage("stop")
-      })
+    ),
+    (worker) => stopWorker(worker, { ask: true })
   ).pipe(Effect.asVoid)

@@ -150,20 +150,9 @@ export interface Database {
  * @category models
  */
 export interface DirectStatements {
-  /** Each row as an array of its values, in the select list's order. */
-  readonly values: (
-    sql: string,
-    params: ReadonlyArray<unknown>
-  ) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
-  /** Each row as an object keyed by column name. */
-  readonly rows: (
-    sql: string,
-    params: ReadonlyArray<unknown>
-  ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
-  readonly run: (sql: string, params: ReadonlyArray<unknown>) => Effect.Effect<void, SqlError>
   /**
-   * Runs `f` synchronously on the connection, under the lock as the statements above: several
-   * statements for the price of one effect. A throw inside fails the effect with an `SqlError`.
+   * Runs `f` synchronously on the connection, under its lock (see above): several statements for
+   * the price of one effect. A throw inside fails the effect with an `SqlError`.
    */
   readonly use: <A>(f: (statements: Statements) => A) => Effect.Effect<A, SqlError>
   /**
@@ -488,9 +477,6 @@ const makeDirect = (
       )
     ))
   return {
-    values: (text, params) => use((s) => s.values(text, params)),
-    rows: (text, params) => use((s) => s.rows(text, params)),
-    run: (text, params) => use((s) => s.run(text, params)),
     use,
     transact,
     transaction: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>

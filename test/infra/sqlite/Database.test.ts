@@ -151,25 +151,30 @@ describe("Database", () => {
       Effect.gen(function*() {
         yield* execScript("CREATE TABLE notes (body TEXT)")
         const failed = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
-          yield* direct.run("INSERT INTO notes VALUES (?)", ["direct"])
+          yield* direct.use((s) => s.run("INSERT INTO notes VALUES (?)", ["direct"]))
           yield* sql`INSERT INTO notes VALUES ('sql')`
-          expect(yield* direct.values("SELECT body FROM notes ORDER BY body", [])).toEqual([["direct"], ["sql"]])
+          expect(yield* direct.use((s) => s.values("SELECT body FROM notes ORDER BY body", []))).toEqual([["direct"], [
+            "sql"
+          ]])
           return yield* Effect.fail("stop")
         })))
         expect(Exit.isFailure(failed)).toBe(true)
-        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[0]])
+        expect(yield* direct.use((s) => s.values("SELECT count(*) FROM notes", []))).toEqual([[0]])
         yield* direct.transaction(Effect.zipRight(
-          direct.run("INSERT INTO notes VALUES (?)", ["kept"]),
+          direct.use((s) => s.run("INSERT INTO notes VALUES (?)", ["kept"])),
           sql`INSERT INTO notes VALUES ('kept too')`
         ))
         const undone = yield* Effect.exit(direct.transaction(Effect.zipRight(
-          direct.run("INSERT INTO notes VALUES (?)", ["undone"]),
+          direct.use((s) => s.run("INSERT INTO notes VALUES (?)", ["undone"])),
           Effect.fail("stop")
         )))
         expect(Exit.isFailure(undone)).toBe(true)
-        expect(yield* direct.rows("SELECT body FROM notes ORDER BY body", [])).toEqual([{ body: "kept" }, {
-          body: "kept too"
-        }])
+        expect(yield* direct.use((s) => s.rows("SELECT body FROM notes ORDER BY body", []))).toEqual([
+          { body: "kept" },
+          {
+            body: "kept too"
+          }
+        ])
       })))
 
   it.live("a direct statement outside a transaction waits for another fiber's, never reading its uncommitted rows", () =>
@@ -183,7 +188,7 @@ describe("Database", () => {
         }))))
         yield* Effect.sleep("20 millis")
         // On one connection, a read that did not wait would see the writer's row.
-        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[0]])
+        expect(yield* direct.use((s) => s.values("SELECT count(*) FROM notes", []))).toEqual([[0]])
         yield* Fiber.join(writer)
       })))
 
@@ -207,7 +212,7 @@ describe("Database", () => {
         }])
         // The connection is out of any transaction: a new one begins.
         yield* direct.transact((s) => s.run("INSERT INTO notes VALUES (?)", ["five"]))
-        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[3]])
+        expect(yield* direct.use((s) => s.values("SELECT count(*) FROM notes", []))).toEqual([[3]])
       })))
 
   it.live("a synchronous transaction inside an open one is a savepoint: its failure undoes only its own rows", () =>
@@ -223,14 +228,17 @@ describe("Database", () => {
           expect(Exit.isFailure(inner)).toBe(true)
           yield* direct.transact((s) => s.run("INSERT INTO notes VALUES (?)", ["inner kept"]))
         }))
-        expect(yield* direct.values("SELECT body FROM notes ORDER BY body", [])).toEqual([["inner kept"], ["outer"]])
+        expect(yield* direct.use((s) => s.values("SELECT body FROM notes ORDER BY body", []))).toEqual([
+          ["inner kept"],
+          ["outer"]
+        ])
         // And the outer transaction's rollback takes a committed savepoint with it.
         const undone = yield* Effect.exit(direct.transaction(Effect.zipRight(
           direct.transact((s) => s.run("INSERT INTO notes VALUES (?)", ["gone"])),
           Effect.fail("stop")
         )))
         expect(Exit.isFailure(undone)).toBe(true)
-        expect(yield* direct.values("SELECT count(*) FROM notes", [])).toEqual([[2]])
+        expect(yield* direct.use((s) => s.values("SELECT count(*) FROM notes", []))).toEqual([[2]])
       })))
 
   it.live("a synchronous transaction waits for another fiber's transaction to end", () =>

@@ -46,7 +46,7 @@ export const make = Effect.gen(function*() {
       const at = yield* Clock.currentTimeMillis
       yield* database.direct.transaction(Effect.zipRight(
         // Rows no file claimed (file gone or unreadable) are what a replay does not produce.
-        database.direct.run("DELETE FROM threads WHERE file_size = -1", []),
+        database.direct.use((s) => s.run("DELETE FROM threads WHERE file_size = -1", [])),
         state.completeByRebuild(progress.watermark, at)
       )).pipe(Effect.mapError(named("complete rebuild")))
       return { ...report, status: "complete" } satisfies BackfillReport
