@@ -4,9 +4,9 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import { Console, Effect, Option } from "effect"
-import { stat } from "node:fs/promises"
 import * as Engine from "../engine/Engine.js"
 import type { BatchProgress } from "../engine/replay/Report.js"
+import { fileStat } from "../rollout/FileStat.js"
 import { HomeNotFound } from "../rollout/RolloutFiles.js"
 import { isWritable, toDatabaseError } from "../sqlite/Database.js"
 import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
@@ -31,7 +31,7 @@ export const withEngine = <A, E>(
 ) =>
   Effect.gen(function*() {
     const home = resolveHome(options.home)
-    const isDir = yield* Effect.promise(() => stat(home).then((s) => s.isDirectory(), () => false))
+    const isDir = fileStat(home)?.isDirectory() ?? false
     if (!isDir) return yield* new HomeNotFound({ home, reason: "home folder not found" })
     const database = resolveDb(options.db, home)
     const layer = Engine.layer({

@@ -5,7 +5,7 @@
  */
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { stat } from "node:fs/promises"
+import { archivedAtOf, fileStat } from "../rollout/FileStat.js"
 import { canonicalHome, listRolloutFiles, type RolloutFile } from "../rollout/RolloutFiles.js"
 import { foldRolloutFile, initialStateForFile } from "../rollout/RolloutFold.js"
 import type { ReadIssue } from "../rollout/RolloutIssue.js"
@@ -52,10 +52,9 @@ export const scanCommand = Command.make("scan", { home, json }, (options) =>
         progress.update(++done)
       }
       const last = group[group.length - 1]!
-      // As the projection does: an archived file's mtime is its archive time.
-      const archivedAt = last.archived
-        ? yield* Effect.promise(() => stat(last.path).then((s) => Math.floor(s.mtimeMs), () => null))
-        : null
+      // The projection's rule; a file gone meanwhile has no archive time to show.
+      const facts = last.archived ? fileStat(last.path) : undefined
+      const archivedAt = facts === undefined ? null : archivedAtOf(true, facts.mtimeMs)
       threads.push(threadJson(state.metadata, { rolloutPath: last.path, archived: last.archived, archivedAt }))
     }
     progress.finish()

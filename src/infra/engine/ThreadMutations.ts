@@ -7,13 +7,14 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect } from "effect"
-import { link, mkdir, rename, stat, unlink, utimes } from "node:fs/promises"
+import { link, mkdir, rename, unlink, utimes } from "node:fs/promises"
 import { basename, dirname } from "node:path"
 import { applyGitPatch, gitInfoOf, type GitPatch, gitPatchProblem } from "../../domain/GitPatch.js"
 import type { SessionMeta } from "../../domain/RolloutItem.js"
 import { encodeRolloutLine } from "../../domain/RolloutItem.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
+import { fileStat } from "../rollout/FileStat.js"
 import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
 import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
 import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
@@ -58,8 +59,7 @@ const moveFile = (from: string, to: string) =>
         const code = (error as NodeJS.ErrnoException).code
         if (code === "EEXIST") throw error
         // File systems without hard links: rename, after checking the destination is free.
-        const taken = await stat(to).then(() => true, () => false)
-        if (taken) throw Object.assign(new Error(`${to} already exists`), { code: "EEXIST" })
+        if (fileStat(to) !== undefined) throw Object.assign(new Error(`${to} already exists`), { code: "EEXIST" })
         await rename(from, to)
         return
       }

@@ -188,7 +188,7 @@ const walk = async (dir: string, archived: boolean, state: Walk): Promise<void> 
 }
 
 const folder = async (path: string, name: string, archived: boolean, state: Walk) => {
-  const identity = statSync(path, { throwIfNoEntry: false })
+  const identity = fileStat(path)
   if (identity === undefined || alreadySeen(state, path, identity)) return
   if (name.endsWith(".jsonl") || name.endsWith(".jsonl.zst")) {
     state.skipped.push({ path, reason: "a folder named like a rollout file (its contents are listed)" })
