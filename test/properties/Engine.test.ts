@@ -14,7 +14,7 @@ import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
 import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
 import { nodeSyscalls, type RolloutSyscalls, RolloutSyscallsRef } from "../../src/infra/rollout/RolloutStore.js"
-import { itemArb, runs, type WholeItem } from "../fixtures/arbitraries.js"
+import { itemArb, runs, timeoutFor, type WholeItem } from "../fixtures/arbitraries.js"
 
 const root = mkdtempSync(join(tmpdir(), "engine-model-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -214,6 +214,6 @@ describe("engine model", () => {
           { numRuns: runs(25) }
         )
       ),
-    600_000
+    timeoutFor(25, 600_000)
   )
 })

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { isThreadId } from "../../src/domain/ThreadId.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
-import { runs } from "../fixtures/arbitraries.js"
+import { runs, timeoutFor } from "../fixtures/arbitraries.js"
 
 const root = mkdtempSync(join(tmpdir(), "thread-ids-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -163,6 +163,6 @@ describe("thread ids", () => {
           { numRuns: runs(30) }
         )
       ),
-    600_000
+    timeoutFor(30, 600_000)
   )
 })
