@@ -1,10 +1,16 @@
 /**
- * Catch-up on open (SPEC §4): project every thread whose file changed since it was projected
- * (grew, or, archived, was touched), following files that moved, and report files gone.
+ * Catch-up on open (SPEC §4, §11): project every thread whose file changed since it was
+ * projected (grew, or, archived, was touched), following files that moved; once a backfill is
+ * complete, also the files added since (a walk of the newest date folders and
+ * `archived_sessions/`); delete the rows of threads whose file is gone everywhere.
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
+import { basename, join, sep } from "node:path"
+import { chunksOf } from "../../projections/Statements.js"
+import { threadsProjection } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat } from "../rollout/FileStat.js"
+import { archivedRolloutPath, liveRolloutPath, SESSIONS_DIR } from "../rollout/Layout.js"
 import { type HomeNotFound, listRolloutFiles } from "../rollout/RolloutFiles.js"
 import { belongsTo } from "../rollout/RolloutIdentity.js"
 import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
@@ -16,6 +22,7 @@ import { ThreadProjector } from "./ThreadProjector.js"
 export interface CatchUpReport {
   readonly checked: number
   readonly caughtUp: number
+  /** The recorded paths of threads whose file was gone everywhere: their rows were deleted. */
   readonly missingFiles: ReadonlyArray<string>
   readonly failed: ReadonlyArray<{ readonly path: string; readonly reason: string }>
 }
@@ -36,11 +43,50 @@ interface Position {
   readonly file_size: number
 }
 
+/**
+ * The newest day a live thread's file is foldered under: files added since are in its folder or
+ * later ones (or in `archived_sessions/`). No day (no live rows): the whole home is listed.
+ */
+const newestDay = (home: string, rows: ReadonlyArray<Position>): { readonly sessionsFrom?: string } => {
+  const prefix = join(home, SESSIONS_DIR) + sep
+  let newest: string | undefined
+  for (const row of rows) {
+    if (row.archived || !row.rollout_path.startsWith(prefix)) continue
+    const [year, month, date] = row.rollout_path.slice(prefix.length).split(sep)
+    if (year === undefined || month === undefined || date === undefined) continue
+    const day = `${year}/${month}/${date}`
+    if (DAY.test(day) && (newest === undefined || day > newest)) newest = day
+  }
+  return newest === undefined ? {} : { sessionsFrom: newest }
+}
+
+const DAY = /^\d{4}\/\d{2}\/\d{2}$/
+
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
   const database = yield* Database
   const projector = yield* ThreadProjector
+
+  /**
+   * Deletes the rows (and, by their foreign keys, the child rows) of threads whose file is gone
+   * everywhere. Under the write lock, where no file moves, each is looked for once more where a
+   * move would have put it. Returns the paths of the rows deleted.
+   */
+  const deleteGone = (gone: ReadonlyArray<Position>) =>
+    gone.length === 0 ? Effect.succeed([]) : database.direct.transact((s) => {
+      const ids: Array<string> = []
+      const paths: Array<string> = []
+      for (const row of gone) {
+        const name = basename(row.rollout_path)
+        const places = [row.rollout_path, archivedRolloutPath(config.home, name), liveRolloutPath(config.home, name)]
+        if (places.some((place) => belongsTo(place, row.id))) continue
+        ids.push(row.id)
+        paths.push(row.rollout_path)
+      }
+      threadsProjection.clear(s, ids)
+      return paths
+    }).pipe(Effect.mapError(toDatabaseError(database.file, "delete rows of gone files")))
 
   const run = Effect.gen(function*() {
     // Value arrays on the direct path: every open reads every thread's position.
@@ -74,27 +120,56 @@ export const make = Effect.gen(function*() {
       if (belongsTo(row.rollout_path, row.id)) stale.push({ path: row.rollout_path, archived: row.archived })
       else missing.push(row)
     }
+    // Until a backfill is complete, it is what finds the home's files (in batches, resumably).
+    const backfilled = yield* database.direct.use((s) =>
+      s.values("SELECT status FROM backfill_state WHERE id = 1", [])[0]?.[0] === "complete"
+    ).pipe(Effect.mapError(toDatabaseError(database.file, "read backfill state")))
+    if (missing.length === 0 && !backfilled) return yield* projected(rows.length, stale, [])
     // A file gone from its recorded path may have moved (archived, unarchived): follow it by id.
-    const stillMissing: Array<string> = []
-    if (missing.length > 0) {
-      const listing = yield* listRolloutFiles(config.home)
-      for (const row of missing) {
-        const moved = fileOfThread(listing, row.id)
-        if (moved === undefined) stillMissing.push(row.rollout_path)
-        else stale.push({ path: moved.path, archived: moved.archived })
+    const gone: Array<Position> = []
+    const known = new Set(rows.map((row) => row.rollout_path))
+    const listing = yield* listRolloutFiles(
+      config.home,
+      missing.length > 0 ? {} : newestDay(config.home, rows)
+    )
+    for (const row of missing) {
+      const moved = fileOfThread(listing, row.id)
+      if (moved === undefined) gone.push(row)
+      else {
+        stale.push({ path: moved.path, archived: moved.archived })
+        known.add(moved.path)
       }
     }
-    const outcomes = yield* projector.project(stale, {
-      from: "rows",
-      defaultModelProvider: config.defaultModelProvider
-    })
-    return {
-      checked: rows.length,
-      caughtUp: outcomes.filter((o) => o._tag === "Projected").length,
-      missingFiles: stillMissing,
-      failed: outcomes.flatMap((o) => (o._tag === "Failed" ? [{ path: o.path, reason: o.reason }] : []))
-    } satisfies CatchUpReport
+    // Files added since (the host's own recorder writes them): projected like any other.
+    if (backfilled) {
+      for (const file of listing.files) {
+        if (!known.has(file.path)) stale.push({ path: file.path, archived: file.archived })
+      }
+    }
+    return yield* projected(rows.length, stale, yield* deleteGone(gone))
   })
+
+  /** Projects the changed files, a batch at a time, and reports. */
+  const projected = (
+    checked: number,
+    stale: ReadonlyArray<{ readonly path: string; readonly archived: boolean }>,
+    deleted: ReadonlyArray<string>
+  ) =>
+    Effect.map(
+      Effect.forEach(chunksOf(stale, config.batchSize), (batch) =>
+        projector.project(batch, { from: "rows", defaultModelProvider: config.defaultModelProvider })),
+      (batches): CatchUpReport => {
+        const outcomes = batches.flat()
+        return {
+          checked,
+          caughtUp: outcomes.filter((o) =>
+            o._tag === "Projected"
+          ).length,
+          missingFiles: deleted,
+          failed: outcomes.flatMap((o) => (o._tag === "Failed" ? [{ path: o.path, reason: o.reason }] : []))
+        }
+      }
+    )
 
   return CatchUp.of({ run })
 })

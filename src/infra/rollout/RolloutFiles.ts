@@ -93,6 +93,25 @@ interface Walk {
   readonly seen: Map<string, string>
   /** Symbolically linked folders, walked after every real one so a folder is listed under its own name. */
   readonly linkedFolders: Array<{ readonly path: string; readonly name: string; readonly archived: boolean }>
+  /** Date folders of `sessions/` before this day (`YYYY/MM/DD`) are not walked. */
+  readonly sessionsFrom: ReadonlyArray<string> | undefined
+  readonly sessionsRoot: string
+}
+
+/**
+ * Whether a folder under `sessions/` holds only days before `from`: each of its date segments
+ * (`2025`, `11`, `20`) compared with the day's; a folder not named like a date is walked.
+ */
+const beforeDay = (state: Walk, path: string): boolean => {
+  const from = state.sessionsFrom
+  if (from === undefined || !path.startsWith(state.sessionsRoot + sep)) return false
+  const segments = path.slice(state.sessionsRoot.length + 1).split(sep)
+  for (const [i, segment] of segments.entries()) {
+    const day = from[i]
+    if (day === undefined || !/^\d+$/.test(segment) || segment.length !== day.length) return false
+    if (segment !== day) return segment < day
+  }
+  return false
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
@@ -188,6 +207,7 @@ const walk = async (dir: string, archived: boolean, state: Walk): Promise<void> 
 }
 
 const folder = async (path: string, name: string, archived: boolean, state: Walk) => {
+  if (!archived && beforeDay(state, path)) return
   const identity = fileStat(path)
   if (identity === undefined || alreadySeen(state, path, identity)) return
   if (name.endsWith(".jsonl") || name.endsWith(".jsonl.zst")) {
@@ -210,15 +230,27 @@ const statOf = fileStat
 
 /**
  * Lists a home's rollouts. A `.jsonl.zst` is hidden by its plain sibling; empty
- * `… (1).jsonl` copies are ignored; other names are reported as skipped.
+ * `… (1).jsonl` copies are ignored; other names are reported as skipped. `sessionsFrom`
+ * (`YYYY/MM/DD`) leaves out the date folders of `sessions/` before that day (a cheap look for
+ * files added since); `archived_sessions/` is always listed whole.
  * @since 0.1.0
  */
-export const listRolloutFiles = (home: string): Effect.Effect<HomeListing, HomeNotFound> =>
+export const listRolloutFiles = (
+  home: string,
+  options: { readonly sessionsFrom?: string } = {}
+): Effect.Effect<HomeListing, HomeNotFound> =>
   Effect.tryPromise({
     try: async () => {
       const info = await stat(home)
       if (!info.isDirectory()) throw Object.assign(new Error("not a folder"), { code: "ENOTDIR" })
-      const state: Walk = { found: [], skipped: [], seen: new Map(), linkedFolders: [] }
+      const state: Walk = {
+        found: [],
+        skipped: [],
+        seen: new Map(),
+        linkedFolders: [],
+        sessionsFrom: options.sessionsFrom?.split("/"),
+        sessionsRoot: join(home, SESSIONS_DIR)
+      }
       for (const [dir, archived] of [[SESSIONS_DIR, false], [ARCHIVED_SESSIONS_DIR, true]] as const) {
         const root = join(home, dir)
         const rootInfo = statOf(root)

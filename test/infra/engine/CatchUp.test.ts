@@ -1,9 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync } from "node:fs"
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { basename, join } from "node:path"
+import { basename, dirname, join } from "node:path"
+import { encodeRolloutLine } from "../../../src/domain/RolloutItem.js"
 import * as Engine from "../../../src/infra/engine/Engine.js"
+import { newRolloutPath } from "../../../src/infra/rollout/Layout.js"
+import { threadIdOf } from "../../fixtures/threadIds.js"
 
 const freshHome = () => {
   const dir = mkdtempSync(join(tmpdir(), "catchup-"))
@@ -34,7 +37,7 @@ describe("catch-up on open", () => {
       expect((yield* withEngine(paths, (engine) => engine.verify())).differences).toEqual([])
     }))
 
-  it.live("a file moved by another process is followed by its id; a file gone everywhere is reported missing", () =>
+  it.live("a file moved by another process is followed by its id; a thread whose file is gone everywhere loses its rows", () =>
     Effect.gen(function*() {
       const paths = freshHome()
       const [moved, gone] = yield* withEngine(
@@ -46,9 +49,62 @@ describe("catch-up on open", () => {
       mkdirSync(join(paths.home, "archived_sessions"), { recursive: true })
       renameSync(moved.placement.rolloutPath, archivedPath)
       rmSync(gone.placement.rolloutPath)
-      const report = yield* withEngine(paths, (engine) => engine.catchUp)
-      expect(report.missingFiles).toEqual([gone.placement.rolloutPath])
-      const record = yield* withEngine(paths, (engine) => engine.getThread(moved.metadata.id))
+      const [record, deleted] = yield* withEngine(
+        paths,
+        (engine) => Effect.all([engine.getThread(moved.metadata.id), engine.getThread(gone.metadata.id)])
+      )
       expect(record?.placement).toMatchObject({ rolloutPath: archivedPath, archived: true })
+      expect(deleted).toBeUndefined()
+      expect((yield* withEngine(paths, (engine) => engine.verify())).differences).toEqual([])
+    }))
+
+  it.live("once backfilled, an open lists files a host's recorder added since: in the newest day's folder, later ones and archived_sessions", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const first = yield* withEngine(
+        paths,
+        (engine) => Effect.zipLeft(engine.createThread({ cwd: "/first" }), engine.backfill())
+      )
+      const written = (id: string, path: string) => {
+        mkdirSync(dirname(path), { recursive: true })
+        writeFileSync(
+          path,
+          encodeRolloutLine({
+            type: "session_meta",
+            timestamp: "2030-01-01T00:00:00.000Z",
+            payload: { id, timestamp: "2030-01-01T00:00:00.000Z", cwd: "/recorded", cli_version: "1", source: "cli" }
+          })
+        )
+      }
+      const sameDay = threadIdOf("same-day")
+      const later = threadIdOf("later")
+      const archived = threadIdOf("archived")
+      written(sameDay, join(dirname(first.placement.rolloutPath), `rollout-2030-01-01T00-00-00-${sameDay}.jsonl`))
+      written(later, newRolloutPath(paths.home, later, Date.UTC(2030, 0, 1)))
+      written(archived, join(paths.home, "archived_sessions", `rollout-2030-01-01T00-00-00-${archived}.jsonl`))
+      const found = yield* withEngine(
+        paths,
+        (engine) => Effect.forEach([sameDay, later, archived], (id) => engine.getThread(id))
+      )
+      expect(found.map((record) => record?.metadata.cwd)).toEqual(["/recorded", "/recorded", "/recorded"])
+      expect(found[2]?.placement.archived).toBe(true)
+      expect((yield* withEngine(paths, (engine) => engine.verify())).differences).toEqual([])
+    }))
+
+  it.live("before a backfill completes, an open leaves new files to it", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/first" }))
+      const id = threadIdOf("unbackfilled")
+      const path = join(dirname(created.placement.rolloutPath), `rollout-2030-01-01T00-00-00-${id}.jsonl`)
+      writeFileSync(
+        path,
+        encodeRolloutLine({
+          type: "session_meta",
+          timestamp: "2030-01-01T00:00:00.000Z",
+          payload: { id, timestamp: "2030-01-01T00:00:00.000Z", cwd: "/recorded", cli_version: "1", source: "cli" }
+        })
+      )
+      expect(yield* withEngine(paths, (engine) => engine.catchUp)).toMatchObject({ caughtUp: 0 })
     }))
 })

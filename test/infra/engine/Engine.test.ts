@@ -250,17 +250,19 @@ describe("Engine", () => {
       const paths = freshHome(true)
       yield* withEngine(paths, (engine) => engine.backfill())
       const Sqlite = (yield* Effect.promise(() => import("better-sqlite3"))).default
-      const db = new Sqlite(paths.database)
-      db.prepare("UPDATE threads SET title = 'tampered', tokens_used = 7 WHERE id = ?").run(
-        "019a9f10-1111-7222-8333-444455556666"
-      )
-      db.prepare("DELETE FROM threads WHERE id = ?").run("5973b6c0-94b8-487b-a530-2aeb6098ae0e")
-      db.exec(`CREATE TEMP TABLE copy AS SELECT * FROM threads LIMIT 1;
-        UPDATE copy SET id = 'ffffffff-0000-4000-8000-000000000000', rollout_path = rollout_path || '.gone';
-        INSERT INTO threads SELECT * FROM copy; DROP TABLE copy;`)
-      db.close()
       yield* withEngine(paths, (engine) =>
         Effect.gen(function*() {
+          // Tampered behind the open engine's back (an open would catch up a row whose file is
+          // gone, and find files newer than the newest projected).
+          const db = new Sqlite(paths.database)
+          db.prepare("UPDATE threads SET title = 'tampered', tokens_used = 7 WHERE id = ?").run(
+            "019a9f10-1111-7222-8333-444455556666"
+          )
+          db.prepare("DELETE FROM threads WHERE id = ?").run("5973b6c0-94b8-487b-a530-2aeb6098ae0e")
+          db.exec(`CREATE TEMP TABLE copy AS SELECT * FROM threads LIMIT 1;
+            UPDATE copy SET id = 'ffffffff-0000-4000-8000-000000000000', rollout_path = rollout_path || '.gone';
+            INSERT INTO threads SELECT * FROM copy; DROP TABLE copy;`)
+          db.close()
           const report = yield* engine.reconcile({ repair: true })
           expect(report.missing).toEqual(["5973b6c0-94b8-487b-a530-2aeb6098ae0e"])
           expect(report.orphaned).toEqual(["ffffffff-0000-4000-8000-000000000000"])
