@@ -7,7 +7,7 @@ import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import { chunksOf, groupedByKeys, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
@@ -77,17 +77,8 @@ export const toolRows = {
   /** Deletes these threads' tools. */
   clear: (statements: Statements, threadIds: ReadonlyArray<string>): void =>
     runByKeys(statements, deleteTools, threadIds),
-  load: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<DynamicTool>> => {
-    const tools = new Map<string, Array<DynamicTool>>()
-    for (const chunk of chunksOf(threadIds, KEYS_PER_STATEMENT)) {
-      for (const row of decodeRows(statements.rows(selectTools(chunk.length), chunk))) {
-        const list = tools.get(row.thread_id) ?? []
-        list.push(toolOf(row))
-        tools.set(row.thread_id, list)
-      }
-    }
-    return tools
-  }
+  load: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<DynamicTool>> =>
+    groupedByKeys(statements, selectTools, threadIds, decodeRows, (row) => row.thread_id, toolOf)
 }
 
 /** @since 0.1.0 */

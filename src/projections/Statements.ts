@@ -65,3 +65,27 @@ export const runByKeys = (
 ): void => {
   for (const chunk of chunksOf(keys, KEYS_PER_STATEMENT)) statements.run(text(chunk.length), chunk)
 }
+
+/**
+ * The rows `select(n)` gives for `keys`, asked in `IN` lists of at most `KEYS_PER_STATEMENT`,
+ * decoded and grouped by `keyOf` in the order the statement returns them.
+ * @since 0.1.0
+ */
+export const groupedByKeys = <R, A>(
+  statements: Statements,
+  select: (keys: number) => string,
+  keys: ReadonlyArray<string>,
+  decode: (rows: ReadonlyArray<Record<string, unknown>>) => ReadonlyArray<R>,
+  keyOf: (row: R) => string,
+  valueOf: (row: R) => A
+): ReadonlyMap<string, ReadonlyArray<A>> => {
+  const groups = new Map<string, Array<A>>()
+  for (const chunk of chunksOf(keys, KEYS_PER_STATEMENT)) {
+    for (const row of decode(statements.rows(select(chunk.length), chunk))) {
+      const group = groups.get(keyOf(row))
+      if (group === undefined) groups.set(keyOf(row), [valueOf(row)])
+      else group.push(valueOf(row))
+    }
+  }
+  return groups
+}

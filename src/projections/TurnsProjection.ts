@@ -7,7 +7,15 @@ import { Schema } from "effect"
 import { type Turn, turnsOf } from "../domain/ThreadState.js"
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import {
+  chunksOf,
+  groupedByKeys,
+  KEYS_PER_STATEMENT,
+  runByKeys,
+  statementForRows,
+  type Statements,
+  valuesOf
+} from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
@@ -104,17 +112,8 @@ export const turnRows = {
         .map((row) => [row.thread_id, turnOf(row)])
     ),
   /** Every turn of these threads, in order. */
-  loadAll: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<TurnRow>> => {
-    const turns = new Map<string, Array<TurnRow>>()
-    for (const chunk of chunksOf(threadIds, KEYS_PER_STATEMENT)) {
-      for (const row of decodeRows(statements.rows(selectTurns(chunk.length), chunk))) {
-        const list = turns.get(row.thread_id) ?? []
-        list.push(row)
-        turns.set(row.thread_id, list)
-      }
-    }
-    return turns
-  }
+  loadAll: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<TurnRow>> =>
+    groupedByKeys(statements, selectTurns, threadIds, decodeRows, (row) => row.thread_id, (row) => row)
 }
 
 /** @since 0.1.0 */

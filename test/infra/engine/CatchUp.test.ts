@@ -18,6 +18,19 @@ const withEngine = <A, E>(
   use: (engine: Engine.Engine) => Effect.Effect<A, E>
 ) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
 
+/** A rollout as a host's own recorder writes it, behind the engine's back. */
+const written = (id: string, path: string) => {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(
+    path,
+    encodeRolloutLine({
+      type: "session_meta",
+      timestamp: "2030-01-01T00:00:00.000Z",
+      payload: { id, timestamp: "2030-01-01T00:00:00.000Z", cwd: "/recorded", cli_version: "1", source: "cli" }
+    })
+  )
+}
+
 describe("catch-up on open", () => {
   it.live("an archived file touched since (same size, new mtime) gets the new archive time, as a rebuild reads it", () =>
     Effect.gen(function*() {
@@ -65,17 +78,6 @@ describe("catch-up on open", () => {
         paths,
         (engine) => Effect.zipLeft(engine.createThread({ cwd: "/first" }), engine.backfill())
       )
-      const written = (id: string, path: string) => {
-        mkdirSync(dirname(path), { recursive: true })
-        writeFileSync(
-          path,
-          encodeRolloutLine({
-            type: "session_meta",
-            timestamp: "2030-01-01T00:00:00.000Z",
-            payload: { id, timestamp: "2030-01-01T00:00:00.000Z", cwd: "/recorded", cli_version: "1", source: "cli" }
-          })
-        )
-      }
       const sameDay = threadIdOf("same-day")
       const later = threadIdOf("later")
       const archived = threadIdOf("archived")
@@ -97,14 +99,7 @@ describe("catch-up on open", () => {
       const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/first" }))
       const id = threadIdOf("unbackfilled")
       const path = join(dirname(created.placement.rolloutPath), `rollout-2030-01-01T00-00-00-${id}.jsonl`)
-      writeFileSync(
-        path,
-        encodeRolloutLine({
-          type: "session_meta",
-          timestamp: "2030-01-01T00:00:00.000Z",
-          payload: { id, timestamp: "2030-01-01T00:00:00.000Z", cwd: "/recorded", cli_version: "1", source: "cli" }
-        })
-      )
+      written(id, path)
       expect(yield* withEngine(paths, (engine) => engine.catchUp)).toMatchObject({ caughtUp: 0 })
     }))
 })
