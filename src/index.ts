@@ -13,9 +13,11 @@ export * as MemoryJobRules from "./domain/MemoryJobs.js"
 export * as PageCursor from "./domain/PageCursor.js"
 export * as RolloutFileName from "./domain/RolloutFileName.js"
 export * as RolloutItem from "./domain/RolloutItem.js"
+export * as SessionSource from "./domain/SessionSource.js"
 export * as ThreadFold from "./domain/ThreadFold.js"
 export * as ThreadId from "./domain/ThreadId.js"
 export * as ThreadState from "./domain/ThreadState.js"
+export * as WorkingDirectory from "./domain/WorkingDirectory.js"
 export {
   type AppendResult,
   type CatchUpReport,
@@ -64,5 +66,5 @@ export * as ThreadGoals from "./infra/stores/ThreadGoals.js"
 export * as ThreadMemories from "./infra/stores/ThreadMemories.js"
 export { AgentNotFound } from "./projections/AgentGraph.js"
 export type { ThreadPlacement } from "./projections/ThreadDelta.js"
-export type { ThreadListQuery, ThreadSortKey } from "./projections/ThreadList.js"
+export type { ArchivedFilter, ThreadListQuery, ThreadSortKey } from "./projections/ThreadList.js"
 export type { TurnListQuery, TurnPage } from "./projections/TurnList.js"

@@ -19,6 +19,7 @@ import {
   type SessionMeta,
   type SkippedItem
 } from "../../domain/RolloutItem.js"
+import { type SourceKind, sourceKind } from "../../domain/SessionSource.js"
 import type { ThreadMetadata } from "../../domain/ThreadState.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../../projections/AgentGraph.js"
@@ -59,6 +60,8 @@ import { ThreadProjector } from "./ThreadProjector.js"
 export interface ThreadRecord {
   readonly metadata: ThreadMetadata
   readonly placement: ThreadPlacement
+  /** The kind of `metadata.source` (SPEC §11), what `sourceKinds` filters on. */
+  readonly sourceKind: SourceKind
 }
 
 /** @since 0.1.0 */
@@ -157,7 +160,11 @@ const sizeOf = (path: string): number => {
   }
 }
 
-const recordOf = (row: ThreadRow): ThreadRecord => ({ metadata: metadataOf(row), placement: placementOf(row) })
+const recordOf = (row: ThreadRow): ThreadRecord => ({
+  metadata: metadataOf(row),
+  placement: placementOf(row),
+  sourceKind: sourceKind(row.source)
+})
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
@@ -359,10 +366,16 @@ export const make = Effect.gen(function*() {
         )
       ),
     listThreads: (query) =>
-      threadList.list(query).pipe(
-        Effect.map((page) => ({ ...page, items: page.items.map(recordOf) })),
-        Effect.catchTag("SqlError", (error) => Effect.fail(dbError("list threads")(error)))
-      )
+      Effect.gen(function*() {
+        if (query.parentThreadId !== undefined) yield* validThreadId(query.parentThreadId, "parentThreadId")
+        const page = yield* threadList.list(query).pipe(
+          Effect.catchTags({
+            SqlError: (error) => Effect.fail(dbError("list threads")(error)),
+            InvalidSourceKind: (error) => Effect.fail(new InvalidInput({ what: "sourceKinds", reason: error.message }))
+          })
+        )
+        return { ...page, items: page.items.map(recordOf) }
+      })
   })
 })
 
