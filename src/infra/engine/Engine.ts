@@ -133,8 +133,9 @@ export interface Engine {
   readonly updateThreadMetadata: (threadId: string, patch: GitPatch) => Effect.Effect<ThreadRecord, EngineError>
   readonly archiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
   readonly unarchiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
+  /** The threads this one spawned, by child id. */
   readonly agentChildren: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
-  /** Every thread spawned below this one, each before its parent (cascade close order). */
+  /** Every thread spawned below this one, breadth-first by depth then child id; cascade close walks it from the end. */
   readonly agentDescendants: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
   /** The threads above this one, root first (cascade resume order). */
   readonly agentAncestors: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
