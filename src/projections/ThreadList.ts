@@ -22,7 +22,7 @@ import {
   type SourceKindFilter
 } from "../domain/SessionSource.js"
 import { normalizeCwd } from "../domain/WorkingDirectory.js"
-import { THREAD_SELECT, type ThreadRow, threadRowsOf } from "./ThreadsProjection.js"
+import { THREAD_COLUMNS, THREAD_SELECT, type ThreadRow, threadRowsOf } from "./ThreadsProjection.js"
 
 /** @since 0.1.0 */
 export type ThreadSortKey = "created_at" | "updated_at"
@@ -113,7 +113,7 @@ const unique = <A>(values: ReadonlyArray<A>): ReadonlyArray<A> => [...new Set(va
  * Every filter with several values (archived `all`, several cwds, several source kinds) is
  * answered as a `UNION ALL` of one ordered, limited arm per value, each arm a range on the index
  * for its equality prefix (`(archived, cwd, sort, id)`, `(archived, source_kind, sort, id)`): a
- * plain `IN` would make SQLite read every matching row and sort them (see docs/decisions.md).
+ * plain `IN` can make SQLite read every matching row and sort them (see docs/decisions.md).
  * One filter drives the arms (parent, else cwd, else source kind); the others are checked on the
  * rows it reads, written `+column` so the planner does not pick their index instead.
  * @since 0.1.0
@@ -164,15 +164,21 @@ export const pageStatement = (
     split(kinds.map((kind) => sql`source_kind = ${kind}`))
   }
   const order = sql.literal(direction === "desc" ? "DESC" : "ASC")
-  const select = (arm: ReadonlyArray<Statement.Fragment>) =>
-    sql`SELECT ${sql.literal(THREAD_SELECT)} FROM threads WHERE ${sql.and([...arm, ...shared])}
-      ORDER BY ${sql(column)} ${order}, id ${order} LIMIT ${limit + 1}`
-  if (arms.length === 1) return select(arms[0]!)
-  const union = arms.map((arm) => sql`SELECT * FROM (${select(arm)})`).reduce((acc, arm) =>
-    sql`${acc} UNION ALL ${arm}`
-  )
-  return sql`${union} ORDER BY ${sql(column)} ${order}, id ${order} LIMIT ${limit + 1}`
+  const sortBy = sql`${sql(column)} ${order}, id ${order}`
+  const select = (columns: string, arm: ReadonlyArray<Statement.Fragment>) =>
+    sql`SELECT ${sql.literal(columns)} FROM threads WHERE ${sql.and([...arm, ...shared])}
+      ORDER BY ${sortBy} LIMIT ${limit + 1}`
+  if (arms.length === 1) return select(THREAD_SELECT, arms[0]!)
+  // The arms read only keys (from the index itself when nothing else is checked); the page's
+  // rows are then looked up by id, so the merge never copies whole rows.
+  const union = arms.map((arm) => sql`SELECT * FROM (${select(`${column}, id`, arm)})`)
+    .reduce((acc, arm) => sql`${acc} UNION ALL ${arm}`)
+  return sql`SELECT ${sql.literal(JOINED_SELECT)}
+    FROM (${union} ORDER BY ${sortBy} LIMIT ${limit + 1}) AS k CROSS JOIN threads AS t ON t.id = k.id
+    ORDER BY k.${sql(column)} ${order}, k.id ${order}`
 }
+
+const JOINED_SELECT = THREAD_COLUMNS.map((c) => `t.${c}`).join(", ")
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {

@@ -187,6 +187,8 @@ const expectIndexedPage = (statement: Statement.Statement<unknown>, index: RegEx
       expect(read.detail, plan).toMatch(/^SEARCH threads USING (COVERING )?INDEX /)
       expect(read.detail, plan).toMatch(index)
     }
+    // The page's rows, when arms were merged, are looked up by id.
+    expect(plan, plan).not.toMatch(/SCAN (threads|t)\b/)
     for (const sort of rows.filter((r) => r.detail.includes("TEMP B-TREE"))) {
       const parent = rows.find((r) => r.id === sort.parent)?.detail
       expect(parent === "LEFT" || parent === "RIGHT", plan).toBe(true)
