@@ -1,7 +1,9 @@
 /**
  * Thread list latency at 100k and 1M threads: a page of 50 through `Engine.listThreads`
- * (`created_at` desc, `updated_at` desc, and a cwd filter with a substring search), each
- * against the same SQL through a raw better-sqlite3 prepared statement on the same index.
+ * (`created_at` desc, `updated_at` desc, a cwd filter with a substring search, and the filters of
+ * issue 16: two cwds, a parent id, source kinds, archived `all`), each against the plain SQL of
+ * the filter (`cwd IN (…)`, `source_kind IN (…)`, …) through a raw better-sqlite3 prepared
+ * statement, planned by SQLite.
  * Pages start at random keyset positions (cursors), so every part of the index is read.
  * The databases are filled with raw inserts of realistic rows and cached in `bench/out/`.
  */
@@ -61,6 +63,8 @@ export const fillDatabase = async (file: string, n: number, seed: number): Promi
     `INSERT INTO threads (${THREAD_COLUMNS.join(", ")}) VALUES (${THREAD_COLUMNS.map((c) => `@${c}`).join(", ")})`
   )
   let created = Date.UTC(2024, 0, 1)
+  // Spawned threads name a parent among the threads started shortly before them.
+  const recent: Array<string> = []
   const progress = JSON.stringify({
     idFromSessionMeta: true,
     createdAtSource: "session_meta",
@@ -79,6 +83,11 @@ export const fillDatabase = async (file: string, n: number, seed: number): Promi
         Math.floor(random() * 2 ** 48).toString(16).padStart(12, "0")
       }`
       const source = pick(SOURCES)
+      const parent = source.includes("thread_spawn") && recent.length > 0
+        ? recent[Math.floor(random() * recent.length)]!
+        : null
+      recent.push(id)
+      if (recent.length > 20) recent.shift()
       const message = `${words(6 + Math.floor(random() * 30))}${random() < 0.03 ? ` ${SEARCH} test` : ""}`
       // Skewed: a few projects hold most threads.
       const cwd = PROJECTS[Math.floor(PROJECTS.length * random() * random())]!
@@ -92,7 +101,7 @@ export const fillDatabase = async (file: string, n: number, seed: number): Promi
         agent_nickname: null,
         agent_role: null,
         agent_path: null,
-        parent_thread_id: null,
+        parent_thread_id: parent,
         forked_from_id: null,
         model_provider: random() < 0.9 ? "openai" : pick(["azure", "ollama"]),
         model: pick(["gpt-5.3-codex", "gpt-5.2-codex", "o4-mini"]),
@@ -224,7 +233,8 @@ export const figure: Figure = {
     const out: Array<Row> = []
     const calls = sizes.quick ? 500 : 3000
     for (const n of sizes.listThreads) {
-      const file = await cached(`list-${n}-s${sizes.seed}.sqlite`, async (path) => {
+      // v2: rows name parents, and the schema has the indexes of issue 16.
+      const file = await cached(`list-v2-${n}-s${sizes.seed}.sqlite`, async (path) => {
         const started = performance.now()
         await fillDatabase(path, n, sizes.seed)
         log(`filled ${n} threads in ${((performance.now() - started) / 1000).toFixed(1)} s`)
@@ -235,6 +245,12 @@ export const figure: Figure = {
       const cwd =
         (raw.prepare("SELECT cwd FROM threads GROUP BY cwd ORDER BY COUNT(*) DESC LIMIT 1").get() as { cwd: string })
           .cwd
+      const [cwd1, cwd2] = (raw.prepare("SELECT cwd FROM threads GROUP BY cwd ORDER BY COUNT(*) DESC LIMIT 3 OFFSET 1")
+        .all() as Array<{ cwd: string }>).map((r) => r.cwd)
+      // The parent with the most children: a page of them.
+      const parent = (raw.prepare(
+        "SELECT parent_thread_id AS id FROM threads WHERE parent_thread_id IS NOT NULL AND archived = 0 GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1"
+      ).get() as { id: string }).id
       const shapes: ReadonlyArray<Shape> = [
         {
           name: "created_at desc",
@@ -256,6 +272,41 @@ export const figure: Figure = {
           sortColumn: "created_at_ms",
           where: "archived = ? AND cwd = ? AND (instr(title, ?) > 0 OR instr(COALESCE(first_user_message, ''), ?) > 0)",
           params: [0, cwd, SEARCH, SEARCH]
+        },
+        {
+          name: "two cwds",
+          query: { sortKey: "created_at", limit: PAGE, cwd: [cwd1!, cwd2!] },
+          sortColumn: "created_at_ms",
+          where: "archived = ? AND cwd IN (?, ?)",
+          params: [0, cwd1, cwd2]
+        },
+        {
+          name: "parent id",
+          query: { sortKey: "created_at", limit: PAGE, parentThreadId: parent },
+          sortColumn: "created_at_ms",
+          where: "archived = ? AND parent_thread_id = ?",
+          params: [0, parent]
+        },
+        {
+          name: "sourceKinds [] (interactive)",
+          query: { sortKey: "updated_at", limit: PAGE, sourceKinds: [] },
+          sortColumn: "updated_at_ms",
+          where: "archived = ? AND source_kind IN (?, ?)",
+          params: [0, "cli", "vscode"]
+        },
+        {
+          name: "sourceKinds subAgentReview, exec",
+          query: { sortKey: "created_at", limit: PAGE, sourceKinds: ["subAgentReview", "exec"] },
+          sortColumn: "created_at_ms",
+          where: "archived = ? AND source_kind IN (?, ?)",
+          params: [0, "exec", "subAgentReview"]
+        },
+        {
+          name: "archived all",
+          query: { sortKey: "created_at", limit: PAGE, archived: "all" },
+          sortColumn: "created_at_ms",
+          where: "archived IN (?, ?)",
+          params: [0, 1]
         }
       ]
       const home = mkdtempSync(join(tmpdir(), "bench-list-"))

@@ -117,6 +117,25 @@ export const ThreadNameUpdated = Schema.Struct({
   thread_name: OptionalString
 })
 
+/**
+ * What `thread_settings_applied` carries (hosts from mid-2026 write it when a thread's
+ * settings change between turns); the fold reads model, effort and approval policy.
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ThreadSettings = Schema.Struct({
+  model: OptionalString,
+  reasoning_effort: Schema.optional(Schema.NullOr(ReasoningEffort)),
+  approval_policy: Schema.optional(Schema.NullOr(ApprovalPolicy))
+})
+
+/** @since 0.1.0 @category schemas */
+export const ThreadSettingsApplied = Schema.Struct({
+  type: Schema.Literal("thread_settings_applied"),
+  thread_id: OptionalString,
+  thread_settings: Schema.optional(Schema.NullOr(ThreadSettings))
+})
+
 /** @since 0.1.0 @category schemas */
 export const TurnStarted = Schema.Struct({
   type: Schema.Literal("task_started", "turn_started"),
@@ -143,6 +162,10 @@ export type TokenCount = typeof TokenCount.Type
 /** @since 0.1.0 */
 export type ThreadNameUpdated = typeof ThreadNameUpdated.Type
 /** @since 0.1.0 */
+export type ThreadSettings = typeof ThreadSettings.Type
+/** @since 0.1.0 */
+export type ThreadSettingsApplied = typeof ThreadSettingsApplied.Type
+/** @since 0.1.0 */
 export type TurnStarted = typeof TurnStarted.Type
 /** @since 0.1.0 */
 export type TurnEnded = typeof TurnEnded.Type
@@ -150,7 +173,14 @@ export type TurnEnded = typeof TurnEnded.Type
 export type OtherEvent = typeof OtherEvent.Type & { readonly [key: string]: unknown }
 
 /** @since 0.1.0 */
-export type EventMsg = UserMessage | TokenCount | ThreadNameUpdated | TurnStarted | TurnEnded | OtherEvent
+export type EventMsg =
+  | UserMessage
+  | TokenCount
+  | ThreadNameUpdated
+  | ThreadSettingsApplied
+  | TurnStarted
+  | TurnEnded
+  | OtherEvent
 
 /**
  * The documented shape of a `compacted` payload. The fold reads none of it, so items keep
@@ -277,6 +307,7 @@ export const FOLD_EVENT_TYPES: ReadonlySet<string> = new Set([
   "user_message",
   "token_count",
   "thread_name_updated",
+  "thread_settings_applied",
   "task_started",
   "turn_started",
   "task_complete",
@@ -409,6 +440,7 @@ const eventDecoders: ReadonlyMap<string, EventDecoder> = new Map<string, EventDe
   ["user_message", validator(UserMessage, payloadGuards.userMessage)],
   ["token_count", validator(TokenCount, payloadGuards.tokenCount)],
   ["thread_name_updated", validator(ThreadNameUpdated, payloadGuards.threadNameUpdated)],
+  ["thread_settings_applied", validator(ThreadSettingsApplied)],
   ["task_started", turnStarted],
   ["turn_started", turnStarted],
   ["task_complete", turnEnded],

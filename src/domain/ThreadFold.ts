@@ -4,6 +4,7 @@
  */
 import { normalizeDynamicTools } from "./DynamicTool.js"
 import { gitColumns } from "./GitInfo.js"
+import { compactJson } from "./Json.js"
 import { approvalColumn, DEFAULT_APPROVAL_MODE, DEFAULT_SANDBOX_POLICY, policyColumn } from "./Policies.js"
 import {
   type EventMsg,
@@ -12,6 +13,7 @@ import {
   type RolloutItem,
   type SessionMeta,
   type ThreadNameUpdated,
+  type ThreadSettingsApplied,
   type TokenCount,
   type TurnContext,
   type TurnEnded,
@@ -21,6 +23,7 @@ import {
 import { DEFAULT_SOURCE, sourceColumn, threadSpawnOf } from "./SessionSource.js"
 import type { FileFacts, FoldProgress, ThreadMetadata, ThreadState, Turn } from "./ThreadState.js"
 import { parseTimestampMs } from "./Timestamp.js"
+import { normalizeCwd } from "./WorkingDirectory.js"
 
 /**
  * IDE clients prefix the user's words with context; the request follows this marker.
@@ -233,7 +236,7 @@ const applySessionMeta = (state: ThreadState, meta: SessionMeta, lineTs: number 
     forkedFromId: meta.forked_from_id ?? current.forkedFromId,
     modelProvider: nonEmpty(meta.model_provider) ? meta.model_provider : current.modelProvider,
     cliVersion: nonEmpty(meta.cli_version) ? meta.cli_version : current.cliVersion,
-    cwd: nonEmpty(meta.cwd) ? meta.cwd : current.cwd,
+    cwd: nonEmpty(meta.cwd) ? normalizeCwd(meta.cwd) : current.cwd,
     memoryMode: meta.memory_mode ?? current.memoryMode,
     ...(meta.git == null ? {} : gitColumns(meta.git))
   }
@@ -258,13 +261,23 @@ const applyLegacyHeader = (state: ThreadState, header: LegacyHeader): ThreadStat
   return next
 }
 
+/**
+ * A permission profile (what newer hosts enforce) wins over the legacy sandbox policy beside
+ * it, stored as its compact JSON as the reference does (SPEC §11).
+ */
+const sandboxColumnOf = (context: TurnContext): string | undefined => {
+  const profile = context.permission_profile
+  if (profile != null) return typeof profile === "string" ? profile : compactJson(profile)
+  return context.sandbox_policy == null ? undefined : policyColumn(context.sandbox_policy)
+}
+
 const applyTurnContext = (state: ThreadState, context: TurnContext): ThreadState => {
   const current = state.metadata
-  const policy = context.sandbox_policy ?? context.permission_profile
-  const cwd = current.cwd === "" && nonEmpty(context.cwd) ? context.cwd : current.cwd
+  const contextCwd = nonEmpty(context.cwd) ? normalizeCwd(context.cwd) : undefined
+  const cwd = current.cwd === "" && contextCwd !== undefined ? contextCwd : current.cwd
   const model = context.model ?? current.model
   const reasoningEffort = context.effort ?? null
-  const sandboxPolicy = policy == null ? current.sandboxPolicy : policyColumn(policy)
+  const sandboxPolicy = sandboxColumnOf(context) ?? current.sandboxPolicy
   const approvalMode = context.approval_policy == null ? current.approvalMode : approvalColumn(context.approval_policy)
   // Most turns repeat the previous context: then the state stays the same object.
   const metadata: ThreadMetadata = cwd === current.cwd && model === current.model &&
@@ -275,7 +288,7 @@ const applyTurnContext = (state: ThreadState, context: TurnContext): ThreadState
   const withMeta = metadata === current ? state : { ...state, metadata }
   const turn = state.lastTurn
   if (turn === null || !state.progress.turnOpen) return withMeta
-  const turnCwd = nonEmpty(context.cwd) ? context.cwd : turn.cwd
+  const turnCwd = contextCwd ?? turn.cwd
   if (turn.model === model && turn.reasoningEffort === reasoningEffort && turn.cwd === turnCwd) return withMeta
   return { ...withMeta, lastTurn: { ...turn, model, reasoningEffort, cwd: turnCwd } }
 }
@@ -288,6 +301,8 @@ const applyEvent = (state: ThreadState, event: EventMsg, timestamp: number | und
       return applyTokenCount(state, event as TokenCount)
     case "thread_name_updated":
       return applyThreadName(state, event as ThreadNameUpdated)
+    case "thread_settings_applied":
+      return applyThreadSettings(state, event as ThreadSettingsApplied)
     case "task_started":
     case "turn_started":
       return startTurnForTask(state, event as TurnStarted, timestamp)
@@ -381,4 +396,26 @@ const applyThreadName = (state: ThreadState, event: ThreadNameUpdated): ThreadSt
   if (nonEmpty(event.thread_id) && event.thread_id !== state.metadata.id) return state
   const name = event.thread_name?.trim() ?? ""
   return name === "" ? state : { ...state, metadata: { ...state.metadata, name } }
+}
+
+/**
+ * Settings applied between turns (SPEC §11): model and approval when given, and the effort,
+ * which an absent or null value clears as a turn context does. An open turn keeps its own
+ * model and effort: the host applies new settings to the turns after it.
+ */
+const applyThreadSettings = (state: ThreadState, event: ThreadSettingsApplied): ThreadState => {
+  // Forks replay the parent's lines; settings aimed at another thread are not ours.
+  if (nonEmpty(event.thread_id) && event.thread_id !== state.metadata.id) return state
+  const settings = event.thread_settings
+  if (settings == null) return state
+  const current = state.metadata
+  const model = settings.model ?? current.model
+  const reasoningEffort = settings.reasoning_effort ?? null
+  const approvalMode = settings.approval_policy == null
+    ? current.approvalMode
+    : approvalColumn(settings.approval_policy)
+  if (model === current.model && reasoningEffort === current.reasoningEffort && approvalMode === current.approvalMode) {
+    return state
+  }
+  return { ...state, metadata: { ...current, model, reasoningEffort, approvalMode } }
 }

@@ -1,7 +1,7 @@
 /**
- * The agent graph (SPEC §5) over `thread_spawn_edges` and `threads.agent_path`: children,
- * descendants in cascade-close order, ancestors in cascade-resume order, and agent paths
- * resolved to thread ids.
+ * The agent graph (SPEC §5, §11) over `thread_spawn_edges` and `threads.agent_path`: children
+ * by child id, descendants breadth-first (by depth, then child id) as the reference returns them,
+ * ancestors root first, and agent paths resolved to thread ids.
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -34,9 +34,12 @@ export class AgentNotFound extends Schema.TaggedError<AgentNotFound>()("AgentNot
 
 /** @since 0.1.0 @category models */
 export interface AgentGraph {
-  /** Threads spawned directly by this one, oldest first. */
+  /** Threads spawned directly by this one, by child id. */
   readonly children: (threadId: string) => Effect.Effect<ReadonlyArray<string>, SqlError>
-  /** Every thread below this one, each listed before its parent: the order to close them. */
+  /**
+   * Every thread below this one, breadth-first: by depth, then by child id within a depth. Every
+   * thread comes after its parent, so a cascade close walks the list from the end (leaves first).
+   */
   readonly descendants: (threadId: string) => Effect.Effect<ReadonlyArray<string>, SqlError>
   /** The threads above this one, root first: the order to resume them. */
   readonly ancestors: (threadId: string) => Effect.Effect<ReadonlyArray<string>, SqlError>
@@ -60,10 +63,12 @@ export const make = Effect.gen(function*() {
   const childrenOf = (parents: ReadonlyArray<string>) =>
     Effect.forEach(chunksOf(parents, 500), (chunk) =>
       sql<{ id: string; parent: string }>`
-        SELECT e.child_thread_id AS id, e.parent_thread_id AS parent
-        FROM thread_spawn_edges e LEFT JOIN threads t ON t.id = e.child_thread_id
-        WHERE e.parent_thread_id IN ${sql.in(chunk)}
-        ORDER BY t.created_at_ms, e.child_thread_id`).pipe(Effect.map((rows) => rows.flat()))
+        SELECT child_thread_id AS id, parent_thread_id AS parent
+        FROM thread_spawn_edges
+        WHERE parent_thread_id IN ${sql.in(chunk)}`).pipe(
+        // By child id across every chunk, as SQLite's binary collation orders ids.
+        Effect.map((chunks) => chunks.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+      )
 
   const parentOf = (threadId: string) =>
     Effect.map(
@@ -83,8 +88,7 @@ export const make = Effect.gen(function*() {
         if (next.length > 0) levels.push(next)
         frontier = next
       }
-      // Deepest level first: every thread comes before its parent.
-      return levels.reverse().flat()
+      return levels.flat()
     })
 
   const ancestors = (threadId: string) =>

@@ -11,7 +11,7 @@ import { parseRolloutFileName } from "../../src/domain/RolloutFileName.js"
 import { decodeRolloutItem, type RolloutItem } from "../../src/domain/RolloutItem.js"
 import { apply, applyAll, initial } from "../../src/domain/ThreadFold.js"
 import { type FileFacts, type ThreadMetadata, type ThreadState, turnsOf } from "../../src/domain/ThreadState.js"
-import { CORPUS_HOME } from "../fixtures/corpus.js"
+import { CORPUS_HOME, CORPUS_REAL } from "../fixtures/corpus.js"
 
 const item = (json: object): RolloutItem => Either.getOrThrow(decodeRolloutItem(json))
 
@@ -563,21 +563,28 @@ describe("turn_context", () => {
     )
   })
 
-  it("permission_profile is used when sandbox_policy is absent", () => {
-    expect(fold(turnContext({ permission_profile: { type: "danger-full-access" }, model: "m" })).metadata.sandboxPolicy)
-      .toBe("danger-full-access")
+  it("permission_profile is stored as its compact JSON when sandbox_policy is absent", () => {
+    expect(fold(turnContext({ permission_profile: { type: "disabled" }, model: "m" })).metadata.sandboxPolicy)
+      .toBe("{\"type\":\"disabled\"}")
     expect(
       fold(turnContext({ permission_profile: { type: "workspace-write", network_access: true }, model: "m" })).metadata
         .sandboxPolicy
     ).toBe("{\"type\":\"workspace-write\",\"network_access\":true}")
   })
 
-  it("sandbox_policy wins over permission_profile when both are present", () => {
+  it("permission_profile wins over sandbox_policy when both are present (SPEC §11)", () => {
     const state = fold(turnContext({
-      sandbox_policy: { type: "read-only" },
-      permission_profile: { type: "danger-full-access" },
+      sandbox_policy: { type: "danger-full-access" },
+      permission_profile: { type: "managed", file_system: { type: "restricted", entries: [] }, network: "restricted" },
       model: "m"
     }))
+    expect(state.metadata.sandboxPolicy).toBe(
+      "{\"type\":\"managed\",\"file_system\":{\"type\":\"restricted\",\"entries\":[]},\"network\":\"restricted\"}"
+    )
+  })
+
+  it("sandbox_policy is used when permission_profile is null", () => {
+    const state = fold(turnContext({ sandbox_policy: { type: "read-only" }, permission_profile: null, model: "m" }))
     expect(state.metadata.sandboxPolicy).toBe("read-only")
   })
 
@@ -587,6 +594,98 @@ describe("turn_context", () => {
       turnContext({ model: "m" })
     ).metadata
     expect([m.sandboxPolicy, m.approvalMode]).toEqual(["danger-full-access", "never"])
+  })
+})
+
+describe("thread_settings_applied (SPEC §11)", () => {
+  const settings = (thread_settings: object | null, extra: object = {}, timestamp = iso(3)): object =>
+    event({ type: "thread_settings_applied", thread_settings, ...extra }, timestamp)
+
+  it("updates model, reasoning effort and approval mode, last wins over the turn context before it", () => {
+    const m = fold(
+      meta(),
+      turnContext({ model: "old", effort: "low", approval_policy: "on-request" }),
+      settings({ model: "new", reasoning_effort: "high", approval_policy: "never" })
+    ).metadata
+    expect([m.model, m.reasoningEffort, m.approvalMode]).toEqual(["new", "high", "never"])
+  })
+
+  it("a later turn context wins over earlier settings", () => {
+    const m = fold(
+      meta(),
+      settings({ model: "new", reasoning_effort: "high", approval_policy: "never" }),
+      turnContext({ model: "later", effort: "low", approval_policy: "untrusted" }, iso(4))
+    ).metadata
+    expect([m.model, m.reasoningEffort, m.approvalMode]).toEqual(["later", "low", "untrusted"])
+  })
+
+  it("settings without a model or approval keep them; without an effort clear it, as a turn context does", () => {
+    const m = fold(
+      meta(),
+      turnContext({ model: "kept", effort: "low", approval_policy: "never" }),
+      settings({ personality: "default" })
+    ).metadata
+    expect([m.model, m.reasoningEffort, m.approvalMode]).toEqual(["kept", null, "never"])
+  })
+
+  it("settings do not change the sandbox policy, cwd or model provider", () => {
+    const m = fold(
+      meta({ cwd: "/w", model_provider: "p" }),
+      turnContext({ model: "m", sandbox_policy: { type: "read-only" } }),
+      settings({ model: "n", cwd: "/elsewhere", model_provider_id: "q", permission_profile: { type: "disabled" } })
+    ).metadata
+    expect([m.sandboxPolicy, m.cwd, m.modelProvider, m.model]).toEqual(["read-only", "/w", "p", "n"])
+  })
+
+  it("settings naming another thread (a fork's copy of its parent's) are ignored; naming this one apply", () => {
+    const base = [meta(), turnContext({ model: "mine", effort: "low" })]
+    expect(fold(...base, settings({ model: "parent" }, { thread_id: OTHER_ID })).metadata.model).toBe("mine")
+    expect(fold(...base, settings({ model: "own" }, { thread_id: ID })).metadata.model).toBe("own")
+  })
+
+  it("settings applied inside an open turn leave that turn's model and effort as its turn context set them", () => {
+    const state = fold(
+      meta(),
+      userMessage("go", iso(1)),
+      turnContext({ model: "turn-model", effort: "low" }, iso(2)),
+      settings({ model: "next", reasoning_effort: "high" })
+    )
+    expect(turnsOf(state).map((t) => [t.model, t.reasoningEffort])).toEqual([["turn-model", "low"]])
+    expect([state.metadata.model, state.metadata.reasoningEffort]).toEqual(["next", "high"])
+  })
+
+  it("settings with a null thread_settings change nothing; a model that is not a string is a parse error", () => {
+    const before = fold(meta(), turnContext({ model: "m", effort: "low" }))
+    expect(withoutUpdatedAt(apply(before, item(settings(null))))).toEqual(withoutUpdatedAt(before))
+    const decoded = decodeRolloutItem(settings({ model: 5 }))
+    expect(Either.isLeft(decoded) && decoded.left.reason).toMatch(/thread_settings\.model/)
+  })
+
+  it("the real line of a 0.149 host (corpus/real) sets model, effort and approval after an older turn context", () => {
+    const lines = readFileSync(join(CORPUS_REAL, "jazzyalex__agent-sessions__stage0-codex-small.jsonl"), "utf8")
+      .split("\n")
+    const settingsLine = lines[17]!
+    expect(settingsLine).toContain("\"thread_settings_applied\"")
+    const state = applyAll(start(FACTS, "019fc8be-3658-7ca3-9e29-000000000000"), [
+      itemOfText(lines[0]!),
+      item(turnContext({ model: "gpt-5.5", effort: "low", approval_policy: "on-request" })),
+      itemOfText(settingsLine)
+    ])
+    const m = state.metadata
+    expect([m.model, m.reasoningEffort, m.approvalMode]).toEqual(["gpt-5.6-luna", "medium", "never"])
+  })
+})
+
+describe("cwd normalisation (SPEC §11)", () => {
+  it("a session meta's cwd is stored without a trailing /. or /", () => {
+    expect(fold(meta({ cwd: "/home/u/." })).metadata.cwd).toBe("/home/u")
+    expect(fold(meta({ cwd: "/home/u/" })).metadata.cwd).toBe("/home/u")
+  })
+
+  it("a turn context's cwd is normalised for the thread and for its turn", () => {
+    const state = fold(meta(), userMessage("go", iso(1)), turnContext({ cwd: "/a/b/../c/./", model: "m" }, iso(2)))
+    expect(state.metadata.cwd).toBe("/a/c")
+    expect(turnsOf(state).map((t) => t.cwd)).toEqual(["/a/c"])
   })
 })
 

@@ -52,7 +52,7 @@ const isAncestor = (nodes: ReadonlyArray<Node>, above: number, below: number): b
 }
 
 describe("agent graph", () => {
-  it.live("lists children, descendants leaves first and ancestors root first, and resolves paths from a caller", () =>
+  it.live("lists children, descendants breadth-first and ancestors root first, and resolves paths from a caller", () =>
     Effect.gen(function*() {
       const engine = yield* Engine.Engine
       // root ─ agent_1 ─ agent_3
@@ -63,8 +63,8 @@ describe("agent graph", () => {
       const a1 = yield* spawn(root.metadata.id, "/root/agent_1")
       const a2 = yield* spawn(root.metadata.id, "/root/agent_2")
       const a3 = yield* spawn(a1, "/root/agent_1/agent_3")
-      expect(yield* engine.agentChildren(root.metadata.id)).toEqual([a1, a2])
-      expect(yield* engine.agentDescendants(root.metadata.id)).toEqual([a3, a1, a2])
+      expect(yield* engine.agentChildren(root.metadata.id)).toEqual([a1, a2].sort())
+      expect(yield* engine.agentDescendants(root.metadata.id)).toEqual([...[a1, a2].sort(), a3])
       expect(yield* engine.agentAncestors(a3)).toEqual([root.metadata.id, a1])
       expect(yield* engine.resolveAgentPath("agent_3", a1)).toBe(a3)
       expect(yield* engine.resolveAgentPath("../agent_2", a1)).toBe(a2)
@@ -79,8 +79,29 @@ describe("agent graph", () => {
       expect(Exit.isFailure(invalid) && String(invalid.cause)).toMatch(/InvalidAgentPath/)
     }).pipe(Effect.provide(freshLayer())))
 
+  it.live("orders children by child id and descendants by depth, then child id, whatever the spawn order (SPEC §11)", () =>
+    Effect.gen(function*() {
+      const engine = yield* Engine.Engine
+      const id = (n: number) => `00000000-0000-4000-8000-0000000000${n}`
+      const spawn = (child: number, parent: number) =>
+        engine.createThread({ id: id(child), cwd: "/w", parent_thread_id: id(parent) })
+      // The reference's own case: 20 spawns 22, 21, 25; 21 spawns 24; 22 spawns 23; 25 spawns 26,
+      // each created in that order (so neither creation time nor parent order gives id order).
+      yield* engine.createThread({ id: id(20), cwd: "/w" })
+      yield* spawn(22, 20)
+      yield* spawn(21, 20)
+      yield* spawn(24, 21)
+      yield* spawn(23, 22)
+      yield* spawn(25, 20)
+      yield* spawn(26, 25)
+      expect(yield* engine.agentChildren(id(20))).toEqual([id(21), id(22), id(25)])
+      expect(yield* engine.agentDescendants(id(20))).toEqual([21, 22, 25, 23, 24, 26].map(id))
+      expect(yield* engine.agentDescendants(id(21))).toEqual([id(24)])
+      expect(yield* engine.agentAncestors(id(26))).toEqual([id(20), id(25)])
+    }).pipe(Effect.provide(freshLayer())))
+
   it.live(
-    "in any two agent trees, resolving any thread's absolute or relative path from any caller of its tree gives that thread, descendants come before their parents and ancestors run root first",
+    "in any two agent trees, resolving any thread's absolute or relative path from any caller of its tree gives that thread, descendants run breadth-first by depth then id and ancestors run root first",
     () =>
       Effect.promise(() =>
         fc.assert(
@@ -96,15 +117,13 @@ describe("agent graph", () => {
                     nodes.flatMap((_, a) => (isAncestor(nodes, a, t) ? [ids[a]!] : []))
                   )
                   const children = nodes.flatMap((n, c) => (n.parent === t ? [ids[c]!] : []))
-                  expect([...(yield* engine.agentChildren(ids[t]!))].sort()).toEqual([...children].sort())
-                  const below = yield* engine.agentDescendants(ids[t]!)
-                  expect([...below].sort()).toEqual(
-                    nodes.flatMap((_, d) => (isAncestor(nodes, t, d) ? [ids[d]!] : [])).sort()
-                  )
-                  for (const [i, id] of below.entries()) {
-                    const parent = nodes[ids.indexOf(id)]!.parent!
-                    expect(below.indexOf(ids[parent]!) === -1 || below.indexOf(ids[parent]!) > i).toBe(true)
-                  }
+                  expect(yield* engine.agentChildren(ids[t]!)).toEqual([...children].sort())
+                  // Breadth-first: by depth below t, then by id.
+                  const depth = (d: number) => nodes[d]!.segments.length
+                  const below = nodes.flatMap((_, d) => (isAncestor(nodes, t, d) ? [d] : []))
+                    .sort((a, b) => depth(a) - depth(b) || (ids[a]! < ids[b]! ? -1 : 1))
+                    .map((d) => ids[d]!)
+                  expect(yield* engine.agentDescendants(ids[t]!)).toEqual(below)
                   for (const [c, caller] of nodes.entries()) {
                     expect(yield* engine.resolveAgentPath(formatAgentPath(target), ids[c]!)).toBe(ids[t])
                     expect(yield* engine.resolveAgentPath(relativeAgentPath(caller, target), ids[c]!)).toBe(ids[t])

@@ -1,12 +1,19 @@
 import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import type { SourceKind, SourceKindFilter } from "../../src/domain/SessionSource.js"
 import { initial } from "../../src/domain/ThreadFold.js"
 import * as Database from "../../src/infra/sqlite/Database.js"
-import { layer as threadListLayer, ThreadList, type ThreadListQuery } from "../../src/projections/ThreadList.js"
+import {
+  layer as threadListLayer,
+  pageStatement,
+  ThreadList,
+  type ThreadListQuery
+} from "../../src/projections/ThreadList.js"
 import { type ThreadRow, toThreadRow } from "../../src/projections/ThreadsProjection.js"
 import { runs } from "../fixtures/arbitraries.js"
 
@@ -23,6 +30,7 @@ interface Spec {
   readonly cwd: string
   readonly title: string
   readonly source: string
+  readonly parent: string | null
 }
 
 const rowOf = (spec: Spec): ThreadRow => {
@@ -34,7 +42,8 @@ const rowOf = (spec: Spec): ThreadRow => {
       updatedAt: spec.updated,
       cwd: spec.cwd,
       title: spec.title,
-      source: spec.source
+      source: spec.source,
+      parentThreadId: spec.parent
     },
     state.progress,
     {
@@ -55,15 +64,27 @@ const insert = (specs: ReadonlyArray<Spec>) =>
       : sql`INSERT INTO threads ${sql.insert(specs.map(rowOf))} ON CONFLICT (id) DO UPDATE SET
               updated_at_ms = excluded.updated_at_ms, title = excluded.title`.pipe(Effect.asVoid))
 
+const PARENTS = ["00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000a2"]
+const SOURCES = [
+  "cli",
+  "vscode",
+  "exec",
+  "mcp",
+  "{\"subagent\":\"review\"}",
+  "{\"subagent\":{\"thread_spawn\":{\"parent_thread_id\":\"p\",\"depth\":1}}}",
+  "{\"subagent\":{\"other\":\"guardian\"}}"
+]
+
 /** Heavy ties: a handful of distinct timestamps for many rows. */
 const specArb = (index: number) =>
   fc.record({
     created: fc.integer({ min: 0, max: 4 }).map((n) => 1_700_000_000_000 + n),
     updated: fc.integer({ min: 0, max: 4 }).map((n) => 1_700_000_000_000 + n),
     archived: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
-    cwd: fc.constantFrom("/a", "/b"),
+    cwd: fc.constantFrom("/a", "/b", "/c"),
     title: fc.constantFrom("fix bug", "add feature", "bug hunt", ""),
-    source: fc.constantFrom("cli", "vscode", "{\"subagent\":\"review\"}")
+    source: fc.constantFrom(...SOURCES),
+    parent: fc.constantFrom(null, null, ...PARENTS)
   }).map((s) => ({ ...s, id: `0000${index.toString(16).padStart(4, "0")}-0000-4000-8000-000000000000` }))
 
 const datasetArb = fc.integer({ min: 0, max: 40 }).chain((n) =>
@@ -74,21 +95,61 @@ const queryArb: fc.Arbitrary<ThreadListQuery> = fc.record({
   sortKey: fc.constantFrom("created_at" as const, "updated_at" as const),
   direction: fc.constantFrom("asc" as const, "desc" as const),
   limit: fc.integer({ min: 1, max: 7 }),
-  archived: fc.boolean(),
-  cwd: fc.option(fc.constantFrom("/a", "/b"), { nil: undefined }),
+  archived: fc.constantFrom(true, false, "all" as const, "only" as const, "none" as const),
+  // Spelled as a host might: normalised before comparing.
+  cwd: fc.option(
+    fc.oneof(fc.constantFrom("/a", "/b/."), fc.subarray(["/a", "/b/", "/c", "/a/x/.."])),
+    { nil: undefined }
+  ),
+  parentThreadId: fc.option(fc.constantFrom(...PARENTS), { nil: undefined }),
   search: fc.option(fc.constantFrom("bug", "feature"), { nil: undefined }),
-  sourceKinds: fc.option(fc.constantFrom(["cli"], ["subagent"], ["cli", "vscode"]), { nil: undefined })
+  sourceKinds: fc.option(
+    fc.constantFrom<ReadonlyArray<SourceKindFilter>>(
+      [],
+      ["cli"],
+      ["subagent"],
+      ["cli", "vscode"],
+      ["appServer"],
+      ["subAgentThreadSpawn", "exec"],
+      ["subAgentOther", "mcp", "subAgentReview"]
+    ),
+    { nil: undefined }
+  )
 }, { requiredKeys: ["sortKey", "direction", "limit"] })
+
+/** What each kind filter selects, written out (SPEC §11). */
+const SELECTS: Record<string, ReadonlyArray<string>> = {
+  cli: ["cli"],
+  vscode: ["vscode"],
+  exec: ["exec"],
+  mcp: ["mcp"],
+  appServer: ["mcp"],
+  subagent: SOURCES.filter((s) => s.startsWith("{\"subagent\"")),
+  subAgentReview: ["{\"subagent\":\"review\"}"],
+  subAgentThreadSpawn: [SOURCES[5]!],
+  subAgentOther: [SOURCES[6]!]
+}
 
 /** The naive answer: filter and sort everything in memory. */
 const expected = (specs: ReadonlyArray<Spec>, query: ThreadListQuery): Array<string> => {
   const key = query.sortKey === "updated_at" ? "updated" : "created"
-  const kind = (source: string) => (source.startsWith("{") ? Object.keys(JSON.parse(source) as object)[0] : source)
+  const archived = query.archived === true ? "only" : query.archived === false ? "none" : query.archived ?? "none"
+  const cwds = query.cwd === undefined
+    ? undefined
+    : (typeof query.cwd === "string" ? [query.cwd] : query.cwd).map((c) =>
+      c === "/a/x/.." ? "/a" : c.replace(/\/\.?$/, "")
+    )
+  const sources = query.sourceKinds === undefined
+    ? undefined
+    : query.sourceKinds.length === 0
+    ? ["cli", "vscode"]
+    : query.sourceKinds.flatMap((k) => SELECTS[k]!)
   const matching = specs.filter((s) =>
-    s.archived === (query.archived ?? false) &&
-    (query.cwd === undefined || s.cwd === query.cwd) &&
+    (archived === "all" || s.archived === (archived === "only")) &&
+    (cwds === undefined || cwds.includes(s.cwd)) &&
+    (query.parentThreadId === undefined || s.parent === query.parentThreadId) &&
     (query.search === undefined || s.title.includes(query.search)) &&
-    (query.sourceKinds === undefined || query.sourceKinds.includes(kind(s.source)!))
+    (sources === undefined || sources.includes(s.source))
   )
   const ascending = [...matching].sort((a, b) => a[key] - b[key] || (a.id < b.id ? -1 : 1)).map((s) => s.id)
   return query.direction === "asc" ? ascending : ascending.reverse()
@@ -106,6 +167,31 @@ const traverse = (query: ThreadListQuery) =>
       cursor = page.nextCursor
     }
     return seen
+  })
+
+/**
+ * Checks a page's query plan: every read of `threads` is a range of an index matching `index`,
+ * in order, and the only sorting is of one arm's page, for merging the arms of a union.
+ */
+const expectIndexedPage = (statement: Statement.Statement<unknown>, index: RegExp) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [text, params] = statement.compile()
+    const rows = yield* sql.unsafe<{ id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params)
+    const plan = rows.map((r) => r.detail).join(" | ")
+    const reads = rows.filter((r) => / threads\b/.test(r.detail))
+    expect(reads.length, plan).toBeGreaterThan(0)
+    for (const read of reads) {
+      expect(read.detail, plan).toMatch(/^SEARCH threads USING (COVERING )?INDEX /)
+      expect(read.detail, plan).toMatch(index)
+    }
+    // The page's rows, when arms were merged, are looked up by id.
+    expect(plan, plan).not.toMatch(/SCAN (threads|t)\b/)
+    for (const sort of rows.filter((r) => r.detail.includes("TEMP B-TREE"))) {
+      const parent = rows.find((r) => r.id === sort.parent)?.detail
+      expect(parent === "LEFT" || parent === "RIGHT", plan).toBe(true)
+    }
+    return plan
   })
 
 describe("thread list", () => {
@@ -183,22 +269,50 @@ describe("thread list", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const plans: Array<string> = []
-      for (const column of ["created_at_ms", "updated_at_ms"]) {
-        for (const dir of ["DESC", "ASC"]) {
-          for (const extra of ["", "AND cwd = '/a'", "AND source_kind IN ('cli')", "AND instr(title, 'x') > 0"]) {
-            for (const range of ["", `AND (${column}, id) ${dir === "DESC" ? "<" : ">"} (1, 'x')`]) {
-              const rows = yield* sql.unsafe<{ detail: string }>(
-                `EXPLAIN QUERY PLAN SELECT * FROM threads WHERE archived = 0 ${extra} ${range} ORDER BY ${column} ${dir}, id ${dir} LIMIT 26`
-              )
-              const plan = rows.map((r) => r.detail).join(" | ")
-              plans.push(plan)
-              expect(plan, plan).toMatch(/USING (COVERING )?INDEX threads_archived/)
-              expect(plan, plan).not.toMatch(/TEMP B-TREE/)
+      const filters: ReadonlyArray<{ query: ThreadListQuery; kinds?: ReadonlyArray<SourceKind>; index: RegExp }> = [
+        { query: {}, index: /threads_archived_(created|updated)/ },
+        { query: { archived: "all" }, index: /threads_archived_(created|updated)/ },
+        { query: { cwd: "/a" }, index: /threads_archived_cwd_/ },
+        { query: { cwd: ["/a", "/b", "/c"], archived: "all" }, index: /threads_archived_cwd_/ },
+        { query: { cwd: ["/a", "/b"] }, kinds: ["cli", "vscode"], index: /threads_archived_cwd_/ },
+        { query: {}, kinds: ["cli"], index: /threads_archived_kind_/ },
+        { query: { archived: "only" }, kinds: ["subAgentReview", "exec", "mcp"], index: /threads_archived_kind_/ },
+        { query: { search: "x", modelProviders: ["p"] }, index: /threads_archived_(created|updated)/ }
+      ]
+      for (const sortKey of ["created_at", "updated_at"] as const) {
+        for (const direction of ["desc", "asc"] as const) {
+          for (const filter of filters) {
+            for (const after of [undefined, { sortMs: 1, id: "x" }]) {
+              const statement = pageStatement(sql, { ...filter.query, sortKey, direction }, filter.kinds, after, 25)!
+              plans.push(yield* expectIndexedPage(statement, filter.index))
             }
           }
         }
       }
-      expect(plans).toHaveLength(32)
+      expect(plans).toHaveLength(64)
+    }).pipe(Effect.provide(databaseLayer())))
+
+  it.effect("a parent filter reads the parent index, whatever else is asked", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      for (const query of [{}, { cwd: ["/a", "/b"] }, { archived: "all" as const, sourceKinds: ["cli" as const] }]) {
+        const statement = pageStatement(
+          sql,
+          { ...query, parentThreadId: "00000000-0000-4000-8000-0000000000a1" },
+          query.sourceKinds === undefined ? undefined : ["cli"],
+          undefined,
+          25
+        )!
+        yield* expectIndexedPage(statement, /threads_parent_created/)
+      }
+    }).pipe(Effect.provide(databaseLayer())))
+
+  it.effect("a source kind no filter names is refused as InvalidSourceKind, naming it", () =>
+    Effect.gen(function*() {
+      const list = yield* ThreadList
+      const refused = yield* Effect.flip(list.list({ sourceKinds: ["cli", "robots" as SourceKindFilter] }))
+      expect(refused._tag).toBe("InvalidSourceKind")
+      expect(refused.message).toContain("\"robots\"")
     }).pipe(Effect.provide(databaseLayer())))
 
   it.effect("a cursor made for another sort key, or not made by the engine, is refused as invalid", () =>
@@ -211,7 +325,8 @@ describe("thread list", () => {
         archived: false,
         cwd: "/a",
         title: "t",
-        source: "cli"
+        source: "cli",
+        parent: null
       }, {
         id: "00000002-0000-4000-8000-000000000000",
         created: 1,
@@ -219,7 +334,8 @@ describe("thread list", () => {
         archived: false,
         cwd: "/a",
         title: "t",
-        source: "cli"
+        source: "cli",
+        parent: null
       }])
       const page = yield* list.list({ limit: 1 })
       expect(page.nextCursor).not.toBeNull()

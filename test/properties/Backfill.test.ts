@@ -115,39 +115,46 @@ describe("backfill and reconcile properties", () => {
               const { dir, home, ids } = writeHome(threads)
               const database = join(dir, "state.sqlite")
               yield* engine(home, database, (e) => e.backfill())
-              const db = new Sqlite(database)
               const expectedFields = new Map<string, Set<string>>()
               const deleted = new Set<string>()
               const orphans = new Set<string>()
-              const names: Record<string, string> = {
-                title: "title",
-                cwd: "cwd",
-                tokens_used: "tokensUsed",
-                model: "model",
-                git_branch: "gitBranch",
-                updated_at_ms: "updatedAt"
-              }
-              for (const m of mutations) {
-                const id = ids[m.thread % ids.length]!
-                if (deleted.has(id)) continue
-                if (m.kind === "field") {
-                  const value = m.column === "tokens_used" || m.column === "updated_at_ms" ? -12345 : "mutated value"
-                  db.prepare(`UPDATE threads SET ${m.column} = ? WHERE id = ?`).run(value, id)
-                  expectedFields.set(id, (expectedFields.get(id) ?? new Set()).add(names[m.column]!))
-                } else if (m.kind === "delete") {
-                  db.prepare("DELETE FROM threads WHERE id = ?").run(id)
-                  deleted.add(id)
-                  expectedFields.delete(id)
-                } else {
-                  const orphan = `00000000-0000-4000-8000-${String(orphans.size).padStart(12, "0")}`
-                  db.prepare("CREATE TEMP TABLE copy AS SELECT * FROM threads WHERE id = ?").run(id)
-                  db.prepare("UPDATE copy SET id = ?, rollout_path = rollout_path || '.gone'").run(orphan)
-                  db.exec("INSERT INTO threads SELECT * FROM copy; DROP TABLE copy")
-                  orphans.add(orphan)
-                }
-              }
-              db.close()
-              const report = yield* engine(home, database, (e) => e.reconcile({ repair: true }))
+              // Mutated behind the open engine's back: an open would delete a row whose file is
+              // gone (SPEC §11) before reconcile could report it.
+              const report = yield* engine(home, database, (e) =>
+                Effect.suspend(() => {
+                  const db = new Sqlite(database)
+                  const names: Record<string, string> = {
+                    title: "title",
+                    cwd: "cwd",
+                    tokens_used: "tokensUsed",
+                    model: "model",
+                    git_branch: "gitBranch",
+                    updated_at_ms: "updatedAt"
+                  }
+                  for (const m of mutations) {
+                    const id = ids[m.thread % ids.length]!
+                    if (deleted.has(id)) continue
+                    if (m.kind === "field") {
+                      const value = m.column === "tokens_used" || m.column === "updated_at_ms"
+                        ? -12345
+                        : "mutated value"
+                      db.prepare(`UPDATE threads SET ${m.column} = ? WHERE id = ?`).run(value, id)
+                      expectedFields.set(id, (expectedFields.get(id) ?? new Set()).add(names[m.column]!))
+                    } else if (m.kind === "delete") {
+                      db.prepare("DELETE FROM threads WHERE id = ?").run(id)
+                      deleted.add(id)
+                      expectedFields.delete(id)
+                    } else {
+                      const orphan = `00000000-0000-4000-8000-${String(orphans.size).padStart(12, "0")}`
+                      db.prepare("CREATE TEMP TABLE copy AS SELECT * FROM threads WHERE id = ?").run(id)
+                      db.prepare("UPDATE copy SET id = ?, rollout_path = rollout_path || '.gone'").run(orphan)
+                      db.exec("INSERT INTO threads SELECT * FROM copy; DROP TABLE copy")
+                      orphans.add(orphan)
+                    }
+                  }
+                  db.close()
+                  return e.reconcile({ repair: true })
+                }))
               expect(new Set(report.missing)).toEqual(deleted)
               expect(new Set(report.orphaned)).toEqual(orphans)
               expect(new Map(report.drifted.map((d) => [d.id, new Set(d.fields)]))).toEqual(expectedFields)

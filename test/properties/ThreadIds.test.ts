@@ -72,7 +72,8 @@ const OPERATIONS = [
   "agentChildren",
   "agentDescendants",
   "agentAncestors",
-  "resolveAgentPath"
+  "resolveAgentPath",
+  "listThreadsByParent"
 ] as const
 
 type Operation = typeof OPERATIONS[number]
@@ -115,6 +116,8 @@ const call = (
       return engine.agentAncestors(id)
     case "resolveAgentPath":
       return engine.resolveAgentPath("agent_1", id)
+    case "listThreadsByParent":
+      return engine.listThreads({ parentThreadId: id })
   }
 }
 

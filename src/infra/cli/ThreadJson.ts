@@ -1,7 +1,9 @@
 /**
- * The thread JSON of SPEC §10 (camelCase, ISO-8601 UTC timestamps).
+ * The thread JSON of SPEC §10 (camelCase, ISO-8601 UTC timestamps), with the `sourceKind` of
+ * SPEC §11.
  * @since 0.1.0
  */
+import { sourceKind } from "../../domain/SessionSource.js"
 import type { ThreadMetadata } from "../../domain/ThreadState.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 
@@ -21,6 +23,7 @@ export const threadJson = (metadata: ThreadMetadata, placement: ThreadPlacement)
   archived: placement.archived,
   archivedAt: placement.archivedAt === null ? null : formatTimestamp(placement.archivedAt),
   source: metadata.source,
+  sourceKind: sourceKind(metadata.source),
   threadSource: metadata.threadSource,
   agentNickname: metadata.agentNickname,
   agentRole: metadata.agentRole,

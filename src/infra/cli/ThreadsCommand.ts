@@ -2,8 +2,10 @@
  * `threads list`, `threads show ID`, `threads turns ID`, and the mutations (SPEC §10).
  * @since 0.1.0
  */
-import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Effect, Either, Option } from "effect"
+import { kindsOfFilter, SOURCE_KIND_FILTERS, type SourceKindFilter } from "../../domain/SessionSource.js"
+import { parseThreadId } from "../../domain/ThreadId.js"
 import type { ThreadRecord } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
 import { db, home, json, threadIdArg } from "./GlobalOptions.js"
@@ -14,27 +16,50 @@ import { threadMutationCommands } from "./ThreadMutationCommands.js"
 export const recordJson = (record: ThreadRecord) => threadJson(record.metadata, record.placement)
 
 const limit = Options.integer("limit").pipe(Options.withDefault(25), Options.withDescription("page size (1-200)"))
-const archived = Options.boolean("archived").pipe(Options.withDescription("list archived threads instead of live ones"))
+const archived = Options.choice("archived", ["none", "only", "all"]).pipe(
+  Options.withDescription("live threads only (none, the default), archived ones only, or all"),
+  Options.withDefault("none" as const)
+)
 const sort = Options.choice("sort", ["created", "updated"]).pipe(Options.withDefault("created" as const))
 const direction = Options.choice("direction", ["desc", "asc"]).pipe(Options.withDefault("desc" as const))
 const cursor = Options.text("cursor").pipe(
   Options.withDescription("continue from a nextCursor or backwardsCursor"),
   Options.optional
 )
-const cwd = Options.text("cwd").pipe(Options.withDescription("exact working directory"), Options.optional)
+const cwd = Options.text("cwd").pipe(
+  Options.withDescription("working directory (compared normalised); repeatable: any of them"),
+  Options.repeated
+)
+/** A bad value is a usage error (exit 2) raised while parsing, naming the option and the value. */
+const checked = <I, A>(option: string, check: (value: I) => Either.Either<A, string>) => (value: I) =>
+  Either.match(check(value), {
+    onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`${option}: ${reason}`))),
+    onRight: (valid) => Effect.succeed(valid)
+  })
+const parent = Options.text("parent").pipe(
+  Options.withDescription("threads spawned by this thread id"),
+  Options.mapEffect(checked("--parent", parseThreadId)),
+  Options.optional
+)
 const search = Options.text("search").pipe(
   Options.withDescription("substring of the title or first message"),
   Options.optional
 )
-const source = Options.text("source").pipe(
-  Options.withDescription("source kind (cli, vscode, exec, mcp, subagent, …); repeatable"),
-  Options.repeated
+const sourceKind = Options.text("source-kind").pipe(
+  Options.withAlias("source"),
+  Options.withDescription(`source kind, repeatable: ${SOURCE_KIND_FILTERS.join(", ")}`),
+  Options.repeated,
+  Options.mapEffect(checked("--source-kind", (values: ReadonlyArray<string>) =>
+    Either.mapBoth(kindsOfFilter(values), {
+      onLeft: (error) => error.message,
+      onRight: () => values as ReadonlyArray<SourceKindFilter>
+    })))
 )
 const provider = Options.text("provider").pipe(Options.withDescription("model provider; repeatable"), Options.repeated)
 
 const list = Command.make(
   "list",
-  { home, db, json, limit, archived, sort, direction, cursor, cwd, search, source, provider },
+  { home, db, json, limit, archived, sort, direction, cursor, cwd, parent, search, sourceKind, provider },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {
@@ -43,10 +68,11 @@ const list = Command.make(
           archived: options.archived,
           sortKey: options.sort === "created" ? "created_at" : "updated_at",
           direction: options.direction,
-          sourceKinds: options.source,
+          ...(options.sourceKind.length === 0 ? {} : { sourceKinds: options.sourceKind }),
           modelProviders: options.provider,
           ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) }),
-          ...Option.match(options.cwd, { onNone: () => ({}), onSome: (value) => ({ cwd: value }) }),
+          ...(options.cwd.length === 0 ? {} : { cwd: options.cwd }),
+          ...Option.match(options.parent, { onNone: () => ({}), onSome: (value) => ({ parentThreadId: value }) }),
           ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
         })
         const items = page.items.map(recordJson)

@@ -18,6 +18,7 @@ import {
   type SessionMeta,
   type SkippedItem
 } from "../../domain/RolloutItem.js"
+import { type SourceKind, sourceKind } from "../../domain/SessionSource.js"
 import type { ThreadMetadata } from "../../domain/ThreadState.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../../projections/AgentGraph.js"
@@ -49,6 +50,8 @@ import * as ThreadProjector from "./ThreadProjector.js"
 export interface ThreadRecord {
   readonly metadata: ThreadMetadata
   readonly placement: ThreadPlacement
+  /** The kind of `metadata.source` (SPEC §11), what `sourceKinds` filters on. */
+  readonly sourceKind: SourceKind
 }
 
 /** @since 0.1.0 */
@@ -102,8 +105,9 @@ export interface Engine {
   readonly updateThreadMetadata: (threadId: string, patch: GitPatch) => Effect.Effect<ThreadRecord, EngineError>
   readonly archiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
   readonly unarchiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
+  /** The threads this one spawned, by child id. */
   readonly agentChildren: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
-  /** Every thread spawned below this one, each before its parent (cascade close order). */
+  /** Every thread spawned below this one, breadth-first by depth then child id; cascade close walks it from the end. */
   readonly agentDescendants: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
   /** The threads above this one, root first (cascade resume order). */
   readonly agentAncestors: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
@@ -120,7 +124,11 @@ export const Engine = Context.GenericTag<Engine>("rollout-state/Engine")
 const isWrapped = (item: WritableItem): item is Exclude<WritableItem, { type: "legacy_header" | "legacy_state" }> =>
   item.type !== "legacy_header" && item.type !== "legacy_state" && !(item.type === "response_item" && item.legacy)
 
-const recordOf = (row: ThreadRow): ThreadRecord => ({ metadata: metadataOf(row), placement: placementOf(row) })
+const recordOf = (row: ThreadRow): ThreadRecord => ({
+  metadata: metadataOf(row),
+  placement: placementOf(row),
+  sourceKind: sourceKind(row.source)
+})
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
@@ -245,10 +253,16 @@ export const make = Effect.gen(function*() {
         )
       ),
     listThreads: (query) =>
-      threadList.list(query).pipe(
-        Effect.map((page) => ({ ...page, items: page.items.map(recordOf) })),
-        Effect.catchTag("SqlError", (error) => Effect.fail(dbError("list threads")(error)))
-      )
+      Effect.gen(function*() {
+        if (query.parentThreadId !== undefined) yield* validThreadId(query.parentThreadId, "parentThreadId")
+        const page = yield* threadList.list(query).pipe(
+          Effect.catchTags({
+            SqlError: (error) => Effect.fail(dbError("list threads")(error)),
+            InvalidSourceKind: (error) => Effect.fail(new InvalidInput({ what: "sourceKinds", reason: error.message }))
+          })
+        )
+        return { ...page, items: page.items.map(recordOf) }
+      })
   })
 })
 

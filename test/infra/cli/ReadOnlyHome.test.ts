@@ -65,7 +65,7 @@ describe("read-only homes (SPEC §12)", () => {
       })()
       const commands: Array<Array<string>> = [
         ["threads", "list", "--json"],
-        ["threads", "list", "--archived"],
+        ["threads", "list", "--archived", "only"],
         ["threads", "show", id, "--json"],
         ["threads", "turns", id],
         ["logs"],

@@ -78,7 +78,7 @@ describe("rollout-state threads (CLI)", () => {
     })
     expect(archived.archivedAt).toMatch(/^\d{4}-\d\d-\d\dT/)
     const archivedList = parsed<ThreadPage>(
-      (await cli("threads", "list", "--home", home, "--json", "--archived")).stdout
+      (await cli("threads", "list", "--home", home, "--json", "--archived", "only")).stdout
     )
     expect(archivedList.items.map((t) => t.id)).toContain(thread.id)
     const restored = parsed<ThreadJson>((await cli("threads", "unarchive", "--home", home, "--json", thread.id)).stdout)
@@ -88,6 +88,53 @@ describe("rollout-state threads (CLI)", () => {
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/019a9f10-0000-7000-8000-000000000000/)])
     expect((await cli("verify", "--home", home)).code).toBe(0)
   }, 120_000)
+
+  it(
+    "lists by several cwds, a parent, source kinds and archived all|only|none, with each thread's sourceKind",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "cli-filters-"))
+      expect((await cli("demo", "--dir", dir)).code).toBe(0)
+      const home = join(dir, "home")
+      const list = async (...args: Array<string>) => {
+        const run = await cli("threads", "list", "--home", home, "--json", "--limit", "200", ...args)
+        expect([run.code, run.stderr]).toEqual([0, ""])
+        return parsed<ThreadPage>(run.stdout).items
+      }
+      const ids = (items: Array<ThreadJson>) => items.map((t) => t.id).sort()
+      const all = await list("--archived", "all")
+      const live = all.filter((t) => !t.archived)
+      expect(ids(await list())).toEqual(ids(live))
+      expect(ids(await list("--archived", "none"))).toEqual(ids(live))
+      expect(ids(await list("--archived", "only"))).toEqual(ids(all.filter((t) => t.archived)))
+      expect(all.some((t) => t.archived) && live.length > 0).toBe(true)
+
+      const [a, b] = [...new Set(live.map((t) => t.cwd))]
+      expect(ids(await list("--cwd", a!, "--cwd", `${b!}/.`))).toEqual(
+        ids(live.filter((t) => t.cwd === a || t.cwd === b))
+      )
+
+      const child = all.find((t) => t.parentThreadId !== null)!
+      expect(child.sourceKind).toBe("subAgentThreadSpawn")
+      expect(ids(await list("--parent", child.parentThreadId!, "--archived", "all"))).toEqual([child.id])
+      expect(ids(await list("--source-kind", "subagent"))).toEqual([child.id])
+      expect(ids(await list("--source-kind", "cli", "--source", "vscode"))).toEqual(
+        ids(live.filter((t) => t.sourceKind === "cli" || t.sourceKind === "vscode"))
+      )
+      expect(new Set(all.map((t) => t.sourceKind))).toEqual(new Set(["cli", "vscode", "subAgentThreadSpawn"]))
+
+      const badKind = await cli("threads", "list", "--home", home, "--source-kind", "robots")
+      expect([badKind.code, badKind.stderr]).toEqual([
+        2,
+        expect.stringContaining(`--source-kind: source kind "robots"`)
+      ])
+      const badParent = await cli("threads", "list", "--home", home, "--parent", "../x")
+      expect([badParent.code, badParent.stderr]).toEqual([
+        2,
+        expect.stringMatching(/--parent: "\.\.\/x" is not a UUID/)
+      ])
+    },
+    120_000
+  )
 
   it("rejects an id that is not a UUID with exit 2 and a message naming it, before opening anything", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-ids-"))

@@ -356,7 +356,9 @@ describe("corpus: exact metadata of real rollouts", () => {
         reasoningEffort: null,
         model: "gpt-5.5",
         cwd: "/tmp/agent-history-real-agent/codex/workspace",
-        sandboxPolicy: "read-only",
+        // Its permission_profile wins over the sandbox_policy beside it (SPEC §11).
+        sandboxPolicy: "{\"type\":\"managed\",\"file_system\":{\"type\":\"restricted\",\"entries\":" +
+          "[{\"path\":{\"type\":\"special\",\"value\":{\"kind\":\"root\"}},\"access\":\"read\"}]},\"network\":\"restricted\"}",
         approvalMode: "never",
         title: "[REDACTED_PROMPT]",
         tokensUsed: 22549,
