@@ -93,7 +93,7 @@ describe("thread rows", () => {
   it("refuse a value of the wrong type, naming the column, the row and both types", () => {
     const state = initial(ID, { fileNameTimestamp: 0, defaultModelProvider: "openai" })
     const row = toThreadRow(state.metadata, state.progress, placement)
-    const values = THREAD_COLUMNS.map((c) => row[c])
+    const values: Array<unknown> = THREAD_COLUMNS.map((c) => row[c])
     const at = (column: string, value: unknown) => {
       const copy = [...values]
       copy[THREAD_COLUMNS.indexOf(column as never)] = value
