@@ -53,6 +53,7 @@ describe("goal decisions", () => {
       decide(goal, GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens, timeMs }), 9)
     expect(usage(2.7, 3.9)).toEqual({ _tag: "Write", goal: { ...goal, tokensUsed: 12, timeUsedMs: 23, updatedAt: 9 } })
     expect(usage(0, 4)).toEqual({ _tag: "Write", goal: { ...goal, timeUsedMs: 24, updatedAt: 9 } })
+    expect(usage(5, 0)).toEqual({ _tag: "Write", goal: { ...goal, tokensUsed: 15, updatedAt: 9 } })
     expect(usage(Number.NaN, Number.POSITIVE_INFINITY)._tag).toBe("Unchanged")
     expect(usage(0.5, 0)._tag).toBe("Unchanged")
   })
