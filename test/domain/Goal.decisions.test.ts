@@ -54,8 +54,11 @@ describe("goal decisions", () => {
     expect(usage(2.7, 3.9)).toEqual({ _tag: "Write", goal: { ...goal, tokensUsed: 12, timeUsedMs: 23, updatedAt: 9 } })
     expect(usage(0, 4)).toEqual({ _tag: "Write", goal: { ...goal, timeUsedMs: 24, updatedAt: 9 } })
     expect(usage(5, 0)).toEqual({ _tag: "Write", goal: { ...goal, tokensUsed: 15, updatedAt: 9 } })
-    expect(usage(Number.NaN, Number.POSITIVE_INFINITY)._tag).toBe("Unchanged")
-    expect(usage(0.5, 0)._tag).toBe("Unchanged")
+    expect(usage(Number.NaN, Number.POSITIVE_INFINITY)).toEqual({ _tag: "Unchanged", goal })
+    expect(usage(0.5, 0)).toEqual({ _tag: "Unchanged", goal })
+    const paused = { ...goal, status: "paused" as const }
+    expect(decide(paused, GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 5, timeMs: 5 }), 9))
+      .toEqual({ _tag: "Unchanged", goal: paused })
   })
 
   it("names which statuses accrue usage and when a budget is reached", () => {
