@@ -275,3 +275,48 @@ describe("phase-2 claims", () => {
     expect(enqueuePhase2({ ...job, retryRemaining: 5 }, 9, defaultPolicy).retryRemaining).toBe(5)
   })
 })
+
+describe("memory job rules at time zero and before", () => {
+  // Null must not read as 0: source times and clocks at or before the epoch are still times.
+  it("a missing watermark, lease or output is absent, not zero", () => {
+    const at = -13 * HOUR
+    expect(isStage1Candidate(candidate({ updatedAt: at }), 0, defaultSelection)).toBe(true)
+    expect(hasFreshLease(runningJob({ leaseUntil: null }), -10)).toBe(false)
+    const claimed = claimStage1({
+      job: undefined,
+      key: "t",
+      outputWatermark: null,
+      sourceUpdatedAt: 0,
+      runningOthers: 0,
+      claimant,
+      now: NOW,
+      policy: defaultPolicy
+    })
+    expect(claimed.outcome._tag).toBe("Claimed")
+  })
+
+  it("a job that never ran is pending with nothing set", () => {
+    expect(emptyJob("k", "key", 2)).toEqual({
+      kind: "k",
+      key: "key",
+      status: "pending",
+      workerId: null,
+      ownershipToken: null,
+      startedAt: null,
+      finishedAt: null,
+      leaseUntil: null,
+      retryAt: null,
+      retryRemaining: 2,
+      lastError: null,
+      inputWatermark: null,
+      lastSuccessWatermark: null
+    })
+  })
+
+  it("ties are ranked by id descending whatever the input order", () => {
+    const tied = ["c", "a", "e", "b", "d"].map((threadId) => candidate({ threadId }))
+    for (const order of [tied, [...tied].reverse(), [tied[3]!, tied[0]!, tied[4]!, tied[1]!, tied[2]!]]) {
+      expect(selectStage1(order, NOW, defaultSelection).map((t) => t.threadId)).toEqual(["e", "d", "c", "b", "a"])
+    }
+  })
+})
