@@ -293,6 +293,21 @@ describe("memory job rules at time zero and before", () => {
       policy: defaultPolicy
     })
     expect(claimed.outcome._tag).toBe("Claimed")
+    const neverGiven = { ...emptyJob(STAGE1_KIND, "t", 0), status: "error" as const }
+    const input = {
+      job: neverGiven,
+      key: "t",
+      outputWatermark: null,
+      sourceUpdatedAt: 0,
+      runningOthers: 0,
+      claimant,
+      now: NOW,
+      policy: defaultPolicy
+    }
+    expect(claimStage1(input).outcome._tag).toBe("Claimed")
+    const seen = { ...neverGiven, inputWatermark: 0, retryRemaining: 1 }
+    expect(claimStage1({ ...input, job: seen, now: -10 }).outcome._tag).toBe("Claimed")
+    expect(claimPhase2(emptyJob(PHASE2_KIND, PHASE2_KEY, 0), claimant, -10, defaultPolicy).outcome._tag).toBe("Claimed")
   })
 
   it("a job that never ran is pending with nothing set", () => {
