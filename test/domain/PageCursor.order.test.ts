@@ -17,6 +17,8 @@ describe("keyset order", () => {
     expect(precedes(tie, a, "desc")).toBe(true)
     expect(precedes(a, { ...a }, "asc")).toBe(false)
     expect(precedes(a, { ...a }, "desc")).toBe(false)
+    // The same id at another time is another position.
+    expect(precedes({ sortMs: 2, id: "x" }, { sortMs: 1, id: "x" }, "desc")).toBe(true)
     // A smaller id at a later time still comes after.
     expect(precedes({ sortMs: 1, id: "z" }, { sortMs: 2, id: "a" }, "asc")).toBe(true)
     expect(precedes({ sortMs: 2, id: "a" }, { sortMs: 1, id: "z" }, "desc")).toBe(true)
@@ -36,6 +38,19 @@ describe("keyset order", () => {
     expect(Either.isLeft(bad) && bad.left.reason).toBe("not a cursor this engine made")
     const padded = decodeCursor("created_at", `${encodeCursor("created_at", { sortMs: 5, id: "x" })}=`)
     expect(Either.isLeft(padded) && padded.left.reason).toBe("not a cursor this engine made")
+    const valid = encodeCursor("created_at", { sortMs: 5, id: "x" })
+    expect(decodeCursor("created_at", `%${valid}`)).toMatchObject({
+      _tag: "Left",
+      left: { reason: "not a cursor this engine made" }
+    })
+    const shown = (cursor: string) => {
+      const refused = decodeCursor("created_at", cursor)
+      return Either.isLeft(refused) ? refused.left.message : "accepted"
+    }
+    expect(shown("!".repeat(32))).toBe(`invalid cursor "${"!".repeat(32)}": not a cursor this engine made`)
+    expect(shown("!".repeat(33))).toBe(
+      `invalid cursor "${"!".repeat(32)}"… (33 characters): not a cursor this engine made`
+    )
     expect(decodeCursor("created_at", "x".repeat(512))).toMatchObject({
       _tag: "Left",
       left: { reason: "not a cursor this engine made" }
