@@ -23,7 +23,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["*.js", "vitest.config.ts"] },
+        projectService: { allowDefaultProject: ["*.js", "vitest.config.ts", "vitest.mutate.config.ts"] },
         tsconfigRootDir: import.meta.dirname
       }
     },

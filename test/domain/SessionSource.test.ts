@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { kindsOfFilter, sourceColumn, sourceKind } from "../../src/domain/SessionSource.js"
+import { kindsOfFilter, sourceColumn, sourceKind, threadSpawnOf } from "../../src/domain/SessionSource.js"
 
 describe("source kinds (SPEC §11)", () => {
   it.each([
@@ -46,5 +46,21 @@ describe("source kinds (SPEC §11)", () => {
   it("a filter value that names no kind is refused, naming it", () => {
     const refused = kindsOfFilter(["cli", "subagents"])
     expect(Either.isLeft(refused) && refused.left.message).toMatch(/source kind "subagents": not one of cli, vscode/)
+  })
+
+  it("stores strings as they are and objects as compact JSON", () => {
+    expect(sourceColumn("cli")).toBe("cli")
+    expect(sourceColumn({ subagent: { review: 1 } })).toBe(`{"subagent":{"review":1}}`)
+  })
+
+  it("finds the spawn record of a sub-agent, and nothing in any other source", () => {
+    const spawn = { parent_thread_id: "p", depth: 1, agent_path: "/root/a", agent_nickname: "n", agent_role: "r" }
+    expect(threadSpawnOf({ subagent: { thread_spawn: spawn } })).toEqual(spawn)
+    expect(threadSpawnOf(undefined)).toBeUndefined()
+    expect(threadSpawnOf("subagent")).toBeUndefined()
+    expect(threadSpawnOf({ subagent: "review" })).toBeUndefined()
+    expect(threadSpawnOf({ subagent: { thread_spawn: "x" } })).toBeUndefined()
+    expect(threadSpawnOf({ subagent: { thread_spawn: { depth: "deep" } } })).toBeUndefined()
+    expect(threadSpawnOf({ custom: { thread_spawn: spawn } })).toBeUndefined()
   })
 })

@@ -1,0 +1,19 @@
+// The tests a mutation run (`npm run mutate`) uses: those that exercise src/domain and
+// src/projections and are fast; the engine, store and CLI suites stay out (they would make a run hours).
+import { defineConfig } from "vitest/config"
+import base from "./vitest.config.js"
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    // Replaces the base list (mergeConfig would append to it).
+    include: [
+      "test/domain/**/*.test.ts",
+      "test/projections/**/*.test.ts",
+      "test/properties/Fold.test.ts",
+      "test/properties/PayloadGuards.test.ts",
+      "test/properties/JsonSkip.test.ts"
+    ]
+  }
+})
