@@ -103,7 +103,8 @@ describe("thread list", () => {
       expect(yield* listIds({ archived: false })).toEqual(ids(3, 2, 1))
       expect(yield* listIds({ cwd: "/a" })).toEqual(ids(3, 1))
       expect(yield* listIds({ sourceKinds: ["subagent", "vscode"] })).toEqual(ids(3, 2))
-      expect(yield* listIds({ sourceKinds: [] })).toEqual(ids(3, 2, 1))
+      // An empty list is the interactive kinds only (SPEC §11).
+      expect(yield* listIds({ sourceKinds: [] })).toEqual(ids(2, 1))
       expect(yield* listIds({ modelProviders: ["azure"] })).toEqual(ids(3))
       expect(yield* listIds({ modelProviders: [] })).toEqual(ids(3, 2, 1))
       expect(yield* listIds({ search: "bug" })).toEqual(ids(2, 1))
@@ -203,7 +204,7 @@ describe("agent graph", () => {
     return exit.cause.error
   }
 
-  it.effect("walks edges in creation order, survives loops, and resolves paths preferring open, newer agents", () =>
+  it.effect("walks edges by child id, descendants breadth first, survives loops, and resolves paths preferring open, newer agents", () =>
     Effect.gen(function*() {
       // 1 ─ 2 (/root/a) ─ 4 (/root/a/c)
       //   ├ 3 (/root/b, closed) and 5 (/root/b, open, older) ─ 6 (/root/b/d)
@@ -239,9 +240,9 @@ describe("agent graph", () => {
         ])
       }`
       const graph = yield* AgentGraph
-      expect(yield* graph.children(id(1))).toEqual(ids(5, 3, 2, 9))
+      expect(yield* graph.children(id(1))).toEqual(ids(2, 3, 5, 9))
       expect(yield* graph.children(id(4))).toEqual([])
-      expect(yield* graph.descendants(id(1))).toEqual(ids(4, 6, 5, 3, 2, 9))
+      expect(yield* graph.descendants(id(1))).toEqual(ids(2, 3, 5, 9, 4, 6))
       expect(yield* graph.descendants(id(2))).toEqual(ids(4))
       expect(yield* graph.descendants(id(4))).toEqual([])
       expect(yield* graph.descendants(id(7))).toEqual(ids(8))

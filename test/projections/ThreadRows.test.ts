@@ -67,7 +67,7 @@ describe("thread rows", () => {
       created_at_ms: 1,
       updated_at_ms: 2,
       source: `{"subagent":{"review":1}}`,
-      source_kind: "subagent",
+      source_kind: "subAgentOther",
       archived: 1,
       archived_at_ms: 4,
       projected_offset: 5,
