@@ -6,8 +6,7 @@
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { stat } from "node:fs/promises"
-import { canonicalHome, listRolloutFiles, type RolloutFile } from "../rollout/RolloutFiles.js"
-import { foldRolloutFile, initialStateForFile } from "../rollout/RolloutFold.js"
+import type { RolloutFile } from "../rollout/RolloutFiles.js"
 import type { ReadIssue } from "../rollout/RolloutIssue.js"
 import { DEFAULT_MODEL_PROVIDER, home, json, resolveHome } from "./GlobalOptions.js"
 import { makeProgress } from "./Progress.js"
@@ -29,6 +28,10 @@ const byThread = (files: ReadonlyArray<RolloutFile>): Map<string, Array<RolloutF
 /** @since 0.1.0 */
 export const scanCommand = Command.make("scan", { home, json }, (options) =>
   Effect.gen(function*() {
+    // Loaded when the command runs, not when the command line starts.
+    const [{ canonicalHome, listRolloutFiles }, { foldRolloutFile, initialStateForFile }] = yield* Effect.promise(
+      () => Promise.all([import("../rollout/RolloutFiles.js"), import("../rollout/RolloutFold.js")])
+    )
     const homeDir = yield* canonicalHome(resolveHome(options.home))
     const listing = yield* listRolloutFiles(homeDir)
     const groups = byThread(listing.files)

@@ -1,10 +1,11 @@
-#!/usr/bin/env node
 /**
  * The `rollout-state` command line.
  * @since 0.1.0
  */
 import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+// Subpaths: the package index also loads undici (1 MB), which no command uses.
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { demoCommand } from "./DemoCommand.js"
 import { logsCommand } from "./LogsCommand.js"
