@@ -4,13 +4,14 @@
 //   bin.cjs        the executable: runs main.cjs through a V8 code cache
 //   FoldWorker.js  the fold worker, which FoldPool loads from beside itself
 // better-sqlite3 (native) and fzstd stay dependencies, resolved from node_modules.
+//   node --import tsx scripts/bundle.ts [OUTDIR]     (default: dist/cli; the bench builds elsewhere)
 import { build, type BuildOptions } from "esbuild"
 import { chmodSync, rmSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const outdir = join(root, "dist", "cli")
+const outdir = process.argv[2] ?? join(root, "dist", "cli")
 rmSync(outdir, { recursive: true, force: true })
 const common: BuildOptions = {
   absWorkingDir: root,
