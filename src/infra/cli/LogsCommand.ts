@@ -7,7 +7,7 @@
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { LOG_LEVELS } from "../../domain/LogLine.js"
-import { db, home, json, threadIdOption } from "./GlobalOptions.js"
+import { db, home, json, limitOption, threadIdOption } from "./GlobalOptions.js"
 
 const thread = threadIdOption("only this thread's lines")
 const level = Options.text("level").pipe(
@@ -18,10 +18,7 @@ const search = Options.text("search").pipe(
   Options.withDescription("case-sensitive substring of the message"),
   Options.optional
 )
-const limit = Options.integer("limit").pipe(
-  Options.withDefault(100),
-  Options.withDescription("how many of the newest lines (1-10000)")
-)
+const limit = limitOption({ default: 100, max: 10_000, what: "how many of the newest lines" })
 const follow = Options.boolean("follow").pipe(
   Options.withDescription("then print new lines as they arrive, until Ctrl-C")
 )

@@ -4,19 +4,26 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../projections/ThreadList.js"
 import type { ThreadRecord } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, threadIdArg } from "./GlobalOptions.js"
+import { db, home, json, limitOption, threadIdArg } from "./GlobalOptions.js"
 import { threadJson, threadLine } from "./ThreadJson.js"
 import { threadMutationCommands } from "./ThreadMutationCommands.js"
 
 /** @since 0.1.0 */
 export const recordJson = (record: ThreadRecord) => threadJson(record.metadata, record.placement)
 
-const limit = Options.integer("limit").pipe(Options.withDefault(25), Options.withDescription("page size (1-200)"))
+const limit = limitOption({ default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE, what: "page size" })
 const archived = Options.boolean("archived").pipe(Options.withDescription("list archived threads instead of live ones"))
-const sort = Options.choice("sort", ["created", "updated"]).pipe(Options.withDefault("created" as const))
-const direction = Options.choice("direction", ["desc", "asc"]).pipe(Options.withDefault("desc" as const))
+const sort = Options.choice("sort", ["created", "updated"]).pipe(
+  Options.withDescription("sort key: creation or last update time"),
+  Options.withDefault("created" as const)
+)
+const direction = Options.choice("direction", ["desc", "asc"]).pipe(
+  Options.withDescription("newest first (desc) or oldest first (asc)"),
+  Options.withDefault("desc" as const)
+)
 const cursor = Options.text("cursor").pipe(
   Options.withDescription("continue from a nextCursor or backwardsCursor"),
   Options.optional
@@ -27,10 +34,10 @@ const search = Options.text("search").pipe(
   Options.optional
 )
 const source = Options.text("source").pipe(
-  Options.withDescription("source kind (cli, vscode, exec, mcp, subagent, …); repeatable"),
+  Options.withDescription("source kind (cli, vscode, exec, mcp, subagent, …)"),
   Options.repeated
 )
-const provider = Options.text("provider").pipe(Options.withDescription("model provider; repeatable"), Options.repeated)
+const provider = Options.text("provider").pipe(Options.withDescription("model provider"), Options.repeated)
 
 const list = Command.make(
   "list",

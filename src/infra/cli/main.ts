@@ -8,6 +8,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { demoCommand } from "./DemoCommand.js"
+import { commandHelp, normalizeArgv, renderHelp } from "./Help.js"
 import { logsCommand } from "./LogsCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
@@ -28,10 +29,40 @@ const root = Command.make("rollout-state").pipe(
   ])
 )
 
-const run = Command.run(root, { name: "rollout-state", version: "0.1.0" })
+const VERSION = "0.1.0"
+const run = Command.run(root, { name: "rollout-state", version: VERSION })
+
+/**
+ * Help is ours (Help.ts); so is a command path that stops at a group (`rollout-state threads`);
+ * @effect/cli parses the rest, its global options moved behind the subcommand.
+ */
+const dispatch = Effect.suspend(() => {
+  const tree = commandHelp(root)
+  const argv = normalizeArgv(tree, process.argv.slice(2))
+  if (argv.args.includes("--wizard")) {
+    return Effect.zipRight(
+      Console.error("--wizard: not offered; `rollout-state <command> --help` lists a command's options"),
+      Effect.sync(() => {
+        process.exitCode = 2
+      })
+    )
+  }
+  const atGroup = argv.args.length === argv.path.length && !argv.args.includes("--version")
+  if (argv.help || atGroup) {
+    const help = renderHelp(tree, argv.path, VERSION)!
+    // A bare group is a usage error that shows the commands; asking for help is not.
+    return argv.help || argv.path.length === 0 ? Console.log(help) : Effect.zipRight(
+      Console.error(help),
+      Effect.sync(() => {
+        process.exitCode = 2
+      })
+    )
+  }
+  return run([...process.argv.slice(0, 2), ...argv.args])
+})
 
 /** Exit 2 for usage and I/O errors, with the error's own message (it names the place). */
-const program = Effect.suspend(() => run(process.argv)).pipe(
+const program = dispatch.pipe(
   Effect.catchAll((error) =>
     Effect.gen(function*() {
       if (!ValidationError.isValidationError(error)) {
