@@ -116,6 +116,10 @@ export const runLogs = (options: LogsOptions) =>
         const lastBefore = yield* store.lastId
         const newest = yield* store.query({ ...filters, limit: options.limit })
         const page = [...newest].reverse()
+        if (options.json && !options.follow) {
+          // One document, as every other command prints; JSON Lines only when following.
+          return yield* Console.log(JSON.stringify({ items: page.map(recordJson) }, null, 2))
+        }
         yield* print(page, options.json)
         if (!options.follow) {
           if (page.length === 0 && !options.json) yield* Console.error("no log lines")

@@ -3,13 +3,77 @@
  * @since 0.1.0
  */
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
+import { formatTimestamp } from "../../domain/Timestamp.js"
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../projections/ThreadList.js"
 import type { ThreadRecord } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, limitOption, threadIdArg } from "./GlobalOptions.js"
-import { threadJson, threadLine } from "./ThreadJson.js"
+import { db, home, json, limitOption, resolveDb, resolveHome, threadIdArg } from "./GlobalOptions.js"
+import { renderTable } from "./Table.js"
+import { type ThreadJson, threadJson } from "./ThreadJson.js"
 import { threadMutationCommands } from "./ThreadMutationCommands.js"
+
+/** The list as a table; its time column is the sort key. */
+const threadTable = (items: ReadonlyArray<ThreadJson>, time: "createdAt" | "updatedAt") =>
+  renderTable<ThreadJson>([
+    {
+      header: time === "createdAt" ? "created (UTC)" : "updated (UTC)",
+      value: (t) => t[time].slice(0, 16).replace("T", " ")
+    },
+    { header: "id", value: (t) => t.id },
+    { header: "source", value: (t) => sourceLabel(t.source) },
+    { header: "model", value: (t) => t.model ?? "-" },
+    { header: "tokens", value: (t) => compact(t.tokensUsed), align: "right" },
+    {
+      header: "title",
+      value: (t) => `${t.archived ? "[archived] " : ""}${t.name ?? (t.title || t.firstUserMessage || "(no message)")}`,
+      flexible: true
+    }
+  ], items)
+
+/** `{"subagent":"review"}` → `subagent`: the kind, as `--source` takes it. */
+const sourceLabel = (source: string): string => {
+  if (!source.startsWith("{")) return source
+  const key = /^\{"([^"]+)"/.exec(source)?.[1]
+  return key ?? source
+}
+
+const compact = (n: number): string =>
+  n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n)
+
+/** `threads show` for people: fields in groups; a field not named here lands under "other". */
+const SHOW_GROUPS: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+  ["thread", [
+    "id",
+    "name",
+    "title",
+    "firstUserMessage",
+    "createdAt",
+    "updatedAt",
+    "archived",
+    "archivedAt",
+    "rolloutPath"
+  ]],
+  ["origin", ["source", "threadSource", "parentThreadId", "agentNickname", "agentRole", "agentPath", "cliVersion"]],
+  ["model", ["modelProvider", "model", "reasoningEffort", "latestModel", "latestReasoningEffort", "tokensUsed"]],
+  ["workspace", ["cwd", "sandboxPolicy", "approvalMode", "gitSha", "gitBranch", "gitOriginUrl"]],
+  ["tools", ["dynamicTools"]]
+]
+
+const showText = (fields: Record<string, unknown>): string => {
+  const named = new Set(SHOW_GROUPS.flatMap(([, keys]) => keys))
+  const groups = [...SHOW_GROUPS, ["other", Object.keys(fields).filter((k) => !named.has(k))] as const]
+  const show = (value: unknown) =>
+    value === null || value === undefined
+      ? "-"
+      : typeof value === "string"
+      ? value
+      : JSON.stringify(value)
+  return groups.filter(([, keys]) => keys.some((k) => k in fields)).map(([group, keys]) =>
+    [group, ...keys.filter((k) => k in fields).map((k) => `  ${k.padEnd(22)} ${show(fields[k]).replace(/\s+/g, " ")}`)]
+      .join("\n")
+  ).join("\n\n")
+}
 
 /** @since 0.1.0 */
 export const recordJson = (record: ThreadRecord) => threadJson(record.metadata, record.placement)
@@ -57,11 +121,29 @@ const list = Command.make(
           ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
         })
         const items = page.items.map(recordJson)
-        yield* output(options.json, { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor }, () =>
-          [
-            ...(items.length === 0 ? ["no threads"] : items.map(threadLine)),
-            ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
-          ].join("\n"))
+        if (options.json) {
+          return yield* output(
+            true,
+            { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor },
+            () => ""
+          )
+        }
+        const filtered = Option.isSome(options.cwd) || Option.isSome(options.search) || Option.isSome(options.cursor) ||
+          options.source.length > 0 || options.provider.length > 0
+        if (items.length === 0) {
+          const homeDir = resolveHome(options.home)
+          return yield* Console.log(
+            filtered
+              ? "no threads match"
+              : options.archived
+              ? "no archived threads"
+              : `no threads in ${
+                resolveDb(options.db, homeDir)
+              }: run \`rollout-state backfill --home ${homeDir}\` to project the home's rollouts (\`rollout-state watch\` keeps it current)`
+          )
+        }
+        yield* Console.log(threadTable(items, options.sort === "created" ? "createdAt" : "updatedAt"))
+        if (page.nextCursor !== null) yield* Console.log(`next page: --cursor ${page.nextCursor}`)
       }), "read")
 ).pipe(Command.withDescription("list threads: filters, sort, direction, keyset cursors"))
 
@@ -81,24 +163,14 @@ const show = Command.make(
           dynamicTools: detail.dynamicTools
         }
         yield* output(options.json, thread, () =>
-          [
-            ...Object.entries(thread).flatMap(([key, value]) =>
-              key === "dynamicTools"
-                ? []
-                : [
-                  `${key.padEnd(21)} ${
-                    value === null ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value)
-                  }`
-                ]
-            ),
-            `${"dynamicTools".padEnd(21)} ${
-              detail.dynamicTools.length === 0
-                ? "-"
-                : detail.dynamicTools.map((t) =>
-                  `${t.namespace === null ? "" : `${t.namespace}.`}${t.name}${t.hidden ? " (hidden)" : ""}`
-                ).join(", ")
-            }`
-          ].join("\n"))
+          showText({
+            ...thread,
+            dynamicTools: detail.dynamicTools.length === 0
+              ? null
+              : detail.dynamicTools.map((t) =>
+                `${t.namespace === null ? "" : `${t.namespace}.`}${t.name}${t.hidden ? " (hidden)" : ""}`
+              ).join(", ")
+          }))
       }), "read")
 ).pipe(Command.withDescription("show one thread: metadata, dynamic tools, latest model and effort"))
 
@@ -113,19 +185,24 @@ const turns = Command.make(
           direction: options.direction,
           ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) })
         })
-        yield* output(options.json, page, () =>
+        // Timestamps as in thread JSON: ISO-8601 UTC (SPEC §10).
+        const items = page.items.map((t) => ({
+          ...t,
+          startedAt: t.startedAt === null ? null : formatTimestamp(t.startedAt)
+        }))
+        yield* output(options.json, { ...page, items }, () =>
           [
-            ...(page.items.length === 0 ?
-              ["no turns"] :
-              page.items.map((t) =>
-                `#${String(t.index).padEnd(4)} ${
-                  t.startedAt === null
-                    ? "-".padEnd(19)
-                    : new Date(t.startedAt).toISOString().slice(0, 19).replace("T", " ")
-                }  ${(t.model ?? "-").padEnd(16)} ${(t.reasoningEffort ?? "-").padEnd(7)} ${
-                  String(t.tokensUsed).padStart(9)
-                } tok  ${(t.userMessage ?? "").replace(/\s+/g, " ").slice(0, 60)}`
-              )),
+            items.length === 0 ? "no turns" : renderTable([
+              { header: "#", value: (t) => String(t.index), align: "right" },
+              {
+                header: "started",
+                value: (t) => t.startedAt === null ? "-" : t.startedAt.slice(0, 19).replace("T", " ")
+              },
+              { header: "model", value: (t) => t.model ?? "-" },
+              { header: "effort", value: (t) => t.reasoningEffort ?? "-" },
+              { header: "tokens", value: (t) => String(t.tokensUsed), align: "right" },
+              { header: "message", value: (t) => t.userMessage ?? "", flexible: true }
+            ], items),
             ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
           ].join("\n"))
       }), "read")

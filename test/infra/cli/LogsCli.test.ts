@@ -105,7 +105,8 @@ describe("rollout-state logs (CLI)", () => {
       const limited = await cli("logs", "--home", home, "--limit", "2")
       expect(limited.stdout).toBe(`${entries.slice(-2).map(rendered).join("\n")}\n`)
       const warnings = await cli("logs", "--home", home, "--thread", T1, "--level", "Warning", "--json")
-      const objects = warnings.stdout.trim().split("\n").map((l) => JSON.parse(l) as { message: string })
+      // One document without --follow (JSON Lines only when following).
+      const objects = (JSON.parse(warnings.stdout) as { items: Array<{ message: string }> }).items
       expect(objects.map((o) => o.message)).toEqual(["slow fold", "fold failed"])
       expect(objects[0]).toEqual({
         id: expect.any(Number) as number,
