@@ -81,7 +81,9 @@ export const optionsOf = (options: unknown): Array<OptionHelp> => {
       const name = String(n["name"])
       return [{
         flag: `--${name}`,
-        placeholder: placeholderOf(name, primitive),
+        placeholder: node(n["pseudoName"])._tag === "Some" && primitive._tag !== "Bool"
+          ? String((n["pseudoName"] as { readonly value: unknown }).value)
+          : placeholderOf(name, primitive),
         description: text(n["description"]),
         default: undefined,
         optional: primitive._tag === "Bool",
