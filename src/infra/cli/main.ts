@@ -48,6 +48,10 @@ const dispatch = Effect.suspend(() => {
     )
   }
   const atGroup = argv.args.length === argv.path.length && !argv.args.includes("--version")
+  if (argv.help && argv.args.includes("--json")) {
+    // Machine-readable help: the command tree with every option (test/package/Readme.test.ts).
+    return Console.log(JSON.stringify(tree, null, 2))
+  }
   if (argv.help || atGroup) {
     const help = renderHelp(tree, argv.path, VERSION)!
     // A bare group is a usage error that shows the commands; asking for help is not.
