@@ -4,6 +4,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
+import { decodeCursor } from "../../domain/PageCursor.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../projections/ThreadList.js"
 import type { ThreadRecord } from "../engine/Engine.js"
@@ -107,44 +108,51 @@ const list = Command.make(
   "list",
   { home, db, json, limit, archived, sort, direction, cursor, cwd, search, source, provider },
   (options) =>
-    withEngine(options, (engine) =>
-      Effect.gen(function*() {
-        const page = yield* engine.listThreads({
-          limit: options.limit,
-          archived: options.archived,
-          sortKey: options.sort === "created" ? "created_at" : "updated_at",
-          direction: options.direction,
-          sourceKinds: options.source,
-          modelProviders: options.provider,
-          ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) }),
-          ...Option.match(options.cwd, { onNone: () => ({}), onSome: (value) => ({ cwd: value }) }),
-          ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
-        })
-        const items = page.items.map(recordJson)
-        if (options.json) {
-          return yield* output(
-            true,
-            { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor },
-            () => ""
-          )
-        }
-        const filtered = Option.isSome(options.cwd) || Option.isSome(options.search) || Option.isSome(options.cursor) ||
-          options.source.length > 0 || options.provider.length > 0
-        if (items.length === 0) {
-          const homeDir = resolveHome(options.home)
-          return yield* Console.log(
-            filtered
-              ? "no threads match"
-              : options.archived
-              ? "no archived threads"
-              : `no threads in ${
-                resolveDb(options.db, homeDir)
-              }: run \`rollout-state backfill --home ${homeDir}\` to project the home's rollouts (\`rollout-state watch\` keeps it current)`
-          )
-        }
-        yield* Console.log(threadTable(items, options.sort === "created" ? "createdAt" : "updatedAt"))
-        if (page.nextCursor !== null) yield* Console.log(`next page: --cursor ${page.nextCursor}`)
-      }), "read")
+    Effect.gen(function*() {
+      // A bad cursor is bad input: refused before anything is opened.
+      if (Option.isSome(options.cursor)) {
+        yield* decodeCursor(options.sort === "created" ? "created_at" : "updated_at", options.cursor.value)
+      }
+      return yield* withEngine(options, (engine) =>
+        Effect.gen(function*() {
+          const page = yield* engine.listThreads({
+            limit: options.limit,
+            archived: options.archived,
+            sortKey: options.sort === "created" ? "created_at" : "updated_at",
+            direction: options.direction,
+            sourceKinds: options.source,
+            modelProviders: options.provider,
+            ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) }),
+            ...Option.match(options.cwd, { onNone: () => ({}), onSome: (value) => ({ cwd: value }) }),
+            ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
+          })
+          const items = page.items.map(recordJson)
+          if (options.json) {
+            return yield* output(
+              true,
+              { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor },
+              () => ""
+            )
+          }
+          const filtered = Option.isSome(options.cwd) || Option.isSome(options.search) ||
+            Option.isSome(options.cursor) ||
+            options.source.length > 0 || options.provider.length > 0
+          if (items.length === 0) {
+            const homeDir = resolveHome(options.home)
+            return yield* Console.log(
+              filtered
+                ? "no threads match"
+                : options.archived
+                ? "no archived threads"
+                : `no threads in ${
+                  resolveDb(options.db, homeDir)
+                }: run \`rollout-state backfill --home ${homeDir}\` to project the home's rollouts (\`rollout-state watch\` keeps it current)`
+            )
+          }
+          yield* Console.log(threadTable(items, options.sort === "created" ? "createdAt" : "updatedAt"))
+          if (page.nextCursor !== null) yield* Console.log(`next page: --cursor ${page.nextCursor}`)
+        }), "read")
+    })
 ).pipe(Command.withDescription("list threads: filters, sort, direction, keyset cursors"))
 
 const id = threadIdArg
