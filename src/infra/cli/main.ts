@@ -14,6 +14,7 @@ import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from
 import { scanCommand } from "./ScanCommand.js"
 import * as Signals from "./Signals.js"
 import { threadsCommand } from "./ThreadsCommand.js"
+import { watchCommand } from "./WatchCommand.js"
 
 const root = Command.make("rollout-state").pipe(
   Command.withDescription("event-sourced state for coding-agent rollouts"),
@@ -25,7 +26,8 @@ const root = Command.make("rollout-state").pipe(
     verifyCommand,
     threadsCommand,
     scanCommand,
-    logsCommand
+    logsCommand,
+    watchCommand
   ])
 )
 
