@@ -1,5 +1,5 @@
 /**
- * `rollout-state watch` (issue 18) against a writer process (test/fixtures/rolloutWriter.mjs)
+ * `rollout-state watch` (issue 18) against a writer process (test/fixtures/rolloutWriter.ts)
  * that creates, appends to (whole and torn lines), archives and deletes rollouts while it runs.
  */
 import Sqlite from "better-sqlite3"
@@ -11,7 +11,7 @@ import { createInterface } from "node:readline"
 import { afterAll, describe, expect, it } from "vitest"
 
 const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
-const WRITER = join(import.meta.dirname, "../../fixtures/rolloutWriter.mjs")
+const WRITER = join(import.meta.dirname, "../../fixtures/rolloutWriter.ts")
 const A = "019c1111-0000-7000-8000-00000000000a"
 const B = "019c1111-0000-7000-8000-00000000000b"
 
@@ -51,7 +51,7 @@ describe("rollout-state watch (CLI)", () => {
       createInterface({ input: watcher.stdout }).on("line", (l) => changes.push(JSON.parse(l) as never))
       await until(() => stderr.includes("watching"), 60_000)
 
-      const writer = spawn(process.execPath, [WRITER, home])
+      const writer = spawn(process.execPath, ["--import", "tsx", WRITER, home])
       children.push(writer)
       const answers = createInterface({ input: writer.stdout })[Symbol.asyncIterator]()
       const write = async (command: string): Promise<number> => {
