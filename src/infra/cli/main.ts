@@ -13,6 +13,7 @@ import { logsCommand } from "./LogsCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
 import * as Signals from "./Signals.js"
+import { statsCommand } from "./StatsCommand.js"
 import { threadsCommand } from "./ThreadsCommand.js"
 import { watchCommand } from "./WatchCommand.js"
 
@@ -27,7 +28,8 @@ const root = Command.make("rollout-state").pipe(
     threadsCommand,
     scanCommand,
     logsCommand,
-    watchCommand
+    watchCommand,
+    statsCommand
   ])
 )
 
