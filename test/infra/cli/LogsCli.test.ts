@@ -135,8 +135,9 @@ describe("rollout-state logs (CLI)", () => {
         expect.stringMatching(/missing\.sqlite: open: no database here/)
       ])
 
-      // The same home through an engine command is caught up: the check above could fail.
-      expect((await cli("threads", "list", "--home", home)).code).toBe(0)
+      // The same home through a writing engine command is caught up: the check above could fail.
+      // (Reads such as `threads list` no longer catch up: docs/decisions.md, issue 18.)
+      expect((await cli("backfill", "--home", home)).code).toBe(0)
       expect((await fileSize(file)).file_size).toBeGreaterThan(before.file_size)
     },
     120_000
