@@ -3,7 +3,7 @@
  * `bench/out/bench.json`. Each figure is a ratio against a baseline measured in the same
  * run, because the machine is shared and absolute times alone mean little.
  *
- *   npm run bench [-- --quick] [--only backfill,projection,append,catchup,list,reconcile,logs]
+ *   npm run bench [-- --quick] [--only backfill,projection,append,catchup,list,reconcile,emptyhome,cli,watch,logs]
  *     [--files 2000] [--mb 1024] [--threads 10000] [--list-threads 100000,1000000]
  *     [--projection-threads 10000] [--appends 2000] [--reps 3] [--seed 1]
  *
@@ -26,6 +26,8 @@ const FIGURES: ReadonlyArray<string> = [
   "reconcile",
   "backfill",
   "emptyhome",
+  "cli",
+  "watch",
   "logs"
 ]
 

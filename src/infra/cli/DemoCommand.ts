@@ -8,7 +8,6 @@ import { Clock, Console, Effect, Option } from "effect"
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { writeDemoHome } from "./DemoHome.js"
 import { batchProgress, withEngine } from "./EngineRuntime.js"
 import { json } from "./GlobalOptions.js"
 import { threadLine } from "./ThreadJson.js"
@@ -27,7 +26,7 @@ export const demoCommand = Command.make("demo", { json, dir }, (options) =>
       : yield* Effect.promise(() => mkdtemp(join(tmpdir(), "rollout-state-demo-")))
     const home = join(root, "home")
     const now = yield* Clock.currentTimeMillis
-    const files = yield* Effect.promise(() => writeDemoHome(home, now))
+    const files = yield* Effect.promise(() => import("./DemoHome.js").then((demo) => demo.writeDemoHome(home, now)))
     const engineOptions = { home: Option.some(home), db: Option.none() }
     yield* withEngine(engineOptions, (engine) =>
       Effect.gen(function*() {

@@ -2,14 +2,9 @@
  * How CLI commands get an engine: resolve `--home`/`--db`, check the home, build the layer.
  * @since 0.1.0
  */
-import { SqlError } from "@effect/sql/SqlError"
-import { Console, Effect, Option } from "effect"
-import * as Engine from "../engine/Engine.js"
+import { Console, Effect, type Option } from "effect"
+import type * as Engine from "../engine/Engine.js"
 import type { BatchProgress } from "../engine/replay/Report.js"
-import { fileStat } from "../rollout/FileStat.js"
-import { HomeNotFound } from "../rollout/RolloutFiles.js"
-import { isWritable, toDatabaseError } from "../sqlite/Database.js"
-import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
 import { makeProgress } from "./Progress.js"
 
 /** @since 0.1.0 */
@@ -19,9 +14,9 @@ export interface EngineOptions {
 }
 
 /**
- * Runs `use` with an engine over the resolved home and database. A command that only reads
- * (`access: "read"`) opens a database this process cannot write read-only, without catching
- * it up (SPEC §12); the others open it for writing.
+ * Runs `use` with an engine over the resolved home and database (see EngineSession.ts). The
+ * engine's modules load here, when a command runs: `--help`, `--version` and usage errors
+ * never pay for them (docs/decisions.md, "CLI start-up").
  * @since 0.1.0
  */
 export const withEngine = <A, E>(
@@ -29,27 +24,10 @@ export const withEngine = <A, E>(
   use: (engine: Engine.Engine) => Effect.Effect<A, E>,
   access: "read" | "write" = "write"
 ) =>
-  Effect.gen(function*() {
-    const home = resolveHome(options.home)
-    const isDir = fileStat(home)?.isDirectory() ?? false
-    if (!isDir) return yield* new HomeNotFound({ home, reason: "home folder not found" })
-    const database = resolveDb(options.db, home)
-    const layer = Engine.layer({
-      home,
-      database,
-      defaultModelProvider: DEFAULT_MODEL_PROVIDER,
-      readonly: access === "read" && !isWritable(database)
-    })
-    return yield* Effect.flatMap(Engine.Engine, use).pipe(
-      Effect.provide(layer),
-      // `sql.withTransaction` turns a failed COMMIT (a full disk) into a defect: name the database.
-      Effect.catchSomeDefect((defect) =>
-        defect instanceof SqlError
-          ? Option.some(Effect.fail(toDatabaseError(database, "commit")(defect)))
-          : Option.none()
-      )
-    )
-  })
+  Effect.flatMap(
+    Effect.promise(() => import("./EngineSession.js")),
+    (session) => session.withEngine(options, use, access)
+  )
 
 /**
  * A progress bar fed by batch progress, for a TTY unless `--json`.

@@ -54,3 +54,25 @@ export const threadIdOption = (description: string) =>
     Options.mapEffect((id) => Effect.mapError(checkedThreadId("--thread")(id), ValidationError.invalidValue)),
     Options.optional
   )
+
+/**
+ * `--limit N`, checked the same way by every command while parsing (exit 2, naming the option):
+ * a whole number from 1 to `max`; `--limit 0` is an error, never "the default" or "no limit".
+ * @since 0.1.0
+ */
+export const limitOption = (options: { readonly default: number; readonly max: number; readonly what: string }) =>
+  Options.text("limit").pipe(
+    Options.withPseudoName("N"),
+    Options.withDescription(`${options.what}, 1-${options.max}`),
+    Options.mapEffect((text) => {
+      const n = Number(text)
+      if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) {
+        return Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--limit: '${text}' is not an integer`)))
+      }
+      if (n < 1 || n > options.max) {
+        return Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--limit: ${n} is not between 1 and ${options.max}`)))
+      }
+      return Effect.succeed(n)
+    }),
+    Options.withDefault(options.default)
+  )

@@ -5,15 +5,9 @@
  * @since 0.1.0
  */
 import { Command, Options } from "@effect/cli"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { Console, Effect, Option } from "effect"
-import { existsSync } from "node:fs"
-import { formatTimestamp, LOG_LEVELS, parseLevel, renderLine } from "../../domain/LogLine.js"
-import { InvalidInput } from "../engine/EngineError.js"
-import * as Database from "../sqlite/Database.js"
-import { StateStoreError } from "../sqlite/StateStoreError.js"
-import * as LogStore from "../stores/LogStore.js"
-import { db, home, json, resolveDb, resolveHome, threadIdOption } from "./GlobalOptions.js"
+import { Effect } from "effect"
+import { LOG_LEVELS } from "../../domain/LogLine.js"
+import { db, home, json, limitOption, threadIdOption } from "./GlobalOptions.js"
 
 const thread = threadIdOption("only this thread's lines")
 const level = Options.text("level").pipe(
@@ -24,121 +18,14 @@ const search = Options.text("search").pipe(
   Options.withDescription("case-sensitive substring of the message"),
   Options.optional
 )
-const limit = Options.integer("limit").pipe(
-  Options.withDefault(100),
-  Options.withDescription("how many of the newest lines (1-10000)")
-)
+const limit = limitOption({ default: 100, max: 10_000, what: "how many of the newest lines" })
 const follow = Options.boolean("follow").pipe(
   Options.withDescription("then print new lines as they arrive, until Ctrl-C")
 )
-
-/** How often `--follow` looks for new lines. */
-const POLL_MS = 250
-/** Rows per read while following. */
-const FOLLOW_PAGE = 1000
-
-/** @since 0.1.0 */
-export const recordJson = (record: LogStore.LogRecord) => ({
-  id: record.id,
-  timestamp: formatTimestamp(record.ts, record.tsNanos),
-  level: record.level,
-  target: record.target,
-  message: record.message,
-  body: record.feedbackLogBody,
-  threadId: record.threadId,
-  processUuid: record.processUuid,
-  modulePath: record.modulePath,
-  file: record.file,
-  line: record.line,
-  estimatedBytes: record.estimatedBytes
-})
-
-/** One line per row: the rendered line, or a JSON object (JSON Lines, so `--follow` streams). */
-const print = (records: ReadonlyArray<LogStore.LogRecord>, asJson: boolean) =>
-  records.length === 0
-    ? Effect.void
-    : Console.log(
-      records.map((r) =>
-        asJson
-          ? JSON.stringify(recordJson(r))
-          : renderLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody })
-      ).join("\n")
-    )
-
-/**
- * Runs `use` with the log store of the resolved database; a database that does not exist is
- * an error (reading logs creates nothing), one this process cannot write is opened read-only.
- * @since 0.1.0
- */
-export const withLogStore = <A, E>(
-  options: { readonly home: Option.Option<string>; readonly db: Option.Option<string> },
-  use: (store: LogStore.LogStore) => Effect.Effect<A, E>
-) =>
-  Effect.gen(function*() {
-    const file = resolveDb(options.db, resolveHome(options.home))
-    if (!existsSync(file)) {
-      return yield* new Database.DatabaseError({
-        file,
-        operation: "open",
-        reason: "cannot-open",
-        detail: "no database here"
-      })
-    }
-    return yield* Effect.flatMap(LogStore.make, use).pipe(
-      Effect.provideServiceEffect(SqlClient.SqlClient, Effect.map(Database.Database, (database) => database.sql)),
-      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) })),
-      // The store names its table; the command line names the database file too.
-      Effect.mapError((error) =>
-        error instanceof StateStoreError
-          ? Database.toDatabaseError(file, `${error.table}: ${error.operation}`)(error.cause ?? error.detail)
-          : error
-      )
-    )
-  })
 
 /** @since 0.1.0 */
 export const logsCommand = Command.make(
   "logs",
   { home, db, json, thread, level, search, limit, follow },
-  (options) =>
-    Effect.gen(function*() {
-      const minimum = yield* Option.match(options.level, {
-        onNone: () => Effect.succeed(undefined),
-        onSome: (text) => {
-          const parsed = parseLevel(text)
-          return parsed === undefined
-            ? Effect.fail(
-              new InvalidInput({
-                what: "--level",
-                reason: `unknown level "${text}": one of ${LOG_LEVELS.map((l) => l.toLowerCase()).join(", ")}`
-              })
-            )
-            : Effect.succeed(parsed)
-        }
-      })
-      const filters: LogStore.LogQuery = {
-        ...(minimum === undefined ? {} : { level: minimum }),
-        ...Option.match(options.thread, { onNone: () => ({}), onSome: (threadId) => ({ threadId }) }),
-        ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
-      }
-      yield* withLogStore(options, (store) =>
-        Effect.gen(function*() {
-          // Taken before the page: a line written meanwhile is printed by the tail, not lost.
-          const lastBefore = yield* store.lastId
-          const newest = yield* store.query({ ...filters, limit: options.limit })
-          const page = [...newest].reverse()
-          yield* print(page, options.json)
-          if (!options.follow) {
-            if (page.length === 0 && !options.json) yield* Console.error("no log lines")
-            return
-          }
-          let afterId = page.reduce((max, r) => Math.max(max, r.id), lastBefore)
-          while (true) {
-            const fresh = yield* store.query({ ...filters, afterId, limit: FOLLOW_PAGE })
-            yield* print(fresh, options.json)
-            afterId = fresh.length === 0 ? afterId : fresh[fresh.length - 1]!.id
-            if (fresh.length < FOLLOW_PAGE) yield* Effect.sleep(POLL_MS)
-          }
-        }))
-    })
+  (options) => Effect.flatMap(Effect.promise(() => import("./LogsRun.js")), (run) => run.runLogs(options))
 ).pipe(Command.withDescription("print operational log lines, newest last; --follow tails them"))

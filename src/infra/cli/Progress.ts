@@ -2,6 +2,7 @@
  * Progress for long CLI work: a self-overwriting line on a TTY, nothing otherwise.
  * @since 0.1.0
  */
+import { colorAllowed } from "./Table.js"
 
 /** @since 0.1.0 */
 export interface Progress {
@@ -17,7 +18,8 @@ const silent: Progress = { update: () => {}, finish: () => {} }
  */
 export const makeProgress = (label: string, total: number, enabled: boolean): Progress => {
   const stream = process.stderr
-  if (!enabled || !stream.isTTY) return silent
+  // Its control codes are ANSI: none when output is piped or NO_COLOR is set (issue 18).
+  if (!enabled || !colorAllowed(stream) || !process.stdout.isTTY) return silent
   const started = performance.now()
   let lastDraw = 0
   let drawn = false

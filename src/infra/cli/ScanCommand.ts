@@ -5,9 +5,8 @@
  */
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { archivedAtOf, fileStat } from "../rollout/FileStat.js"
-import { canonicalHome, listRolloutFiles, type RolloutFile } from "../rollout/RolloutFiles.js"
-import { foldRolloutFile, initialStateForFile } from "../rollout/RolloutFold.js"
+import { stat } from "node:fs/promises"
+import type { RolloutFile } from "../rollout/RolloutFiles.js"
 import type { ReadIssue } from "../rollout/RolloutIssue.js"
 import { DEFAULT_MODEL_PROVIDER, home, json, resolveHome } from "./GlobalOptions.js"
 import { makeProgress } from "./Progress.js"
@@ -29,6 +28,10 @@ const byThread = (files: ReadonlyArray<RolloutFile>): Map<string, Array<RolloutF
 /** @since 0.1.0 */
 export const scanCommand = Command.make("scan", { home, json }, (options) =>
   Effect.gen(function*() {
+    // Loaded when the command runs, not when the command line starts.
+    const [{ canonicalHome, listRolloutFiles }, { foldRolloutFile, initialStateForFile }] = yield* Effect.promise(
+      () => Promise.all([import("../rollout/RolloutFiles.js"), import("../rollout/RolloutFold.js")])
+    )
     const homeDir = yield* canonicalHome(resolveHome(options.home))
     const listing = yield* listRolloutFiles(homeDir)
     const groups = byThread(listing.files)
@@ -52,9 +55,10 @@ export const scanCommand = Command.make("scan", { home, json }, (options) =>
         progress.update(++done)
       }
       const last = group[group.length - 1]!
-      // The projection's rule; a file gone meanwhile has no archive time to show.
-      const facts = last.archived ? fileStat(last.path) : undefined
-      const archivedAt = facts === undefined ? null : archivedAtOf(true, facts.mtimeMs)
+      // As the projection does: an archived file's mtime is its archive time.
+      const archivedAt = last.archived
+        ? yield* Effect.promise(() => stat(last.path).then((s) => Math.floor(s.mtimeMs), () => null))
+        : null
       threads.push(threadJson(state.metadata, { rolloutPath: last.path, archived: last.archived, archivedAt }))
     }
     progress.finish()

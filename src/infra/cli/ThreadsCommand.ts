@@ -3,31 +3,96 @@
  * @since 0.1.0
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Effect, Either, Option } from "effect"
+import { Console, Effect, Either, Option } from "effect"
+import { decodeCursor } from "../../domain/PageCursor.js"
 import { kindsOfFilter, SOURCE_KIND_FILTERS, type SourceKindFilter } from "../../domain/SessionSource.js"
 import { parseThreadId } from "../../domain/ThreadId.js"
+import { formatTimestamp } from "../../domain/Timestamp.js"
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../projections/ThreadList.js"
 import type { ThreadRecord } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, threadIdArg } from "./GlobalOptions.js"
-import { threadJson, threadLine } from "./ThreadJson.js"
+import { db, home, json, limitOption, resolveDb, resolveHome, threadIdArg } from "./GlobalOptions.js"
+import { renderTable } from "./Table.js"
+import { type ThreadJson, threadJson } from "./ThreadJson.js"
 import { threadMutationCommands } from "./ThreadMutationCommands.js"
+
+/** The list as a table; its time column is the sort key. */
+const threadTable = (items: ReadonlyArray<ThreadJson>, time: "createdAt" | "updatedAt") =>
+  renderTable<ThreadJson>([
+    {
+      header: time === "createdAt" ? "created (UTC)" : "updated (UTC)",
+      value: (t) => t[time].slice(0, 16).replace("T", " ")
+    },
+    { header: "id", value: (t) => t.id },
+    { header: "source", value: (t) => t.sourceKind },
+    { header: "model", value: (t) => t.model ?? "-" },
+    { header: "tokens", value: (t) => compact(t.tokensUsed), align: "right" },
+    {
+      header: "title",
+      value: (t) => `${t.archived ? "[archived] " : ""}${t.name ?? (t.title || t.firstUserMessage || "(no message)")}`,
+      flexible: true
+    }
+  ], items)
+
+const compact = (n: number): string =>
+  n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n)
+
+/** `threads show` for people: fields in groups; a field not named here lands under "other". */
+const SHOW_GROUPS: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+  ["thread", [
+    "id",
+    "name",
+    "title",
+    "firstUserMessage",
+    "createdAt",
+    "updatedAt",
+    "archived",
+    "archivedAt",
+    "rolloutPath"
+  ]],
+  ["origin", ["source", "threadSource", "parentThreadId", "agentNickname", "agentRole", "agentPath", "cliVersion"]],
+  ["model", ["modelProvider", "model", "reasoningEffort", "latestModel", "latestReasoningEffort", "tokensUsed"]],
+  ["workspace", ["cwd", "sandboxPolicy", "approvalMode", "gitSha", "gitBranch", "gitOriginUrl"]],
+  ["tools", ["dynamicTools"]]
+]
+
+const showText = (fields: Record<string, unknown>): string => {
+  const named = new Set(SHOW_GROUPS.flatMap(([, keys]) => keys))
+  const groups = [...SHOW_GROUPS, ["other", Object.keys(fields).filter((k) => !named.has(k))] as const]
+  const show = (value: unknown) =>
+    value === null || value === undefined
+      ? "-"
+      : typeof value === "string"
+      ? value
+      : JSON.stringify(value)
+  return groups.filter(([, keys]) => keys.some((k) => k in fields)).map(([group, keys]) =>
+    [group, ...keys.filter((k) => k in fields).map((k) => `  ${k.padEnd(22)} ${show(fields[k]).replace(/\s+/g, " ")}`)]
+      .join("\n")
+  ).join("\n\n")
+}
 
 /** @since 0.1.0 */
 export const recordJson = (record: ThreadRecord) => threadJson(record.metadata, record.placement)
 
-const limit = Options.integer("limit").pipe(Options.withDefault(25), Options.withDescription("page size (1-200)"))
+const limit = limitOption({ default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE, what: "page size" })
 const archived = Options.choice("archived", ["none", "only", "all"]).pipe(
   Options.withDescription("live threads only (none, the default), archived ones only, or all"),
   Options.withDefault("none" as const)
 )
-const sort = Options.choice("sort", ["created", "updated"]).pipe(Options.withDefault("created" as const))
-const direction = Options.choice("direction", ["desc", "asc"]).pipe(Options.withDefault("desc" as const))
+const sort = Options.choice("sort", ["created", "updated"]).pipe(
+  Options.withDescription("sort key: creation or last update time"),
+  Options.withDefault("created" as const)
+)
+const direction = Options.choice("direction", ["desc", "asc"]).pipe(
+  Options.withDescription("newest first (desc) or oldest first (asc)"),
+  Options.withDefault("desc" as const)
+)
 const cursor = Options.text("cursor").pipe(
   Options.withDescription("continue from a nextCursor or backwardsCursor"),
   Options.optional
 )
 const cwd = Options.text("cwd").pipe(
-  Options.withDescription("working directory (compared normalised); repeatable: any of them"),
+  Options.withDescription("working directory (compared normalised); several: any of them"),
   Options.repeated
 )
 /** A bad value is a usage error (exit 2) raised while parsing, naming the option and the value. */
@@ -47,7 +112,7 @@ const search = Options.text("search").pipe(
 )
 const sourceKind = Options.text("source-kind").pipe(
   Options.withAlias("source"),
-  Options.withDescription(`source kind, repeatable: ${SOURCE_KIND_FILTERS.join(", ")}`),
+  Options.withDescription(`source kind: ${SOURCE_KIND_FILTERS.join(", ")}`),
   Options.repeated,
   Options.mapEffect(checked("--source-kind", (values: ReadonlyArray<string>) =>
     Either.mapBoth(kindsOfFilter(values), {
@@ -55,33 +120,57 @@ const sourceKind = Options.text("source-kind").pipe(
       onRight: () => values as ReadonlyArray<SourceKindFilter>
     })))
 )
-const provider = Options.text("provider").pipe(Options.withDescription("model provider; repeatable"), Options.repeated)
+const provider = Options.text("provider").pipe(Options.withDescription("model provider"), Options.repeated)
 
 const list = Command.make(
   "list",
   { home, db, json, limit, archived, sort, direction, cursor, cwd, parent, search, sourceKind, provider },
   (options) =>
-    withEngine(options, (engine) =>
-      Effect.gen(function*() {
-        const page = yield* engine.listThreads({
-          limit: options.limit,
-          archived: options.archived,
-          sortKey: options.sort === "created" ? "created_at" : "updated_at",
-          direction: options.direction,
-          ...(options.sourceKind.length === 0 ? {} : { sourceKinds: options.sourceKind }),
-          modelProviders: options.provider,
-          ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) }),
-          ...(options.cwd.length === 0 ? {} : { cwd: options.cwd }),
-          ...Option.match(options.parent, { onNone: () => ({}), onSome: (value) => ({ parentThreadId: value }) }),
-          ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
-        })
-        const items = page.items.map(recordJson)
-        yield* output(options.json, { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor }, () =>
-          [
-            ...(items.length === 0 ? ["no threads"] : items.map(threadLine)),
-            ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
-          ].join("\n"))
-      }), "read")
+    Effect.gen(function*() {
+      // A bad cursor is bad input: refused before anything is opened.
+      if (Option.isSome(options.cursor)) {
+        yield* decodeCursor(options.sort === "created" ? "created_at" : "updated_at", options.cursor.value)
+      }
+      return yield* withEngine(options, (engine) =>
+        Effect.gen(function*() {
+          const page = yield* engine.listThreads({
+            limit: options.limit,
+            archived: options.archived,
+            sortKey: options.sort === "created" ? "created_at" : "updated_at",
+            direction: options.direction,
+            ...(options.sourceKind.length === 0 ? {} : { sourceKinds: options.sourceKind }),
+            modelProviders: options.provider,
+            ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) }),
+            ...(options.cwd.length === 0 ? {} : { cwd: options.cwd }),
+            ...Option.match(options.parent, { onNone: () => ({}), onSome: (value) => ({ parentThreadId: value }) }),
+            ...Option.match(options.search, { onNone: () => ({}), onSome: (value) => ({ search: value }) })
+          })
+          const items = page.items.map(recordJson)
+          if (options.json) {
+            return yield* output(
+              true,
+              { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor },
+              () => ""
+            )
+          }
+          const filtered = options.cwd.length > 0 || Option.isSome(options.parent) || Option.isSome(options.search) ||
+            Option.isSome(options.cursor) || options.sourceKind.length > 0 || options.provider.length > 0
+          if (items.length === 0) {
+            const homeDir = resolveHome(options.home)
+            return yield* Console.log(
+              filtered
+                ? "no threads match"
+                : options.archived === "only"
+                ? "no archived threads"
+                : `no threads in ${
+                  resolveDb(options.db, homeDir)
+                }: run \`rollout-state backfill --home ${homeDir}\` to project the home's rollouts (\`rollout-state watch\` keeps it current)`
+            )
+          }
+          yield* Console.log(threadTable(items, options.sort === "created" ? "createdAt" : "updatedAt"))
+          if (page.nextCursor !== null) yield* Console.log(`next page: --cursor ${page.nextCursor}`)
+        }), "read")
+    })
 ).pipe(Command.withDescription("list threads: filters, sort, direction, keyset cursors"))
 
 const id = threadIdArg
@@ -100,24 +189,14 @@ const show = Command.make(
           dynamicTools: detail.dynamicTools
         }
         yield* output(options.json, thread, () =>
-          [
-            ...Object.entries(thread).flatMap(([key, value]) =>
-              key === "dynamicTools"
-                ? []
-                : [
-                  `${key.padEnd(21)} ${
-                    value === null ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value)
-                  }`
-                ]
-            ),
-            `${"dynamicTools".padEnd(21)} ${
-              detail.dynamicTools.length === 0
-                ? "-"
-                : detail.dynamicTools.map((t) =>
-                  `${t.namespace === null ? "" : `${t.namespace}.`}${t.name}${t.hidden ? " (hidden)" : ""}`
-                ).join(", ")
-            }`
-          ].join("\n"))
+          showText({
+            ...thread,
+            dynamicTools: detail.dynamicTools.length === 0
+              ? null
+              : detail.dynamicTools.map((t) =>
+                `${t.namespace === null ? "" : `${t.namespace}.`}${t.name}${t.hidden ? " (hidden)" : ""}`
+              ).join(", ")
+          }))
       }), "read")
 ).pipe(Command.withDescription("show one thread: metadata, dynamic tools, latest model and effort"))
 
@@ -132,19 +211,24 @@ const turns = Command.make(
           direction: options.direction,
           ...Option.match(options.cursor, { onNone: () => ({}), onSome: (value) => ({ cursor: value }) })
         })
-        yield* output(options.json, page, () =>
+        // Timestamps as in thread JSON: ISO-8601 UTC (SPEC §10).
+        const items = page.items.map((t) => ({
+          ...t,
+          startedAt: t.startedAt === null ? null : formatTimestamp(t.startedAt)
+        }))
+        yield* output(options.json, { ...page, items }, () =>
           [
-            ...(page.items.length === 0 ?
-              ["no turns"] :
-              page.items.map((t) =>
-                `#${String(t.index).padEnd(4)} ${
-                  t.startedAt === null
-                    ? "-".padEnd(19)
-                    : new Date(t.startedAt).toISOString().slice(0, 19).replace("T", " ")
-                }  ${(t.model ?? "-").padEnd(16)} ${(t.reasoningEffort ?? "-").padEnd(7)} ${
-                  String(t.tokensUsed).padStart(9)
-                } tok  ${(t.userMessage ?? "").replace(/\s+/g, " ").slice(0, 60)}`
-              )),
+            items.length === 0 ? "no turns" : renderTable([
+              { header: "#", value: (t) => String(t.index), align: "right" },
+              {
+                header: "started",
+                value: (t) => t.startedAt === null ? "-" : t.startedAt.slice(0, 19).replace("T", " ")
+              },
+              { header: "model", value: (t) => t.model ?? "-" },
+              { header: "effort", value: (t) => t.reasoningEffort ?? "-" },
+              { header: "tokens", value: (t) => String(t.tokensUsed), align: "right" },
+              { header: "message", value: (t) => t.userMessage ?? "", flexible: true }
+            ], items),
             ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
           ].join("\n"))
       }), "read")

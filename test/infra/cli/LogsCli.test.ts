@@ -105,7 +105,8 @@ describe("rollout-state logs (CLI)", () => {
       const limited = await cli("logs", "--home", home, "--limit", "2")
       expect(limited.stdout).toBe(`${entries.slice(-2).map(rendered).join("\n")}\n`)
       const warnings = await cli("logs", "--home", home, "--thread", T1, "--level", "Warning", "--json")
-      const objects = warnings.stdout.trim().split("\n").map((l) => JSON.parse(l) as { message: string })
+      // One document without --follow (JSON Lines only when following).
+      const objects = (JSON.parse(warnings.stdout) as { items: Array<{ message: string }> }).items
       expect(objects.map((o) => o.message)).toEqual(["slow fold", "fold failed"])
       expect(objects[0]).toEqual({
         id: expect.any(Number) as number,
@@ -134,8 +135,9 @@ describe("rollout-state logs (CLI)", () => {
         expect.stringMatching(/missing\.sqlite: open: no database here/)
       ])
 
-      // The same home through an engine command is caught up: the check above could fail.
-      expect((await cli("threads", "list", "--home", home)).code).toBe(0)
+      // The same home through a writing engine command is caught up: the check above could fail.
+      // (Reads such as `threads list` no longer catch up: docs/decisions.md, issue 18.)
+      expect((await cli("backfill", "--home", home)).code).toBe(0)
       expect((await fileSize(file)).file_size).toBeGreaterThan(before.file_size)
     },
     120_000
