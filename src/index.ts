@@ -55,7 +55,6 @@ export {
 export * as RolloutReader from "./infra/rollout/RolloutReader.js"
 export { type Durability, RolloutWriteError, type WriteOptions } from "./infra/rollout/RolloutStore.js"
 export * as Database from "./infra/sqlite/Database.js"
-export { StateStoreError } from "./infra/sqlite/StateStoreError.js"
 export * as LogStore from "./infra/stores/LogStore.js"
 export * as MemoryJobs from "./infra/stores/MemoryJobs.js"
 export { PROCESS_UUID } from "./infra/stores/ProcessUuid.js"

@@ -5,13 +5,11 @@
  * @since 0.1.0
  */
 import { Command, Options } from "@effect/cli"
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Console, Effect, Option } from "effect"
 import { existsSync } from "node:fs"
-import { formatTimestamp, LOG_LEVELS, parseLevel, renderLine } from "../../domain/LogLine.js"
+import { feedbackLine, formatTimestamp, LOG_LEVELS, parseLevel } from "../../domain/LogLine.js"
 import { InvalidInput } from "../engine/EngineError.js"
 import * as Database from "../sqlite/Database.js"
-import { StateStoreError } from "../sqlite/StateStoreError.js"
 import * as LogStore from "../stores/LogStore.js"
 import { db, home, json, resolveDb, resolveHome, threadIdOption } from "./GlobalOptions.js"
 
@@ -61,7 +59,8 @@ const print = (records: ReadonlyArray<LogStore.LogRecord>, asJson: boolean) =>
       records.map((r) =>
         asJson
           ? JSON.stringify(recordJson(r))
-          : renderLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody })
+          // Console.log ends the text with the last line's newline.
+          : feedbackLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody }).slice(0, -1)
       ).join("\n")
     )
 
@@ -85,14 +84,7 @@ export const withLogStore = <A, E>(
       })
     }
     return yield* Effect.flatMap(LogStore.make, use).pipe(
-      Effect.provideServiceEffect(SqlClient.SqlClient, Effect.map(Database.Database, (database) => database.sql)),
-      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) })),
-      // The store names its table; the command line names the database file too.
-      Effect.mapError((error) =>
-        error instanceof StateStoreError
-          ? Database.toDatabaseError(file, `${error.table}: ${error.operation}`)(error.cause ?? error.detail)
-          : error
-      )
+      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) }))
     )
   })
 

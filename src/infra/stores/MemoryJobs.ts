@@ -5,7 +5,6 @@
  * `BEGIN IMMEDIATE` transaction, so two processes sharing the database never both win.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import {
   type Claimant,
@@ -28,7 +27,8 @@ import {
   succeed
 } from "../../domain/MemoryJobs.js"
 import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * A heartbeat or finalise by a worker that does not own the job (another claimed it, its
@@ -177,23 +177,23 @@ export interface MemoryJobs {
   /** Threads changed since their last stage-1 output, newest first (`Stage1Selection`). */
   readonly selectStage1: (
     selection?: Partial<Stage1Selection>
-  ) => Effect.Effect<ReadonlyArray<Stage1Thread>, InvalidInput | StateStoreError>
+  ) => Effect.Effect<ReadonlyArray<Stage1Thread>, InvalidInput | DatabaseError>
   /** Claims thread `threadId`'s phase-1 job for the thread as of `sourceUpdatedAt`. */
   readonly claimStage1: (input: {
     readonly threadId: string
     readonly sourceUpdatedAt: number
     readonly workerId: string
-  }) => Effect.Effect<Stage1ClaimOutcome, InvalidInput | StateStoreError>
+  }) => Effect.Effect<Stage1ClaimOutcome, InvalidInput | DatabaseError>
   /** Selects and claims up to `maxClaimed` (default: the selection's limit) phase-1 jobs. */
   readonly claimStage1Batch: (input: {
     readonly workerId: string
     readonly maxClaimed?: number
     readonly selection?: Partial<Stage1Selection>
-  }) => Effect.Effect<ReadonlyArray<Stage1Claim>, InvalidInput | StateStoreError>
+  }) => Effect.Effect<ReadonlyArray<Stage1Claim>, InvalidInput | DatabaseError>
   /** Extends the owner's lease; returns the new lease end. */
   readonly heartbeatStage1: (
     input: { readonly threadId: string; readonly ownershipToken: string }
-  ) => Effect.Effect<number, JobNotOwned | InvalidInput | StateStoreError>
+  ) => Effect.Effect<number, JobNotOwned | InvalidInput | DatabaseError>
   /** Records the output (as of the claimed source time), finishes the job and enqueues phase 2. */
   readonly succeedStage1: (input: {
     readonly threadId: string
@@ -201,34 +201,34 @@ export interface MemoryJobs {
     readonly rawMemory: string
     readonly rolloutSummary: string
     readonly rolloutSlug?: string | null
-  }) => Effect.Effect<void, JobNotOwned | InvalidInput | StateStoreError>
+  }) => Effect.Effect<void, JobNotOwned | InvalidInput | DatabaseError>
   /** Consumes a retry and backs off (`retryDelayMs`, default the policy's); returns `retryAt`. */
   readonly failStage1: (input: {
     readonly threadId: string
     readonly ownershipToken: string
     readonly error: string
     readonly retryDelayMs?: number
-  }) => Effect.Effect<number, JobNotOwned | InvalidInput | StateStoreError>
+  }) => Effect.Effect<number, JobNotOwned | InvalidInput | DatabaseError>
   readonly getStage1Output: (
     threadId: string
-  ) => Effect.Effect<Option.Option<Stage1Output>, InvalidInput | StateStoreError>
+  ) => Effect.Effect<Option.Option<Stage1Output>, InvalidInput | DatabaseError>
   /** Claims the global consolidation lock. */
-  readonly claimPhase2: (input: { readonly workerId: string }) => Effect.Effect<Phase2ClaimOutcome, StateStoreError>
+  readonly claimPhase2: (input: { readonly workerId: string }) => Effect.Effect<Phase2ClaimOutcome, DatabaseError>
   readonly heartbeatPhase2: (
     input: { readonly ownershipToken: string }
-  ) => Effect.Effect<number, JobNotOwned | StateStoreError>
+  ) => Effect.Effect<number, JobNotOwned | DatabaseError>
   /** Finishes consolidation of inputs up to `completedWatermark`; `selected` become the baseline. */
   readonly succeedPhase2: (input: {
     readonly ownershipToken: string
     readonly completedWatermark: number
     readonly selected?: ReadonlyArray<{ readonly threadId: string; readonly sourceUpdatedAt: number }>
-  }) => Effect.Effect<void, JobNotOwned | InvalidInput | StateStoreError>
+  }) => Effect.Effect<void, JobNotOwned | InvalidInput | DatabaseError>
   readonly failPhase2: (input: {
     readonly ownershipToken: string
     readonly error: string
     readonly retryDelayMs?: number
-  }) => Effect.Effect<number, JobNotOwned | StateStoreError>
-  readonly getJob: (kind: string, key: string) => Effect.Effect<Option.Option<Job>, StateStoreError>
+  }) => Effect.Effect<number, JobNotOwned | DatabaseError>
+  readonly getJob: (kind: string, key: string) => Effect.Effect<Option.Option<Job>, DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -243,7 +243,9 @@ const UPDATE_JOB = JOB_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")
 /** @since 0.1.0 @category constructors */
 export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {}) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const database = yield* Database
+    const sql = database.sql
+    const storeError = (table: string, operation: string) => storeFailure(database.file, table)(operation)
     const policy: MemoryJobPolicy = { ...defaultPolicy, ...options.policy }
 
     const loadJob = (kind: string, key: string) =>

@@ -4,12 +4,12 @@
  * processes sharing the database serialize and an update naming a replaced goal never wins.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { type Goal, GoalCommand, type GoalDecision, GoalStatus, type RequestedGoalStatus } from "../../domain/Goal.js"
 import * as GoalRules from "../../domain/Goal.js"
 import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * An update, delete or usage report named a goal that is no longer the thread's goal
@@ -120,31 +120,31 @@ export interface NewGoal {
  * @category models
  */
 export interface ThreadGoals {
-  readonly get: (threadId: string) => Effect.Effect<Option.Option<Goal>, InvalidInput | StateStoreError>
+  readonly get: (threadId: string) => Effect.Effect<Option.Option<Goal>, InvalidInput | DatabaseError>
   /** Sets a thread's first goal; a thread that has one fails with `GoalExists`. */
-  readonly create: (input: NewGoal) => Effect.Effect<Goal, GoalExists | InvalidInput | StateStoreError>
+  readonly create: (input: NewGoal) => Effect.Effect<Goal, GoalExists | InvalidInput | DatabaseError>
   /** Replaces the named goal by a new one (new `goal_id`, usage from zero). */
   readonly replace: (
     input: NewGoal & { readonly expectedGoalId: string }
-  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
+  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
   /** Changes status and/or budget; `tokenBudget`: absent keeps, `null` clears. */
   readonly update: (input: {
     readonly threadId: string
     readonly expectedGoalId: string
     readonly status?: RequestedGoalStatus
     readonly tokenBudget?: number | null
-  }) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
+  }) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
   /** Removes the named goal and returns it. */
   readonly delete: (
     input: { readonly threadId: string; readonly expectedGoalId: string }
-  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
+  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
   /** Adds tokens and time (negative deltas count as zero) to the named goal. */
   readonly accountUsage: (input: {
     readonly threadId: string
     readonly expectedGoalId: string
     readonly tokens: number
     readonly timeMs: number
-  }) => Effect.Effect<UsageOutcome, StaleGoal | InvalidInput | StateStoreError>
+  }) => Effect.Effect<UsageOutcome, StaleGoal | InvalidInput | DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -164,7 +164,9 @@ const encodeRow = Schema.encodeSync(GoalFromRow)
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const database = yield* Database
+  const sql = database.sql
+  const storeError = storeFailure(database.file, TABLE)
 
   const load = (threadId: string) =>
     Effect.flatMap(
@@ -198,7 +200,7 @@ export const make = Effect.gen(function*() {
         const decision = GoalRules.decide(yield* load(command.threadId), command, now)
         yield* apply(decision)
         return decision
-      })).pipe(Effect.mapError(storeError(TABLE, operation)))
+      })).pipe(Effect.mapError(storeError(operation)))
     )
 
   const stale = (
@@ -226,7 +228,7 @@ export const make = Effect.gen(function*() {
     get: (threadId) =>
       Effect.zipRight(
         validThreadId(threadId, `${TABLE}: get: thread id`),
-        load(threadId).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError(TABLE, "get")))
+        load(threadId).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError("get")))
       ),
     create: (input) =>
       Effect.flatMap(newGoalId, (goalId) =>

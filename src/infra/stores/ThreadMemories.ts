@@ -3,10 +3,10 @@
  * with an `updated_at` that always advances, and listed newest first per working directory.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * @since 0.1.0
@@ -57,7 +57,7 @@ export const ThreadMemoryFromRow = Schema.transform(
  * @category models
  */
 export interface ThreadMemories {
-  readonly get: (threadId: string) => Effect.Effect<Option.Option<ThreadMemory>, InvalidInput | StateStoreError>
+  readonly get: (threadId: string) => Effect.Effect<Option.Option<ThreadMemory>, InvalidInput | DatabaseError>
   /**
    * Writes a thread's memory; `updatedAt` becomes the clock's time, or one past the previous
    * value when that is not later. The thread must have a row (the memory cascades from it).
@@ -66,11 +66,11 @@ export interface ThreadMemories {
     readonly threadId: string
     readonly traceSummary: string
     readonly memorySummary: string
-  }) => Effect.Effect<ThreadMemory, InvalidInput | StateStoreError>
+  }) => Effect.Effect<ThreadMemory, InvalidInput | DatabaseError>
   /** The `limit` most recently updated memories of threads whose `cwd` is exactly `cwd`. */
   readonly recentForCwd: (
     input: { readonly cwd: string; readonly limit: number }
-  ) => Effect.Effect<ReadonlyArray<ThreadMemory>, StateStoreError>
+  ) => Effect.Effect<ReadonlyArray<ThreadMemory>, DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -81,7 +81,9 @@ const decodeRows = Schema.decodeUnknown(Schema.Array(ThreadMemoryFromRow))
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const database = yield* Database
+  const sql = database.sql
+  const storeError = storeFailure(database.file, TABLE)
   const first = (rows: ReadonlyArray<unknown>) =>
     Effect.map(decodeRows(rows), (memories) => Option.fromNullable(memories[0]))
 
@@ -91,7 +93,7 @@ export const make = Effect.gen(function*() {
         validThreadId(threadId, `${TABLE}: get: thread id`),
         sql`SELECT * FROM thread_memory WHERE thread_id = ${threadId}`.pipe(
           Effect.flatMap(first),
-          Effect.mapError(storeError(TABLE, "get"))
+          Effect.mapError(storeError("get"))
         )
       ),
     // One statement computes MemoryJobs.nextMemoryUpdatedAt from the row it replaces.
@@ -112,7 +114,7 @@ export const make = Effect.gen(function*() {
           onNone: () => Effect.dieMessage("thread_memory: upsert returned no row"),
           onSome: Effect.succeed
         })),
-        Effect.mapError(storeError(TABLE, "upsert"))
+        Effect.mapError(storeError("upsert"))
       ),
     recentForCwd: ({ cwd, limit }) =>
       sql`SELECT m.* FROM thread_memory m JOIN threads t ON t.id = m.thread_id
@@ -120,7 +122,7 @@ export const make = Effect.gen(function*() {
         ORDER BY m.updated_at_ms DESC, m.thread_id DESC
         LIMIT ${Math.max(0, Math.floor(limit))}`.pipe(
         Effect.flatMap(decodeRows),
-        Effect.mapError(storeError(TABLE, "recent for cwd"))
+        Effect.mapError(storeError("recent for cwd"))
       )
   })
 })

@@ -40,7 +40,7 @@ const addLogLine = (file: string) =>
       })])).pipe(
         Effect.provide(
           Layer.effect(SqlClient.SqlClient, Effect.map(Database.Database, (db) => db.sql)).pipe(
-            Layer.provide(Database.layer({ file }))
+            Layer.provideMerge(Database.layer({ file }))
           )
         )
       )

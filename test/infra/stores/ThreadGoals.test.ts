@@ -3,7 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Either, FastCheck as fc, Option, TestClock, TestContext } from "effect"
 import { decide, type Goal, GoalCommand, type GoalCommand as Command, isOverBudget } from "../../../src/domain/Goal.js"
 import type { InvalidInput } from "../../../src/infra/engine/EngineError.js"
-import type { StateStoreError } from "../../../src/infra/sqlite/StateStoreError.js"
+import type { DatabaseError } from "../../../src/infra/sqlite/Database.js"
+import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as ThreadGoals from "../../../src/infra/stores/ThreadGoals.js"
 import { runs } from "../../fixtures/arbitraries.js"
 import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
@@ -242,7 +243,7 @@ describe("ThreadGoals", () => {
     known: string
   ): Effect.Effect<
     Goal | undefined,
-    ThreadGoals.StaleGoal | ThreadGoals.GoalExists | InvalidInput | StateStoreError
+    ThreadGoals.StaleGoal | ThreadGoals.GoalExists | InvalidInput | DatabaseError
   > => {
     switch (op.kind) {
       case "create":
@@ -286,7 +287,7 @@ describe("ThreadGoals", () => {
                 // Two connections to one file: workers on different ones are different processes.
                 const services = yield* Effect.forEach([0, 1], () =>
                   Effect.flatMap(connect(file), (db) =>
-                    ThreadGoals.make.pipe(Effect.provideService(SqlClient.SqlClient, db.sql))))
+                    ThreadGoals.make.pipe(Effect.provideService(Database.Database, db))))
                 const model = new Map<string, Goal>()
                 // What each worker believes each thread's goal id is (from what it last saw).
                 const known = Array.from({ length: WORKERS }, () =>
