@@ -9,6 +9,7 @@ import * as Engine from "../engine/Engine.js"
 import type { BatchProgress } from "../engine/replay/Backfill.js"
 import { HomeNotFound } from "../rollout/RolloutFiles.js"
 import { isWritable, toDatabaseError } from "../sqlite/Database.js"
+import { withCommandLog } from "./CommandLog.js"
 import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
 import { makeProgress } from "./Progress.js"
 
@@ -40,7 +41,9 @@ export const withEngine = <A, E>(
       defaultModelProvider: DEFAULT_MODEL_PROVIDER,
       readonly: access === "read" && !isWritable(database)
     })
-    return yield* Effect.flatMap(Engine.Engine, use).pipe(
+    // A command that writes also writes its own log lines (a reading one leaves the database as it is).
+    const run = access === "write" ? (engine: Engine.Engine) => withCommandLog(database)(use(engine)) : use
+    return yield* Effect.flatMap(Engine.Engine, run).pipe(
       Effect.provide(layer),
       // `sql.withTransaction` turns a failed COMMIT (a full disk) into a defect: name the database.
       Effect.catchSomeDefect((defect) =>
