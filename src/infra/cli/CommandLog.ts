@@ -5,7 +5,7 @@
  * the last commands did. The console is teed, so the commands themselves stay as they are.
  * @since 0.1.0
  */
-import { Cause, Console, Effect, FiberRef, HashSet, Layer } from "effect"
+import { Cause, Console, Effect, FiberRef, HashSet, Layer, type Logger } from "effect"
 import * as Database from "../sqlite/Database.js"
 import * as SqliteLogger from "../stores/SqliteLogger.js"
 
@@ -28,8 +28,9 @@ export const withCommandLog =
       const console = yield* Console.consoleWith(Effect.succeed)
       const teed: Console.Console = {
         ...console,
-        log: (...args) => Effect.zipRight(console.log(...args), Effect.logInfo(text(args))),
-        error: (...args) => Effect.zipRight(console.error(...args), Effect.logWarning(text(args)))
+        log: (...args: ReadonlyArray<unknown>) => Effect.zipRight(console.log(...args), Effect.logInfo(text(args))),
+        error: (...args: ReadonlyArray<unknown>) =>
+          Effect.zipRight(console.error(...args), Effect.logWarning(text(args)))
       }
       const { logger } = yield* SqliteLogger.SqliteLogger
       const started = performance.now()
@@ -44,7 +45,7 @@ export const withCommandLog =
           ),
           Effect.tap(() => Effect.logInfo(`${command}: finished in ${elapsed()}`))
         )
-      ).pipe(Effect.locally(FiberRef.currentLoggers, HashSet.make(logger)))
+      ).pipe(Effect.locally(FiberRef.currentLoggers, HashSet.make<Array<Logger.Logger<unknown, unknown>>>(logger)))
     }).pipe(
       Effect.provide(
         SqliteLogger.layer({ target: CLI_TARGET }).pipe(
