@@ -7,7 +7,7 @@
 import { Clock, Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { type Goal, GoalCommand, type GoalDecision, GoalStatus, type RequestedGoalStatus } from "../../domain/Goal.js"
 import * as GoalRules from "../../domain/Goal.js"
-import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
+import { InvalidInput, validThreadId } from "../engine/EngineError.js"
 import { Database, type DatabaseError } from "../sqlite/Database.js"
 import { storeFailure } from "./StoreFailure.js"
 
@@ -127,13 +127,23 @@ export interface ThreadGoals {
   readonly replace: (
     input: NewGoal & { readonly expectedGoalId: string }
   ) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
-  /** Changes status and/or budget; `tokenBudget`: absent keeps, `null` clears. */
+  /**
+   * Changes objective, status and/or budget, keeping the usage; `tokenBudget`: absent keeps,
+   * `null` clears.
+   */
   readonly update: (input: {
     readonly threadId: string
     readonly expectedGoalId: string
+    readonly objective?: string
     readonly status?: RequestedGoalStatus
     readonly tokenBudget?: number | null
   }) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
+  /** Pauses the thread's goal if it is `active`: the paused goal, or none (no goal, or not active). */
+  readonly pauseIfActive: (threadId: string) => Effect.Effect<Option.Option<Goal>, InvalidInput | DatabaseError>
+  /** Goals, most recently updated first (default 100, at most 10,000), optionally of one status. */
+  readonly list: (
+    input?: { readonly limit?: number; readonly status?: GoalStatus }
+  ) => Effect.Effect<ReadonlyArray<Goal>, InvalidInput | DatabaseError>
   /** Removes the named goal and returns it. */
   readonly delete: (
     input: { readonly threadId: string; readonly expectedGoalId: string }
@@ -160,6 +170,15 @@ const withDefaults = (input: NewGoal, newGoalId: string) => ({
   tokenBudget: input.tokenBudget ?? null
 })
 const decodeRow = Schema.decodeUnknown(GoalFromRow)
+const decodeRows = Schema.decodeUnknown(Schema.Array(GoalFromRow))
+const MAX_LIST = 10_000
+
+const validObjective = (objective: string | undefined, operation: string) => {
+  const problem = objective === undefined ? undefined : GoalRules.objectiveProblem(objective)
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(new InvalidInput({ what: `${TABLE}: ${operation}: objective`, reason: problem }))
+}
 const encodeRow = Schema.encodeSync(GoalFromRow)
 
 /** @since 0.1.0 @category constructors */
@@ -194,7 +213,10 @@ export const make = Effect.gen(function*() {
   // Read, decide and write under the write lock: the decision is taken on the row it changes.
   const run = (command: GoalCommand, operation: string) =>
     Effect.zipRight(
-      validThreadId(command.threadId, `${TABLE}: ${operation}: thread id`),
+      Effect.zipRight(
+        validThreadId(command.threadId, `${TABLE}: ${operation}: thread id`),
+        validObjective("objective" in command ? command.objective : undefined, operation)
+      ),
       sql.withTransaction(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const decision = GoalRules.decide(yield* load(command.threadId), command, now)
@@ -255,6 +277,26 @@ export const make = Effect.gen(function*() {
           )
       ),
     update: (input) => named(GoalCommand.Update(input), "update"),
+    pauseIfActive: (threadId) =>
+      Effect.map(
+        run(GoalCommand.PauseIfActive({ threadId }), "pause if active"),
+        (decision) => decision._tag === "Write" ? Option.some(decision.goal) : Option.none()
+      ),
+    list: (input = {}) =>
+      Effect.gen(function*() {
+        const limit = input.limit ?? 100
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
+          return yield* new InvalidInput({
+            what: `${TABLE}: list: limit`,
+            reason: `${limit} is not an integer in 1..${MAX_LIST}`
+          })
+        }
+        const rows = input.status === undefined
+          ? yield* sql`SELECT * FROM thread_goals ORDER BY updated_at_ms DESC, thread_id DESC LIMIT ${limit}`
+          : yield* sql`SELECT * FROM thread_goals WHERE status = ${input.status}
+              ORDER BY updated_at_ms DESC, thread_id DESC LIMIT ${limit}`
+        return yield* decodeRows(rows)
+      }).pipe(Effect.catchTags({ SqlError: storeError("list"), ParseError: storeError("list") })),
     delete: (input) => named(GoalCommand.Delete(input), "delete"),
     accountUsage: (input) => {
       const command = GoalCommand.AccountUsage(input)
