@@ -67,7 +67,11 @@ export interface ThreadMemories {
     readonly traceSummary: string
     readonly memorySummary: string
   }) => Effect.Effect<ThreadMemory, InvalidInput | DatabaseError>
-  /** The `limit` most recently updated memories of threads whose `cwd` is exactly `cwd`. */
+  /**
+   * The `limit` most recently written memories of threads whose `cwd` is exactly `cwd`, in
+   * write order across the database (a rewrite in the same millisecond as an older write of
+   * another thread comes first).
+   */
   readonly recentForCwd: (
     input: { readonly cwd: string; readonly limit: number }
   ) => Effect.Effect<ReadonlyArray<ThreadMemory>, DatabaseError>
@@ -101,12 +105,14 @@ export const make = Effect.gen(function*() {
       validThreadId(input.threadId, `${TABLE}: upsert: thread id`).pipe(
         Effect.zipRight(Clock.currentTimeMillis),
         Effect.flatMap((now) =>
-          sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms)
-            VALUES (${input.threadId}, ${input.traceSummary}, ${input.memorySummary}, ${now})
+          sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms, write_seq)
+            VALUES (${input.threadId}, ${input.traceSummary}, ${input.memorySummary}, ${now},
+              (SELECT COALESCE(MAX(write_seq), 0) + 1 FROM thread_memory))
             ON CONFLICT (thread_id) DO UPDATE SET
               trace_summary = excluded.trace_summary,
               memory_summary = excluded.memory_summary,
-              updated_at_ms = MAX(excluded.updated_at_ms, thread_memory.updated_at_ms + 1)
+              updated_at_ms = MAX(excluded.updated_at_ms, thread_memory.updated_at_ms + 1),
+              write_seq = excluded.write_seq
             RETURNING *`
         ),
         Effect.flatMap(first),
@@ -119,7 +125,7 @@ export const make = Effect.gen(function*() {
     recentForCwd: ({ cwd, limit }) =>
       sql`SELECT m.* FROM thread_memory m JOIN threads t ON t.id = m.thread_id
         WHERE t.cwd = ${cwd}
-        ORDER BY m.updated_at_ms DESC, m.thread_id DESC
+        ORDER BY m.write_seq DESC
         LIMIT ${Math.max(0, Math.floor(limit))}`.pipe(
         Effect.flatMap(decodeRows),
         Effect.mapError(storeError("recent for cwd"))
