@@ -7,7 +7,9 @@ import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit } from "effect"
 import { demoCommand } from "./DemoCommand.js"
+import { goalsCommand } from "./GoalsCommand.js"
 import { logsCommand } from "./LogsCommand.js"
+import { memoriesCommand } from "./MemoriesCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
 import * as Signals from "./Signals.js"
@@ -23,7 +25,9 @@ const root = Command.make("rollout-state").pipe(
     verifyCommand,
     threadsCommand,
     scanCommand,
-    logsCommand
+    logsCommand,
+    memoriesCommand,
+    goalsCommand
   ])
 )
 

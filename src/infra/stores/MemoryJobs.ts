@@ -10,6 +10,7 @@ import {
   type Claimant,
   claimPhase2,
   claimStage1,
+  cooldownEnd,
   defaultPhase2Selection,
   defaultPolicy,
   defaultSelection,
@@ -205,8 +206,25 @@ export interface Phase2Inputs {
   readonly dirty: boolean
 }
 
+/**
+ * Where memory jobs stand: phase-1 jobs by status (and how many hold a fresh lease), stored
+ * outputs, and the global phase-2 job with its cooldown end after a success.
+ * @since 0.1.0
+ * @category models
+ */
+export interface MemoryStatus {
+  readonly now: number
+  readonly stage1: Readonly<Record<Job["status"], number>> & { readonly leased: number }
+  readonly outputs: number
+  readonly phase2: Job | null
+  /** When claims stop being skipped for cooldown (null: the last finish was not a success). */
+  readonly phase2CooldownUntil: number | null
+}
+
 /** @since 0.1.0 @category models */
 export interface MemoryJobs {
+  /** Where the jobs stand (for `memories status`). */
+  readonly status: Effect.Effect<MemoryStatus, DatabaseError>
   /** Threads changed since their last stage-1 output, newest first (`Stage1Selection`). */
   readonly selectStage1: (
     selection?: Partial<Stage1Selection>
@@ -525,6 +543,26 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
             fail(job, input.ownershipToken, now, input.retryDelayMs ?? policy.phase2RetryDelayMs, input.error),
           retryAt
         ),
+      status: Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const counts = yield* sql<{ status: Job["status"]; n: number; leased: number }>`
+          SELECT status, count(*) AS n, sum(status = 'running' AND lease_until_ms > ${now}) AS leased
+          FROM jobs WHERE kind = ${STAGE1_KIND} GROUP BY status`
+        const [outputs] = yield* sql<{ n: number }>`SELECT count(*) AS n FROM stage1_outputs`
+        const stage1 = { pending: 0, running: 0, done: 0, error: 0, leased: 0 }
+        for (const row of counts) {
+          stage1[row.status] = row.n
+          stage1.leased += row.leased
+        }
+        const phase2 = (yield* loadJob(PHASE2_KIND, PHASE2_KEY)) ?? null
+        return {
+          now,
+          stage1,
+          outputs: outputs?.n ?? 0,
+          phase2,
+          phase2CooldownUntil: phase2 === null ? null : cooldownEnd(phase2, policy)
+        }
+      }).pipe(Effect.mapError(storeError("jobs", "status"))),
       succeedStage1NoOutput: (input) =>
         finalise(
           STAGE1_KIND,
