@@ -35,7 +35,8 @@ const readmeRows = () => {
 
 describe("README", () => {
   it("the CLI table has a row for every command --help lists, naming each of its options", () => {
-    const commands = helpCommands().filter((command) => command.name !== "threads")
+    // Parents of subcommands have no row of their own.
+    const commands = helpCommands().filter((command) => !["threads", "memories", "goals"].includes(command.name))
     expect(commands.length).toBeGreaterThan(10)
     const rows = new Map(readmeRows().map((row) => [row.name, row.row]))
     const missing = commands.flatMap((command) => {
