@@ -75,7 +75,8 @@ describe("rollout-state logs (CLI)", () => {
         line(4, "ERROR", T1, "fold failed"),
         line(5, "INFO", T1, "fold done")
       ]
-      await onDatabase(file, (store) => store.insert(entries))
+      // The demo command logged its own lines (CommandLog); this test reads only its entries.
+      await onDatabase(file, (store, sql) => Effect.zipRight(sql`DELETE FROM logs`, store.insert(entries)))
       // A rollout that grew since it was projected: an engine would catch it up on open.
       const before = await fileSize(file)
       const rollout = await onDatabase(
