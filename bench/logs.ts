@@ -22,7 +22,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
-import { joinLines, keepNewestWithin, lineBytes, renderLine } from "../src/domain/LogLine.js"
+import { feedbackLine, joinLines, keepNewestWithin, lineBytes } from "../src/domain/LogLine.js"
 import * as LogStore from "../src/infra/stores/LogStore.js"
 import * as SqliteLogger from "../src/infra/stores/SqliteLogger.js"
 import { type Figure, median, migratedDatabase, type Row, sqlLayer } from "./harness.js"
@@ -195,7 +195,7 @@ const naiveExport = (file: string, threadId: string, maxBytes: number): string =
   db.close()
   return joinLines(
     keepNewestWithin(
-      rows.map((r) => renderLine({ ts: r.ts, tsNanos: r.ts_nanos, level: r.level, body: r.feedback_log_body })),
+      rows.map((r) => feedbackLine({ ts: r.ts, tsNanos: r.ts_nanos, level: r.level, body: r.feedback_log_body })),
       maxBytes
     )
   )

@@ -7,11 +7,13 @@
 import { Data, Schema } from "effect"
 
 /**
- * `budget_limited` is set only by the rules (usage reached the budget), never asked for.
+ * `budget_limited` is set only by the rules (usage reached the budget), never asked for;
+ * `blocked` (waiting on something outside the agent) and `usage_limited` (the account's
+ * rate limit stopped it) are the reference's other stopped states.
  * @since 0.1.0
  * @category schemas
  */
-export const GoalStatus = Schema.Literal("active", "paused", "budget_limited", "complete")
+export const GoalStatus = Schema.Literal("active", "paused", "blocked", "usage_limited", "budget_limited", "complete")
 
 /** @since 0.1.0 */
 export type GoalStatus = typeof GoalStatus.Type
@@ -21,7 +23,7 @@ export type GoalStatus = typeof GoalStatus.Type
  * @since 0.1.0
  * @category schemas
  */
-export const RequestedGoalStatus = Schema.Literal("active", "paused", "complete")
+export const RequestedGoalStatus = Schema.Literal("active", "paused", "blocked", "usage_limited", "complete")
 
 /** @since 0.1.0 */
 export type RequestedGoalStatus = typeof RequestedGoalStatus.Type
@@ -71,9 +73,13 @@ export type GoalCommand = Data.TaggedEnum<{
   Update: {
     readonly threadId: string
     readonly expectedGoalId: string
+    /** A new objective; usage, budget and times are kept. */
+    readonly objective?: string | undefined
     readonly status?: RequestedGoalStatus | undefined
     readonly tokenBudget?: number | null | undefined
   }
+  /** Pauses the thread's goal only if it is `active`; names no goal (the reference's pause on interrupt). */
+  PauseIfActive: { readonly threadId: string }
   Delete: { readonly threadId: string; readonly expectedGoalId: string }
   AccountUsage: {
     readonly threadId: string
@@ -112,7 +118,7 @@ export const isOverBudget = (tokensUsed: number, tokenBudget: number | null): bo
 
 /**
  * The status a goal ends with when `requested` is asked for: asking for `active` at or over
- * the budget gives `budget_limited`, and pausing a `budget_limited` goal keeps it
+ * the budget gives `budget_limited`, and pausing or blocking a `budget_limited` goal keeps it
  * `budget_limited` (it stays stopped for its budget, as in the reference).
  * @since 0.1.0
  */
@@ -122,14 +128,15 @@ export const statusAfter = (
   tokensUsed: number,
   tokenBudget: number | null
 ): GoalStatus => {
-  if (current === "budget_limited" && requested === "paused") return "budget_limited"
+  if (current === "budget_limited" && (requested === "paused" || requested === "blocked")) return "budget_limited"
   if (requested === "active" && isOverBudget(tokensUsed, tokenBudget)) return "budget_limited"
   return requested
 }
 
 /**
  * Statuses whose goal accrues usage: tokens spent finishing a turn after the budget stopped
- * the goal still count (the reference's default accounting mode).
+ * the goal still count (the reference's default accounting mode); a paused, blocked,
+ * usage-limited or complete goal does not accrue.
  * @since 0.1.0
  */
 export const accruesUsage = (status: GoalStatus): boolean => status === "active" || status === "budget_limited"
@@ -153,6 +160,23 @@ const fresh = (
   updatedAt: now
 })
 
+/**
+ * The reference's limit on an objective's length (characters).
+ * @since 0.1.0
+ */
+export const MAX_OBJECTIVE_CHARS = 4000
+
+/**
+ * Why an objective is refused (empty, or longer than `MAX_OBJECTIVE_CHARS`), or undefined.
+ * @since 0.1.0
+ */
+export const objectiveProblem = (objective: string): string | undefined =>
+  objective.trim() === ""
+    ? "an objective must not be empty"
+    : [...objective].length > MAX_OBJECTIVE_CHARS
+    ? `an objective has at most ${MAX_OBJECTIVE_CHARS} characters (this one has ${[...objective].length})`
+    : undefined
+
 const nonNegative = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0)
 
 /**
@@ -160,6 +184,13 @@ const nonNegative = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.f
  * @since 0.1.0
  */
 export const decide = (current: Goal | undefined, command: GoalCommand, now: number): GoalDecision => {
+  if (command._tag === "PauseIfActive") {
+    return current === undefined
+      ? GoalDecision.Stale({ currentGoalId: null })
+      : current.status === "active"
+      ? GoalDecision.Write({ goal: { ...current, status: "paused", updatedAt: now } })
+      : GoalDecision.Unchanged({ goal: current })
+  }
   if (command._tag === "Create") {
     return current === undefined
       ? GoalDecision.Write({
@@ -178,12 +209,13 @@ export const decide = (current: Goal | undefined, command: GoalCommand, now: num
     case "Delete":
       return GoalDecision.Remove({ goal: current })
     case "Update": {
-      if (command.status === undefined && command.tokenBudget === undefined) {
+      if (command.status === undefined && command.tokenBudget === undefined && command.objective === undefined) {
         return GoalDecision.Unchanged({ goal: current })
       }
       const tokenBudget = command.tokenBudget === undefined ? current.tokenBudget : command.tokenBudget
       const status = statusAfter(current.status, command.status ?? current.status, current.tokensUsed, tokenBudget)
-      return GoalDecision.Write({ goal: { ...current, status, tokenBudget, updatedAt: now } })
+      const objective = command.objective ?? current.objective
+      return GoalDecision.Write({ goal: { ...current, objective, status, tokenBudget, updatedAt: now } })
     }
     case "AccountUsage": {
       const tokens = nonNegative(command.tokens)

@@ -1,7 +1,8 @@
 /**
- * Operational log lines (SPEC §7): level names and severity, the rendered line
- * `<timestamp> <LEVEL> <body>`, its size in UTF-8 bytes (the row's `estimated_bytes`), the
- * body of an Effect log record, and the byte cap of a feedback export.
+ * Operational log lines (SPEC §7, §11): level names and severity, the feedback line
+ * `<timestamp with microseconds>Z <LEVEL right-aligned in 5> <body>\n`, its size in UTF-8
+ * bytes (the row's `estimated_bytes`), the body of an Effect log record, and the byte cap of
+ * a feedback export.
  * @since 0.1.0
  */
 import { Array as Arr, Inspectable, Schema } from "effect"
@@ -19,7 +20,8 @@ export const LogLevelName = Schema.Literal(...LOG_LEVELS)
 export type LogLevelName = typeof LogLevelName.Type
 
 /**
- * The levels a filter on `level` keeps: that level and every more severe one.
+ * The levels a filter on `level` keeps: that level and every more severe one (a threshold;
+ * stored levels compare in upper case).
  * @since 0.1.0
  */
 export const atLeast = (level: LogLevelName): ReadonlyArray<LogLevelName> => LOG_LEVELS.slice(LOG_LEVELS.indexOf(level))
@@ -52,43 +54,65 @@ export const LogSeconds = Schema.Int.pipe(Schema.between(0, MAX_TS))
 export const LogNanos = Schema.Int.pipe(Schema.between(0, 999_999_999))
 
 /**
- * Width of a rendered timestamp: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+ * Width of a rendered timestamp: `YYYY-MM-DDTHH:MM:SS.uuuuuuZ`.
  * @since 0.1.0
  */
-export const TIMESTAMP_WIDTH = 30
+export const TIMESTAMP_WIDTH = 27
 
 /**
- * ISO-8601 UTC with nanoseconds, so a stored `ts_nanos` is shown exactly.
+ * Columns a level is right-aligned in (`" INFO"`, `"ERROR"`), as the reference's `{:>5}`.
+ * @since 0.1.0
+ */
+export const LEVEL_WIDTH = 5
+
+/**
+ * RFC 3339 UTC with microseconds, as the reference's feedback lines: a stored `ts_nanos` is
+ * cut (not rounded) to its microsecond, so a line never shows a later instant than its row.
  * @since 0.1.0
  */
 export const formatTimestamp = (ts: number, tsNanos: number): string =>
-  `${new Date(ts * 1000).toISOString().slice(0, 19)}.${String(tsNanos).padStart(9, "0")}Z`
+  `${new Date(ts * 1000).toISOString().slice(0, 19)}.${String(Math.floor(tsNanos / 1000)).padStart(6, "0")}Z`
 
 /**
- * A row's line, without its newline.
+ * A stored level as a line shows it: a known level in upper case whatever its stored case,
+ * anything else as stored; right-aligned in `LEVEL_WIDTH` columns.
  * @since 0.1.0
  */
-export const renderLine = (
-  row: { readonly ts: number; readonly tsNanos: number; readonly level: string; readonly body: string }
-): string => `${formatTimestamp(row.ts, row.tsNanos)} ${row.level} ${row.body}`
+export const levelColumn = (level: string): string => {
+  const upper = level.toUpperCase()
+  return ((LOG_LEVELS as ReadonlyArray<string>).includes(upper) ? upper : level).padStart(LEVEL_WIDTH)
+}
 
 /**
- * UTF-8 size of a row's line with its newline: `estimated_bytes`. Exact for timestamps in
- * `LogSeconds`; it needs no rendering, so the writer pays one `byteLength` per row.
+ * A row's feedback line, ended by exactly one newline (a body that already ends with one gets
+ * no second).
+ * @since 0.1.0
+ */
+export const feedbackLine = (
+  row: { readonly ts: number; readonly tsNanos: number; readonly level: string; readonly body: string }
+): string => {
+  const line = `${formatTimestamp(row.ts, row.tsNanos)} ${levelColumn(row.level)} ${row.body}`
+  return row.body.endsWith("\n") ? line : `${line}\n`
+}
+
+/**
+ * UTF-8 size of a row's feedback line: `estimated_bytes`. Exact for timestamps in
+ * `LogSeconds` (and any level whose upper case is as long as it); it needs no rendering, so the writer pays one `byteLength` per row.
  * @since 0.1.0
  */
 export const lineBytes = (level: string, body: string): number =>
-  TIMESTAMP_WIDTH + 1 + Buffer.byteLength(level, "utf8") + 1 + Buffer.byteLength(body, "utf8") + 1
+  TIMESTAMP_WIDTH + 1 + Math.max(0, LEVEL_WIDTH - level.length) + Buffer.byteLength(level, "utf8") + 1 +
+  Buffer.byteLength(body, "utf8") + (body.endsWith("\n") ? 0 : 1)
 
 /**
- * The smallest `lineBytes` of any row (a 4-letter level, an empty body): a byte cap fits at
- * most `floor(cap / MIN_LINE_BYTES)` rows.
+ * The smallest `lineBytes` of any row (an empty body): a byte cap fits at most
+ * `floor(cap / MIN_LINE_BYTES)` rows.
  * @since 0.1.0
  */
-export const MIN_LINE_BYTES = TIMESTAMP_WIDTH + 1 + 4 + 1 + 1
+export const MIN_LINE_BYTES = TIMESTAMP_WIDTH + 1 + LEVEL_WIDTH + 1 + 1
 
 /**
- * Keeps the newest lines whose total size (UTF-8, each with its newline) fits `maxBytes`,
+ * Keeps the newest lines (each with its newline) whose total UTF-8 size fits `maxBytes`,
  * stopping at the first that does not fit (the kept lines are the newest, with no gap), and
  * returns them oldest first. A line is never cut.
  * @since 0.1.0
@@ -97,7 +121,7 @@ export const keepNewestWithin = (newestFirst: ReadonlyArray<string>, maxBytes: n
   const kept: Array<string> = []
   let total = 0
   for (const line of newestFirst) {
-    total += Buffer.byteLength(line, "utf8") + 1
+    total += Buffer.byteLength(line, "utf8")
     if (total > maxBytes) break
     kept.push(line)
   }
@@ -105,10 +129,10 @@ export const keepNewestWithin = (newestFirst: ReadonlyArray<string>, maxBytes: n
 }
 
 /**
- * Lines as one text, each ended by a newline.
+ * Lines that each end with their newline, as one text.
  * @since 0.1.0
  */
-export const joinLines = (lines: ReadonlyArray<string>): string => lines.length === 0 ? "" : `${lines.join("\n")}\n`
+export const joinLines = (lines: ReadonlyArray<string>): string => lines.join("")
 
 // Values that need no quotes, as in Effect's logfmt logger.
 const TEXT_ONLY = /^[^\s"=]+$/

@@ -82,8 +82,8 @@ export const defaultPolicy: MemoryJobPolicy = {
 }
 
 /**
- * Which threads phase 1 considers; the defaults are the reference's (interactive sources,
- * 30 days, idle 12 hours, at most 64).
+ * Which threads phase 1 considers; the defaults are the newest seeds' startup values
+ * (interactive sources, at most 2 rollouts over 10 days, idle 12 hours; SPEC §11).
  * @since 0.1.0
  * @category models
  */
@@ -99,8 +99,8 @@ export interface Stage1Selection {
 
 /** @since 0.1.0 */
 export const defaultSelection: Stage1Selection = {
-  maxThreads: 64,
-  maxAgeMs: 30 * DAY,
+  maxThreads: 2,
+  maxAgeMs: 10 * DAY,
   minIdleMs: 12 * HOUR,
   allowedSources: ["cli", "vscode"],
   excludeThreadId: null
@@ -415,6 +415,77 @@ export const fail = (
       lastError: error
     }
     : undefined
+
+/**
+ * Recovery after ownership was lost: fails a running job held by `token` or by nobody (a NULL
+ * token), whatever its lease, as the reference's `_failed_if_unowned`. A caller uses it only
+ * after `fail` found the job not owned; a job another worker holds is never touched.
+ * @since 0.1.0
+ */
+export const failIfUnowned = (
+  job: Job | undefined,
+  token: string,
+  now: number,
+  retryDelayMs: number,
+  error: string
+): Job | undefined =>
+  job !== undefined && job.status === "running" && (job.ownershipToken === token || job.ownershipToken === null)
+    ? {
+      ...job,
+      status: "error",
+      finishedAt: now,
+      leaseUntil: null,
+      retryAt: now + Math.max(0, retryDelayMs),
+      retryRemaining: Math.max(0, job.retryRemaining - 1),
+      lastError: error
+    }
+    : undefined
+
+/**
+ * Which stage-1 outputs phase 2 consolidates; the defaults are the reference's (256 inputs,
+ * unused for at most 30 days).
+ * @since 0.1.0
+ * @category models
+ */
+export interface Phase2Selection {
+  readonly maxInputs: number
+  /** An output last used (or, never used, produced) longer ago than this is not selected. */
+  readonly maxUnusedMs: number
+}
+
+/** @since 0.1.0 */
+export const defaultPhase2Selection: Phase2Selection = { maxInputs: 256, maxUnusedMs: 30 * DAY }
+
+/**
+ * What phase 2's ranking reads of a stage-1 output.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Phase2Candidate {
+  readonly threadId: string
+  readonly sourceUpdatedAt: number
+  readonly usageCount: number
+  readonly lastUsage: number | null
+}
+
+/**
+ * The ranking of phase-2 inputs, best first: most used, then most recently used (or
+ * produced), then newest source, then thread id descending (the reference's order).
+ * @since 0.1.0
+ */
+export const comparePhase2 = (a: Phase2Candidate, b: Phase2Candidate): number =>
+  b.usageCount - a.usageCount ||
+  (b.lastUsage ?? b.sourceUpdatedAt) - (a.lastUsage ?? a.sourceUpdatedAt) ||
+  b.sourceUpdatedAt - a.sourceUpdatedAt ||
+  (a.threadId < b.threadId ? 1 : a.threadId > b.threadId ? -1 : 0)
+
+/**
+ * Whether a candidate is recent enough: used since the cutoff, or never used and produced
+ * since it.
+ * @since 0.1.0
+ */
+export const isPhase2Candidate = (c: Phase2Candidate, now: number, selection: Phase2Selection): boolean =>
+  (c.lastUsage ?? c.sourceUpdatedAt) >= now - selection.maxUnusedMs
 
 /**
  * New stage-1 output exists up to `watermark`: the global job becomes pending (unless

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { decide, type Goal, GoalCommand, isOverBudget, statusAfter } from "../../src/domain/Goal.js"
+import {
+  decide,
+  type Goal,
+  GoalCommand,
+  isOverBudget,
+  objectiveProblem,
+  RequestedGoalStatus,
+  statusAfter
+} from "../../src/domain/Goal.js"
 import { runs } from "../fixtures/arbitraries.js"
 
 const goal = (overrides: Partial<Goal> = {}): Goal => ({
@@ -42,6 +50,57 @@ describe("Goal rules", () => {
       )
     )
     expect(created).toMatchObject({ status: "budget_limited", tokensUsed: 0, createdAt: 5, updatedAt: 5 })
+  })
+
+  it("blocking a budget-limited goal keeps it budget-limited; blocked and usage_limited goals accrue no usage", () => {
+    expect(statusAfter("budget_limited", "blocked", 100, 100)).toBe("budget_limited")
+    expect(statusAfter("active", "blocked", 10, 100)).toBe("blocked")
+    expect(statusAfter("budget_limited", "usage_limited", 100, 100)).toBe("usage_limited")
+    for (const status of ["paused", "blocked", "usage_limited", "complete"] as const) {
+      const decision = decide(
+        goal({ status }),
+        GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 10, timeMs: 7 }),
+        3
+      )
+      expect([status, decision._tag]).toEqual([status, "Unchanged"])
+    }
+    for (const status of ["active", "budget_limited"] as const) {
+      const decision = decide(
+        goal({ status, tokenBudget: null }),
+        GoalCommand.AccountUsage({ threadId: "t1", expectedGoalId: "g1", tokens: 10, timeMs: 7 }),
+        3
+      )
+      expect(written(decision)).toMatchObject({ status, tokensUsed: 10, timeUsedMs: 7 })
+    }
+  })
+
+  it("editing the objective keeps usage, budget, status and creation time", () => {
+    const before = goal({ tokensUsed: 42, timeUsedMs: 9, status: "blocked", createdAt: 1 })
+    const edited = written(
+      decide(before, GoalCommand.Update({ threadId: "t1", expectedGoalId: "g1", objective: "ship it better" }), 5)
+    )
+    expect(edited).toEqual({ ...before, objective: "ship it better", updatedAt: 5 })
+  })
+
+  it("pauseIfActive pauses an active goal only", () => {
+    expect(written(decide(goal(), GoalCommand.PauseIfActive({ threadId: "t1" }), 2))).toMatchObject({
+      status: "paused",
+      updatedAt: 2
+    })
+    for (const status of ["paused", "blocked", "usage_limited", "budget_limited", "complete"] as const) {
+      expect(decide(goal({ status }), GoalCommand.PauseIfActive({ threadId: "t1" }), 2)._tag).toBe("Unchanged")
+    }
+    expect(decide(undefined, GoalCommand.PauseIfActive({ threadId: "t1" }), 2)).toMatchObject({
+      _tag: "Stale",
+      currentGoalId: null
+    })
+  })
+
+  it("an objective must not be empty nor longer than 4000 characters", () => {
+    expect(objectiveProblem("ok")).toBeUndefined()
+    expect(objectiveProblem("  ")).toMatch(/empty/)
+    expect(objectiveProblem("😀".repeat(4000))).toBeUndefined()
+    expect(objectiveProblem("x".repeat(4001))).toMatch(/at most 4000 characters \(this one has 4001\)/)
   })
 
   it("usage reaching the budget moves an active goal to budget_limited, and later usage still counts", () => {
@@ -126,14 +185,14 @@ describe("Goal rules", () => {
 
   const commandArb = fc.oneof(
     fc.record({
-      status: fc.constantFrom("active" as const, "paused" as const, "complete" as const),
+      status: fc.constantFrom(...RequestedGoalStatus.literals),
       tokenBudget: fc.option(fc.nat(60), { nil: null })
     })
       .map((c) => (id: string, n: number) =>
         GoalCommand.Replace({ threadId: "t1", expectedGoalId: id, newGoalId: `g-${n}`, objective: "o", ...c })
       ),
     fc.record({
-      status: fc.option(fc.constantFrom("active" as const, "paused" as const, "complete" as const), { nil: undefined }),
+      status: fc.option(fc.constantFrom(...RequestedGoalStatus.literals), { nil: undefined }),
       tokenBudget: fc.option(fc.option(fc.nat(60), { nil: null }), { nil: undefined })
     }).map((c) => (id: string) => GoalCommand.Update({ threadId: "t1", expectedGoalId: id, ...c })),
     fc.record({ tokens: fc.integer({ min: -5, max: 30 }), timeMs: fc.integer({ min: -5, max: 1000 }) })

@@ -48,6 +48,9 @@ const runningJob = (overrides: Partial<Job> = {}): Job => ({
   ...overrides
 })
 
+/** The selection of earlier seeds (64 threads over 30 days): room for the boundaries tested here. */
+const wideSelection = { ...defaultSelection, maxThreads: 64, maxAgeMs: 30 * DAY }
+
 describe("memory job policy and selection", () => {
   it("has the reference's defaults", () => {
     expect(defaultPolicy).toEqual({
@@ -59,9 +62,10 @@ describe("memory job policy and selection", () => {
       phase2RetryDelayMs: HOUR,
       phase2CooldownMs: 6 * HOUR
     })
+    // The newest seeds' defaults (SPEC §11): 2 rollouts over 10 days.
     expect(defaultSelection).toEqual({
-      maxThreads: 64,
-      maxAgeMs: 30 * DAY,
+      maxThreads: 2,
+      maxAgeMs: 10 * DAY,
       minIdleMs: 12 * HOUR,
       allowedSources: ["cli", "vscode"],
       excludeThreadId: null
@@ -70,14 +74,14 @@ describe("memory job policy and selection", () => {
   })
 
   it("takes a thread only when every condition holds, each at its boundary", () => {
-    const is = (overrides: Partial<Stage1Candidate>, selection = defaultSelection) =>
+    const is = (overrides: Partial<Stage1Candidate>, selection = wideSelection) =>
       isStage1Candidate(candidate(overrides), NOW, selection)
     expect(is({})).toBe(true)
     expect(is({ archived: true })).toBe(false)
     expect(is({ memoryMode: "enabled" })).toBe(true)
     expect(is({ memoryMode: "disabled" })).toBe(false)
-    expect(is({}, { ...defaultSelection, excludeThreadId: "t" })).toBe(false)
-    expect(is({}, { ...defaultSelection, excludeThreadId: "other" })).toBe(true)
+    expect(is({}, { ...wideSelection, excludeThreadId: "t" })).toBe(false)
+    expect(is({}, { ...wideSelection, excludeThreadId: "other" })).toBe(true)
     expect(is({ sourceKind: "vscode" })).toBe(true)
     expect(is({ sourceKind: "exec" })).toBe(false)
     expect(is({ updatedAt: NOW - 30 * DAY })).toBe(true)
@@ -331,7 +335,7 @@ describe("memory job rules at time zero and before", () => {
   it("ties are ranked by id descending whatever the input order", () => {
     const tied = ["c", "a", "e", "b", "d"].map((threadId) => candidate({ threadId }))
     for (const order of [tied, [...tied].reverse(), [tied[3]!, tied[0]!, tied[4]!, tied[1]!, tied[2]!]]) {
-      expect(selectStage1(order, NOW, defaultSelection).map((t) => t.threadId)).toEqual(["e", "d", "c", "b", "a"])
+      expect(selectStage1(order, NOW, wideSelection).map((t) => t.threadId)).toEqual(["e", "d", "c", "b", "a"])
     }
   })
 })

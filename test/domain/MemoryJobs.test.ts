@@ -100,9 +100,11 @@ describe("memory job rules", () => {
     const picked = selectStage1(
       [thread("a", now - 20 * HOUR), thread("b", now - 20 * HOUR), thread("c", now - 13 * HOUR)],
       now,
-      defaultSelection
+      { ...defaultSelection, maxThreads: 64 }
     )
     expect(picked.map((t) => t.threadId)).toEqual(["c", "b", "a"])
+    expect(selectStage1([thread("a", now - 20 * HOUR), thread("b", now - 20 * HOUR)], now, defaultSelection).length)
+      .toBe(2)
   })
 
   const maybe = <A>(arb: fc.Arbitrary<A>) => fc.option(arb, { nil: null })

@@ -10,6 +10,7 @@ import { stat } from "node:fs/promises"
 import * as Engine from "../engine/Engine.js"
 import { HomeNotFound } from "../rollout/RolloutFiles.js"
 import { DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { withCommandLog } from "./CommandLog.js"
 import type { EngineOptions } from "./EngineRuntime.js"
 import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
 
@@ -45,7 +46,9 @@ export const withEngine = <A, E>(
       defaultModelProvider: DEFAULT_MODEL_PROVIDER,
       readonly: access === "read"
     })
-    return yield* Effect.flatMap(Engine.Engine, use).pipe(
+    // A command that writes also writes its own log lines (a reading one leaves the database as it is).
+    const run = access === "write" ? (engine: Engine.Engine) => withCommandLog(database)(use(engine)) : use
+    return yield* Effect.flatMap(Engine.Engine, run).pipe(
       Effect.provide(layer),
       // `sql.withTransaction` turns a failed COMMIT (a full disk) into a defect: name the database.
       Effect.catchSomeDefect((defect) =>

@@ -2,13 +2,11 @@
  * What `logs` does once its options are parsed (see LogsCommand.ts), loaded only when it runs.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Console, Effect, Option } from "effect"
 import { existsSync } from "node:fs"
-import { formatTimestamp, LOG_LEVELS, parseLevel, renderLine } from "../../domain/LogLine.js"
+import { feedbackLine, formatTimestamp, LOG_LEVELS, parseLevel } from "../../domain/LogLine.js"
 import { InvalidInput } from "../engine/EngineError.js"
 import * as Database from "../sqlite/Database.js"
-import { StateStoreError } from "../sqlite/StateStoreError.js"
 import * as LogStore from "../stores/LogStore.js"
 import { resolveDb, resolveHome } from "./GlobalOptions.js"
 
@@ -53,7 +51,8 @@ const print = (records: ReadonlyArray<LogStore.LogRecord>, asJson: boolean) =>
       records.map((r) =>
         asJson
           ? JSON.stringify(recordJson(r))
-          : renderLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody })
+          // Console.log ends the text with the last line's newline.
+          : feedbackLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody }).slice(0, -1)
       ).join("\n")
     )
 
@@ -77,14 +76,7 @@ export const withLogStore = <A, E>(
       })
     }
     return yield* Effect.flatMap(LogStore.make, use).pipe(
-      Effect.provideServiceEffect(SqlClient.SqlClient, Effect.map(Database.Database, (database) => database.sql)),
-      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) })),
-      // The store names its table; the command line names the database file too.
-      Effect.mapError((error) =>
-        error instanceof StateStoreError
-          ? Database.toDatabaseError(file, `${error.table}: ${error.operation}`)(error.cause ?? error.detail)
-          : error
-      )
+      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) }))
     )
   })
 

@@ -8,8 +8,10 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { demoCommand } from "./DemoCommand.js"
+import { goalsCommand } from "./GoalsCommand.js"
 import { commandHelp, normalizeArgv, renderHelp } from "./Help.js"
 import { logsCommand } from "./LogsCommand.js"
+import { memoriesCommand } from "./MemoriesCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
 import * as Signals from "./Signals.js"
@@ -29,7 +31,9 @@ const root = Command.make("rollout-state").pipe(
     scanCommand,
     logsCommand,
     watchCommand,
-    statsCommand
+    statsCommand,
+    memoriesCommand,
+    goalsCommand
   ])
 )
 

@@ -44,6 +44,7 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
     "corrupt",
     "disk-full",
     "too-new",
+    "schema-mismatch",
     "failed"
   ),
   detail: Schema.String,
@@ -106,6 +107,7 @@ const DETAILS: Record<DatabaseError["reason"], string> = {
   corrupt: "the database file is corrupt",
   "disk-full": "disk full: no space left for the database",
   "too-new": "the database was migrated by a newer version",
+  "schema-mismatch": "the database's recorded migrations are not this release's",
   failed: "statement failed"
 }
 
@@ -510,11 +512,18 @@ export const migrations = (): ReadonlyArray<
     .sort((a, b) => a.id - b.id)
 }
 
+/** Files whose newer-schema warning this process already logged. */
+const warnedNewer = new Set<string>()
+
 /**
  * Applies every shipped migration the database has not recorded, in id order, in one
- * `BEGIN IMMEDIATE` transaction (two processes opening the same home do not both migrate),
- * and refuses a database migrated by a newer release. Unlike a "everything above the highest
- * id" migrator, a migration numbered below one already applied (merged late) is still run.
+ * `BEGIN IMMEDIATE` transaction (two processes opening the same home do not both migrate).
+ * Unlike a "everything above the highest id" migrator, a migration numbered below one already
+ * applied (merged late) is still run. A database a newer release migrated further (ids above
+ * ours) opens with a warning, logged once per file: app servers of different versions share a
+ * home (SPEC §11), and nothing is ever migrated down. A recorded migration whose id is one of
+ * ours (or within our range) but whose name is not ours is a different schema: refused.
+ * A new database gets `auto_vacuum = INCREMENTAL` first, so log retention can give space back.
  * The bookkeeping table is the one `@effect/sql`'s Migrator keeps, so older databases open.
  * @since 0.1.0
  */
@@ -523,23 +532,35 @@ export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonl
     const { sql } = database
     const known = migrations()
     const latestKnown = known[known.length - 1]?.id ?? 0
+    const knownNames = new Map(known.map((m) => [m.id, m.name]))
+    // Only before the first table exists; VACUUM writes the mode into the (empty) file.
+    yield* database.direct.use((s) => {
+      if (s.values("SELECT count(*) FROM sqlite_master", [])[0]?.[0] !== 0) return
+      s.run("PRAGMA auto_vacuum = INCREMENTAL", [])
+      s.run("VACUUM", [])
+    }).pipe(Effect.mapError(toDatabaseError(database.file, "migrate: auto_vacuum")))
     // `direct.transaction`: a COMMIT that fails (disk full) is a typed failure there, a defect in `sql.withTransaction`.
-    return yield* database.direct.transaction(Effect.gen(function*() {
+    const { applied, newer } = yield* database.direct.transaction(Effect.gen(function*() {
       yield* sql`CREATE TABLE IF NOT EXISTS effect_sql_migrations (
         migration_id integer PRIMARY KEY NOT NULL,
         created_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
         name VARCHAR(255) NOT NULL)`
-      const recorded = yield* sql<{ readonly migration_id: number }>`SELECT migration_id FROM effect_sql_migrations`
-      const recordedIds = new Set(recorded.map((row) => row.migration_id))
-      const latest = Math.max(0, ...recordedIds)
-      if (latest > latestKnown) {
+      const recorded = yield* sql<
+        { readonly migration_id: number; readonly name: string }
+      >`SELECT migration_id, name FROM effect_sql_migrations`
+      const differing = recorded.filter((row) =>
+        row.migration_id <= latestKnown && knownNames.get(row.migration_id) !== row.name
+      )
+      if (differing.length > 0) {
+        const list = differing.map((row) => `${row.migration_id} "${row.name}"`).join(", ")
         return yield* new DatabaseError({
           file: database.file,
           operation: "migrate",
-          reason: "too-new",
-          detail: `schema version ${latest} is newer than this release's ${latestKnown}; upgrade rollout-state`
+          reason: "schema-mismatch",
+          detail: `recorded migrations ${list} are not this release's; the database belongs to another schema`
         })
       }
+      const recordedIds = new Set(recorded.map((row) => row.migration_id))
       const applied: Array<readonly [number, string]> = []
       for (const { id, name, script } of known) {
         if (recordedIds.has(id)) continue
@@ -547,8 +568,17 @@ export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonl
         yield* sql`INSERT INTO effect_sql_migrations (migration_id, name) VALUES (${id}, ${name})`
         applied.push([id, name])
       }
-      return applied
+      return { applied, newer: recorded.filter((row) => row.migration_id > latestKnown) }
     })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError(database.file, "migrate")(error))))
+    if (newer.length > 0 && !warnedNewer.has(database.file)) {
+      warnedNewer.add(database.file)
+      yield* Effect.logWarning(
+        `${database.file}: migrated by a newer release (migrations ${
+          newer.map((row) => row.migration_id).join(", ")
+        } are unknown here, ours end at ${latestKnown}); opening it as it is`
+      )
+    }
+    return applied
   })
 
 /**

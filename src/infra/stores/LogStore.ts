@@ -4,10 +4,10 @@
  * deletes the oldest rows until the total fits a budget.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, Schema } from "effect"
 import {
   atLeast,
+  feedbackLine,
   joinLines,
   keepNewestWithin,
   lineBytes,
@@ -16,11 +16,12 @@ import {
   LogSeconds,
   MAX_TS,
   MIN_LINE_BYTES,
-  renderLine
+  parseLevel
 } from "../../domain/LogLine.js"
 import { InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { Database, type DatabaseError } from "../sqlite/Database.js"
 import { PROCESS_UUID } from "./ProcessUuid.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * A line to store. `estimated_bytes` is computed from it (`lineBytes(level, body)`).
@@ -92,7 +93,8 @@ export const LogRecordFromRow = Schema.transform(LogRow, LogRecord, {
     id: row.id,
     ts: row.ts,
     tsNanos: row.ts_nanos,
-    level: row.level as LogLevelName,
+    // Levels compare in any case (a stored `warn` is a WARN); an unknown level does not decode.
+    level: (parseLevel(row.level) ?? row.level) as LogLevelName,
     target: row.target,
     message: row.message,
     feedbackLogBody: row.feedback_log_body,
@@ -126,7 +128,7 @@ export const LogRecordFromRow = Schema.transform(LogRow, LogRecord, {
  * @category models
  */
 export interface LogQuery {
-  /** That level and every more severe one. */
+  /** A threshold: that level and every more severe one, whatever case a row stored it in. */
   readonly level?: LogLevelName
   /** Epoch milliseconds, inclusive. */
   readonly from?: number
@@ -151,20 +153,24 @@ export interface LogQuery {
  */
 export interface LogStore {
   /** Stores lines in multi-row inserts inside one transaction. */
-  readonly insert: (entries: ReadonlyArray<LogEntry>) => Effect.Effect<void, InvalidInput | StateStoreError>
-  readonly query: (query?: LogQuery) => Effect.Effect<ReadonlyArray<LogRecord>, InvalidInput | StateStoreError>
+  readonly insert: (entries: ReadonlyArray<LogEntry>) => Effect.Effect<void, InvalidInput | DatabaseError>
+  readonly query: (query?: LogQuery) => Effect.Effect<ReadonlyArray<LogRecord>, InvalidInput | DatabaseError>
   /** The highest id stored, 0 when the table is empty: where a tail starts. */
-  readonly lastId: Effect.Effect<number, StateStoreError>
+  readonly lastId: Effect.Effect<number, DatabaseError>
   /**
    * A thread's rows and the threadless rows of every process that wrote for it, rendered
-   * `<timestamp> <LEVEL> <body>\n` oldest first: the newest lines that fit `maxBytes`
-   * (UTF-8), whole.
+   * `<timestamp µs>Z <LEVEL in 5> <body>\n` oldest first (`feedbackLine`): the newest lines
+   * that fit `maxBytes` (UTF-8), whole.
    */
   readonly feedbackExport: (
     input: { readonly threadId: string; readonly maxBytes: number }
-  ) => Effect.Effect<string, InvalidInput | StateStoreError>
-  /** Deletes the oldest rows until the total `estimated_bytes` fits; returns how many. */
-  readonly prune: (input: { readonly maxTotalBytes: number }) => Effect.Effect<number, InvalidInput | StateStoreError>
+  ) => Effect.Effect<string, InvalidInput | DatabaseError>
+  /**
+   * Deletes the oldest rows until the total `estimated_bytes` fits, then gives the freed pages
+   * back to the file system (`incremental_vacuum`; a database made before auto-vacuum was set
+   * keeps them for reuse); returns how many rows went.
+   */
+  readonly prune: (input: { readonly maxTotalBytes: number }) => Effect.Effect<number, InvalidInput | DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -264,7 +270,9 @@ const decodeRows = Schema.decodeUnknown(Schema.Array(LogRecordFromRow))
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const database = yield* Database
+  const sql = database.sql
+  const storeError = storeFailure(database.file, TABLE)
 
   const insertChunk = (chunk: ReadonlyArray<LogEntry>) => {
     const params: Array<unknown> = new Array(chunk.length * 12)
@@ -289,20 +297,20 @@ export const make = Effect.gen(function*() {
     return sql.unsafe(text, params).raw
   }
 
-  const insert = (entries: ReadonlyArray<LogEntry>): Effect.Effect<void, InvalidInput | StateStoreError> => {
+  const insert = (entries: ReadonlyArray<LogEntry>): Effect.Effect<void, InvalidInput | DatabaseError> => {
     if (entries.length === 0) return Effect.void
     for (const entry of entries) {
       const reason = badEntry(entry)
       if (reason !== undefined) return Effect.fail(new InvalidInput({ what: "logs: insert", reason }))
     }
     if (entries.length <= INSERT_CHUNK) {
-      return insertChunk(entries).pipe(Effect.asVoid, Effect.mapError(storeError(TABLE, "insert")))
+      return insertChunk(entries).pipe(Effect.asVoid, Effect.mapError(storeError("insert")))
     }
     return sql.withTransaction(Effect.gen(function*() {
       for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
         yield* insertChunk(entries.slice(start, start + INSERT_CHUNK))
       }
-    })).pipe(Effect.mapError(storeError(TABLE, "insert")))
+    })).pipe(Effect.mapError(storeError("insert")))
   }
 
   const query = (q: LogQuery = {}) =>
@@ -311,7 +319,7 @@ export const make = Effect.gen(function*() {
       yield* checkCount("logs: limit", limit, 1, MAX_LIMIT)
       if (q.threadId !== undefined) yield* validThreadId(q.threadId, "logs: thread id")
       const clauses = []
-      if (q.level !== undefined) clauses.push(sql`level IN ${sql.in(atLeast(q.level))}`)
+      if (q.level !== undefined) clauses.push(sql`upper(level) IN ${sql.in(atLeast(q.level))}`)
       if (q.from !== undefined) {
         const [s, n] = splitMillis(q.from)
         clauses.push(sql`(ts, ts_nanos) >= (${s}, ${n})`)
@@ -332,11 +340,11 @@ export const make = Effect.gen(function*() {
           sql.and(clauses)
         } ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ${limit}`
       return yield* decodeRows(rows)
-    }).pipe(Effect.catchTags({ SqlError: storeError(TABLE, "query"), ParseError: storeError(TABLE, "query") }))
+    }).pipe(Effect.catchTags({ SqlError: storeError("query"), ParseError: storeError("query") }))
 
   const lastId = sql<{ readonly id: number | null }>`SELECT MAX(id) AS id FROM logs`.pipe(
     Effect.map((rows) => rows[0]?.id ?? 0),
-    Effect.mapError(storeError(TABLE, "last id"))
+    Effect.mapError(storeError("last id"))
   )
 
   const feedbackExport = (input: { readonly threadId: string; readonly maxBytes: number }) =>
@@ -356,17 +364,21 @@ export const make = Effect.gen(function*() {
       // estimated_bytes is the exact line size for rows this store wrote; the cut below
       // holds the cap for any other row too.
       const newestFirst = rows.map((row) =>
-        renderLine({ ts: row.ts, tsNanos: row.ts_nanos, level: row.level, body: row.feedback_log_body })
+        feedbackLine({ ts: row.ts, tsNanos: row.ts_nanos, level: row.level, body: row.feedback_log_body })
       )
       return joinLines(keepNewestWithin(newestFirst, input.maxBytes))
-    }).pipe(Effect.catchTag("SqlError", storeError(TABLE, "feedback export")))
+    }).pipe(Effect.catchTag("SqlError", storeError("feedback export")))
 
   const prune = (input: { readonly maxTotalBytes: number }) =>
     Effect.gen(function*() {
       yield* checkCount("logs: retention max total bytes", input.maxTotalBytes, 0, Number.MAX_SAFE_INTEGER)
       const result = yield* sql.unsafe(PRUNE_SQL, [input.maxTotalBytes]).raw
-      return (result as { readonly changes?: number }).changes ?? 0
-    }).pipe(Effect.catchTag("SqlError", storeError(TABLE, "prune")))
+      const changes = (result as { readonly changes?: number }).changes ?? 0
+      // A script, not a statement: a prepared incremental_vacuum frees one page per step.
+      // In WAL mode the file shrinks at the next checkpoint.
+      if (changes > 0) yield* database.execScript("PRAGMA incremental_vacuum")
+      return changes
+    }).pipe(Effect.catchTag("SqlError", storeError("prune")))
 
   return LogStore.of({ insert, query, lastId, feedbackExport, prune })
 })

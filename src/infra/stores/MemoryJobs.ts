@@ -5,16 +5,18 @@
  * `BEGIN IMMEDIATE` transaction, so two processes sharing the database never both win.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import {
   type Claimant,
   claimPhase2,
   claimStage1,
+  cooldownEnd,
+  defaultPhase2Selection,
   defaultPolicy,
   defaultSelection,
   enqueuePhase2,
   fail,
+  failIfUnowned,
   heartbeat,
   Job,
   JobStatus,
@@ -22,13 +24,15 @@ import {
   PHASE2_KEY,
   PHASE2_KIND,
   type Phase2ClaimOutcome,
+  type Phase2Selection,
   STAGE1_KIND,
   type Stage1ClaimOutcome,
   type Stage1Selection,
   succeed
 } from "../../domain/MemoryJobs.js"
-import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { InvalidInput, validThreadId } from "../engine/EngineError.js"
+import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * A heartbeat or finalise by a worker that does not own the job (another claimed it, its
@@ -172,28 +176,75 @@ export interface Stage1Claim {
   readonly leaseUntil: number
 }
 
+/**
+ * A stage-1 output selected for consolidation, with what the workspace needs of its thread.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Phase2Input {
+  readonly threadId: string
+  readonly sourceUpdatedAt: number
+  readonly rawMemory: string
+  readonly rolloutSummary: string
+  readonly rolloutSlug: string | null
+  readonly usageCount: number
+  readonly lastUsage: number | null
+  readonly cwd: string
+  readonly rolloutPath: string
+}
+
+/**
+ * Phase 2's inputs: the selection (by thread id), the baseline entries (the last successful
+ * consolidation's selection) it no longer holds, and whether it differs from the baseline at
+ * all; a selection that does not (`dirty: false`) has nothing to consolidate.
+ * @since 0.1.0
+ * @category models
+ */
+export interface Phase2Inputs {
+  readonly selected: ReadonlyArray<Phase2Input>
+  readonly removed: ReadonlyArray<{ readonly threadId: string; readonly sourceUpdatedAt: number }>
+  readonly dirty: boolean
+}
+
+/**
+ * Where memory jobs stand: phase-1 jobs by status (and how many hold a fresh lease), stored
+ * outputs, and the global phase-2 job with its cooldown end after a success.
+ * @since 0.1.0
+ * @category models
+ */
+export interface MemoryStatus {
+  readonly now: number
+  readonly stage1: Readonly<Record<Job["status"], number>> & { readonly leased: number }
+  readonly outputs: number
+  readonly phase2: Job | null
+  /** When claims stop being skipped for cooldown (null: the last finish was not a success). */
+  readonly phase2CooldownUntil: number | null
+}
+
 /** @since 0.1.0 @category models */
 export interface MemoryJobs {
+  /** Where the jobs stand (for `memories status`). */
+  readonly status: Effect.Effect<MemoryStatus, DatabaseError>
   /** Threads changed since their last stage-1 output, newest first (`Stage1Selection`). */
   readonly selectStage1: (
     selection?: Partial<Stage1Selection>
-  ) => Effect.Effect<ReadonlyArray<Stage1Thread>, InvalidInput | StateStoreError>
+  ) => Effect.Effect<ReadonlyArray<Stage1Thread>, InvalidInput | DatabaseError>
   /** Claims thread `threadId`'s phase-1 job for the thread as of `sourceUpdatedAt`. */
   readonly claimStage1: (input: {
     readonly threadId: string
     readonly sourceUpdatedAt: number
     readonly workerId: string
-  }) => Effect.Effect<Stage1ClaimOutcome, InvalidInput | StateStoreError>
+  }) => Effect.Effect<Stage1ClaimOutcome, InvalidInput | DatabaseError>
   /** Selects and claims up to `maxClaimed` (default: the selection's limit) phase-1 jobs. */
   readonly claimStage1Batch: (input: {
     readonly workerId: string
     readonly maxClaimed?: number
     readonly selection?: Partial<Stage1Selection>
-  }) => Effect.Effect<ReadonlyArray<Stage1Claim>, InvalidInput | StateStoreError>
+  }) => Effect.Effect<ReadonlyArray<Stage1Claim>, InvalidInput | DatabaseError>
   /** Extends the owner's lease; returns the new lease end. */
   readonly heartbeatStage1: (
     input: { readonly threadId: string; readonly ownershipToken: string }
-  ) => Effect.Effect<number, JobNotOwned | InvalidInput | StateStoreError>
+  ) => Effect.Effect<number, JobNotOwned | InvalidInput | DatabaseError>
   /** Records the output (as of the claimed source time), finishes the job and enqueues phase 2. */
   readonly succeedStage1: (input: {
     readonly threadId: string
@@ -201,34 +252,78 @@ export interface MemoryJobs {
     readonly rawMemory: string
     readonly rolloutSummary: string
     readonly rolloutSlug?: string | null
-  }) => Effect.Effect<void, JobNotOwned | InvalidInput | StateStoreError>
+  }) => Effect.Effect<void, JobNotOwned | InvalidInput | DatabaseError>
+  /**
+   * Finishes the job as a success that produced nothing: the thread's output (if any) is
+   * deleted, and phase 2 is enqueued only when one was (there is something to forget).
+   */
+  readonly succeedStage1NoOutput: (
+    input: { readonly threadId: string; readonly ownershipToken: string }
+  ) => Effect.Effect<void, JobNotOwned | InvalidInput | DatabaseError>
+  /**
+   * Retention: deletes up to `limit` (default 200) outputs not in phase 2's baseline whose last
+   * use (or, never used, their source time) is older than `maxUnusedMs` (default 30 days),
+   * stalest first; returns how many.
+   */
+  readonly pruneStage1Outputs: (
+    input?: { readonly maxUnusedMs?: number; readonly limit?: number }
+  ) => Effect.Effect<number, InvalidInput | DatabaseError>
+  /**
+   * Marks a thread's memory `polluted` (external context entered it: it is no longer
+   * selected); enqueues phase 2 when its output is in the baseline, so it is forgotten.
+   * Returns whether the mode changed. The mode lives on the thread's row: a rebuild from the
+   * rollout files resets it unless the host also records it there (SPEC §11, metadata update).
+   */
+  readonly markThreadPolluted: (threadId: string) => Effect.Effect<boolean, InvalidInput | DatabaseError>
+  /** Counts one use of each thread's output (`usage_count + 1`, `last_usage` now); returns rows updated. */
+  readonly recordStage1Usage: (
+    threadIds: ReadonlyArray<string>
+  ) => Effect.Effect<number, InvalidInput | DatabaseError>
   /** Consumes a retry and backs off (`retryDelayMs`, default the policy's); returns `retryAt`. */
   readonly failStage1: (input: {
     readonly threadId: string
     readonly ownershipToken: string
     readonly error: string
     readonly retryDelayMs?: number
-  }) => Effect.Effect<number, JobNotOwned | InvalidInput | StateStoreError>
+  }) => Effect.Effect<number, JobNotOwned | InvalidInput | DatabaseError>
   readonly getStage1Output: (
     threadId: string
-  ) => Effect.Effect<Option.Option<Stage1Output>, InvalidInput | StateStoreError>
+  ) => Effect.Effect<Option.Option<Stage1Output>, InvalidInput | DatabaseError>
   /** Claims the global consolidation lock. */
-  readonly claimPhase2: (input: { readonly workerId: string }) => Effect.Effect<Phase2ClaimOutcome, StateStoreError>
+  readonly claimPhase2: (input: { readonly workerId: string }) => Effect.Effect<Phase2ClaimOutcome, DatabaseError>
   readonly heartbeatPhase2: (
     input: { readonly ownershipToken: string }
-  ) => Effect.Effect<number, JobNotOwned | StateStoreError>
+  ) => Effect.Effect<number, JobNotOwned | DatabaseError>
   /** Finishes consolidation of inputs up to `completedWatermark`; `selected` become the baseline. */
   readonly succeedPhase2: (input: {
     readonly ownershipToken: string
     readonly completedWatermark: number
     readonly selected?: ReadonlyArray<{ readonly threadId: string; readonly sourceUpdatedAt: number }>
-  }) => Effect.Effect<void, JobNotOwned | InvalidInput | StateStoreError>
+  }) => Effect.Effect<void, JobNotOwned | InvalidInput | DatabaseError>
   readonly failPhase2: (input: {
     readonly ownershipToken: string
     readonly error: string
     readonly retryDelayMs?: number
-  }) => Effect.Effect<number, JobNotOwned | StateStoreError>
-  readonly getJob: (kind: string, key: string) => Effect.Effect<Option.Option<Job>, StateStoreError>
+  }) => Effect.Effect<number, JobNotOwned | DatabaseError>
+  /**
+   * Recovery when ownership was lost: fails the running global job held by this token or by
+   * none, whatever its lease (never one another worker holds). Use after `failPhase2` failed
+   * with `JobNotOwned`.
+   */
+  readonly failPhase2IfUnowned: (input: {
+    readonly ownershipToken: string
+    readonly error: string
+    readonly retryDelayMs?: number
+  }) => Effect.Effect<number, JobNotOwned | DatabaseError>
+  /**
+   * Phase 2's input selection (`Phase2Selection`): non-blank outputs of threads whose memory
+   * is enabled, used (or produced) recently enough, ranked by `comparePhase2`, the best
+   * `maxInputs`, returned by thread id.
+   */
+  readonly selectPhase2Inputs: (
+    selection?: Partial<Phase2Selection>
+  ) => Effect.Effect<Phase2Inputs, InvalidInput | DatabaseError>
+  readonly getJob: (kind: string, key: string) => Effect.Effect<Option.Option<Job>, DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -240,10 +335,17 @@ const decodeOutputs = Schema.decodeUnknown(Schema.Array(Stage1OutputFromRow))
 const JOB_COLUMNS = Object.keys(JobRow.fields).filter((c) => c !== "kind" && c !== "job_key")
 const UPDATE_JOB = JOB_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")
 
+const checkCount = (what: string, value: number, min: number, max: number) =>
+  Number.isInteger(value) && value >= min && value <= max
+    ? Effect.void
+    : Effect.fail(new InvalidInput({ what, reason: `${value} is not an integer in ${min}..${max}` }))
+
 /** @since 0.1.0 @category constructors */
 export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {}) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const database = yield* Database
+    const sql = database.sql
+    const storeError = (table: string, operation: string) => storeFailure(database.file, table)(operation)
     const policy: MemoryJobPolicy = { ...defaultPolicy, ...options.policy }
 
     const loadJob = (kind: string, key: string) =>
@@ -441,14 +543,160 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
             fail(job, input.ownershipToken, now, input.retryDelayMs ?? policy.phase2RetryDelayMs, input.error),
           retryAt
         ),
+      status: Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const counts = yield* sql<{ status: Job["status"]; n: number; leased: number }>`
+          SELECT status, count(*) AS n, sum(status = 'running' AND lease_until_ms > ${now}) AS leased
+          FROM jobs WHERE kind = ${STAGE1_KIND} GROUP BY status`
+        const [outputs] = yield* sql<{ n: number }>`SELECT count(*) AS n FROM stage1_outputs`
+        const stage1 = { pending: 0, running: 0, done: 0, error: 0, leased: 0 }
+        for (const row of counts) {
+          stage1[row.status] = row.n
+          stage1.leased += row.leased
+        }
+        const phase2 = (yield* loadJob(PHASE2_KIND, PHASE2_KEY)) ?? null
+        return {
+          now,
+          stage1,
+          outputs: outputs?.n ?? 0,
+          phase2,
+          phase2CooldownUntil: phase2 === null ? null : cooldownEnd(phase2, policy)
+        }
+      }).pipe(Effect.mapError(storeError("jobs", "status"))),
+      succeedStage1NoOutput: (input) =>
+        finalise(
+          STAGE1_KIND,
+          input.threadId,
+          input.ownershipToken,
+          "succeed stage 1 without output",
+          (job, now) =>
+            succeed(job, input.ownershipToken, now, job?.inputWatermark ?? null),
+          (job) =>
+            Effect.gen(function*() {
+              const deleted = yield* sql<{ thread_id: string }>`
+                DELETE FROM stage1_outputs WHERE thread_id = ${input.threadId} RETURNING thread_id`
+              if (deleted.length > 0) {
+                yield* writeJob(enqueuePhase2(yield* loadJob(PHASE2_KIND, PHASE2_KEY), job.inputWatermark ?? 0, policy))
+              }
+            })
+        ),
+      pruneStage1Outputs: (input = {}) =>
+        Effect.gen(function*() {
+          const maxUnusedMs = input.maxUnusedMs ?? defaultPhase2Selection.maxUnusedMs
+          const limit = input.limit ?? 200
+          yield* checkCount("stage1_outputs: prune: limit", limit, 0, 1_000_000)
+          yield* checkCount("stage1_outputs: prune: max unused ms", maxUnusedMs, 0, Number.MAX_SAFE_INTEGER)
+          const cutoff = (yield* Clock.currentTimeMillis) - maxUnusedMs
+          const deleted = yield* sql<{ thread_id: string }>`
+            DELETE FROM stage1_outputs WHERE thread_id IN (
+              SELECT thread_id FROM stage1_outputs
+              WHERE selected_for_phase2 = 0 AND COALESCE(last_usage_ms, source_updated_at_ms) < ${cutoff}
+              ORDER BY COALESCE(last_usage_ms, source_updated_at_ms), thread_id
+              LIMIT ${limit})
+            RETURNING thread_id`
+          return deleted.length
+        }).pipe(Effect.catchTag("SqlError", storeError("stage1_outputs", "prune"))),
+      markThreadPolluted: (threadId) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const changed = yield* sql<{ id: string }>`
+            UPDATE threads SET memory_mode = 'polluted'
+            WHERE id = ${threadId} AND (memory_mode IS NULL OR memory_mode != 'polluted') RETURNING id`
+          const [selected] = yield* sql<{ source_updated_at_ms: number }>`
+            SELECT source_updated_at_ms FROM stage1_outputs WHERE thread_id = ${threadId} AND selected_for_phase2 = 1`
+          if (selected !== undefined) {
+            yield* writeJob(
+              enqueuePhase2(yield* loadJob(PHASE2_KIND, PHASE2_KEY), selected.source_updated_at_ms, policy)
+            )
+          }
+          return changed.length > 0
+        })).pipe(Effect.mapError(storeError("threads", "mark memory polluted"))),
+      recordStage1Usage: (threadIds) =>
+        Effect.gen(function*() {
+          if (threadIds.length === 0) {
+            return 0
+          }
+          const now = yield* Clock.currentTimeMillis
+          const updated = yield* sql<{ thread_id: string }>`
+            UPDATE stage1_outputs SET usage_count = COALESCE(usage_count, 0) + 1, last_usage_ms = ${now}
+            WHERE thread_id IN ${sql.in([...new Set(threadIds)])} RETURNING thread_id`
+          return updated.length
+        }).pipe(Effect.catchTag("SqlError", storeError("stage1_outputs", "record usage"))),
+      failPhase2IfUnowned: (input) =>
+        finalise(
+          PHASE2_KIND,
+          PHASE2_KEY,
+          input.ownershipToken,
+          "fail phase 2 if unowned",
+          (job, now) =>
+            failIfUnowned(job, input.ownershipToken, now, input.retryDelayMs ?? policy.phase2RetryDelayMs, input.error),
+          retryAt
+        ),
+      selectPhase2Inputs: (partial = {}) =>
+        Effect.gen(function*() {
+          const selection: Phase2Selection = { ...defaultPhase2Selection, ...partial }
+          yield* checkCount("phase 2 selection: max inputs", selection.maxInputs, 0, 100_000)
+          yield* checkCount("phase 2 selection: max unused ms", selection.maxUnusedMs, 0, Number.MAX_SAFE_INTEGER)
+          const cutoff = (yield* Clock.currentTimeMillis) - selection.maxUnusedMs
+          return yield* sql.withTransaction(Effect.gen(function*() {
+            const rows = yield* sql<{
+              thread_id: string
+              source_updated_at_ms: number
+              raw_memory: string
+              rollout_summary: string
+              rollout_slug: string | null
+              usage_count: number | null
+              last_usage_ms: number | null
+              cwd: string
+              rollout_path: string
+            }>`
+              SELECT o.thread_id, o.source_updated_at_ms, o.raw_memory, o.rollout_summary, o.rollout_slug,
+                o.usage_count, o.last_usage_ms, t.cwd, t.rollout_path
+              FROM stage1_outputs o JOIN threads t ON t.id = o.thread_id
+              WHERE (t.memory_mode IS NULL OR t.memory_mode = 'enabled')
+                AND (trim(o.raw_memory) != '' OR trim(o.rollout_summary) != '')
+                AND COALESCE(o.last_usage_ms, o.source_updated_at_ms) >= ${cutoff}
+              ORDER BY COALESCE(o.usage_count, 0) DESC, COALESCE(o.last_usage_ms, o.source_updated_at_ms) DESC,
+                o.source_updated_at_ms DESC, o.thread_id DESC
+              LIMIT ${selection.maxInputs}`
+            const baseline = yield* sql<{ thread_id: string; selected_for_phase2_source_updated_at_ms: number | null }>`
+              SELECT thread_id, selected_for_phase2_source_updated_at_ms FROM stage1_outputs
+              WHERE selected_for_phase2 = 1 ORDER BY thread_id`
+            const selected = rows.map((r): Phase2Input => ({
+              threadId: r.thread_id,
+              sourceUpdatedAt: r.source_updated_at_ms,
+              rawMemory: r.raw_memory,
+              rolloutSummary: r.rollout_summary,
+              rolloutSlug: r.rollout_slug,
+              usageCount: r.usage_count ?? 0,
+              lastUsage: r.last_usage_ms,
+              cwd: r.cwd,
+              rolloutPath: r.rollout_path
+            })).sort((a, b) => (a.threadId < b.threadId ? -1 : a.threadId > b.threadId ? 1 : 0))
+            const key = (threadId: string, source: number | null) =>
+              `${threadId}@${source}`
+            const chosen = new Set(selected.map((i) =>
+              key(i.threadId, i.sourceUpdatedAt)
+            ))
+            const removed = baseline
+              .filter((b) =>
+                !chosen.has(key(b.thread_id, b.selected_for_phase2_source_updated_at_ms))
+              )
+              .map((b) => ({ threadId: b.thread_id, sourceUpdatedAt: b.selected_for_phase2_source_updated_at_ms ?? 0 }))
+            const dirty = removed.length > 0 || selected.length !== baseline.length - removed.length
+            return { selected, removed, dirty }
+          }))
+        }).pipe(Effect.catchTag("SqlError", storeError("stage1_outputs", "select phase 2 inputs"))),
       getJob: (kind, key) =>
         loadJob(kind, key).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError("jobs", "get")))
     }
     // Every id a caller gives is checked before a row is read or written (SPEC §12).
     const checked = <A, E>(operation: string, ids: ReadonlyArray<string | undefined>, use: Effect.Effect<A, E>) =>
       Effect.zipRight(
-        Effect.forEach(ids, (id) =>
-          id === undefined ? Effect.void : validThreadId(id, `jobs: ${operation}: thread id`)),
+        Effect.forEach(
+          ids,
+          (id) =>
+            id === undefined ? Effect.void : validThreadId(id, `jobs: ${operation}: thread id`)
+        ),
         use
       )
     return MemoryJobs.of({
@@ -459,20 +707,18 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
         checked("claim stage 1", [input.threadId], jobs.claimStage1(input)),
       claimStage1Batch: (input) =>
         checked("claim stage 1", [input.selection?.excludeThreadId ?? undefined], jobs.claimStage1Batch(input)),
-      heartbeatStage1: (input) =>
-        checked("heartbeat stage 1", [input.threadId], jobs.heartbeatStage1(input)),
-      succeedStage1: (input) =>
-        checked("succeed stage 1", [input.threadId], jobs.succeedStage1(input)),
-      failStage1: (input) =>
-        checked("fail stage 1", [input.threadId], jobs.failStage1(input)),
-      getStage1Output: (threadId) =>
-        checked("get stage 1 output", [threadId], jobs.getStage1Output(threadId)),
+      heartbeatStage1: (input) => checked("heartbeat stage 1", [input.threadId], jobs.heartbeatStage1(input)),
+      succeedStage1: (input) => checked("succeed stage 1", [input.threadId], jobs.succeedStage1(input)),
+      failStage1: (input) => checked("fail stage 1", [input.threadId], jobs.failStage1(input)),
+      succeedStage1NoOutput: (input) =>
+        checked("succeed stage 1 without output", [input.threadId], jobs.succeedStage1NoOutput(input)),
+      markThreadPolluted: (threadId) => checked("mark memory polluted", [threadId], jobs.markThreadPolluted(threadId)),
+      recordStage1Usage: (threadIds) => checked("record usage", threadIds, jobs.recordStage1Usage(threadIds)),
+      getStage1Output: (threadId) => checked("get stage 1 output", [threadId], jobs.getStage1Output(threadId)),
       succeedPhase2: (input) =>
         checked(
           "succeed phase 2",
-          (input.selected ?? []).map((s) =>
-            s.threadId
-          ),
+          (input.selected ?? []).map((s) => s.threadId),
           jobs.succeedPhase2(input)
         )
     })

@@ -19,7 +19,7 @@
  */
 import { Cause, Clock, Context, Effect, Fiber, FiberRef, HashSet, Inspectable, Layer, Logger } from "effect"
 import type { HashMap, List, LogLevel, LogSpan } from "effect"
-import { type LogLevelName, MAX_TS, messageText, parseLevel, renderBody, renderLine } from "../../domain/LogLine.js"
+import { feedbackLine, type LogLevelName, MAX_TS, messageText, parseLevel, renderBody } from "../../domain/LogLine.js"
 import * as LogStore from "./LogStore.js"
 import { PROCESS_UUID } from "./ProcessUuid.js"
 
@@ -181,7 +181,7 @@ export const make = (options: SqliteLoggerOptions = {}) =>
             annotations: o.annotations
           }, defaultTarget)
           process.stderr.write(
-            `${renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })}\n`
+            feedbackLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })
           )
         } catch {
           // A logger never fails its caller.
@@ -310,7 +310,7 @@ export const replace = (options: SqliteLoggerOptions = {}): Layer.Layer<SqliteLo
   install(options, true)
 
 /**
- * The log store and the logger (added, or replacing the console logger), over `SqlClient`.
+ * The log store and the logger (added, or replacing the console logger), over the `Database` in context.
  * @since 0.1.0
  * @category layers
  */

@@ -4,12 +4,12 @@
  * processes sharing the database serialize and an update naming a replaced goal never wins.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { type Goal, GoalCommand, type GoalDecision, GoalStatus, type RequestedGoalStatus } from "../../domain/Goal.js"
 import * as GoalRules from "../../domain/Goal.js"
-import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { InvalidInput, validThreadId } from "../engine/EngineError.js"
+import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * An update, delete or usage report named a goal that is no longer the thread's goal
@@ -120,31 +120,41 @@ export interface NewGoal {
  * @category models
  */
 export interface ThreadGoals {
-  readonly get: (threadId: string) => Effect.Effect<Option.Option<Goal>, InvalidInput | StateStoreError>
+  readonly get: (threadId: string) => Effect.Effect<Option.Option<Goal>, InvalidInput | DatabaseError>
   /** Sets a thread's first goal; a thread that has one fails with `GoalExists`. */
-  readonly create: (input: NewGoal) => Effect.Effect<Goal, GoalExists | InvalidInput | StateStoreError>
+  readonly create: (input: NewGoal) => Effect.Effect<Goal, GoalExists | InvalidInput | DatabaseError>
   /** Replaces the named goal by a new one (new `goal_id`, usage from zero). */
   readonly replace: (
     input: NewGoal & { readonly expectedGoalId: string }
-  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
-  /** Changes status and/or budget; `tokenBudget`: absent keeps, `null` clears. */
+  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
+  /**
+   * Changes objective, status and/or budget, keeping the usage; `tokenBudget`: absent keeps,
+   * `null` clears.
+   */
   readonly update: (input: {
     readonly threadId: string
     readonly expectedGoalId: string
+    readonly objective?: string
     readonly status?: RequestedGoalStatus
     readonly tokenBudget?: number | null
-  }) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
+  }) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
+  /** Pauses the thread's goal if it is `active`: the paused goal, or none (no goal, or not active). */
+  readonly pauseIfActive: (threadId: string) => Effect.Effect<Option.Option<Goal>, InvalidInput | DatabaseError>
+  /** Goals, most recently updated first (default 100, at most 10,000), optionally of one status. */
+  readonly list: (
+    input?: { readonly limit?: number; readonly status?: GoalStatus }
+  ) => Effect.Effect<ReadonlyArray<Goal>, InvalidInput | DatabaseError>
   /** Removes the named goal and returns it. */
   readonly delete: (
     input: { readonly threadId: string; readonly expectedGoalId: string }
-  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | StateStoreError>
+  ) => Effect.Effect<Goal, StaleGoal | InvalidInput | DatabaseError>
   /** Adds tokens and time (negative deltas count as zero) to the named goal. */
   readonly accountUsage: (input: {
     readonly threadId: string
     readonly expectedGoalId: string
     readonly tokens: number
     readonly timeMs: number
-  }) => Effect.Effect<UsageOutcome, StaleGoal | InvalidInput | StateStoreError>
+  }) => Effect.Effect<UsageOutcome, StaleGoal | InvalidInput | DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -160,11 +170,22 @@ const withDefaults = (input: NewGoal, newGoalId: string) => ({
   tokenBudget: input.tokenBudget ?? null
 })
 const decodeRow = Schema.decodeUnknown(GoalFromRow)
+const decodeRows = Schema.decodeUnknown(Schema.Array(GoalFromRow))
+const MAX_LIST = 10_000
+
+const validObjective = (objective: string | undefined, operation: string) => {
+  const problem = objective === undefined ? undefined : GoalRules.objectiveProblem(objective)
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(new InvalidInput({ what: `${TABLE}: ${operation}: objective`, reason: problem }))
+}
 const encodeRow = Schema.encodeSync(GoalFromRow)
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const database = yield* Database
+  const sql = database.sql
+  const storeError = storeFailure(database.file, TABLE)
 
   const load = (threadId: string) =>
     Effect.flatMap(
@@ -192,13 +213,16 @@ export const make = Effect.gen(function*() {
   // Read, decide and write under the write lock: the decision is taken on the row it changes.
   const run = (command: GoalCommand, operation: string) =>
     Effect.zipRight(
-      validThreadId(command.threadId, `${TABLE}: ${operation}: thread id`),
+      Effect.zipRight(
+        validThreadId(command.threadId, `${TABLE}: ${operation}: thread id`),
+        validObjective("objective" in command ? command.objective : undefined, operation)
+      ),
       sql.withTransaction(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const decision = GoalRules.decide(yield* load(command.threadId), command, now)
         yield* apply(decision)
         return decision
-      })).pipe(Effect.mapError(storeError(TABLE, operation)))
+      })).pipe(Effect.mapError(storeError(operation)))
     )
 
   const stale = (
@@ -226,7 +250,7 @@ export const make = Effect.gen(function*() {
     get: (threadId) =>
       Effect.zipRight(
         validThreadId(threadId, `${TABLE}: get: thread id`),
-        load(threadId).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError(TABLE, "get")))
+        load(threadId).pipe(Effect.map(Option.fromNullable), Effect.mapError(storeError("get")))
       ),
     create: (input) =>
       Effect.flatMap(newGoalId, (goalId) =>
@@ -253,6 +277,26 @@ export const make = Effect.gen(function*() {
           )
       ),
     update: (input) => named(GoalCommand.Update(input), "update"),
+    pauseIfActive: (threadId) =>
+      Effect.map(
+        run(GoalCommand.PauseIfActive({ threadId }), "pause if active"),
+        (decision) => decision._tag === "Write" ? Option.some(decision.goal) : Option.none()
+      ),
+    list: (input = {}) =>
+      Effect.gen(function*() {
+        const limit = input.limit ?? 100
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
+          return yield* new InvalidInput({
+            what: `${TABLE}: list: limit`,
+            reason: `${limit} is not an integer in 1..${MAX_LIST}`
+          })
+        }
+        const rows = input.status === undefined
+          ? yield* sql`SELECT * FROM thread_goals ORDER BY updated_at_ms DESC, thread_id DESC LIMIT ${limit}`
+          : yield* sql`SELECT * FROM thread_goals WHERE status = ${input.status}
+              ORDER BY updated_at_ms DESC, thread_id DESC LIMIT ${limit}`
+        return yield* decodeRows(rows)
+      }).pipe(Effect.catchTags({ SqlError: storeError("list"), ParseError: storeError("list") })),
     delete: (input) => named(GoalCommand.Delete(input), "delete"),
     accountUsage: (input) => {
       const command = GoalCommand.AccountUsage(input)

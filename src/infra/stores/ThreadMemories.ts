@@ -3,10 +3,10 @@
  * with an `updated_at` that always advances, and listed newest first per working directory.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { type StateStoreError, storeError } from "../sqlite/StateStoreError.js"
+import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * @since 0.1.0
@@ -57,7 +57,7 @@ export const ThreadMemoryFromRow = Schema.transform(
  * @category models
  */
 export interface ThreadMemories {
-  readonly get: (threadId: string) => Effect.Effect<Option.Option<ThreadMemory>, InvalidInput | StateStoreError>
+  readonly get: (threadId: string) => Effect.Effect<Option.Option<ThreadMemory>, InvalidInput | DatabaseError>
   /**
    * Writes a thread's memory; `updatedAt` becomes the clock's time, or one past the previous
    * value when that is not later. The thread must have a row (the memory cascades from it).
@@ -66,11 +66,15 @@ export interface ThreadMemories {
     readonly threadId: string
     readonly traceSummary: string
     readonly memorySummary: string
-  }) => Effect.Effect<ThreadMemory, InvalidInput | StateStoreError>
-  /** The `limit` most recently updated memories of threads whose `cwd` is exactly `cwd`. */
+  }) => Effect.Effect<ThreadMemory, InvalidInput | DatabaseError>
+  /**
+   * The `limit` most recently written memories of threads whose `cwd` is exactly `cwd`, in
+   * write order across the database (a rewrite in the same millisecond as an older write of
+   * another thread comes first).
+   */
   readonly recentForCwd: (
     input: { readonly cwd: string; readonly limit: number }
-  ) => Effect.Effect<ReadonlyArray<ThreadMemory>, StateStoreError>
+  ) => Effect.Effect<ReadonlyArray<ThreadMemory>, DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */
@@ -81,7 +85,9 @@ const decodeRows = Schema.decodeUnknown(Schema.Array(ThreadMemoryFromRow))
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const database = yield* Database
+  const sql = database.sql
+  const storeError = storeFailure(database.file, TABLE)
   const first = (rows: ReadonlyArray<unknown>) =>
     Effect.map(decodeRows(rows), (memories) => Option.fromNullable(memories[0]))
 
@@ -91,7 +97,7 @@ export const make = Effect.gen(function*() {
         validThreadId(threadId, `${TABLE}: get: thread id`),
         sql`SELECT * FROM thread_memory WHERE thread_id = ${threadId}`.pipe(
           Effect.flatMap(first),
-          Effect.mapError(storeError(TABLE, "get"))
+          Effect.mapError(storeError("get"))
         )
       ),
     // One statement computes MemoryJobs.nextMemoryUpdatedAt from the row it replaces.
@@ -99,12 +105,14 @@ export const make = Effect.gen(function*() {
       validThreadId(input.threadId, `${TABLE}: upsert: thread id`).pipe(
         Effect.zipRight(Clock.currentTimeMillis),
         Effect.flatMap((now) =>
-          sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms)
-            VALUES (${input.threadId}, ${input.traceSummary}, ${input.memorySummary}, ${now})
+          sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms, write_seq)
+            VALUES (${input.threadId}, ${input.traceSummary}, ${input.memorySummary}, ${now},
+              (SELECT COALESCE(MAX(write_seq), 0) + 1 FROM thread_memory))
             ON CONFLICT (thread_id) DO UPDATE SET
               trace_summary = excluded.trace_summary,
               memory_summary = excluded.memory_summary,
-              updated_at_ms = MAX(excluded.updated_at_ms, thread_memory.updated_at_ms + 1)
+              updated_at_ms = MAX(excluded.updated_at_ms, thread_memory.updated_at_ms + 1),
+              write_seq = excluded.write_seq
             RETURNING *`
         ),
         Effect.flatMap(first),
@@ -112,15 +120,15 @@ export const make = Effect.gen(function*() {
           onNone: () => Effect.dieMessage("thread_memory: upsert returned no row"),
           onSome: Effect.succeed
         })),
-        Effect.mapError(storeError(TABLE, "upsert"))
+        Effect.mapError(storeError("upsert"))
       ),
     recentForCwd: ({ cwd, limit }) =>
       sql`SELECT m.* FROM thread_memory m JOIN threads t ON t.id = m.thread_id
         WHERE t.cwd = ${cwd}
-        ORDER BY m.updated_at_ms DESC, m.thread_id DESC
+        ORDER BY m.write_seq DESC
         LIMIT ${Math.max(0, Math.floor(limit))}`.pipe(
         Effect.flatMap(decodeRows),
-        Effect.mapError(storeError(TABLE, "recent for cwd"))
+        Effect.mapError(storeError("recent for cwd"))
       )
   })
 })

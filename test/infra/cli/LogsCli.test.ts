@@ -5,7 +5,7 @@ import { appendFileSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { renderLine } from "../../../src/domain/LogLine.js"
+import { feedbackLine } from "../../../src/domain/LogLine.js"
 import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as LogStore from "../../../src/infra/stores/LogStore.js"
 
@@ -39,7 +39,7 @@ const onDatabase = <A>(
       Layer.effect(
         SqlClient.SqlClient,
         Effect.map(Database.Database, (db) => db.sql)
-      ).pipe(Layer.provide(Database.layer({ file })))
+      ).pipe(Layer.provideMerge(Database.layer({ file })))
     ))
   )
 
@@ -47,7 +47,7 @@ const T0 = 1_750_000_000
 const line = (i: number, level: LogStore.LogEntry["level"], threadId: string | null, message: string) =>
   LogStore.entry({ ts: T0 + i, tsNanos: i * 1000, level, message, feedbackLogBody: `${message} i=${i}`, threadId })
 const rendered = (e: LogStore.LogEntry) =>
-  renderLine({ ts: e.ts, tsNanos: e.tsNanos, level: e.level, body: e.feedbackLogBody })
+  feedbackLine({ ts: e.ts, tsNanos: e.tsNanos, level: e.level, body: e.feedbackLogBody }).slice(0, -1)
 
 const fileSize = (file: string) =>
   onDatabase(
@@ -75,7 +75,8 @@ describe("rollout-state logs (CLI)", () => {
         line(4, "ERROR", T1, "fold failed"),
         line(5, "INFO", T1, "fold done")
       ]
-      await onDatabase(file, (store) => store.insert(entries))
+      // The demo command logged its own lines (CommandLog); this test reads only its entries.
+      await onDatabase(file, (store, sql) => Effect.zipRight(sql`DELETE FROM logs`, store.insert(entries)))
       // A rollout that grew since it was projected: an engine would catch it up on open.
       const before = await fileSize(file)
       const rollout = await onDatabase(
@@ -110,7 +111,7 @@ describe("rollout-state logs (CLI)", () => {
       expect(objects.map((o) => o.message)).toEqual(["slow fold", "fold failed"])
       expect(objects[0]).toEqual({
         id: expect.any(Number) as number,
-        timestamp: "2025-06-15T15:06:41.000001000Z",
+        timestamp: "2025-06-15T15:06:41.000001Z",
         level: "WARN",
         target: "rollout-state",
         message: "slow fold",

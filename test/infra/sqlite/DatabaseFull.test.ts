@@ -104,7 +104,7 @@ describe("a full disk names the database and says disk full (SPEC §10)", () => 
     try {
       fill(tiny.dir)
       const home = mkdtempSync(join(tmpdir(), "db-full-home-"))
-      const run = await cli("threads", "list", "--home", home, "--db", file)
+      const run = await cli("backfill", "--home", home, "--db", file)
       expect(run.code).toBe(2)
       expect(run.stderr).toContain(`${file}: `)
       expect(run.stderr).toMatch(/: (open|migrate): disk full: no space left for the database/)

@@ -1,17 +1,20 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer, Schema } from "effect"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { joinLines, lineBytes, LOG_LEVELS, type LogLevelName, renderLine } from "../../../src/domain/LogLine.js"
+import { feedbackLine, joinLines, lineBytes, LOG_LEVELS, type LogLevelName } from "../../../src/domain/LogLine.js"
 import * as Engine from "../../../src/infra/engine/Engine.js"
+import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as LogStore from "../../../src/infra/stores/LogStore.js"
 import { runs } from "../../fixtures/arbitraries.js"
 import { sqlLayer } from "../../fixtures/stateDatabase.js"
 import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
-const withStore = <A, E>(use: (store: LogStore.LogStore, sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
+const withStore = <A, E>(
+  use: (store: LogStore.LogStore, sql: SqlClient.SqlClient) => Effect.Effect<A, E, Database.Database>
+) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return yield* use(yield* LogStore.make, sql)
@@ -81,8 +84,8 @@ const naiveExport = (records: ReadonlyArray<LogStore.LogRecord>, threadId: strin
   const kept: Array<string> = []
   let total = 0
   for (const r of candidates) {
-    const line = renderLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody })
-    total += Buffer.byteLength(`${line}\n`)
+    const line = feedbackLine({ ts: r.ts, tsNanos: r.tsNanos, level: r.level, body: r.feedbackLogBody })
+    total += Buffer.byteLength(line)
     if (total > maxBytes) break
     kept.push(line)
   }
@@ -129,6 +132,46 @@ describe("LogStore", () => {
         expect(records.map(({ estimatedBytes: _bytes, id: _id, ...rest }) => rest)).toEqual(entries)
         expect(records.every((r) => r.estimatedBytes === lineBytes(r.level, r.feedbackLogBody))).toBe(true)
         expect(yield* store.lastId).toBe(records[records.length - 1]!.id)
+      })
+    ))
+
+  it.effect("a level filter is a threshold over levels stored in any case: WARN selects warn, WARN and ERROR", () =>
+    withStore((store, sql) =>
+      Effect.gen(function*() {
+        for (const [i, level] of ["info", "warn", "WARN", "Error", "debug"].entries()) {
+          yield* sql`INSERT INTO logs (ts, ts_nanos, level, target, message, feedback_log_body, process_uuid, estimated_bytes)
+            VALUES (${T0 + i}, 0, ${level}, 't', ${`m${i}`}, ${`m${i}`}, 'p', 40)`
+        }
+        const warned = yield* store.query({ level: "WARN" })
+        expect(warned.map((r) => [r.message, r.level])).toEqual([["m3", "ERROR"], ["m2", "WARN"], ["m1", "WARN"]])
+        expect((yield* store.query({ level: "ERROR" })).map((r) => r.message)).toEqual(["m3"])
+        expect((yield* store.query({ level: "TRACE" })).length).toBe(5)
+      })
+    ))
+
+  it.effect("retention deletes the oldest rows and gives their space back: the database file shrinks", () =>
+    withStore((store, sql) =>
+      Effect.gen(function*() {
+        const file = (yield* Database.Database).file
+        const sizeAfterCheckpoint = Effect.map(sql`PRAGMA wal_checkpoint(TRUNCATE)`, () => statSync(file).size)
+        const body = "x".repeat(2000)
+        for (let chunk = 0; chunk < 5; chunk++) {
+          yield* store.insert(Array.from({ length: 400 }, (_, i) =>
+            LogStore.entry({
+              ts: T0 + chunk * 400 + i,
+              tsNanos: 0,
+              level: "INFO",
+              message: "m",
+              feedbackLogBody: body
+            })))
+        }
+        const full = yield* sizeAfterCheckpoint
+        expect(full).toBeGreaterThan(4_000_000)
+        const deleted = yield* store.prune({ maxTotalBytes: 10 * lineBytes("INFO", body) })
+        expect(deleted).toBe(1990)
+        const pruned = yield* sizeAfterCheckpoint
+        expect(pruned).toBeLessThan(full / 10)
+        expect((yield* store.query({ limit: 100 })).length).toBe(10)
       })
     ))
 
@@ -184,14 +227,14 @@ describe("LogStore", () => {
             expect(Buffer.byteLength(text)).toBeLessThanOrEqual(maxBytes)
             expect(text).toBe(naiveExport(records, threadId, maxBytes))
             const processes = new Set(records.filter((r) => r.threadId === threadId).map((r) => r.processUuid))
-            for (const line of text.split("\n").filter((l) => l !== "")) {
+            for (const line of text.split(/(?<=\n)/).filter((l) => l !== "")) {
               const id = Number(/ #(\d+) /.exec(line)![1])
               const entry = entries[id]!
               expect(entry.threadId === threadId || (entry.threadId === null && processes.has(entry.processUuid))).toBe(
                 true
               )
               expect(line).toBe(
-                renderLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })
+                feedbackLine({ ts: entry.ts, tsNanos: entry.tsNanos, level: entry.level, body: entry.feedbackLogBody })
               )
             }
           })
@@ -218,17 +261,17 @@ describe("LogStore", () => {
         ])
         expect(yield* store.feedbackExport({ threadId: tid("none"), maxBytes: 10_000 })).toBe("")
         expect(yield* store.feedbackExport({ threadId: tid("t"), maxBytes: 10_000 })).toBe([
-          "2023-11-14T22:13:20.000000000Z INFO p1 start",
-          "2023-11-14T22:13:21.000000000Z INFO p1 turn",
-          "2023-11-14T22:13:22.000000000Z INFO p2 start",
-          "2023-11-14T22:13:24.000000000Z ERROR p2 turn",
+          "2023-11-14T22:13:20.000000Z  INFO p1 start",
+          "2023-11-14T22:13:21.000000Z  INFO p1 turn",
+          "2023-11-14T22:13:22.000000Z  INFO p2 start",
+          "2023-11-14T22:13:24.000000Z ERROR p2 turn",
           ""
         ].join("\n"))
-        const newestTwo = "2023-11-14T22:13:22.000000000Z INFO p2 start\n2023-11-14T22:13:24.000000000Z ERROR p2 turn\n"
+        const newestTwo = "2023-11-14T22:13:22.000000Z  INFO p2 start\n2023-11-14T22:13:24.000000Z ERROR p2 turn\n"
         const size = Buffer.byteLength(newestTwo)
         expect(yield* store.feedbackExport({ threadId: tid("t"), maxBytes: size })).toBe(newestTwo)
         expect(yield* store.feedbackExport({ threadId: tid("t"), maxBytes: size - 1 })).toBe(
-          "2023-11-14T22:13:24.000000000Z ERROR p2 turn\n"
+          "2023-11-14T22:13:24.000000Z ERROR p2 turn\n"
         )
       })
     ))

@@ -227,27 +227,38 @@ describe("MemoryJobs phase 1", () => {
           rawMemory: "",
           rolloutSummary: ""
         })
-        const selected = yield* jobs.selectStage1({ excludeThreadId: tid("me") })
+        // The reference's older limits (the test's threads span 30 days); the defaults are 2 over 10 days.
+        const selected = yield* jobs.selectStage1({ excludeThreadId: tid("me"), maxThreads: 64, maxAgeMs: 30 * DAY })
         expect(selected.map((t) => t.threadId)).toEqual([tid("fresh-1"), tid("fresh-2"), tid("enabled"), tid("edge")])
-        expect((yield* jobs.selectStage1({ excludeThreadId: tid("me"), maxThreads: 2 })).map((t) => t.threadId))
+        expect((yield* jobs.selectStage1({ excludeThreadId: tid("me"), maxThreads: 2, maxAgeMs: 30 * DAY })).map((t) =>
+          t.threadId
+        ))
           .toEqual([
             tid("fresh-1"),
             tid("fresh-2")
           ])
         // The summarized thread changes: it is selected again.
         yield* insertThreads([{ id: tid("summarized"), updatedAt: now - DAY + 1 }])
-        expect((yield* jobs.selectStage1({ excludeThreadId: tid("me"), maxThreads: 1 })).map((t) => t.threadId))
+        expect((yield* jobs.selectStage1({ excludeThreadId: tid("me"), maxThreads: 1, maxAgeMs: 30 * DAY })).map((t) =>
+          t.threadId
+        ))
           .toEqual([
             tid("summarized")
           ])
         const batch = yield* jobs.claimStage1Batch({
           workerId: "w",
           maxClaimed: 3,
-          selection: { excludeThreadId: tid("me") }
+          selection: { excludeThreadId: tid("me"), maxThreads: 64, maxAgeMs: 30 * DAY }
         })
-        expect(batch.map((c) => c.thread.threadId)).toEqual([tid("summarized"), tid("fresh-1"), tid("fresh-2")])
+        expect(batch.map((c) =>
+          c.thread.threadId
+        )).toEqual([tid("summarized"), tid("fresh-1"), tid("fresh-2")])
         expect(
-          yield* jobs.claimStage1Batch({ workerId: "w2", maxClaimed: 3, selection: { excludeThreadId: tid("me") } })
+          yield* jobs.claimStage1Batch({
+            workerId: "w2",
+            maxClaimed: 3,
+            selection: { excludeThreadId: tid("me"), maxThreads: 64, maxAgeMs: 30 * DAY }
+          })
         )
           .toHaveLength(2)
       })

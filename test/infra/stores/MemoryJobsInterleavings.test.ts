@@ -10,6 +10,7 @@ import {
   PHASE2_KIND,
   STAGE1_KIND
 } from "../../../src/domain/MemoryJobs.js"
+import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as MemoryJobs from "../../../src/infra/stores/MemoryJobs.js"
 import { runs } from "../../fixtures/arbitraries.js"
 import { connect, insertThreads, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
@@ -97,7 +98,7 @@ describe("MemoryJobs interleavings", () => {
                 const stores = yield* Effect.forEach([0, 1], () =>
                   Effect.flatMap(connect(file), (db) =>
                     Effect.tap(
-                      MemoryJobs.make({ policy }).pipe(Effect.provideService(SqlClient.SqlClient, db.sql)),
+                      MemoryJobs.make({ policy }).pipe(Effect.provideService(Database.Database, db)),
                       () =>
                         insertThreads(THREADS.map((id) => ({ id }))).pipe(
                           Effect.provideService(SqlClient.SqlClient, db.sql)

@@ -152,7 +152,7 @@ describe("SqliteLogger", () => {
           return yield* (yield* LogStore.LogStore).feedbackExport({ threadId: tid("t"), maxBytes: 10_000 })
         })
       )
-      expect(text).toBe("1970-01-01T00:00:00.000000000Z INFO starting\n1970-01-01T00:00:00.000000000Z INFO working\n")
+      expect(text).toBe("1970-01-01T00:00:00.000000Z  INFO starting\n1970-01-01T00:00:00.000000Z  INFO working\n")
     }))
 
   it.effect("a full queue drops new lines without failing the caller, and the next write records how many were lost", () =>

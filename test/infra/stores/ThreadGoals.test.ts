@@ -1,9 +1,17 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Either, FastCheck as fc, Option, TestClock, TestContext } from "effect"
-import { decide, type Goal, GoalCommand, type GoalCommand as Command, isOverBudget } from "../../../src/domain/Goal.js"
+import {
+  decide,
+  type Goal,
+  GoalCommand,
+  type GoalCommand as Command,
+  isOverBudget,
+  RequestedGoalStatus
+} from "../../../src/domain/Goal.js"
 import type { InvalidInput } from "../../../src/infra/engine/EngineError.js"
-import type { StateStoreError } from "../../../src/infra/sqlite/StateStoreError.js"
+import type { DatabaseError } from "../../../src/infra/sqlite/Database.js"
+import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as ThreadGoals from "../../../src/infra/stores/ThreadGoals.js"
 import { runs } from "../../fixtures/arbitraries.js"
 import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
@@ -17,6 +25,60 @@ const withGoals = <A, E, R extends SqlClient.SqlClient = never>(
 ) => Effect.flatMap(ThreadGoals.make, use).pipe(Effect.provide(sqlLayer()))
 
 describe("ThreadGoals", () => {
+  it.effect("stores blocked and usage_limited goals, edits an objective keeping usage, pauses only an active goal, lists newest first", () =>
+    withGoals((goals) =>
+      Effect.gen(function*() {
+        const first = yield* goals.create({ threadId: T1, objective: "first", status: "blocked" })
+        expect(first.status).toBe("blocked")
+        yield* TestClock.adjust(10)
+        const second = yield* goals.create({ threadId: T2, objective: "second", tokenBudget: 1_000 })
+        yield* goals.accountUsage({ threadId: T2, expectedGoalId: second.goalId, tokens: 300, timeMs: 40 })
+        yield* TestClock.adjust(10)
+        const edited = yield* goals.update({
+          threadId: T2,
+          expectedGoalId: second.goalId,
+          objective: "second, sharper"
+        })
+        expect(edited).toMatchObject({
+          goalId: second.goalId,
+          objective: "second, sharper",
+          tokensUsed: 300,
+          timeUsedMs: 40
+        })
+        expect(yield* goals.pauseIfActive(T1)).toEqual(Option.none())
+        yield* TestClock.adjust(10)
+        const paused = yield* goals.pauseIfActive(T2)
+        expect(paused).toEqual(Option.some({ ...edited, status: "paused", updatedAt: 30 }))
+        expect(yield* goals.pauseIfActive(T2)).toEqual(Option.none())
+        yield* TestClock.adjust(10)
+        const limited = yield* goals.update({ threadId: T1, expectedGoalId: first.goalId, status: "usage_limited" })
+        expect(limited.status).toBe("usage_limited")
+        const usage = yield* goals.accountUsage({ threadId: T1, expectedGoalId: first.goalId, tokens: 5, timeMs: 5 })
+        expect(usage._tag).toBe("Unchanged")
+        expect((yield* goals.list()).map((g) => [g.threadId, g.status])).toEqual([[T1, "usage_limited"], [
+          T2,
+          "paused"
+        ]])
+        expect((yield* goals.list({ status: "paused" })).map((g) => g.threadId)).toEqual([T2])
+        expect((yield* goals.list({ limit: 1 })).length).toBe(1)
+        expect((yield* Effect.flip(goals.list({ limit: 0 })))._tag).toBe("InvalidInput")
+      })
+    ))
+
+  it.effect("refuses an empty or over-long objective with InvalidInput, writing nothing", () =>
+    withGoals((goals) =>
+      Effect.gen(function*() {
+        const empty = yield* Effect.flip(goals.create({ threadId: T1, objective: " " }))
+        expect(empty).toMatchObject({ _tag: "InvalidInput", what: "thread_goals: create: objective" })
+        const goal = yield* goals.create({ threadId: T1, objective: "ok" })
+        const long = yield* Effect.flip(
+          goals.update({ threadId: T1, expectedGoalId: goal.goalId, objective: "x".repeat(4001) })
+        )
+        expect(long).toMatchObject({ _tag: "InvalidInput", what: "thread_goals: update: objective" })
+        expect(yield* goals.get(T1)).toEqual(Option.some(goal))
+      })
+    ))
+
   it.effect("creates a goal, updates its status and budget, and replacing it gives a new goal id with usage from zero", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
@@ -171,13 +233,14 @@ describe("ThreadGoals", () => {
 
   type Op =
     | { readonly kind: "create"; readonly budget: number | null }
-    | { readonly kind: "replace"; readonly budget: number | null; readonly status: "active" | "paused" | "complete" }
-    | { readonly kind: "update"; readonly status?: "active" | "paused" | "complete"; readonly budget?: number | null }
+    | { readonly kind: "replace"; readonly budget: number | null; readonly status: RequestedGoalStatus }
+    | { readonly kind: "update"; readonly status?: RequestedGoalStatus; readonly budget?: number | null }
+    | { readonly kind: "pause" }
     | { readonly kind: "delete" }
     | { readonly kind: "usage"; readonly tokens: number; readonly timeMs: number }
     | { readonly kind: "refresh" }
 
-  const statusArb = fc.constantFrom("active" as const, "paused" as const, "complete" as const)
+  const statusArb = fc.constantFrom(...RequestedGoalStatus.literals)
   const budgetArb = fc.option(fc.nat(80), { nil: null })
   const opArb: fc.Arbitrary<Op> = fc.oneof(
     { weight: 1, arbitrary: budgetArb.map((budget) => ({ kind: "create" as const, budget })) },
@@ -193,6 +256,7 @@ describe("ThreadGoals", () => {
       }))
     },
     { weight: 1, arbitrary: fc.constant({ kind: "delete" as const }) },
+    { weight: 1, arbitrary: fc.constant({ kind: "pause" as const }) },
     {
       weight: 4,
       arbitrary: fc.record({ tokens: fc.integer({ min: -3, max: 25 }), timeMs: fc.nat(5_000) }).map((o) => ({
@@ -228,6 +292,8 @@ describe("ThreadGoals", () => {
         return GoalCommand.Update({ threadId, expectedGoalId: known, status: op.status, tokenBudget: op.budget })
       case "delete":
         return GoalCommand.Delete({ threadId, expectedGoalId: known })
+      case "pause":
+        return GoalCommand.PauseIfActive({ threadId })
       case "usage":
         return GoalCommand.AccountUsage({ threadId, expectedGoalId: known, tokens: op.tokens, timeMs: op.timeMs })
       case "refresh":
@@ -242,7 +308,7 @@ describe("ThreadGoals", () => {
     known: string
   ): Effect.Effect<
     Goal | undefined,
-    ThreadGoals.StaleGoal | ThreadGoals.GoalExists | InvalidInput | StateStoreError
+    ThreadGoals.StaleGoal | ThreadGoals.GoalExists | InvalidInput | DatabaseError
   > => {
     switch (op.kind) {
       case "create":
@@ -264,6 +330,8 @@ describe("ThreadGoals", () => {
         })
       case "delete":
         return goals.delete({ threadId, expectedGoalId: known })
+      case "pause":
+        return Effect.map(goals.pauseIfActive(threadId), Option.getOrUndefined)
       case "usage":
         return Effect.map(
           goals.accountUsage({ threadId, expectedGoalId: known, tokens: op.tokens, timeMs: op.timeMs }),
@@ -286,7 +354,7 @@ describe("ThreadGoals", () => {
                 // Two connections to one file: workers on different ones are different processes.
                 const services = yield* Effect.forEach([0, 1], () =>
                   Effect.flatMap(connect(file), (db) =>
-                    ThreadGoals.make.pipe(Effect.provideService(SqlClient.SqlClient, db.sql))))
+                    ThreadGoals.make.pipe(Effect.provideService(Database.Database, db))))
                 const model = new Map<string, Goal>()
                 // What each worker believes each thread's goal id is (from what it last saw).
                 const known = Array.from({ length: WORKERS }, () =>
@@ -322,10 +390,12 @@ describe("ThreadGoals", () => {
                         expect(result).toEqual(Either.right(decision.goal))
                         break
                       case "Unchanged":
-                        expect(result).toEqual(Either.right(decision.goal))
+                        // pauseIfActive answers "not paused" for a goal that is not active.
+                        expect(result).toEqual(Either.right(step.op.kind === "pause" ? undefined : decision.goal))
                         break
                       case "Stale":
-                        expect(Either.isLeft(result) && result.left._tag).toBe("StaleGoal")
+                        if (step.op.kind === "pause") expect(result).toEqual(Either.right(undefined))
+                        else expect(Either.isLeft(result) && result.left._tag).toBe("StaleGoal")
                         break
                       case "Exists":
                         expect(Either.isLeft(result) && result.left._tag).toBe("GoalExists")

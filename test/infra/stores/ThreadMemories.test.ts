@@ -2,13 +2,14 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, FastCheck as fc, Option, TestClock, TestContext } from "effect"
 import { nextMemoryUpdatedAt } from "../../../src/domain/MemoryJobs.js"
+import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as ThreadMemories from "../../../src/infra/stores/ThreadMemories.js"
 import { runs } from "../../fixtures/arbitraries.js"
 import { connect, insertThreads, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
 import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
 const withMemories = <A, E>(
-  use: (memories: ThreadMemories.ThreadMemories) => Effect.Effect<A, E, SqlClient.SqlClient>
+  use: (memories: ThreadMemories.ThreadMemories) => Effect.Effect<A, E, SqlClient.SqlClient | Database.Database>
 ) => Effect.flatMap(ThreadMemories.make, use).pipe(Effect.provide(sqlLayer()))
 
 describe("ThreadMemories", () => {
@@ -71,8 +72,22 @@ describe("ThreadMemories", () => {
         const error = yield* Effect.flip(
           memories.upsert({ threadId: tid("ghost"), traceSummary: "", memorySummary: "" })
         )
-        expect(error).toMatchObject({ _tag: "StateStoreError", table: "thread_memory", operation: "upsert" })
-        expect(error._tag === "StateStoreError" && error.detail).toMatch(/FOREIGN KEY/)
+        expect(error).toMatchObject({ _tag: "DatabaseError", operation: "thread_memory: upsert", reason: "failed" })
+        expect(error._tag === "DatabaseError" && error.detail).toMatch(/FOREIGN KEY/)
+        expect(error._tag === "DatabaseError" && error.file).toMatch(/state\.sqlite$/)
+      })
+    ))
+
+  it.effect("a row that does not decode is a corrupt DatabaseError naming the table", () =>
+    withMemories((memories) =>
+      Effect.gen(function*() {
+        yield* insertThreads([{ id: tid("t1") }])
+        const sql = yield* SqlClient.SqlClient
+        // A TEXT column keeps the blob it was given; the schema wants a string.
+        yield* sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms)
+          VALUES (${tid("t1")}, x'6869', 'm', 1)`
+        const error = yield* Effect.flip(memories.get(tid("t1")))
+        expect(error).toMatchObject({ _tag: "DatabaseError", operation: "thread_memory: get", reason: "corrupt" })
       })
     ))
 
@@ -109,7 +124,7 @@ describe("ThreadMemories", () => {
                 const stores = yield* Effect.forEach([0, 1], () =>
                   Effect.flatMap(
                     connect(file),
-                    (db) => ThreadMemories.make.pipe(Effect.provideService(SqlClient.SqlClient, db.sql))
+                    (db) => ThreadMemories.make.pipe(Effect.provideService(Database.Database, db))
                   ))
                 yield* Effect.flatMap(
                   connect(file),
