@@ -78,9 +78,18 @@ const freshHome = (name: string, options: { readonly database: boolean }) => {
   const home = join(root, name)
   cpSync(template, home, {
     recursive: true,
+    // The open's catch-up re-projects archived files whose mtime moved; a faithful copy keeps them.
+    preserveTimestamps: true,
     filter: (source) => options.database || !source.startsWith(join(template, "state.sqlite"))
   })
-  return { home, db: join(home, "state.sqlite") }
+  const db = join(home, "state.sqlite")
+  if (options.database) {
+    // The rows name the template's files; the copy's files would be new ones to the open's catch-up.
+    const relocate = new Sqlite(db)
+    relocate.prepare("UPDATE threads SET rollout_path = replace(rollout_path, ?, ?)").run(template, home)
+    relocate.close()
+  }
+  return { home, db }
 }
 
 describe("SIGINT and SIGTERM (CLI, SPEC §12)", () => {
@@ -152,11 +161,12 @@ describe("SIGINT and SIGTERM (CLI, SPEC §12)", () => {
   it("reconcile --repair stopped by SIGINT while repairing exits 130 and says to repair again; a second repair makes verify pass", async () => {
     const { db, home } = freshHome("reconcile", { database: true })
     const tamper = new Sqlite(db)
-    tamper.prepare("DELETE FROM threads").run()
+    // Drift the open's catch-up cannot see (it compares file sizes), so reconcile's repair is what restores it.
+    tamper.prepare("UPDATE threads SET title = 'tampered'").run()
     tamper.close()
     const stopped = await started(["reconcile", "--home", home, "--repair", "--json"]).stop(
       "SIGINT",
-      () => (query<{ n: number }>(db, "SELECT COUNT(*) AS n FROM threads")?.n ?? 0) > 0
+      () => (query<{ n: number }>(db, "SELECT COUNT(*) AS n FROM threads WHERE title <> 'tampered'")?.n ?? 0) > 0
     )
     expect(stopped.code).toBe(130)
     expect(stopped.stderr).toMatch(
