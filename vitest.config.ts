@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    globalSetup: ["test/setup/tempRoot.ts"],
+    globalSetup: ["test/setup/tempRoot.ts", "test/setup/cliBundle.ts"],
     setupFiles: ["test/setup/fastCheck.ts"]
   }
 })

@@ -30,6 +30,7 @@ export {
 } from "./infra/engine/Engine.js"
 export * as EngineConfig from "./infra/engine/EngineConfig.js"
 export * from "./infra/engine/EngineError.js"
+export type { BackfillProgress } from "./infra/engine/OpenBackfill.js"
 export type { BackfillStatus } from "./infra/engine/replay/BackfillState.js"
 export type { ReconcileReport } from "./infra/engine/replay/Reconcile.js"
 export type { BackfillReport, BatchProgress, Problem, RunOptions } from "./infra/engine/replay/Report.js"

@@ -56,7 +56,9 @@ const dump = (database: string) => {
 }
 
 const engine = <A, E>(home: string, database: string, use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
-  Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database, batchSize: 2 }))))
+  Effect.flatMap(Engine.Engine, use).pipe(
+    Effect.provide(Layer.fresh(Engine.layer({ home, database, batchSize: 2, openBackfill: false })))
+  )
 
 describe("backfill and reconcile properties", () => {
   it.live(

@@ -62,5 +62,5 @@ export const demoCommand = Command.make("demo", { json, dir }, (options) =>
         yield* Console.log(
           `\nexplore: rollout-state threads list --home ${home}   |   rollout-state verify --home ${home}`
         )
-      }))
+      }), "replay")
   })).pipe(Command.withDescription("write a sample home to a temporary folder, backfill it and list its threads"))

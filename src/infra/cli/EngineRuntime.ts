@@ -11,6 +11,8 @@ import { makeProgress } from "./Progress.js"
 export interface EngineOptions {
   readonly home: Option.Option<string>
   readonly db: Option.Option<string>
+  /** Whether stdout carries JSON (no progress bar then). */
+  readonly json?: boolean
 }
 
 /**
@@ -22,7 +24,7 @@ export interface EngineOptions {
 export const withEngine = <A, E>(
   options: EngineOptions,
   use: (engine: Engine.Engine) => Effect.Effect<A, E>,
-  access: "read" | "write" = "write"
+  access: "read" | "write" | "replay" = "write"
 ) =>
   Effect.flatMap(
     Effect.promise(() => import("./EngineSession.js")),

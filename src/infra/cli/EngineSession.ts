@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { SqlError } from "@effect/sql/SqlError"
+import Sqlite from "better-sqlite3"
 import { Effect, Option } from "effect"
 import { existsSync } from "node:fs"
 import { stat } from "node:fs/promises"
@@ -11,50 +12,76 @@ import * as Engine from "../engine/Engine.js"
 import { HomeNotFound } from "../rollout/RolloutFiles.js"
 import { DatabaseError, toDatabaseError } from "../sqlite/Database.js"
 import { withCommandLog } from "./CommandLog.js"
-import type { EngineOptions } from "./EngineRuntime.js"
+import { batchProgress, type EngineOptions } from "./EngineRuntime.js"
 import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
+
+/** The home's backfill status, read without opening the engine; undefined when there is no readable one. */
+const backfillStatus = (database: string): string | undefined => {
+  if (!existsSync(database)) return undefined
+  try {
+    const db = new Sqlite(database, { readonly: true, fileMustExist: true })
+    try {
+      return (db.prepare("SELECT status FROM backfill_state WHERE id = 1").get() as { status: string } | undefined)
+        ?.status
+    } finally {
+      db.close()
+    }
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * Runs `use` with an engine over the resolved home and database. A command that only reads
- * (`access: "read"`) opens the database read-only and does not catch it up: catching up stats
- * every thread's file (seconds at 1M threads), and reads show what was projected; `backfill`
- * or `watch` bring it current (docs/decisions.md, "CLI start-up"). A read with no database
- * says what to run. The others open it for writing.
+ * (`access: "read"`) of a backfilled home opens the database read-only and does not catch it
+ * up: catching up stats every thread's file (seconds at 1M threads), and reads show what was
+ * projected; `backfill` or `watch` bring it current (docs/decisions.md, "CLI start-up"). Every
+ * other open runs a pending backfill to its end first, with a progress bar (SPEC §11), except
+ * `access: "replay"`, the commands that are themselves a backfill or rebuild. A home that
+ * cannot be written is read as it is.
  * @since 0.1.0
  */
 export const withEngine = <A, E>(
   options: EngineOptions,
   use: (engine: Engine.Engine) => Effect.Effect<A, E>,
-  access: "read" | "write" = "write"
+  access: "read" | "write" | "replay" = "write"
 ) =>
   Effect.gen(function*() {
     const home = resolveHome(options.home)
     const isDir = yield* Effect.promise(() => stat(home).then((s) => s.isDirectory(), () => false))
     if (!isDir) return yield* new HomeNotFound({ home, reason: "home folder not found" })
     const database = resolveDb(options.db, home)
-    if (access === "read" && !existsSync(database)) {
-      return yield* new DatabaseError({
-        file: database,
-        operation: "open",
-        reason: "cannot-open",
-        detail: `no database yet: run \`rollout-state backfill --home ${home}\` to project the home's rollouts`
+    const progress = batchProgress("backfill", options.json ?? false)
+    const open = (readonly: boolean) => {
+      const layer = Engine.layer({
+        home,
+        database,
+        defaultModelProvider: DEFAULT_MODEL_PROVIDER,
+        readonly,
+        openBackfill: access !== "replay",
+        backfillGateMs: Infinity,
+        onOpenBackfill: progress.onProgress
       })
-    }
-    const layer = Engine.layer({
-      home,
-      database,
-      defaultModelProvider: DEFAULT_MODEL_PROVIDER,
-      readonly: access === "read"
-    })
-    // A command that writes also writes its own log lines (a reading one leaves the database as it is).
-    const run = access === "write" ? (engine: Engine.Engine) => withCommandLog(database)(use(engine)) : use
-    return yield* Effect.flatMap(Engine.Engine, run).pipe(
-      Effect.provide(layer),
-      // `sql.withTransaction` turns a failed COMMIT (a full disk) into a defect: name the database.
-      Effect.catchSomeDefect((defect) =>
-        defect instanceof SqlError
-          ? Option.some(Effect.fail(toDatabaseError(database, "commit")(defect)))
-          : Option.none()
+      // A command that writes also writes its own log lines (a reading one leaves the database as it is).
+      const run = access === "read" ? use : (engine: Engine.Engine) => withCommandLog(database)(use(engine))
+      return Effect.flatMap(Engine.Engine, (engine) => {
+        progress.finish()
+        return run(engine)
+      }).pipe(
+        Effect.provide(layer),
+        // `sql.withTransaction` turns a failed COMMIT (a full disk) into a defect: name the database.
+        Effect.catchSomeDefect((defect) =>
+          defect instanceof SqlError
+            ? Option.some(Effect.fail(toDatabaseError(database, "commit")(defect)))
+            : Option.none()
+        )
       )
-    )
+    }
+    if (access !== "read") return yield* open(false)
+    if (backfillStatus(database) === "complete") return yield* open(true)
+    // Not backfilled yet: backfill it first, unless the home cannot be written.
+    return yield* open(false).pipe(Effect.catchIf(
+      (error) => existsSync(database) && error instanceof DatabaseError && error.reason === "read-only",
+      () => open(true)
+    ))
   })

@@ -91,7 +91,7 @@ export const backfillCommand = Command.make(
           { ...runJson(report, report.status), skippedFiles: report.skippedFiles },
           () => summary("backfill", report, (performance.now() - started) / 1000)
         )
-      }))
+      }), "replay")
 ).pipe(
   Command.withDescription("project every rollout of the home, resumably (files unchanged since projected are skipped)")
 )
@@ -123,7 +123,7 @@ export const rebuildCommand = Command.make(
           { ...runJson(report, report.status), skippedFiles: report.skippedFiles },
           () => summary("rebuild", report, (performance.now() - started) / 1000)
         )
-      }))
+      }), "replay")
 ).pipe(Command.withDescription("drop the projections and replay every rollout (operational state is kept)"))
 
 const repair = Options.boolean("repair").pipe(Options.withDescription("make the database equal the log"))

@@ -11,7 +11,7 @@ import { formatTimestamp } from "../../domain/Timestamp.js"
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../projections/ThreadList.js"
 import type { ThreadRecord } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, limitOption, resolveDb, resolveHome, threadIdArg } from "./GlobalOptions.js"
+import { db, home, json, limitOption, resolveHome, threadIdArg } from "./GlobalOptions.js"
 import { renderTable } from "./Table.js"
 import { type ThreadJson, threadJson } from "./ThreadJson.js"
 import { threadMutationCommands } from "./ThreadMutationCommands.js"
@@ -149,22 +149,32 @@ const list = Command.make(
           if (options.json) {
             return yield* output(
               true,
-              { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor },
+              {
+                items,
+                nextCursor: page.nextCursor,
+                backwardsCursor: page.backwardsCursor,
+                ...(page.backfill === undefined ? {} : { backfill: page.backfill })
+              },
               () => ""
             )
           }
           const filtered = options.cwd.length > 0 || Option.isSome(options.parent) || Option.isSome(options.search) ||
             Option.isSome(options.cursor) || options.sourceKind.length > 0 || options.provider.length > 0
+          // Only a home that cannot be written is listed before its backfill ends (EngineSession.ts).
+          if (page.backfill !== undefined) {
+            yield* Console.error(
+              `the home's backfill is ${page.backfill.status} and the database cannot be written here: listing what is projected so far`
+            )
+          }
           if (items.length === 0) {
-            const homeDir = resolveHome(options.home)
             return yield* Console.log(
               filtered
                 ? "no threads match"
                 : options.archived === "only"
                 ? "no archived threads"
-                : `no threads in ${
-                  resolveDb(options.db, homeDir)
-                }: run \`rollout-state backfill --home ${homeDir}\` to project the home's rollouts (\`rollout-state watch\` keeps it current)`
+                : `no threads: ${
+                  resolveHome(options.home)
+                } holds no rollouts under sessions/ or archived_sessions/ (\`rollout-state watch\` projects them as a host writes them)`
             )
           }
           yield* Console.log(threadTable(items, options.sort === "created" ? "createdAt" : "updatedAt"))

@@ -1,9 +1,9 @@
 /**
  * `rollout-state watch`: keeps the database current while another process writes the home's
  * rollouts (issue 18). File-system notifications wake it; a poll every `--interval` ms is the
- * fallback for file systems that send none. Each wake runs the engine's catch-up (grown files,
- * moved files followed by id; a torn last line waits for its newline) and a restarted backfill
- * (new files). A status line on a TTY; with `--json`, one JSON object per change. SIGINT/SIGTERM
+ * fallback for file systems that send none. Each wake runs the engine's catch-up: grown files,
+ * moved files followed by id (a torn last line waits for its newline), files added since and
+ * files gone. A status line on a TTY; with `--json`, one JSON object per change. SIGINT/SIGTERM
  * stop it between passes (exit 130/143, SPEC §12).
  * @since 0.1.0
  */
@@ -95,16 +95,16 @@ export const watchCommand = Command.make(
         let changes = 0
         let missingBefore = new Set<string>()
         const pass = Effect.gen(function*() {
+          // The engine's open ran the backfill to its end, so catch-up finds the files added since.
           const caught = yield* engine.catchUp
-          const filled = yield* engine.backfill({ restart: true })
           const missing = caught.missingFiles.filter((path) => !missingBefore.has(path))
           missingBefore = new Set(caught.missingFiles)
           const change: WatchChange = {
             time: new Date().toISOString(),
             updated: caught.caughtUp,
-            added: filled.upserted,
+            added: caught.added,
             missingFiles: missing,
-            failed: [...caught.failed, ...filled.failures.map((f) => ({ path: f.path, reason: f.reason }))]
+            failed: caught.failed
           }
           if (change.updated + change.added + change.missingFiles.length + change.failed.length === 0) return
           changes++

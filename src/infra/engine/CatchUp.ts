@@ -21,7 +21,10 @@ import { ThreadProjector } from "./ThreadProjector.js"
 /** @since 0.1.0 */
 export interface CatchUpReport {
   readonly checked: number
+  /** Threads already projected whose file changed: projected again. */
   readonly caughtUp: number
+  /** Threads projected for the first time: files added since (a completed backfill's discovery). */
+  readonly added: number
   /** The recorded paths of threads whose file was gone everywhere: their rows were deleted. */
   readonly missingFiles: ReadonlyArray<string>
   readonly failed: ReadonlyArray<{ readonly path: string; readonly reason: string }>
@@ -163,8 +166,9 @@ export const make = Effect.gen(function*() {
         return {
           checked,
           caughtUp: outcomes.filter((o) =>
-            o._tag === "Projected"
+            o._tag === "Projected" && !o.created
           ).length,
+          added: outcomes.filter((o) => o._tag === "Projected" && o.created).length,
           missingFiles: deleted,
           failed: outcomes.flatMap((o) => (o._tag === "Failed" ? [{ path: o.path, reason: o.reason }] : []))
         }

@@ -33,9 +33,11 @@ import * as Database from "../sqlite/Database.js"
 import { CatchUp, type CatchUpReport, layer as CatchUpLayer } from "./CatchUp.js"
 import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
 import { type EngineError, InvalidInput, ProjectionFailed, ThreadNotFound, validThreadId } from "./EngineError.js"
+import * as OpenBackfill from "./OpenBackfill.js"
+import type { BackfillProgress } from "./OpenBackfill.js"
 import type { ReconcileReport } from "./replay/Reconcile.js"
 import { layer as ReplayLayer, Replay } from "./replay/Replay.js"
-import type { BackfillReport, RunOptions } from "./replay/Report.js"
+import type { BackfillReport, BatchProgress, RunOptions } from "./replay/Report.js"
 import type { VerifyReport } from "./replay/Verify.js"
 import * as ThreadDetail from "./ThreadDetail.js"
 import { FileMoved, layer as ThreadFilesLayer, type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
@@ -68,6 +70,8 @@ export interface ThreadRecordPage {
   readonly items: ReadonlyArray<ThreadRecord>
   readonly nextCursor: string | null
   readonly backwardsCursor: string | null
+  /** Present while the home's backfill is unfinished: the page holds what is projected so far (SPEC §11). */
+  readonly backfill?: BackfillProgress
 }
 
 /** @since 0.1.0 */
@@ -266,6 +270,9 @@ export const make = Effect.gen(function*() {
   })
 })
 
+/** The reference's users saw host start-ups time out during a first index build (SPEC §11). */
+const DEFAULT_BACKFILL_GATE_MS = 10_000
+
 /** A host's first run names a home that does not exist yet: make it and the database's folder. */
 const createFolders = (home: string, database: string) =>
   Layer.effectDiscard(Effect.try({
@@ -282,8 +289,8 @@ const createFolders = (home: string, database: string) =>
 
 /**
  * The engine over a home and a database file: creates the home and the database's folder when
- * missing (unless read-only), opens and migrates the database, then catches up every thread whose
- * file grew since it was projected.
+ * missing (unless read-only), opens and migrates the database, runs a pending backfill (waiting
+ * up to the gate), then catches up every thread whose file changed since it was projected.
  * @since 0.1.0
  * @category layers
  */
@@ -295,6 +302,12 @@ export const layer = (
       readonly busyTimeoutMs?: number
       /** Open the database read-only: reads work, every projection write fails as read-only. */
       readonly readonly?: boolean
+      /** Whether opening runs a pending backfill (default true; never when read-only). */
+      readonly openBackfill?: boolean
+      /** How long opening waits for that backfill (ms, default 10 s; `Infinity`: to its end). */
+      readonly backfillGateMs?: number
+      /** Progress of the open's backfill, after every batch. */
+      readonly onOpenBackfill?: (progress: BatchProgress) => void
     }
     & Partial<Omit<EngineConfig, "home">>
 ) => {
@@ -315,7 +328,26 @@ export const layer = (
   const services = Layer.mergeAll(CatchUpLayer, ReplayLayer, threadListLayer, turnListLayer, agentGraphLayer).pipe(
     Layer.provideMerge(threadFiles)
   )
-  return Layer.effect(Engine, options.readonly ? make : Effect.tap(make, (engine) => engine.catchUp)).pipe(
+  const opened = Effect.gen(function*() {
+    const engine = yield* make
+    const backfill = yield* OpenBackfill.start(yield* Replay, {
+      run: !options.readonly && options.openBackfill !== false,
+      gateMs: options.backfillGateMs ?? DEFAULT_BACKFILL_GATE_MS,
+      ...(options.onOpenBackfill === undefined ? {} : { onProgress: options.onOpenBackfill })
+    })
+    if (!options.readonly) yield* engine.catchUp
+    return Engine.of({
+      ...engine,
+      listThreads: (query) =>
+        // The progress first: the page then holds at least what it says was done.
+        Effect.zipWith(
+          Effect.mapError(backfill, identity<EngineError>),
+          engine.listThreads(query),
+          (progress, page) => (progress === undefined ? page : { ...page, backfill: progress })
+        )
+    })
+  })
+  return Layer.scoped(Engine, opened).pipe(
     Layer.provide(services),
     Layer.provideMerge(Layer.merge(configLayer, databaseLayer))
   )

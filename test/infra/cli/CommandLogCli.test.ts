@@ -7,15 +7,14 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
+import { CLI } from "../../fixtures/cli.js"
 import { CORPUS_HOME } from "../../fixtures/corpus.js"
-
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", MAIN, ...args],
+      [CLI, ...args],
       { env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })

@@ -1,16 +1,15 @@
 /**
  * The command line's conventions (issue 18), through the bundled bin as `npm pack` ships it
- * (scripts/bundle.ts into a scratch package): one test per convention.
+ * (test/setup/cliBundle.ts): one test per convention.
  */
-import { execFile, execFileSync } from "node:child_process"
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
+import { execFile } from "node:child_process"
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { CLI } from "../../fixtures/cli.js"
 
-const ROOT = join(import.meta.dirname, "../../..")
 let dir = ""
-let bin = ""
 let home = ""
 let threadId = ""
 
@@ -18,8 +17,7 @@ const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, ROLLOUT_STATE_CACHE_DIR: join(dir, "cache") } },
+      [CLI, ...args],
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
       }
@@ -28,15 +26,6 @@ const cli = (...args: Array<string>) =>
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "cli-conventions-"))
-  const pkg = join(dir, "package")
-  mkdirSync(pkg)
-  cpSync(join(ROOT, "package.json"), join(pkg, "package.json"))
-  cpSync(join(ROOT, "migrations"), join(pkg, "migrations"), { recursive: true })
-  symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"))
-  execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/bundle.ts"), join(pkg, "dist/cli")], {
-    cwd: ROOT
-  })
-  bin = join(pkg, "dist/cli/bin.cjs")
   const demo = await cli("demo", "--dir", join(dir, "demo"), "--json")
   expect(demo.code).toBe(0)
   home = join(dir, "demo", "home")
@@ -130,11 +119,18 @@ describe("rollout-state conventions (bundled CLI)", () => {
     expect(Math.max(...updated.stdout.split("\n").map((l) => l.length))).toBeLessThanOrEqual(120)
   })
 
-  it("a home not yet backfilled says what to run", async () => {
+  it("a home never backfilled is backfilled by the first list (SPEC §11); a home with no rollouts says so", async () => {
+    const recorded = join(dir, "recorded-home")
+    cpSync(join(home, "sessions"), join(recorded, "sessions"), { recursive: true })
+    const listed = await cli("threads", "list", "--home", recorded, "--json", "--limit", "200")
+    expect(listed.code).toBe(0)
+    const page = JSON.parse(listed.stdout) as { items: Array<{ id: string }>; backfill?: unknown }
+    expect(page.items.map((item) => item.id)).toContain(threadId)
+    expect(page.backfill).toBeUndefined()
     const empty = join(dir, "empty-home")
     mkdirSync(empty)
     const run = await cli("threads", "list", "--home", empty)
-    expect(run.code).toBe(2)
-    expect(run.stderr).toContain(`run \`rollout-state backfill --home ${empty}\``)
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`no threads: ${empty} holds no rollouts`)
   })
 })

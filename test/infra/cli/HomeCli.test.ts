@@ -6,19 +6,17 @@ import { execFile, execFileSync } from "node:child_process"
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { pathToFileURL } from "node:url"
 import { afterEach, describe, expect, it } from "vitest"
+import { CLI } from "../../fixtures/cli.js"
 import { CORPUS_HOME } from "../../fixtures/corpus.js"
 
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 /** By URL: these runs start in the sandbox, where `--import tsx` would not resolve. */
-const TSX = pathToFileURL(join(import.meta.dirname, "../../../node_modules/tsx/dist/loader.mjs")).href
 
 const cli = (cwd: string, ...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", TSX, MAIN, ...args],
+      [CLI, ...args],
       { cwd, env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })

@@ -8,17 +8,17 @@ import { describe, expect, it } from "vitest"
 import { feedbackLine } from "../../../src/domain/LogLine.js"
 import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as LogStore from "../../../src/infra/stores/LogStore.js"
+import { CLI } from "../../fixtures/cli.js"
 
 /** Thread ids are UUIDs (SPEC §12). */
 const T1 = "019a9f10-1111-7222-8333-444455556666"
 const T2 = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", MAIN, ...args],
+      [CLI, ...args],
       { env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
@@ -159,17 +159,7 @@ describe("rollout-state logs (CLI)", () => {
     const file = join(dir, "state.sqlite")
     const old = [line(0, "INFO", T1, "before"), line(1, "INFO", T2, "other thread")]
     await onDatabase(file, (store) => store.insert(old))
-    const child = spawn(process.execPath, [
-      "--import",
-      "tsx",
-      MAIN,
-      "logs",
-      "--home",
-      dir,
-      "--thread",
-      T1,
-      "--follow"
-    ], {
+    const child = spawn(process.execPath, [CLI, "logs", "--home", dir, "--thread", T1, "--follow"], {
       env: { ...process.env, NO_COLOR: "1" }
     })
     let stdout = ""

@@ -9,8 +9,8 @@ import type { statusJson } from "../../../src/infra/cli/MemoriesCommand.js"
 import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as MemoryJobs from "../../../src/infra/stores/MemoryJobs.js"
 import * as ThreadGoals from "../../../src/infra/stores/ThreadGoals.js"
+import { CLI } from "../../fixtures/cli.js"
 
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 const T1 = "019a9f10-1111-7222-8333-444455556666"
 const T2 = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
 
@@ -18,7 +18,7 @@ const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", MAIN, ...args],
+      [CLI, ...args],
       { env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })

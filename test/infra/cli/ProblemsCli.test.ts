@@ -4,14 +4,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { DEFAULT_MAX_LINE_BYTES } from "../../../src/infra/rollout/LineFramer.js"
-
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
+import { CLI } from "../../fixtures/cli.js"
 
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", MAIN, ...args],
+      [CLI, ...args],
       { maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })

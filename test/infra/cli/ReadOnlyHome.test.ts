@@ -6,12 +6,11 @@ import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as LogStore from "../../../src/infra/stores/LogStore.js"
+import { CLI } from "../../fixtures/cli.js"
 import { expectUnwritable, restrictedNode, run, setWritable } from "../../fixtures/restricted.js"
 
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
-
-const cli = (...args: Array<string>) => run(process.execPath, ["--import", "tsx", MAIN, ...args])
-const readOnlyCli = (...args: Array<string>) => restrictedNode(["--import", "tsx", MAIN, ...args])
+const cli = (...args: Array<string>) => run(process.execPath, [CLI, ...args])
+const readOnlyCli = (...args: Array<string>) => restrictedNode([CLI, ...args])
 
 /** Every path under `dir` with its size and mtime: what a write would change. */
 const snapshot = (dir: string): Array<string> =>

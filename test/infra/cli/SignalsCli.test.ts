@@ -4,9 +4,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { CLI } from "../../fixtures/cli.js"
 import { generateHome } from "../../fixtures/generateHome.js"
 
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 const FILES = 1200
 
 interface Run {
@@ -18,14 +18,14 @@ interface Run {
 
 const cli = (...args: Array<string>) =>
   new Promise<Run>((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : Number(error.code ?? 1), signal: null, stdout, stderr })
     })
   })
 
 /** Starts the CLI; `stop` sends `signal` once `started()` holds and resolves with how it ended. */
 const started = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, ...env } })
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
   let stdout = ""
   let stderr = ""
   child.stdout.on("data", (chunk) => (stdout += String(chunk)))

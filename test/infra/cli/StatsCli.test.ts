@@ -7,14 +7,14 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { CLI } from "../../fixtures/cli.js"
 
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 const dir = mkdtempSync(join(tmpdir(), "cli-stats-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, NO_COLOR: "1" } }, (
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: "1" } }, (
       error,
       stdout,
       stderr

@@ -4,14 +4,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { ThreadJson } from "../../../src/infra/cli/ThreadJson.js"
-
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
+import { CLI } from "../../fixtures/cli.js"
 
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", MAIN, ...args],
+      [CLI, ...args],
       { env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })

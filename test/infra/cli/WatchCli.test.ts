@@ -9,8 +9,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { afterAll, describe, expect, it } from "vitest"
+import { CLI } from "../../fixtures/cli.js"
 
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
 const WRITER = join(import.meta.dirname, "../../fixtures/rolloutWriter.ts")
 const A = "019c1111-0000-7000-8000-00000000000a"
 const B = "019c1111-0000-7000-8000-00000000000b"
@@ -41,7 +41,7 @@ describe("rollout-state watch (CLI)", () => {
       const home = join(dir, "home")
       mkdirSync(join(home, "sessions"), { recursive: true })
       const database = join(home, "state.sqlite")
-      const watcher = spawn(process.execPath, ["--import", "tsx", MAIN, "watch", "--home", home, "--json"], {
+      const watcher = spawn(process.execPath, [CLI, "watch", "--home", home, "--json"], {
         env: { ...process.env, NO_COLOR: "1" }
       })
       children.push(watcher)

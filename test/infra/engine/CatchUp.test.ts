@@ -14,7 +14,7 @@ const freshHome = () => {
 }
 
 const withEngine = <A, E>(
-  paths: { home: string; database: string },
+  paths: Parameters<typeof Engine.layer>[0],
   use: (engine: Engine.Engine) => Effect.Effect<A, E>
 ) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
 
@@ -93,13 +93,16 @@ describe("catch-up on open", () => {
       expect((yield* withEngine(paths, (engine) => engine.verify())).differences).toEqual([])
     }))
 
-  it.live("before a backfill completes, an open leaves new files to it", () =>
+  it.live("before a backfill completes, catch-up leaves new files to it; the open's own backfill finds them", () =>
     Effect.gen(function*() {
       const paths = freshHome()
-      const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/first" }))
+      const unbackfilled = { ...paths, openBackfill: false }
+      const created = yield* withEngine(unbackfilled, (engine) => engine.createThread({ cwd: "/first" }))
       const id = threadIdOf("unbackfilled")
       const path = join(dirname(created.placement.rolloutPath), `rollout-2030-01-01T00-00-00-${id}.jsonl`)
       written(id, path)
-      expect(yield* withEngine(paths, (engine) => engine.catchUp)).toMatchObject({ caughtUp: 0 })
+      expect(yield* withEngine(unbackfilled, (engine) => engine.catchUp)).toMatchObject({ caughtUp: 0, added: 0 })
+      expect(yield* withEngine(unbackfilled, (engine) => engine.getThread(id))).toBeUndefined()
+      expect((yield* withEngine(paths, (engine) => engine.getThread(id)))?.metadata.cwd).toBe("/recorded")
     }))
 })

@@ -29,9 +29,12 @@ const freshHome = (copyCorpus = false) => {
 }
 
 const withEngine = <A, E>(
-  paths: { home: string; database: string },
+  paths: Parameters<typeof Engine.layer>[0],
   use: (engine: Engine.Engine) => Effect.Effect<A, E>
 ) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
+
+/** An engine whose open leaves the backfill to the test (SPEC §11's open-time backfill is OpenBackfill.test.ts's). */
+const backfilledByHand = (paths: { home: string; database: string }) => ({ ...paths, openBackfill: false })
 
 const userMessage = (message: string) => ({
   type: "event_msg" as const,
@@ -96,7 +99,7 @@ describe("Engine", () => {
       const sandbox = join(paths.home, "..")
       const real = realpathSync(paths.home)
       symlinkSync(paths.home, join(sandbox, "link"))
-      const named = (home: string) => ({ home, database: paths.database })
+      const named = (home: string) => backfilledByHand({ home, database: paths.database })
       const first = yield* withEngine(named(relative(process.cwd(), paths.home)), (engine) => engine.backfill())
       expect(first.upserted).toBeGreaterThan(0)
       const threads = yield* withEngine(
@@ -134,7 +137,7 @@ describe("Engine", () => {
         },
         { path: join(real, "sessions/2025/pipe.jsonl"), reason: "not a regular file: a FIFO" }
       ]
-      const [backfill, rebuild, listed] = yield* withEngine(paths, (engine) =>
+      const [backfill, rebuild, listed] = yield* withEngine(backfilledByHand(paths), (engine) =>
         Effect.all([
           engine.backfill(),
           engine.rebuild(),
@@ -205,7 +208,7 @@ describe("Engine", () => {
         yield* Effect.promise(() => generateHome({ dir: paths.home, files: 40, totalBytes: 12_000_000, seed: 7 }))
         const files = (yield* listRolloutFiles(paths.home)).files
         expect(files).toHaveLength(40)
-        yield* withEngine(paths, (engine) =>
+        yield* withEngine(backfilledByHand(paths), (engine) =>
           Effect.gen(function*() {
             const expectFoldedHere = Effect.forEach(files, (file) =>
               Effect.gen(function*() {
@@ -229,7 +232,7 @@ describe("Engine", () => {
   it.live("backfills the sample home, and verify and reconcile then find nothing to report", () =>
     Effect.gen(function*() {
       const paths = freshHome(true)
-      yield* withEngine(paths, (engine) =>
+      yield* withEngine(backfilledByHand(paths), (engine) =>
         Effect.gen(function*() {
           const report = yield* engine.backfill()
           expect(report).toMatchObject({ status: "complete", scanned: 3, upserted: 3, failed: 0, parseErrors: 0 })
@@ -279,7 +282,7 @@ describe("Engine", () => {
   it.live("an interrupted backfill resumes after its last checkpoint and ends like an uninterrupted one", () =>
     Effect.gen(function*() {
       const paths = freshHome(true)
-      const layer = Engine.layer({ ...paths, batchSize: 1 })
+      const layer = Engine.layer({ ...backfilledByHand(paths), batchSize: 1 })
       yield* Effect.flatMap(Engine.Engine, (engine) =>
         Effect.gen(function*() {
           const first = yield* engine.backfill({ maxBatches: 2 })

@@ -6,14 +6,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Engine from "../../../src/infra/engine/Engine.js"
 import * as Database from "../../../src/infra/sqlite/Database.js"
+import { CLI } from "../../fixtures/cli.js"
 import { generateHome } from "../../fixtures/generateHome.js"
 import { mountTinyFileSystem } from "../../fixtures/tinyFileSystem.js"
 
-const MAIN = join(import.meta.dirname, "../../../src/infra/cli/main.ts")
-
 const cli = (...args: Array<string>) =>
   new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], (error, _stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], (error, _stdout, stderr) => {
       resolve({ code: error === null ? 0 : Number(error.code ?? 1), stderr })
     })
   })
@@ -68,7 +67,7 @@ describe("a full disk names the database and says disk full (SPEC §10)", () => 
         const [pages] = yield* sql<{ page_count: number }>`PRAGMA page_count`
         yield* sql.unsafe(`PRAGMA max_page_count = ${pages!.page_count}`)
         return yield* Effect.either((yield* Engine.Engine).backfill())
-      }).pipe(Effect.provide(Engine.layer({ home, database: file })), Effect.orDie)
+      }).pipe(Effect.provide(Engine.layer({ home, database: file, openBackfill: false })), Effect.orDie)
       expect(Either.isLeft(result)).toBe(true)
       const error = Either.getLeft(result).pipe((e) => e._tag === "Some" ? e.value : undefined)
       expect(error).toMatchObject({ _tag: "DatabaseError", file, reason: "disk-full" })
