@@ -237,7 +237,8 @@ const applySessionMeta = (state: ThreadState, meta: SessionMeta, lineTs: number 
     modelProvider: nonEmpty(meta.model_provider) ? meta.model_provider : current.modelProvider,
     cliVersion: nonEmpty(meta.cli_version) ? meta.cli_version : current.cliVersion,
     cwd: nonEmpty(meta.cwd) ? normalizeCwd(meta.cwd) : current.cwd,
-    memoryMode: meta.memory_mode ?? current.memoryMode,
+    // Absent keeps; an explicit null clears (how a metadata update records a cleared mode).
+    memoryMode: meta.memory_mode === undefined ? current.memoryMode : meta.memory_mode,
     ...(meta.git == null ? {} : gitColumns(meta.git))
   }
   let next: ThreadState = { ...claimed, metadata }
@@ -394,6 +395,10 @@ const applyTokenCount = (state: ThreadState, event: TokenCount): ThreadState => 
 const applyThreadName = (state: ThreadState, event: ThreadNameUpdated): ThreadState => {
   // Forks replay the parent's lines; a rename aimed at another thread is not ours.
   if (nonEmpty(event.thread_id) && event.thread_id !== state.metadata.id) return state
+  // An explicit null clears the name (a metadata update's clear); absent or blank changes nothing.
+  if (event.thread_name === null) {
+    return state.metadata.name === null ? state : { ...state, metadata: { ...state.metadata, name: null } }
+  }
   const name = event.thread_name?.trim() ?? ""
   return name === "" ? state : { ...state, metadata: { ...state.metadata, name } }
 }

@@ -8,7 +8,7 @@ import { Clock, Context, Effect, Either, identity, Layer } from "effect"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import type { InvalidAgentPath } from "../../domain/AgentPath.js"
-import type { GitPatch } from "../../domain/GitPatch.js"
+import type { MetadataPatch } from "../../domain/MetadataPatch.js"
 import type { InvalidCursor } from "../../domain/PageCursor.js"
 import {
   decodeRolloutItem,
@@ -101,8 +101,8 @@ export interface Engine {
   readonly listTurns: (threadId: string, query: TurnListQuery) => Effect.Effect<TurnPage, EngineError | InvalidCursor>
   /** Metadata, dynamic tools (hidden ones flagged) and the latest model and effort. */
   readonly getThreadDetail: (threadId: string) => Effect.Effect<ThreadDetail.ThreadDetail, EngineError>
-  /** Patches git fields: absent keeps, null clears, a string sets; recorded in the rollout first. */
-  readonly updateThreadMetadata: (threadId: string, patch: GitPatch) => Effect.Effect<ThreadRecord, EngineError>
+  /** Patches git fields, name and memory mode: absent keeps, null clears, a string sets; recorded in the rollout first. */
+  readonly updateThreadMetadata: (threadId: string, patch: MetadataPatch) => Effect.Effect<ThreadRecord, EngineError>
   readonly archiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
   readonly unarchiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
   /** The threads this one spawned, by child id. */

@@ -1,5 +1,5 @@
 /**
- * Mutations a host makes to a thread without resuming it (SPEC §6): a git metadata patch,
+ * Mutations a host makes to a thread without resuming it (SPEC §6, §11): a metadata patch,
  * recorded in the rollout before SQLite is touched, and archive / unarchive, which move the file.
  * Each runs under the database write lock, so two processes mutating or appending to one
  * thread serialize their projections; appends themselves interleave whole lines (O_APPEND).
@@ -9,7 +9,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect } from "effect"
 import { link, mkdir, rename, unlink, utimes } from "node:fs/promises"
 import { basename, dirname } from "node:path"
-import { applyGitPatch, gitInfoOf, type GitPatch, gitPatchProblem } from "../../domain/GitPatch.js"
+import { type MetadataPatch, metadataPatchItems, metadataPatchProblem } from "../../domain/MetadataPatch.js"
 import type { SessionMeta } from "../../domain/RolloutItem.js"
 import { encodeRolloutLine } from "../../domain/RolloutItem.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
@@ -98,30 +98,25 @@ export const make = Effect.gen(function*() {
     })
 
   /**
-   * Patches the thread's git fields: appends a copy of its last `session_meta` whose `git`
-   * holds the resulting triple, then projects it (the fold's session-meta rule applies it).
+   * Patches the thread's git fields, name and memory mode: appends the lines recording it
+   * (`metadataPatchItems`), then projects them (the fold applies them).
    * @since 0.1.0
    */
-  const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
+  const updateThreadMetadata = (threadId: string, patch: MetadataPatch) =>
     Effect.gen(function*() {
-      const problem = gitPatchProblem(patch)
+      const problem = metadataPatchProblem(patch)
       if (problem !== undefined) {
         return yield* new InvalidInput({ what: `metadata patch for ${threadId}`, reason: problem })
       }
-      // Read outside the lock: the whole file may be long, and only its git fields change here.
+      // Read outside the lock: the whole file may be long, and only patched fields change here.
       const before = yield* caughtUp(threadId)
       const meta = (yield* lastSessionMeta(before.file.path, threadId)) ?? sessionMetaOfRow(before.row)
       yield* sql.withTransaction(Effect.gen(function*() {
         // Under the lock: the git triple the patch applies to is the one no other writer changes now.
         const { file, row } = yield* caughtUp(threadId)
-        const git = applyGitPatch(metadataOf(row), patch)
         const now = yield* Clock.currentTimeMillis
-        const line = encodeRolloutLine({
-          type: "session_meta",
-          timestamp: formatTimestamp(now),
-          payload: { ...meta, git: gitInfoOf(git) }
-        })
-        yield* appendToRollout(file.path, line, { durability: config.durability })
+        const items = metadataPatchItems(patch, metadataOf(row), meta, formatTimestamp(now))
+        yield* appendToRollout(file.path, items.map(encodeRolloutLine).join(""), { durability: config.durability })
         yield* files.project(threadId, file)
       })).pipe(Effect.catchTag("SqlError", (error) =>
         Effect.fail(toDatabaseError(database.file, "update thread metadata")(error))))

@@ -58,6 +58,34 @@ describe("metadata update", () => {
         }))
     }))
 
+  it.live("name and memory mode follow the same rules, recorded as a name event and a session meta copy that a rebuild replays", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const created = yield* engine.createThread({ cwd: "/repo", memory_mode: "enabled", git: { branch: "main" } })
+          const id = created.metadata.id
+          const fields = (r: Engine.ThreadRecord | undefined) => r && [r.metadata.name, r.metadata.memoryMode, r.metadata.gitBranch]
+          const named = yield* engine.updateThreadMetadata(id, { name: "Billing", memoryMode: "disabled" })
+          expect(fields(named)).toEqual(["Billing", "disabled", "main"])
+          const lines = readFileSync(created.placement.rolloutPath, "utf8").trimEnd().split("\n").slice(-2)
+            .map((l) => JSON.parse(l) as { type: string; payload: Record<string, unknown> })
+          expect(lines.map((l) => l.type)).toEqual(["session_meta", "event_msg"])
+          expect(lines[0]!.payload).toMatchObject({ id, memory_mode: "disabled", git: { branch: "main" } })
+          expect(lines[1]!.payload).toEqual({ type: "thread_name_updated", thread_id: id, thread_name: "Billing" })
+          // Absent keeps: a git patch leaves name and memory mode as they are.
+          expect(fields(yield* engine.updateThreadMetadata(id, { gitBranch: "dev" }))).toEqual(["Billing", "disabled", "dev"])
+          expect(fields(yield* engine.updateThreadMetadata(id, { name: null }))).toEqual([null, "disabled", "dev"])
+          expect(fields(yield* engine.updateThreadMetadata(id, { memoryMode: null }))).toEqual([null, null, "dev"])
+          yield* engine.updateThreadMetadata(id, { name: "Final", memoryMode: "enabled" })
+          const live = yield* engine.getThread(id)
+          yield* engine.rebuild()
+          expect(yield* engine.getThread(id)).toEqual(live)
+          expect(fields(live)).toEqual(["Final", "enabled", "dev"])
+          expect((yield* engine.verify()).differences).toEqual([])
+        }))
+    }))
+
   it.live("an empty patch or an empty string is rejected and nothing is written", () =>
     Effect.gen(function*() {
       const paths = freshHome()
@@ -65,7 +93,7 @@ describe("metadata update", () => {
         Effect.gen(function*() {
           const created = yield* engine.createThread({ cwd: "/repo" })
           const before = readFileSync(created.placement.rolloutPath, "utf8")
-          for (const patch of [{}, { gitSha: "" }, { gitBranch: undefined }]) {
+          for (const patch of [{}, { gitSha: "" }, { gitBranch: undefined }, { name: "" }, { memoryMode: "" }]) {
             const exit = yield* Effect.exit(engine.updateThreadMetadata(created.metadata.id, patch))
             expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/InvalidInput|patch/)
           }
