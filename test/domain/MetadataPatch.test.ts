@@ -14,10 +14,9 @@ const start = applyAll(initial(ID, { fileNameTimestamp: null, defaultModelProvid
 
 /** The fold of the thread's lines plus the patch's, each written and read back as a file would be. */
 const patched = (patch: Parameters<typeof metadataPatchItems>[0]) => {
-  const items = metadataPatchItems(patch, start.metadata, meta, "2025-03-01T11:00:00.000Z").map((item) =>
-    Either.getOrThrow(decodeRolloutItem(JSON.parse(encodeRolloutLine(item))))
-  )
-  return { items, metadata: applyAll(start, items).metadata }
+  const items = metadataPatchItems(patch, start.metadata, meta, "2025-03-01T11:00:00.000Z")
+  const read = items.map((item) => Either.getOrThrow(decodeRolloutItem(JSON.parse(encodeRolloutLine(item)))))
+  return { items, metadata: applyAll(start, read).metadata }
 }
 
 describe("metadata patches", () => {

@@ -47,7 +47,13 @@ describe("mutation properties", () => {
             const layer = Layer.fresh(Engine.layer({ home: join(dir, "home"), database: join(dir, "state.sqlite") }))
             const program = Effect.gen(function*() {
               const engine = yield* Engine.Engine
-              const start = { gitSha: "s0", gitBranch: "b0", gitOriginUrl: null, name: null, memoryMode: null }
+              const start: ReturnType<typeof applyMetadataPatch> = {
+                gitSha: "s0",
+                gitBranch: "b0",
+                gitOriginUrl: null,
+                name: null,
+                memoryMode: null
+              }
               const threads = [
                 yield* engine.createThread({ cwd: "/a", git: { commit_hash: "s0", branch: "b0" } }),
                 yield* engine.createThread({ cwd: "/b", git: { commit_hash: "s0", branch: "b0" } })

@@ -13,6 +13,7 @@ import { type MetadataPatch, metadataPatchItems, metadataPatchProblem } from "..
 import type { SessionMeta } from "../../domain/RolloutItem.js"
 import { encodeRolloutLine } from "../../domain/RolloutItem.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
+import { AgentGraph } from "../../projections/AgentGraph.js"
 import { metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { fileStat } from "../rollout/FileStat.js"
 import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
@@ -85,6 +86,7 @@ export const make = Effect.gen(function*() {
   const database = yield* Database
   const sql = yield* SqlClient.SqlClient
   const files = yield* ThreadFiles
+  const agentGraph = yield* AgentGraph
 
   /** Locates the thread and brings its rows up to date with its file (repairing a missing row). */
   const caughtUp = (threadId: string) =>
@@ -122,41 +124,54 @@ export const make = Effect.gen(function*() {
         Effect.fail(toDatabaseError(database.file, "update thread metadata")(error))))
     })
 
+  /** Moves one thread's file (in the caller's transaction) and projects it where it now lives. */
   const moveThread = (threadId: string, toArchive: boolean) =>
     Effect.gen(function*() {
-      yield* sql.withTransaction(Effect.gen(function*() {
-        const { file } = yield* caughtUp(threadId)
-        if (file.archived === toArchive) return
-        const name = basename(file.path)
-        const target: ThreadFile = toArchive
-          ? { path: archivedRolloutPath(config.home, name), archived: true }
-          : { path: liveRolloutPath(config.home, name), archived: false }
-        yield* moveFile(file.path, target.path)
-        if (toArchive) {
-          // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
-          const now = (yield* Clock.currentTimeMillis) / 1000
-          yield* Effect.tryPromise({
-            try: () => utimes(target.path, now, now),
-            catch: (cause) => new RolloutWriteError({ file: target.path, reason: "cannot set the archive time", cause })
-          })
-        }
-        yield* files.project(threadId, target)
-      })).pipe(Effect.catchTag("SqlError", (error) =>
-        Effect.fail(toDatabaseError(database.file, toArchive ? "archive thread" : "unarchive thread")(error))))
+      const { file } = yield* caughtUp(threadId)
+      if (file.archived === toArchive) return
+      const name = basename(file.path)
+      const target: ThreadFile = toArchive
+        ? { path: archivedRolloutPath(config.home, name), archived: true }
+        : { path: liveRolloutPath(config.home, name), archived: false }
+      yield* moveFile(file.path, target.path)
+      if (toArchive) {
+        // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
+        const now = (yield* Clock.currentTimeMillis) / 1000
+        yield* Effect.tryPromise({
+          try: () => utimes(target.path, now, now),
+          catch: (cause) => new RolloutWriteError({ file: target.path, reason: "cannot set the archive time", cause })
+        })
+      }
+      yield* files.project(threadId, target)
     })
 
-  /**
-   * Moves the thread's file under `archived_sessions/` and projects it there; archiving an
-   * archived thread changes nothing.
-   * @since 0.1.0
-   */
-  const archiveThread = (threadId: string) => moveThread(threadId, true)
+  /** Runs `use` holding the database write lock, its SQL failures named by `operation`. */
+  const locked = <A, E, R>(operation: string, use: Effect.Effect<A, E, R>) =>
+    sql.withTransaction(use).pipe(
+      Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError(database.file, operation)(error)))
+    )
 
   /**
-   * Moves the thread's file back under the date folders of its name and projects it there.
+   * Moves the thread's file under `archived_sessions/` and projects it there, then does the
+   * same for each of its open descendants (SPEC §11), all under one hold of the write lock;
+   * archived threads are left as they are.
    * @since 0.1.0
    */
-  const unarchiveThread = (threadId: string) => moveThread(threadId, false)
+  const archiveThread = (threadId: string) =>
+    locked(
+      "archive thread",
+      Effect.gen(function*() {
+        yield* moveThread(threadId, true)
+        for (const id of yield* agentGraph.descendants(threadId)) yield* moveThread(id, true)
+      })
+    )
+
+  /**
+   * Moves the thread's file back under the date folders of its name and projects it there;
+   * its descendants stay archived (SPEC §11).
+   * @since 0.1.0
+   */
+  const unarchiveThread = (threadId: string) => locked("unarchive thread", moveThread(threadId, false))
 
   return { updateThreadMetadata, archiveThread, unarchiveThread }
 })

@@ -210,6 +210,39 @@ describe("archive and unarchive", () => {
         }))
     }))
 
+  it.live("archiving a thread archives its descendants too; unarchiving restores the thread only", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const spawn = (parent: string) =>
+            Effect.map(engine.createThread({ cwd: "/w", parent_thread_id: parent }), (t) => t.metadata.id)
+          const root = (yield* engine.createThread({ cwd: "/w" })).metadata.id
+          const other = (yield* engine.createThread({ cwd: "/w" })).metadata.id
+          const child = yield* spawn(root)
+          const grandchild = yield* spawn(child)
+          const sibling = yield* spawn(other)
+          const archived = (id: string) => Effect.map(engine.getThread(id), (r) => r?.placement.archived)
+          yield* engine.archiveThread(child)
+          expect(yield* Effect.forEach([root, child, grandchild], archived)).toEqual([false, true, true])
+          yield* engine.archiveThread(root)
+          const all = [root, child, grandchild, other, sibling]
+          expect(yield* Effect.forEach(all, archived)).toEqual([true, true, true, false, false])
+          for (const id of [root, child, grandchild]) {
+            const record = yield* engine.getThread(id)
+            expect(record?.placement.rolloutPath).toBe(
+              join(paths.home, "archived_sessions", basename(record!.placement.rolloutPath))
+            )
+            expect(existsSync(record!.placement.rolloutPath)).toBe(true)
+          }
+          yield* engine.unarchiveThread(root)
+          expect(yield* Effect.forEach(all, archived)).toEqual([false, true, true, false, false])
+          const live = yield* Effect.forEach(all, engine.getThread)
+          yield* engine.rebuild()
+          expect(yield* Effect.forEach(all, engine.getThread)).toEqual(live)
+        }))
+    }))
+
   it.live(
     "appends from another process while this one archives and unarchives the thread all land in its one file",
     () =>
