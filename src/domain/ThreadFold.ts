@@ -14,6 +14,7 @@ import {
   type SessionMeta,
   type ThreadNameUpdated,
   type ThreadSettingsApplied,
+  type ThreadSpawnStatusUpdated,
   type TokenCount,
   type TurnContext,
   type TurnEnded,
@@ -67,7 +68,8 @@ export const initial = (threadIdFromFile: string, facts: FileFacts): ThreadState
       gitSha: null,
       gitBranch: null,
       gitOriginUrl: null,
-      memoryMode: null
+      memoryMode: null,
+      spawnStatus: "open"
     },
     dynamicTools: [],
     earlierTurns: [],
@@ -304,6 +306,8 @@ const applyEvent = (state: ThreadState, event: EventMsg, timestamp: number | und
       return applyThreadName(state, event as ThreadNameUpdated)
     case "thread_settings_applied":
       return applyThreadSettings(state, event as ThreadSettingsApplied)
+    case "thread_spawn_status_updated":
+      return applySpawnStatus(state, event as ThreadSpawnStatusUpdated)
     case "task_started":
     case "turn_started":
       return startTurnForTask(state, event as TurnStarted, timestamp)
@@ -423,4 +427,13 @@ const applyThreadSettings = (state: ThreadState, event: ThreadSettingsApplied): 
     return state
   }
   return { ...state, metadata: { ...current, model, reasoningEffort, approvalMode } }
+}
+
+/** A close or resume of this thread (SPEC §11), last wins. */
+const applySpawnStatus = (state: ThreadState, event: ThreadSpawnStatusUpdated): ThreadState => {
+  // Forks replay the parent's lines; a status aimed at another thread is not ours.
+  if (nonEmpty(event.thread_id) && event.thread_id !== state.metadata.id) return state
+  return event.status === state.metadata.spawnStatus
+    ? state
+    : { ...state, metadata: { ...state.metadata, spawnStatus: event.status } }
 }

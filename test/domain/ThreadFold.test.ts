@@ -103,7 +103,8 @@ describe("defaults", () => {
       gitSha: null,
       gitBranch: null,
       gitOriginUrl: null,
-      memoryMode: null
+      memoryMode: null,
+      spawnStatus: "open"
     }
     const state = fold()
     expect(state.metadata).toEqual(expected)
@@ -1215,7 +1216,8 @@ describe("the sample corpus", () => {
       gitSha: null,
       gitBranch: null,
       gitOriginUrl: null,
-      memoryMode: null
+      memoryMode: null,
+      spawnStatus: "open"
     }
     expect(state.metadata).toEqual(expected)
     expect(state.dynamicTools).toEqual([

@@ -6,12 +6,12 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
 import { link, mkdir, rename, unlink, utimes } from "node:fs/promises"
 import { basename, dirname } from "node:path"
 import { type MetadataPatch, metadataPatchItems, metadataPatchProblem } from "../../domain/MetadataPatch.js"
-import type { SessionMeta } from "../../domain/RolloutItem.js"
-import { encodeRolloutLine } from "../../domain/RolloutItem.js"
+import { encodeRolloutLine, type SessionMeta, type SpawnStatus } from "../../domain/RolloutItem.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph } from "../../projections/AgentGraph.js"
 import { metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
@@ -23,6 +23,15 @@ import { Database, toDatabaseError } from "../sqlite/Database.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed } from "./EngineError.js"
 import { type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
+
+/**
+ * Whether a close or resume also walks the agent graph: a close its open descendants, a resume
+ * its ancestors.
+ * @since 0.1.0
+ */
+export interface CascadeOptions {
+  readonly cascade?: boolean
+}
 
 /** The last `session_meta` of this thread in its file, unknown fields kept. */
 const lastSessionMeta = (path: string, threadId: string) => {
@@ -162,8 +171,70 @@ export const make = Effect.gen(function*() {
       "archive thread",
       Effect.gen(function*() {
         yield* moveThread(threadId, true)
-        for (const id of yield* agentGraph.descendants(threadId)) yield* moveThread(id, true)
+        for (const id of yield* agentGraph.descendants(threadId, "open")) yield* moveThread(id, true)
       })
+    )
+
+  /**
+   * Records a close or resume in the thread's rollout (in the caller's transaction) and projects
+   * it; a thread already in that status is left as it is. Whether it changed.
+   */
+  const setSpawnStatus = (threadId: string, status: SpawnStatus) =>
+    Effect.gen(function*() {
+      const { file, row } = yield* caughtUp(threadId)
+      if (metadataOf(row).spawnStatus === status) return false
+      const now = yield* Clock.currentTimeMillis
+      const line = encodeRolloutLine({
+        type: "event_msg",
+        timestamp: formatTimestamp(now),
+        payload: { type: "thread_spawn_status_updated", thread_id: threadId, status }
+      })
+      yield* appendToRollout(file.path, line, { durability: config.durability })
+      yield* files.project(threadId, file)
+      return true
+    })
+
+  /** Sets the status of each thread in order, under one hold of the write lock; the ones it changed. */
+  const setSpawnStatuses = (
+    operation: string,
+    status: SpawnStatus,
+    order: Effect.Effect<ReadonlyArray<string>, SqlError>
+  ) =>
+    locked(
+      operation,
+      Effect.gen(function*() {
+        const changed: Array<string> = []
+        for (const id of yield* order) if (yield* setSpawnStatus(id, status)) changed.push(id)
+        return changed as ReadonlyArray<string>
+      })
+    )
+
+  /**
+   * Closes the thread (the edge to it closes with it); with `cascade`, its open descendants
+   * first, leaves first (SPEC §11). The threads it closed, in order.
+   * @since 0.1.0
+   */
+  const closeThread = (threadId: string, options?: CascadeOptions) =>
+    setSpawnStatuses(
+      "close thread",
+      "closed",
+      options?.cascade === true
+        ? Effect.map(agentGraph.descendants(threadId, "open"), (below) => [...below].reverse().concat(threadId))
+        : Effect.succeed([threadId])
+    )
+
+  /**
+   * Reopens the thread; with `cascade`, its ancestors first, root first (SPEC §11). The threads
+   * it reopened, in order.
+   * @since 0.1.0
+   */
+  const resumeThread = (threadId: string, options?: CascadeOptions) =>
+    setSpawnStatuses(
+      "resume thread",
+      "open",
+      options?.cascade === true
+        ? Effect.map(agentGraph.ancestors(threadId), (above) => [...above, threadId])
+        : Effect.succeed([threadId])
     )
 
   /**
@@ -173,5 +244,5 @@ export const make = Effect.gen(function*() {
    */
   const unarchiveThread = (threadId: string) => locked("unarchive thread", moveThread(threadId, false))
 
-  return { updateThreadMetadata, archiveThread, unarchiveThread }
+  return { updateThreadMetadata, archiveThread, unarchiveThread, closeThread, resumeThread }
 })
