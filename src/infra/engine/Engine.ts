@@ -119,6 +119,11 @@ export interface Engine {
     threadId: string,
     options?: ThreadMutations.CascadeOptions
   ) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /**
+   * Deletes the thread's rollout file(s), its projection rows and the operational rows keyed on
+   * it (goal, memory, log lines), safe against a concurrent append. The files deleted.
+   */
+  readonly deleteThread: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
   /** The threads this one spawned, by child id; with `status`, those whose edge has it. */
   readonly agentChildren: (threadId: string, status?: SpawnStatus) => Effect.Effect<ReadonlyArray<string>, EngineError>
   /**
@@ -262,6 +267,7 @@ export const make = Effect.gen(function*() {
       withId(threadId, Effect.zipRight(mutations.archiveThread(threadId), recordAfterMutation(threadId))),
     unarchiveThread: (threadId) =>
       withId(threadId, Effect.zipRight(mutations.unarchiveThread(threadId), recordAfterMutation(threadId))),
+    deleteThread: (threadId) => withId(threadId, mutations.deleteThread(threadId)),
     closeThread: (threadId, options) => withId(threadId, mutations.closeThread(threadId, options)),
     resumeThread: (threadId, options) => withId(threadId, mutations.resumeThread(threadId, options)),
     agentChildren: (threadId, status) => withId(threadId, graphQuery(agentGraph.children(threadId, status))),

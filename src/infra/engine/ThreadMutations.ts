@@ -8,21 +8,25 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
-import { link, mkdir, rename, unlink, utimes } from "node:fs/promises"
+import { link, mkdir, rename, rm, unlink, utimes } from "node:fs/promises"
 import { basename, dirname } from "node:path"
 import { type MetadataPatch, metadataPatchItems, metadataPatchProblem } from "../../domain/MetadataPatch.js"
 import { encodeRolloutLine, type SessionMeta, type SpawnStatus } from "../../domain/RolloutItem.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph } from "../../projections/AgentGraph.js"
+import { PROJECTIONS } from "../../projections/Projection.js"
 import { metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { fileStat } from "../rollout/FileStat.js"
 import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
+import { listRolloutFiles } from "../rollout/RolloutFiles.js"
+import { belongsTo } from "../rollout/RolloutIdentity.js"
 import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
 import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
 import { Database, toDatabaseError } from "../sqlite/Database.js"
 import { EngineConfig } from "./EngineConfig.js"
-import { InvalidInput, ProjectionFailed } from "./EngineError.js"
-import { type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
+import { forgetThreads } from "../stores/ThreadForget.js"
+import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
+import { filesOfThread, type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
 
 /**
  * Whether a close or resume also walks the agent graph: a close its open descendants, a resume
@@ -57,6 +61,18 @@ const sessionMetaOfRow = (row: ThreadRow): SessionMeta => {
     source: metadata.source.startsWith("{") ? JSON.parse(metadata.source) as Record<string, unknown> : metadata.source
   }
 }
+
+/** Removes a rollout file; one already gone is no failure. */
+const removeFile = (path: string) =>
+  Effect.tryPromise({
+    try: () => rm(path, { force: true }),
+    catch: (cause) =>
+      new RolloutWriteError({
+        file: path,
+        reason: `cannot delete: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+  })
 
 /** Moves without ever replacing a file already at the destination. */
 const moveFile = (from: string, to: string) =>
@@ -244,5 +260,34 @@ export const make = Effect.gen(function*() {
    */
   const unarchiveThread = (threadId: string) => locked("unarchive thread", moveThread(threadId, false))
 
-  return { updateThreadMetadata, archiveThread, unarchiveThread, closeThread, resumeThread }
+  /**
+   * Deletes the thread: every rollout file that belongs to it, then its projection rows and the
+   * operational rows keyed on it, under one hold of the write lock (SPEC §11). An append racing
+   * it either wrote into a file deleted here or finds no file (appends never create one), and
+   * its projection, which needs the lock, then finds neither file nor row: it fails with
+   * `ThreadNotFound` and nothing comes back. The files deleted, in order.
+   * @since 0.1.0
+   */
+  const deleteThread = (threadId: string) =>
+    locked(
+      "delete thread",
+      Effect.gen(function*() {
+        const row = yield* files.row(threadId)
+        const own = filesOfThread(yield* listRolloutFiles(config.home), threadId).map((f) => f.path)
+        const atRow = row !== undefined && belongsTo(row.rollout_path, threadId) ? [row.rollout_path] : []
+        const paths = [...new Set([...own, ...atRow])]
+        if (row === undefined && paths.length === 0) return yield* new ThreadNotFound({ threadId })
+        for (const path of paths) yield* removeFile(path)
+        yield* Effect.mapError(
+          database.direct.use((statements) => {
+            for (const projection of [...PROJECTIONS].reverse()) projection.clear(statements, [threadId])
+            forgetThreads(statements, [threadId])
+          }),
+          toDatabaseError(database.file, "delete thread rows")
+        )
+        return paths as ReadonlyArray<string>
+      })
+    )
+
+  return { updateThreadMetadata, archiveThread, unarchiveThread, closeThread, resumeThread, deleteThread }
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Exit, Layer } from "effect"
 import { execFile } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
@@ -281,6 +282,117 @@ describe("archive and unarchive", () => {
             const record = yield* engine.getThread(id)
             expect(record?.placement.rolloutPath).toBe(listing.files[0]!.path)
             expect(record?.metadata).toEqual(folded.state.metadata)
+            expect((yield* engine.verify()).differences).toEqual([])
+          }))
+      }),
+    120_000
+  )
+})
+
+describe("thread delete", () => {
+  const operationalRows = (id: string) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const count = (table: string, column: string) =>
+        Effect.map(sql.unsafe<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`, [id]), (r) =>
+          r[0]!.n)
+      return {
+        threads: yield* count("threads", "id"),
+        tools: yield* count("thread_dynamic_tools", "thread_id"),
+        turns: yield* count("thread_turns", "thread_id"),
+        edges: yield* count("thread_spawn_edges", "child_thread_id"),
+        memory: yield* count("thread_memory", "thread_id"),
+        stage1: yield* count("stage1_outputs", "thread_id"),
+        jobs: yield* count("jobs", "job_key"),
+        goals: yield* count("thread_goals", "thread_id"),
+        logs: yield* count("logs", "thread_id")
+      }
+    })
+  const seedOperational = (id: string) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms) VALUES (${id}, 't', 'm', 1)`
+      yield* sql`INSERT INTO stage1_outputs (thread_id, source_updated_at_ms, raw_memory, rollout_summary, generated_at_ms)
+        VALUES (${id}, 1, 'r', 's', 1)`
+      yield* sql`INSERT INTO jobs (kind, job_key, status, retry_remaining) VALUES ('memory_stage1', ${id}, 'done', 3)`
+      yield* sql`INSERT INTO thread_goals (thread_id, goal_id, objective, status, created_at_ms, updated_at_ms)
+        VALUES (${id}, 'g', 'o', 'active', 1, 1)`
+      yield* sql`INSERT INTO logs (ts, ts_nanos, level, target, message, feedback_log_body, thread_id, process_uuid, estimated_bytes)
+        VALUES (1, 0, 'INFO', 't', 'm', 'b', ${id}, 'p', 1)`
+    })
+
+  it.live("deleting a thread removes every file of it and every row keyed on it; a rebuild does not bring it back", () =>
+    Effect.gen(function*() {
+      const paths = freshHome()
+      yield* withEngine(paths, (engine) =>
+        Effect.gen(function*() {
+          const parent = (yield* engine.createThread({ cwd: "/w" })).metadata.id
+          const created = yield* engine.createThread({
+            cwd: "/w",
+            parent_thread_id: parent,
+            dynamic_tools: [{ name: "t", description: "d", input_schema: {} }]
+          })
+          const id = created.metadata.id
+          const kept = (yield* engine.createThread({ cwd: "/w" })).metadata.id
+          yield* engine.append(id, [{ type: "event_msg", payload: { type: "user_message", message: "hi" } }])
+          yield* engine.archiveThread(id)
+          // A second file of the thread: a compressed copy left in the date folder.
+          const copy = created.placement.rolloutPath.replace(/\.jsonl$/, ".jsonl.zst")
+          writeFileSync(copy, "")
+          yield* seedOperational(id)
+          yield* seedOperational(kept)
+          const all = { threads: 1, tools: 1, turns: 1, edges: 1, memory: 1, stage1: 1, jobs: 1, goals: 1, logs: 1 }
+          expect(yield* operationalRows(id)).toEqual(all)
+          const archivedPath = (yield* engine.getThread(id))!.placement.rolloutPath
+          const deleted = yield* engine.deleteThread(id)
+          expect([...deleted].sort()).toEqual([archivedPath, copy].sort())
+          expect(existsSync(archivedPath) || existsSync(copy)).toBe(false)
+          const none = { threads: 0, tools: 0, turns: 0, edges: 0, memory: 0, stage1: 0, jobs: 0, goals: 0, logs: 0 }
+          expect(yield* operationalRows(id)).toEqual(none)
+          expect(yield* operationalRows(kept)).toEqual({ ...all, tools: 0, turns: 0, edges: 0 })
+          expect(yield* engine.getThread(id)).toBeUndefined()
+          yield* engine.rebuild()
+          expect(yield* engine.getThread(id)).toBeUndefined()
+          expect((yield* engine.listThreads({ archived: "all" })).items.map((t) => t.metadata.id).sort()).toEqual(
+            [parent, kept].sort()
+          )
+          for (const again of [engine.deleteThread(id), engine.append(id, [])]) {
+            const exit = yield* Effect.exit(again)
+            expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/ThreadNotFound/)
+          }
+        }))
+    }))
+
+  it.live(
+    "a delete while another process appends to the thread leaves neither file nor row, and the appender fails",
+    () =>
+      Effect.gen(function*() {
+        const paths = freshHome()
+        const created = yield* withEngine(paths, (engine) => engine.createThread({ cwd: "/a" }))
+        const id = created.metadata.id
+        const other = promisify(execFile)(process.execPath, [
+          "--import",
+          "tsx",
+          appender,
+          paths.home,
+          paths.database,
+          id,
+          "100000"
+        ]).then(() => "finished", (error: { stderr: string }) => error.stderr)
+        // Delete once the other process's appends are landing.
+        const lines = () => existsSync(created.placement.rolloutPath)
+          ? readFileSync(created.placement.rolloutPath, "utf8").split("\n").length
+          : 0
+        for (let waited = 0; lines() < 20 && waited < 60_000; waited += 50) yield* Effect.sleep(50)
+        expect(lines()).toBeGreaterThanOrEqual(20)
+        yield* withEngine(paths, (engine) => engine.deleteThread(id))
+        expect(yield* Effect.promise(() => other)).toMatch(/ThreadNotFound/)
+        yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            expect((yield* listRolloutFiles(paths.home)).files).toEqual([])
+            expect(yield* engine.getThread(id)).toBeUndefined()
+            yield* engine.rebuild()
+            expect(yield* engine.getThread(id)).toBeUndefined()
             expect((yield* engine.verify()).differences).toEqual([])
           }))
       }),
