@@ -87,7 +87,9 @@ export const make = Effect.gen(function*() {
       const levels: Array<Array<string>> = []
       let frontier = [threadId]
       while (frontier.length > 0 && levels.length < MAX_DEPTH) {
-        const next = (yield* childrenOf(frontier, status)).map((r) => r.id).filter((id) => !seen.has(id) && seen.add(id))
+        const next = (yield* childrenOf(frontier, status)).map((r) => r.id).filter((id) =>
+          !seen.has(id) && seen.add(id)
+        )
         if (next.length > 0) levels.push(next)
         frontier = next
       }

@@ -12,8 +12,7 @@ import type { ThreadDelta } from "./ThreadDelta.js"
 const deleteEdges = statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
 const selectEdges = statementForRows(
   1,
-  (ids) =>
-    `SELECT child_thread_id, parent_thread_id, status FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`
+  (ids) => `SELECT child_thread_id, parent_thread_id, status FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`
 )
 const upsertEdges = statementForRows(
   3,
@@ -39,7 +38,9 @@ export const spawnEdgeRows = {
     const orphaned = changed.filter((d) => d.after.metadata.parentThreadId === null).map((d) => d.after.metadata.id)
     spawnEdgeRows.clear(statements, orphaned)
     const edges = changed.flatMap((d) =>
-      d.after.metadata.parentThreadId === null ? [] : [[d.after.metadata.id, d.after.metadata.parentThreadId, d.after.metadata.spawnStatus]]
+      d.after.metadata.parentThreadId === null
+        ? []
+        : [[d.after.metadata.id, d.after.metadata.parentThreadId, d.after.metadata.spawnStatus]]
     )
     for (const chunk of chunksOf(edges)) statements.run(upsertEdges(chunk.length), chunk.flat())
   },
@@ -74,7 +75,12 @@ export const spawnEdgesProjection: Projection = {
   reset: (statements) => statements.run("DELETE FROM thread_spawn_edges", []),
   drift: (statements, folds) => {
     const edges = spawnEdgeRows.loadEdges(statements, folds.map((f) => f.after.metadata.id))
-    return driftOf(folds, "spawnEdge", (id) => edges.get(id) ?? null, ({ after: { metadata } }) =>
-      metadata.parentThreadId === null ? null : { parent: metadata.parentThreadId, status: metadata.spawnStatus })
+    return driftOf(
+      folds,
+      "spawnEdge",
+      (id) => edges.get(id) ?? null,
+      ({ after: { metadata } }) =>
+        metadata.parentThreadId === null ? null : { parent: metadata.parentThreadId, status: metadata.spawnStatus }
+    )
   }
 }

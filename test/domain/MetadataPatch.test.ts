@@ -21,7 +21,9 @@ const patched = (patch: Parameters<typeof metadataPatchItems>[0]) => {
 
 describe("metadata patches", () => {
   it("refuses an empty patch and one with an empty or blank value, naming the problem", () => {
-    expect(metadataPatchProblem({})).toBe("empty patch: give at least one of gitSha, gitBranch, gitOriginUrl, name, memoryMode")
+    expect(metadataPatchProblem({})).toBe(
+      "empty patch: give at least one of gitSha, gitBranch, gitOriginUrl, name, memoryMode"
+    )
     for (const patch of [{ gitSha: "" }, { gitBranch: "" }, { gitOriginUrl: "" }, { name: " " }, { memoryMode: "" }]) {
       const problem = metadataPatchProblem(patch)
       expect(problem).toMatch(/^invalid patch: /)

@@ -791,9 +791,13 @@ describe("thread_name_updated", () => {
   it("thread_name_updated with a null name clears it; an absent or blank name changes nothing", () => {
     const named = [meta({}), event({ type: "thread_name_updated", thread_id: ID, thread_name: "Named" }, iso(3))]
     expect(fold(...named, event({ type: "thread_name_updated", thread_id: ID }, iso(4))).metadata.name).toBe("Named")
-    expect(fold(...named, event({ type: "thread_name_updated", thread_id: ID, thread_name: "  " }, iso(4))).metadata.name)
+    expect(
+      fold(...named, event({ type: "thread_name_updated", thread_id: ID, thread_name: "  " }, iso(4))).metadata.name
+    )
       .toBe("Named")
-    expect(fold(...named, event({ type: "thread_name_updated", thread_id: ID, thread_name: null }, iso(4))).metadata.name)
+    expect(
+      fold(...named, event({ type: "thread_name_updated", thread_id: ID, thread_name: null }, iso(4))).metadata.name
+    )
       .toBeNull()
     const renamed = fold(
       ...named,

@@ -23,8 +23,8 @@ import { belongsTo } from "../rollout/RolloutIdentity.js"
 import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
 import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
 import { Database, toDatabaseError } from "../sqlite/Database.js"
-import { EngineConfig } from "./EngineConfig.js"
 import { forgetThreads } from "../stores/ThreadForget.js"
+import { EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { filesOfThread, type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
 
@@ -221,7 +221,7 @@ export const make = Effect.gen(function*() {
       Effect.gen(function*() {
         const changed: Array<string> = []
         for (const id of yield* order) if (yield* setSpawnStatus(id, status)) changed.push(id)
-        return changed as ReadonlyArray<string>
+        return changed
       })
     )
 
@@ -285,7 +285,7 @@ export const make = Effect.gen(function*() {
           }),
           toDatabaseError(database.file, "delete thread rows")
         )
-        return paths as ReadonlyArray<string>
+        return paths
       })
     )
 

@@ -212,7 +212,9 @@ export const make = Effect.gen(function*() {
       direct.transact((s) => {
         // Under the lock: a thread deleted since its file was folded (its file gone, its row too)
         // must not come back as a new row. A fold from a row is checked by the row (stale).
-        const vanished = folded.filter((f) => f.planned.row === undefined && fileStat(f.planned.target.path) === undefined)
+        const vanished = folded.filter((f) =>
+          f.planned.row === undefined && fileStat(f.planned.target.path) === undefined
+        )
         const present = vanished.length === 0 ? folded : folded.filter((f) => !vanished.includes(f))
         return { ...writeProjections(s, present), vanished }
       }),

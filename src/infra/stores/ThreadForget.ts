@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { STAGE1_KIND } from "../../domain/MemoryJobs.js"
-import { runByKeys, type Statements, statementForRows } from "../../projections/Statements.js"
+import { runByKeys, statementForRows, type Statements } from "../../projections/Statements.js"
 
 const deletes = [
   statementForRows(1, (ids) => `DELETE FROM thread_goals WHERE thread_id IN (${ids})`),

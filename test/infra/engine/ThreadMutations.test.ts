@@ -1,5 +1,5 @@
-import { describe, expect, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
 import { execFile } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
@@ -21,7 +21,7 @@ const freshHome = () => {
 
 const withEngine = <A, E>(
   paths: { home: string; database: string },
-  use: (engine: Engine.Engine) => Effect.Effect<A, E>
+  use: (engine: Engine.Engine) => Effect.Effect<A, E, SqlClient.SqlClient>
 ) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
 
 const lastLine = (path: string) =>
@@ -66,7 +66,8 @@ describe("metadata update", () => {
         Effect.gen(function*() {
           const created = yield* engine.createThread({ cwd: "/repo", memory_mode: "enabled", git: { branch: "main" } })
           const id = created.metadata.id
-          const fields = (r: Engine.ThreadRecord | undefined) => r && [r.metadata.name, r.metadata.memoryMode, r.metadata.gitBranch]
+          const fields = (r: Engine.ThreadRecord | undefined) =>
+            r && [r.metadata.name, r.metadata.memoryMode, r.metadata.gitBranch]
           const named = yield* engine.updateThreadMetadata(id, { name: "Billing", memoryMode: "disabled" })
           expect(fields(named)).toEqual(["Billing", "disabled", "main"])
           const lines = readFileSync(created.placement.rolloutPath, "utf8").trimEnd().split("\n").slice(-2)
@@ -75,7 +76,11 @@ describe("metadata update", () => {
           expect(lines[0]!.payload).toMatchObject({ id, memory_mode: "disabled", git: { branch: "main" } })
           expect(lines[1]!.payload).toEqual({ type: "thread_name_updated", thread_id: id, thread_name: "Billing" })
           // Absent keeps: a git patch leaves name and memory mode as they are.
-          expect(fields(yield* engine.updateThreadMetadata(id, { gitBranch: "dev" }))).toEqual(["Billing", "disabled", "dev"])
+          expect(fields(yield* engine.updateThreadMetadata(id, { gitBranch: "dev" }))).toEqual([
+            "Billing",
+            "disabled",
+            "dev"
+          ])
           expect(fields(yield* engine.updateThreadMetadata(id, { name: null }))).toEqual([null, "disabled", "dev"])
           expect(fields(yield* engine.updateThreadMetadata(id, { memoryMode: null }))).toEqual([null, null, "dev"])
           yield* engine.updateThreadMetadata(id, { name: "Final", memoryMode: "enabled" })
@@ -357,7 +362,7 @@ describe("thread delete", () => {
             [parent, kept].sort()
           )
           for (const again of [engine.deleteThread(id), engine.append(id, [])]) {
-            const exit = yield* Effect.exit(again)
+            const exit = yield* Effect.exit<unknown, unknown, never>(again)
             expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/ThreadNotFound/)
           }
         }))
@@ -380,9 +385,10 @@ describe("thread delete", () => {
           "100000"
         ]).then(() => "finished", (error: { stderr: string }) => error.stderr)
         // Delete once the other process's appends are landing.
-        const lines = () => existsSync(created.placement.rolloutPath)
-          ? readFileSync(created.placement.rolloutPath, "utf8").split("\n").length
-          : 0
+        const lines = () =>
+          existsSync(created.placement.rolloutPath)
+            ? readFileSync(created.placement.rolloutPath, "utf8").split("\n").length
+            : 0
         for (let waited = 0; lines() < 20 && waited < 60_000; waited += 50) yield* Effect.sleep(50)
         expect(lines()).toBeGreaterThanOrEqual(20)
         yield* withEngine(paths, (engine) => engine.deleteThread(id))
