@@ -124,7 +124,8 @@ export const fillDatabase = async (file: string, n: number, seed: number): Promi
         projected_lines: 120,
         file_size: 50_000,
         fold_progress: progress,
-        source_kind: sourceKind(source)
+        source_kind: sourceKind(source),
+        spawn_status: "open"
       }
       insert.run(r)
     }

@@ -3,7 +3,7 @@
  * non-empty string (set).
  * @since 0.1.0
  */
-import { Either, Schema } from "effect"
+import { Schema } from "effect"
 import type { GitColumns, GitInfo } from "./GitInfo.js"
 
 const GitValue = Schema.optional(Schema.NullOr(Schema.NonEmptyString))
@@ -20,19 +20,6 @@ export const GitPatch = Schema.Struct({
 
 /** @since 0.1.0 */
 export type GitPatch = typeof GitPatch.Type
-
-const FIELDS = ["gitSha", "gitBranch", "gitOriginUrl"] as const
-
-/**
- * Why a patch cannot be applied: it changes nothing, or a value is not a non-empty string.
- * @since 0.1.0
- */
-export const gitPatchProblem = (patch: GitPatch): string | undefined => {
-  const given = FIELDS.filter((field) => patch[field] !== undefined)
-  if (given.length === 0) return "empty patch: give at least one of gitSha, gitBranch, gitOriginUrl"
-  const invalid = Schema.decodeUnknownEither(GitPatch)(patch)
-  return Either.isLeft(invalid) ? `invalid patch: ${invalid.left.message}` : undefined
-}
 
 /**
  * The git fields after the patch.

@@ -136,6 +136,25 @@ export const ThreadSettingsApplied = Schema.Struct({
   thread_settings: Schema.optional(Schema.NullOr(ThreadSettings))
 })
 
+/**
+ * Whether a thread is open or closed as an agent (SPEC §11): closing a thread closes the spawn
+ * edge to it. This engine's own event (the reference keeps the status in its database only),
+ * written to the thread's rollout so that a rebuild reproduces it (docs/decisions.md).
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SpawnStatus = Schema.Literal("open", "closed")
+
+/** @since 0.1.0 */
+export type SpawnStatus = typeof SpawnStatus.Type
+
+/** @since 0.1.0 @category schemas */
+export const ThreadSpawnStatusUpdated = Schema.Struct({
+  type: Schema.Literal("thread_spawn_status_updated"),
+  thread_id: OptionalString,
+  status: SpawnStatus
+})
+
 /** @since 0.1.0 @category schemas */
 export const TurnStarted = Schema.Struct({
   type: Schema.Literal("task_started", "turn_started"),
@@ -166,6 +185,8 @@ export type ThreadSettings = typeof ThreadSettings.Type
 /** @since 0.1.0 */
 export type ThreadSettingsApplied = typeof ThreadSettingsApplied.Type
 /** @since 0.1.0 */
+export type ThreadSpawnStatusUpdated = typeof ThreadSpawnStatusUpdated.Type
+/** @since 0.1.0 */
 export type TurnStarted = typeof TurnStarted.Type
 /** @since 0.1.0 */
 export type TurnEnded = typeof TurnEnded.Type
@@ -178,6 +199,7 @@ export type EventMsg =
   | TokenCount
   | ThreadNameUpdated
   | ThreadSettingsApplied
+  | ThreadSpawnStatusUpdated
   | TurnStarted
   | TurnEnded
   | OtherEvent
@@ -308,6 +330,7 @@ export const FOLD_EVENT_TYPES: ReadonlySet<string> = new Set([
   "token_count",
   "thread_name_updated",
   "thread_settings_applied",
+  "thread_spawn_status_updated",
   "task_started",
   "turn_started",
   "task_complete",
@@ -441,6 +464,7 @@ const eventDecoders: ReadonlyMap<string, EventDecoder> = new Map<string, EventDe
   ["token_count", validator(TokenCount, payloadGuards.tokenCount)],
   ["thread_name_updated", validator(ThreadNameUpdated, payloadGuards.threadNameUpdated)],
   ["thread_settings_applied", validator(ThreadSettingsApplied)],
+  ["thread_spawn_status_updated", validator(ThreadSpawnStatusUpdated)],
   ["task_started", turnStarted],
   ["turn_started", turnStarted],
   ["task_complete", turnEnded],

@@ -14,6 +14,7 @@ import {
   type SessionMeta,
   type ThreadNameUpdated,
   type ThreadSettingsApplied,
+  type ThreadSpawnStatusUpdated,
   type TokenCount,
   type TurnContext,
   type TurnEnded,
@@ -67,7 +68,8 @@ export const initial = (threadIdFromFile: string, facts: FileFacts): ThreadState
       gitSha: null,
       gitBranch: null,
       gitOriginUrl: null,
-      memoryMode: null
+      memoryMode: null,
+      spawnStatus: "open"
     },
     dynamicTools: [],
     earlierTurns: [],
@@ -237,7 +239,8 @@ const applySessionMeta = (state: ThreadState, meta: SessionMeta, lineTs: number 
     modelProvider: nonEmpty(meta.model_provider) ? meta.model_provider : current.modelProvider,
     cliVersion: nonEmpty(meta.cli_version) ? meta.cli_version : current.cliVersion,
     cwd: nonEmpty(meta.cwd) ? normalizeCwd(meta.cwd) : current.cwd,
-    memoryMode: meta.memory_mode ?? current.memoryMode,
+    // Absent keeps; an explicit null clears (how a metadata update records a cleared mode).
+    memoryMode: meta.memory_mode === undefined ? current.memoryMode : meta.memory_mode,
     ...(meta.git == null ? {} : gitColumns(meta.git))
   }
   let next: ThreadState = { ...claimed, metadata }
@@ -303,6 +306,8 @@ const applyEvent = (state: ThreadState, event: EventMsg, timestamp: number | und
       return applyThreadName(state, event as ThreadNameUpdated)
     case "thread_settings_applied":
       return applyThreadSettings(state, event as ThreadSettingsApplied)
+    case "thread_spawn_status_updated":
+      return applySpawnStatus(state, event as ThreadSpawnStatusUpdated)
     case "task_started":
     case "turn_started":
       return startTurnForTask(state, event as TurnStarted, timestamp)
@@ -394,6 +399,10 @@ const applyTokenCount = (state: ThreadState, event: TokenCount): ThreadState => 
 const applyThreadName = (state: ThreadState, event: ThreadNameUpdated): ThreadState => {
   // Forks replay the parent's lines; a rename aimed at another thread is not ours.
   if (nonEmpty(event.thread_id) && event.thread_id !== state.metadata.id) return state
+  // An explicit null clears the name (a metadata update's clear); absent or blank changes nothing.
+  if (event.thread_name === null) {
+    return state.metadata.name === null ? state : { ...state, metadata: { ...state.metadata, name: null } }
+  }
   const name = event.thread_name?.trim() ?? ""
   return name === "" ? state : { ...state, metadata: { ...state.metadata, name } }
 }
@@ -418,4 +427,13 @@ const applyThreadSettings = (state: ThreadState, event: ThreadSettingsApplied): 
     return state
   }
   return { ...state, metadata: { ...current, model, reasoningEffort, approvalMode } }
+}
+
+/** A close or resume of this thread (SPEC §11), last wins. */
+const applySpawnStatus = (state: ThreadState, event: ThreadSpawnStatusUpdated): ThreadState => {
+  // Forks replay the parent's lines; a status aimed at another thread is not ours.
+  if (nonEmpty(event.thread_id) && event.thread_id !== state.metadata.id) return state
+  return event.status === state.metadata.spawnStatus
+    ? state
+    : { ...state, metadata: { ...state.metadata, spawnStatus: event.status } }
 }

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import type { DynamicTool } from "./DynamicTool.js"
+import type { SpawnStatus } from "./RolloutItem.js"
 
 /**
  * Thread metadata as the fold derives it (SPEC §3). Where the file lives and whether it
@@ -42,6 +43,8 @@ export interface ThreadMetadata {
   readonly gitBranch: string | null
   readonly gitOriginUrl: string | null
   readonly memoryMode: string | null
+  /** `closed` once the thread was closed as an agent (and not resumed since): its spawn edge is closed. */
+  readonly spawnStatus: SpawnStatus
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The agent graph (SPEC §5, §11) over `thread_spawn_edges` and `threads.agent_path`: children
- * by child id, descendants breadth-first (by depth, then child id) as the reference returns them,
+ * by child id (optionally of one edge status), descendants breadth-first (by depth, then child id) as the reference returns them,
  * ancestors root first, and agent paths resolved to thread ids.
  * @since 0.1.0
  */
@@ -15,6 +15,7 @@ import {
   resolveAgentPath,
   ROOT
 } from "../domain/AgentPath.js"
+import type { SpawnStatus } from "../domain/RolloutItem.js"
 import { chunksOf } from "./Statements.js"
 
 /**
@@ -34,13 +35,15 @@ export class AgentNotFound extends Schema.TaggedError<AgentNotFound>()("AgentNot
 
 /** @since 0.1.0 @category models */
 export interface AgentGraph {
-  /** Threads spawned directly by this one, by child id. */
-  readonly children: (threadId: string) => Effect.Effect<ReadonlyArray<string>, SqlError>
+  /** Threads spawned directly by this one, by child id; with `status`, only those whose edge has it. */
+  readonly children: (threadId: string, status?: SpawnStatus) => Effect.Effect<ReadonlyArray<string>, SqlError>
   /**
    * Every thread below this one, breadth-first: by depth, then by child id within a depth. Every
    * thread comes after its parent, so a cascade close walks the list from the end (leaves first).
+   * With `status`, the walk follows only edges with that status (as the reference's recursive
+   * query does): below a closed edge nothing is an open descendant.
    */
-  readonly descendants: (threadId: string) => Effect.Effect<ReadonlyArray<string>, SqlError>
+  readonly descendants: (threadId: string, status?: SpawnStatus) => Effect.Effect<ReadonlyArray<string>, SqlError>
   /** The threads above this one, root first: the order to resume them. */
   readonly ancestors: (threadId: string) => Effect.Effect<ReadonlyArray<string>, SqlError>
   /** The thread an agent path names, absolute or relative to the calling agent's thread. */
@@ -60,12 +63,12 @@ const MAX_DEPTH = 10_000
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
 
-  const childrenOf = (parents: ReadonlyArray<string>) =>
+  const childrenOf = (parents: ReadonlyArray<string>, status: SpawnStatus | undefined) =>
     Effect.forEach(chunksOf(parents, 500), (chunk) =>
       sql<{ id: string; parent: string }>`
         SELECT child_thread_id AS id, parent_thread_id AS parent
         FROM thread_spawn_edges
-        WHERE parent_thread_id IN ${sql.in(chunk)}`).pipe(
+        WHERE parent_thread_id IN ${sql.in(chunk)}${status === undefined ? sql`` : sql` AND status = ${status}`}`).pipe(
         // By child id across every chunk, as SQLite's binary collation orders ids.
         Effect.map((chunks) => chunks.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
       )
@@ -78,13 +81,15 @@ export const make = Effect.gen(function*() {
       (rows) => rows[0]?.parent
     )
 
-  const descendants = (threadId: string) =>
+  const descendants = (threadId: string, status?: SpawnStatus) =>
     Effect.gen(function*() {
       const seen = new Set([threadId])
       const levels: Array<Array<string>> = []
       let frontier = [threadId]
       while (frontier.length > 0 && levels.length < MAX_DEPTH) {
-        const next = (yield* childrenOf(frontier)).map((r) => r.id).filter((id) => !seen.has(id) && seen.add(id))
+        const next = (yield* childrenOf(frontier, status)).map((r) => r.id).filter((id) =>
+          !seen.has(id) && seen.add(id)
+        )
         if (next.length > 0) levels.push(next)
         frontier = next
       }
@@ -139,7 +144,7 @@ export const make = Effect.gen(function*() {
     })
 
   return AgentGraph.of({
-    children: (threadId) => Effect.map(childrenOf([threadId]), (rows) => rows.map((r) => r.id)),
+    children: (threadId, status) => Effect.map(childrenOf([threadId], status), (rows) => rows.map((r) => r.id)),
     descendants,
     ancestors,
     resolve

@@ -1,6 +1,7 @@
 /**
  * The `thread_spawn_edges` projection: parent → child for every thread whose log names a
- * parent (a sub-agent's spawn source, or an explicit `parent_thread_id`).
+ * parent (a sub-agent's spawn source, or an explicit `parent_thread_id`), with the child's
+ * spawn status (`open` | `closed`, SPEC §11).
  * @since 0.1.0
  */
 import { driftOf } from "./Drift.js"
@@ -9,15 +10,15 @@ import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Stateme
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 const deleteEdges = statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
-const selectParents = statementForRows(
+const selectEdges = statementForRows(
   1,
-  (ids) => `SELECT child_thread_id, parent_thread_id FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`
+  (ids) => `SELECT child_thread_id, parent_thread_id, status FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`
 )
 const upsertEdges = statementForRows(
   3,
   (values) =>
     `INSERT INTO thread_spawn_edges (child_thread_id, parent_thread_id, status) VALUES ${values}
-      ON CONFLICT (child_thread_id) DO UPDATE SET parent_thread_id = excluded.parent_thread_id`
+      ON CONFLICT (child_thread_id) DO UPDATE SET parent_thread_id = excluded.parent_thread_id, status = excluded.status`
 )
 
 /**
@@ -29,25 +30,39 @@ export const spawnEdgeRows = {
   clear: (statements: Statements, childIds: ReadonlyArray<string>): void =>
     runByKeys(statements, deleteEdges, childIds),
   apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
-    const changed = deltas.filter((d) => d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId)
+    const changed = deltas.filter((d) =>
+      d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId ||
+      d.before.metadata.spawnStatus !== d.after.metadata.spawnStatus
+    )
     if (changed.length === 0) return
     const orphaned = changed.filter((d) => d.after.metadata.parentThreadId === null).map((d) => d.after.metadata.id)
     spawnEdgeRows.clear(statements, orphaned)
     const edges = changed.flatMap((d) =>
-      d.after.metadata.parentThreadId === null ? [] : [[d.after.metadata.id, d.after.metadata.parentThreadId, "open"]]
+      d.after.metadata.parentThreadId === null
+        ? []
+        : [[d.after.metadata.id, d.after.metadata.parentThreadId, d.after.metadata.spawnStatus]]
     )
     for (const chunk of chunksOf(edges)) statements.run(upsertEdges(chunk.length), chunk.flat())
   },
-  /** Each of these children's parent, when it has an edge. */
-  loadParents: (statements: Statements, childIds: ReadonlyArray<string>): ReadonlyMap<string, string> => {
-    const parents = new Map<string, string>()
+  /** Each of these children's edge (parent and status), when it has one. */
+  loadEdges: (statements: Statements, childIds: ReadonlyArray<string>): ReadonlyMap<string, SpawnEdge> => {
+    const edges = new Map<string, SpawnEdge>()
     for (const chunk of chunksOf(childIds, KEYS_PER_STATEMENT)) {
-      for (const [child, parent] of statements.values(selectParents(chunk.length), chunk)) {
-        parents.set(child as string, parent as string)
+      for (const [child, parent, status] of statements.values(selectEdges(chunk.length), chunk)) {
+        edges.set(child as string, { parent: parent as string, status: status as string })
       }
     }
-    return parents
+    return edges
   }
+}
+
+/**
+ * The edge to a child: its parent and its status.
+ * @since 0.1.0
+ */
+export interface SpawnEdge {
+  readonly parent: string
+  readonly status: string
 }
 
 /** @since 0.1.0 */
@@ -59,7 +74,13 @@ export const spawnEdgesProjection: Projection = {
   clear: spawnEdgeRows.clear,
   reset: (statements) => statements.run("DELETE FROM thread_spawn_edges", []),
   drift: (statements, folds) => {
-    const parents = spawnEdgeRows.loadParents(statements, folds.map((f) => f.after.metadata.id))
-    return driftOf(folds, "spawnEdge", (id) => parents.get(id) ?? null, (f) => f.after.metadata.parentThreadId)
+    const edges = spawnEdgeRows.loadEdges(statements, folds.map((f) => f.after.metadata.id))
+    return driftOf(
+      folds,
+      "spawnEdge",
+      (id) => edges.get(id) ?? null,
+      ({ after: { metadata } }) =>
+        metadata.parentThreadId === null ? null : { parent: metadata.parentThreadId, status: metadata.spawnStatus }
+    )
   }
 }

@@ -50,7 +50,9 @@ export const ThreadRow = Schema.Struct({
   projected_lines: Schema.Number,
   file_size: Schema.Number,
   fold_progress: Schema.String,
-  source_kind: Schema.String
+  source_kind: Schema.String,
+  /** `open` | `closed` (a CHECK holds it to these); a plain string for `threadRowsOf`'s check. */
+  spawn_status: Schema.String
 })
 
 /** @since 0.1.0 */
@@ -97,7 +99,8 @@ export const toThreadRow = (
   projected_lines: placement.projectedLines,
   file_size: placement.fileSize,
   fold_progress: JSON.stringify(progress),
-  source_kind: sourceKind(metadata.source)
+  source_kind: sourceKind(metadata.source),
+  spawn_status: metadata.spawnStatus
 })
 
 /** @since 0.1.0 */
@@ -126,7 +129,8 @@ export const metadataOf = (row: ThreadRow): ThreadMetadata => ({
   gitSha: row.git_sha,
   gitBranch: row.git_branch,
   gitOriginUrl: row.git_origin_url,
-  memoryMode: row.memory_mode
+  memoryMode: row.memory_mode,
+  spawnStatus: row.spawn_status === "closed" ? "closed" : "open"
 })
 
 /** @since 0.1.0 */

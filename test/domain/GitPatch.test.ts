@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { gitColumns } from "../../src/domain/GitInfo.js"
-import { applyGitPatch, gitInfoOf, gitPatchProblem } from "../../src/domain/GitPatch.js"
+import { applyGitPatch, gitInfoOf } from "../../src/domain/GitPatch.js"
 
 const current = { gitSha: "abc", gitBranch: "main", gitOriginUrl: "https://example.com/r.git" }
 
@@ -15,18 +15,6 @@ describe("git patches", () => {
       gitBranch: "b",
       gitOriginUrl: null
     })
-  })
-
-  it("refuses an empty patch and one with an empty string, naming the problem", () => {
-    expect(gitPatchProblem({})).toBe("empty patch: give at least one of gitSha, gitBranch, gitOriginUrl")
-    for (const patch of [{ gitSha: "" }, { gitBranch: "" }, { gitOriginUrl: "" }]) {
-      const problem = gitPatchProblem(patch)
-      expect(problem).toMatch(/^invalid patch: /)
-      expect(problem).toContain(Object.keys(patch)[0]!)
-    }
-    expect(gitPatchProblem({ gitSha: null })).toBeUndefined()
-    expect(gitPatchProblem({ gitBranch: "b" })).toBeUndefined()
-    expect(gitPatchProblem({ gitOriginUrl: "u" })).toBeUndefined()
   })
 
   it("turns columns into the session meta's git object and back", () => {

@@ -103,7 +103,8 @@ describe("defaults", () => {
       gitSha: null,
       gitBranch: null,
       gitOriginUrl: null,
-      memoryMode: null
+      memoryMode: null,
+      spawnStatus: "open"
     }
     const state = fold()
     expect(state.metadata).toEqual(expected)
@@ -787,6 +788,25 @@ describe("thread_name_updated", () => {
     expect(m.firstUserMessage).toBeNull()
   })
 
+  it("thread_name_updated with a null name clears it; an absent or blank name changes nothing", () => {
+    const named = [meta({}), event({ type: "thread_name_updated", thread_id: ID, thread_name: "Named" }, iso(3))]
+    expect(fold(...named, event({ type: "thread_name_updated", thread_id: ID }, iso(4))).metadata.name).toBe("Named")
+    expect(
+      fold(...named, event({ type: "thread_name_updated", thread_id: ID, thread_name: "  " }, iso(4))).metadata.name
+    )
+      .toBe("Named")
+    expect(
+      fold(...named, event({ type: "thread_name_updated", thread_id: ID, thread_name: null }, iso(4))).metadata.name
+    )
+      .toBeNull()
+    const renamed = fold(
+      ...named,
+      event({ type: "thread_name_updated", thread_id: ID, thread_name: null }, iso(4)),
+      event({ type: "thread_name_updated", thread_id: ID, thread_name: "Again" }, iso(5))
+    )
+    expect(renamed.metadata.name).toBe("Again")
+  })
+
   it("thread_name_updated is ignored when its thread_id names another thread", () => {
     const m = fold(
       meta({}),
@@ -1200,7 +1220,8 @@ describe("the sample corpus", () => {
       gitSha: null,
       gitBranch: null,
       gitOriginUrl: null,
-      memoryMode: null
+      memoryMode: null,
+      spawnStatus: "open"
     }
     expect(state.metadata).toEqual(expected)
     expect(state.dynamicTools).toEqual([
@@ -1224,5 +1245,14 @@ describe("the sample corpus", () => {
         tokensUsed: 0
       }
     ])
+  })
+})
+
+describe("memory mode", () => {
+  it("a session meta's memory_mode sets it, an absent one keeps it and an explicit null clears it", () => {
+    const set = [meta({ memory_mode: "enabled" }), meta({ memory_mode: "disabled" }, iso(1))]
+    expect(fold(...set).metadata.memoryMode).toBe("disabled")
+    expect(fold(...set, meta({}, iso(2))).metadata.memoryMode).toBe("disabled")
+    expect(fold(...set, meta({ memory_mode: null }, iso(2))).metadata.memoryMode).toBeNull()
   })
 })

@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
@@ -138,4 +139,78 @@ describe("agent graph", () => {
       ),
     120_000
   )
+})
+
+describe("spawn edge status", () => {
+  const id = (n: number) => `00000000-0000-4000-8000-0000000000${n}`
+  /** 20 ─ 21 ─ 23 ─ 25, and 20 ─ 22 ─ 24: two branches, spawned in id order. */
+  const tree = (engine: Engine.Engine) =>
+    Effect.gen(function*() {
+      yield* engine.createThread({ id: id(20), cwd: "/w" })
+      for (const [child, parent] of [[21, 20], [22, 20], [23, 21], [24, 22], [25, 23]] as const) {
+        yield* engine.createThread({ id: id(child), cwd: "/w", parent_thread_id: id(parent) })
+      }
+    })
+  const statuses = (engine: Engine.Engine, ns: ReadonlyArray<number>) =>
+    Effect.forEach(ns, (n) => Effect.map(engine.getThread(id(n)), (r) => r?.metadata.spawnStatus))
+
+  it.live("closing a thread closes the edge to it; children and descendants filter by status; a rebuild keeps it", () =>
+    Effect.gen(function*() {
+      const engine = yield* Engine.Engine
+      yield* tree(engine)
+      expect(yield* engine.closeThread(id(21))).toEqual([id(21)])
+      // Closing again changes nothing and writes nothing.
+      const record = yield* engine.getThread(id(21))
+      expect(yield* engine.closeThread(id(21))).toEqual([])
+      expect(yield* engine.getThread(id(21))).toEqual(record)
+      expect(yield* engine.agentChildren(id(20))).toEqual([id(21), id(22)])
+      expect(yield* engine.agentChildren(id(20), "open")).toEqual([id(22)])
+      expect(yield* engine.agentChildren(id(20), "closed")).toEqual([id(21)])
+      expect(yield* engine.agentDescendants(id(20))).toEqual([21, 22, 23, 24, 25].map(id))
+      // The walk follows edges of the status only: 23 and 25 hang below a closed edge.
+      expect(yield* engine.agentDescendants(id(20), "open")).toEqual([id(22), id(24)])
+      expect(yield* engine.agentDescendants(id(20), "closed")).toEqual([id(21)])
+      const sql = yield* SqlClient.SqlClient
+      const edges = () => sql`SELECT child_thread_id, status FROM thread_spawn_edges ORDER BY child_thread_id`
+      const before = yield* edges()
+      expect(before.filter((e) => e["status"] === "closed").map((e) => e["child_thread_id"])).toEqual([id(21)])
+      yield* engine.rebuild()
+      expect(yield* edges()).toEqual(before)
+      expect(yield* statuses(engine, [20, 21, 22])).toEqual(["open", "closed", "open"])
+      expect((yield* engine.verify()).differences).toEqual([])
+      // Migration 0011 holds both columns to the two statuses.
+      for (const table of ["thread_spawn_edges SET status", "threads SET spawn_status"]) {
+        expect(Exit.isFailure(yield* Effect.exit(sql.unsafe(`UPDATE ${table} = 'paused'`)))).toBe(true)
+      }
+      expect(yield* engine.resumeThread(id(21))).toEqual([id(21)])
+      expect(yield* engine.agentChildren(id(20), "open")).toEqual([id(21), id(22)])
+    }).pipe(Effect.provide(freshLayer())))
+
+  it.live("cascade close closes open descendants leaves first, then the thread; cascade resume reopens ancestors root first", () =>
+    Effect.gen(function*() {
+      const engine = yield* Engine.Engine
+      yield* tree(engine)
+      yield* engine.closeThread(id(24))
+      // 24 is closed already, so it is not walked again; the rest from the end of the breadth-first list.
+      expect(yield* engine.closeThread(id(20), { cascade: true })).toEqual([25, 23, 22, 21, 20].map(id))
+      expect(yield* statuses(engine, [20, 21, 22, 23, 24, 25])).toEqual(Array(6).fill("closed"))
+      expect(yield* engine.resumeThread(id(25), { cascade: true })).toEqual([20, 21, 23, 25].map(id))
+      expect(yield* statuses(engine, [20, 21, 22, 23, 24, 25])).toEqual(
+        ["open", "open", "closed", "open", "closed", "open"]
+      )
+      const live = yield* Effect.forEach([20, 21, 22, 23, 24, 25], (n) => engine.getThread(id(n)))
+      yield* engine.rebuild()
+      expect(yield* Effect.forEach([20, 21, 22, 23, 24, 25], (n) => engine.getThread(id(n)))).toEqual(live)
+    }).pipe(Effect.provide(freshLayer())))
+
+  it.live("archiving a thread archives its open descendants only", () =>
+    Effect.gen(function*() {
+      const engine = yield* Engine.Engine
+      yield* tree(engine)
+      yield* engine.closeThread(id(21))
+      yield* engine.archiveThread(id(20))
+      const archived = yield* Effect.forEach([20, 21, 22, 23, 24, 25], (n) =>
+        Effect.map(engine.getThread(id(n)), (r) => r?.placement.archived))
+      expect(archived).toEqual([true, false, true, false, true, false])
+    }).pipe(Effect.provide(freshLayer())))
 })

@@ -40,7 +40,8 @@ const metadata: ThreadMetadata = {
   gitSha: "sha",
   gitBranch: "branch",
   gitOriginUrl: "origin",
-  memoryMode: "memory"
+  memoryMode: "memory",
+  spawnStatus: "closed"
 }
 const progress = {
   idFromSessionMeta: true,

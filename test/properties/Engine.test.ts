@@ -1,8 +1,10 @@
 /**
  * The engine's central guarantee, tested against a model of what can happen to a home:
- * after any sequence of creates, appends, torn and garbage writes, crashes between the file
- * write and the projection, appends failing on a full disk, archive moves, restarts and
- * interrupted backfills, the live projections equal a rebuild from the files, table by table.
+ * after any sequence of creates (spawned ones too), appends, torn and garbage writes, crashes
+ * between the file write and the projection, appends failing on a full disk, archive moves (by
+ * hand, and the engine's cascading archive and unarchive), metadata updates (name, memory mode,
+ * git), closes and resumes with their cascades, deletes, restarts and interrupted backfills,
+ * the live projections equal a rebuild from the files, table by table.
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
@@ -10,8 +12,10 @@ import { Effect, FastCheck as fc, Layer } from "effect"
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs"
 import { hostname, tmpdir } from "node:os"
 import { basename, join } from "node:path"
+import type { MetadataPatch } from "../../src/domain/MetadataPatch.js"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
+import { listRolloutFiles } from "../../src/infra/rollout/RolloutFiles.js"
 import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
 import { nodeSyscalls, type RolloutSyscalls, RolloutSyscallsRef } from "../../src/infra/rollout/RolloutStore.js"
 import { itemArb, runs, timeoutFor, type WholeItem } from "../fixtures/arbitraries.js"
@@ -21,7 +25,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 let homes = 0
 
 type Action =
-  | { readonly _tag: "Create"; readonly cwd: string }
+  | { readonly _tag: "Create"; readonly cwd: string; readonly parent: number | undefined }
+  | { readonly _tag: "Update"; readonly thread: number; readonly patch: MetadataPatch }
+  | { readonly _tag: "Close" | "Resume"; readonly thread: number; readonly cascade: boolean }
+  | { readonly _tag: "EngineArchive" | "EngineUnarchive" | "Delete"; readonly thread: number }
   | { readonly _tag: "Append"; readonly thread: number; readonly items: ReadonlyArray<WholeItem> }
   | { readonly _tag: "CrashAfterWrite"; readonly thread: number; readonly items: ReadonlyArray<WholeItem> }
   | { readonly _tag: "Garbage"; readonly thread: number; readonly text: string }
@@ -40,7 +47,39 @@ const thread = fc.nat(7)
 const items = fc.array(itemArb, { minLength: 1, maxLength: 6 })
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom("/work/a", "/work/b", "").map((cwd) => ({ _tag: "Create" as const, cwd })) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      _tag: fc.constant("Create" as const),
+      cwd: fc.constantFrom("/work/a", "/work/b", ""),
+      parent: fc.option(thread, { nil: undefined })
+    })
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      _tag: fc.constant("Update" as const),
+      thread,
+      patch: fc.constantFrom<MetadataPatch>(
+        { name: "Named" },
+        { name: null },
+        { memoryMode: "disabled" },
+        { memoryMode: null, gitBranch: "dev" },
+        { name: "Both", memoryMode: "enabled" }
+      )
+    })
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ _tag: fc.constantFrom("Close" as const, "Resume" as const), thread, cascade: fc.boolean() })
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      _tag: fc.constantFrom("EngineArchive" as const, "EngineUnarchive" as const, "Delete" as const),
+      thread
+    })
+  },
   { weight: 6, arbitrary: fc.record({ _tag: fc.constant("Append" as const), thread, items }) },
   { weight: 2, arbitrary: fc.record({ _tag: fc.constant("CrashAfterWrite" as const), thread, items }) },
   {
@@ -83,8 +122,9 @@ const fullDiskAfter = (cut: number): RolloutSyscalls => {
 }
 
 interface Model {
-  readonly ids: Array<string>
+  ids: Array<string>
   readonly paths: Map<string, string>
+  readonly deleted: Array<string>
 }
 
 const run = (actions: ReadonlyArray<Action>) =>
@@ -93,7 +133,7 @@ const run = (actions: ReadonlyArray<Action>) =>
     const home = join(dir, "home")
     mkdirSync(home, { recursive: true })
     const paths = { home, database: join(dir, "state.sqlite"), batchSize: 2 }
-    const model: Model = { ids: [], paths: new Map() }
+    const model: Model = { ids: [], paths: new Map(), deleted: [] }
     const open = () => Layer.fresh(Engine.layer(paths))
     let layer = open()
     const withEngine = <A, E>(use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
@@ -103,9 +143,53 @@ const run = (actions: ReadonlyArray<Action>) =>
     for (const action of actions) {
       switch (action._tag) {
         case "Create": {
-          const record = yield* withEngine((engine) => engine.createThread({ cwd: action.cwd }))
+          const parent = action.parent === undefined ? undefined : pick(action.parent)
+          const record = yield* withEngine((engine) =>
+            engine.createThread(
+              parent === undefined ? { cwd: action.cwd } : { cwd: action.cwd, parent_thread_id: parent }
+            )
+          )
           model.ids.push(record.metadata.id)
           model.paths.set(record.metadata.id, record.placement.rolloutPath)
+          break
+        }
+        case "Update": {
+          const id = pick(action.thread)
+          if (id !== undefined) yield* withEngine((engine) => engine.updateThreadMetadata(id, action.patch))
+          break
+        }
+        case "Close":
+        case "Resume": {
+          const id = pick(action.thread)
+          if (id === undefined) break
+          const options = { cascade: action.cascade }
+          yield* withEngine((engine) =>
+            action._tag === "Close" ? engine.closeThread(id, options) : engine.resumeThread(id, options)
+          )
+          break
+        }
+        case "EngineArchive":
+        case "EngineUnarchive": {
+          const id = pick(action.thread)
+          if (id === undefined) break
+          yield* withEngine((engine) =>
+            Effect.gen(function*() {
+              yield* action._tag === "EngineArchive" ? engine.archiveThread(id) : engine.unarchiveThread(id)
+              // A cascade moves descendants' files too: the model follows every thread's row.
+              for (const known of model.ids) {
+                const record = yield* engine.getThread(known)
+                if (record !== undefined) model.paths.set(known, record.placement.rolloutPath)
+              }
+            })
+          )
+          break
+        }
+        case "Delete": {
+          const id = pick(action.thread)
+          if (id === undefined) break
+          yield* withEngine((engine) => engine.deleteThread(id))
+          model.ids = model.ids.filter((known) => known !== id)
+          model.deleted.push(id)
           break
         }
         case "Append": {
@@ -198,12 +282,19 @@ const run = (actions: ReadonlyArray<Action>) =>
       expect(record?.placement.rolloutPath).toBe(model.paths.get(id))
       expect(record?.placement.projectedOffset).toBe(folded.end.offset)
     }
+    // A deleted thread stays deleted: no file of it, no row, after a rebuild too.
+    yield* withEngine((engine) => engine.rebuild())
+    const left = (yield* listRolloutFiles(home)).files.map((f) => f.name.threadId)
+    for (const id of model.deleted) {
+      expect(left).not.toContain(id)
+      expect(yield* withEngine((engine) => engine.getThread(id))).toBeUndefined()
+    }
     rmSync(dir, { recursive: true, force: true })
   })
 
 describe("engine model", () => {
   it.live(
-    "after any sequence of appends, crashes, restarts and backfills, live projections equal a rebuild from the files",
+    "after any sequence of appends, crashes, restarts, backfills, updates, closes, archive cascades and deletes, live projections equal a rebuild from the files",
     () =>
       Effect.promise(() =>
         fc.assert(

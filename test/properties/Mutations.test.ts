@@ -3,21 +3,26 @@ import { Effect, FastCheck as fc, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { GitColumns } from "../../src/domain/GitInfo.js"
-import { applyGitPatch, type GitPatch } from "../../src/domain/GitPatch.js"
+import { applyMetadataPatch, type MetadataPatch } from "../../src/domain/MetadataPatch.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
 import { runs } from "../fixtures/arbitraries.js"
 
 const fieldArb = (values: ReadonlyArray<string>) =>
   fc.oneof(fc.constant(undefined), fc.constant(null), fc.constantFrom(...values))
 
-const patchArb: fc.Arbitrary<GitPatch> = fc
-  .record({ gitSha: fieldArb(["a1", "b2"]), gitBranch: fieldArb(["main", "dev"]), gitOriginUrl: fieldArb(["git@h:r"]) })
-  .map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as GitPatch)
+const patchArb: fc.Arbitrary<MetadataPatch> = fc
+  .record({
+    gitSha: fieldArb(["a1", "b2"]),
+    gitBranch: fieldArb(["main", "dev"]),
+    gitOriginUrl: fieldArb(["git@h:r"]),
+    name: fieldArb(["Named", " Padded "]),
+    memoryMode: fieldArb(["enabled", "disabled"])
+  })
+  .map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as MetadataPatch)
   .filter((p) => Object.keys(p).length > 0)
 
 type Op =
-  | { readonly kind: "patch"; readonly thread: number; readonly patch: GitPatch }
+  | { readonly kind: "patch"; readonly thread: number; readonly patch: MetadataPatch }
   | { readonly kind: "append" | "archive" | "unarchive"; readonly thread: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -33,7 +38,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 describe("mutation properties", () => {
   it.live(
-    "after any sequence of git patches, appends, archives and unarchives, the git fields are the patches applied in order and a rebuild equals the live state",
+    "after any sequence of metadata patches (git, name, memory mode), appends, archives and unarchives, the git fields are the patches applied in order and a rebuild equals the live state",
     () =>
       Effect.promise(() =>
         fc.assert(
@@ -42,7 +47,13 @@ describe("mutation properties", () => {
             const layer = Layer.fresh(Engine.layer({ home: join(dir, "home"), database: join(dir, "state.sqlite") }))
             const program = Effect.gen(function*() {
               const engine = yield* Engine.Engine
-              const start: GitColumns = { gitSha: "s0", gitBranch: "b0", gitOriginUrl: null }
+              const start: ReturnType<typeof applyMetadataPatch> = {
+                gitSha: "s0",
+                gitBranch: "b0",
+                gitOriginUrl: null,
+                name: null,
+                memoryMode: null
+              }
               const threads = [
                 yield* engine.createThread({ cwd: "/a", git: { commit_hash: "s0", branch: "b0" } }),
                 yield* engine.createThread({ cwd: "/b", git: { commit_hash: "s0", branch: "b0" } })
@@ -52,7 +63,7 @@ describe("mutation properties", () => {
                 const id = threads[op.thread]!
                 if (op.kind === "patch") {
                   yield* engine.updateThreadMetadata(id, op.patch)
-                  model[op.thread] = applyGitPatch(model[op.thread]!, op.patch)
+                  model[op.thread] = applyMetadataPatch(model[op.thread]!, op.patch)
                 } else if (op.kind === "append") {
                   yield* engine.append(id, [{ type: "event_msg", payload: { type: "user_message", message: "more" } }])
                 } else if (op.kind === "archive") yield* engine.archiveThread(id)
@@ -60,8 +71,8 @@ describe("mutation properties", () => {
               }
               const live = yield* Effect.forEach(threads, (id) => engine.getThread(id))
               for (const [i, record] of live.entries()) {
-                const { gitBranch, gitOriginUrl, gitSha } = record!.metadata
-                expect({ gitSha, gitBranch, gitOriginUrl }).toEqual(model[i])
+                const { gitBranch, gitOriginUrl, gitSha, memoryMode, name } = record!.metadata
+                expect({ gitSha, gitBranch, gitOriginUrl, name, memoryMode }).toEqual(model[i])
               }
               expect((yield* engine.verify()).differences).toEqual([])
               yield* engine.rebuild()

@@ -69,6 +69,9 @@ const OPERATIONS = [
   "updateThreadMetadata",
   "archiveThread",
   "unarchiveThread",
+  "closeThread",
+  "resumeThread",
+  "deleteThread",
   "agentChildren",
   "agentDescendants",
   "agentAncestors",
@@ -108,10 +111,16 @@ const call = (
       return engine.archiveThread(id)
     case "unarchiveThread":
       return engine.unarchiveThread(id)
+    case "closeThread":
+      return engine.closeThread(id, { cascade: true })
+    case "resumeThread":
+      return engine.resumeThread(id, { cascade: true })
+    case "deleteThread":
+      return engine.deleteThread(id)
     case "agentChildren":
-      return engine.agentChildren(id)
+      return engine.agentChildren(id, "open")
     case "agentDescendants":
-      return engine.agentDescendants(id)
+      return engine.agentDescendants(id, "closed")
     case "agentAncestors":
       return engine.agentAncestors(id)
     case "resolveAgentPath":

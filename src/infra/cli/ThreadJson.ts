@@ -29,6 +29,7 @@ export const threadJson = (metadata: ThreadMetadata, placement: ThreadPlacement)
   agentRole: metadata.agentRole,
   agentPath: metadata.agentPath,
   parentThreadId: metadata.parentThreadId,
+  spawnStatus: metadata.spawnStatus,
   modelProvider: metadata.modelProvider,
   model: metadata.model,
   reasoningEffort: metadata.reasoningEffort,

@@ -10,6 +10,7 @@ import { parseThreadId } from "../../domain/ThreadId.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../projections/ThreadList.js"
 import type { ThreadRecord } from "../engine/Engine.js"
+import { agentGraphCommands } from "./AgentGraphCommands.js"
 import { output, withEngine } from "./EngineRuntime.js"
 import { db, home, json, limitOption, resolveHome, threadIdArg } from "./GlobalOptions.js"
 import { renderTable } from "./Table.js"
@@ -247,5 +248,5 @@ const turns = Command.make(
 /** @since 0.1.0 */
 export const threadsCommand = Command.make("threads").pipe(
   Command.withDescription("read and change threads"),
-  Command.withSubcommands([list, show, turns, ...threadMutationCommands])
+  Command.withSubcommands([list, show, turns, ...threadMutationCommands, ...agentGraphCommands])
 )

@@ -8,7 +8,7 @@ import { Clock, Context, Effect, Either, identity, Layer } from "effect"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import type { InvalidAgentPath } from "../../domain/AgentPath.js"
-import type { GitPatch } from "../../domain/GitPatch.js"
+import type { MetadataPatch } from "../../domain/MetadataPatch.js"
 import type { InvalidCursor } from "../../domain/PageCursor.js"
 import {
   decodeRolloutItem,
@@ -16,7 +16,8 @@ import {
   type RolloutItem,
   rolloutLineOf,
   type SessionMeta,
-  type SkippedItem
+  type SkippedItem,
+  type SpawnStatus
 } from "../../domain/RolloutItem.js"
 import { type SourceKind, sourceKind } from "../../domain/SessionSource.js"
 import type { ThreadMetadata } from "../../domain/ThreadState.js"
@@ -105,14 +106,38 @@ export interface Engine {
   readonly listTurns: (threadId: string, query: TurnListQuery) => Effect.Effect<TurnPage, EngineError | InvalidCursor>
   /** Metadata, dynamic tools (hidden ones flagged) and the latest model and effort. */
   readonly getThreadDetail: (threadId: string) => Effect.Effect<ThreadDetail.ThreadDetail, EngineError>
-  /** Patches git fields: absent keeps, null clears, a string sets; recorded in the rollout first. */
-  readonly updateThreadMetadata: (threadId: string, patch: GitPatch) => Effect.Effect<ThreadRecord, EngineError>
+  /** Patches git fields, name and memory mode: absent keeps, null clears, a string sets; recorded in the rollout first. */
+  readonly updateThreadMetadata: (threadId: string, patch: MetadataPatch) => Effect.Effect<ThreadRecord, EngineError>
   readonly archiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
   readonly unarchiveThread: (threadId: string) => Effect.Effect<ThreadRecord, EngineError>
-  /** The threads this one spawned, by child id. */
-  readonly agentChildren: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
-  /** Every thread spawned below this one, breadth-first by depth then child id; cascade close walks it from the end. */
-  readonly agentDescendants: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /**
+   * Closes the thread as an agent (the spawn edge to it closes), recorded in its rollout; with
+   * `cascade`, its open descendants first, leaves first. The threads closed, in order.
+   */
+  readonly closeThread: (
+    threadId: string,
+    options?: ThreadMutations.CascadeOptions
+  ) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /** Reopens a closed thread; with `cascade`, its ancestors first, root first. The threads reopened, in order. */
+  readonly resumeThread: (
+    threadId: string,
+    options?: ThreadMutations.CascadeOptions
+  ) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /**
+   * Deletes the thread's rollout file(s), its projection rows and the operational rows keyed on
+   * it (goal, memory, log lines), safe against a concurrent append. The files deleted.
+   */
+  readonly deleteThread: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /** The threads this one spawned, by child id; with `status`, those whose edge has it. */
+  readonly agentChildren: (threadId: string, status?: SpawnStatus) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /**
+   * Every thread spawned below this one, breadth-first by depth then child id; cascade close walks
+   * it from the end. With `status`, only through edges of that status.
+   */
+  readonly agentDescendants: (
+    threadId: string,
+    status?: SpawnStatus
+  ) => Effect.Effect<ReadonlyArray<string>, EngineError>
   /** The threads above this one, root first (cascade resume order). */
   readonly agentAncestors: (threadId: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
   /** The thread an agent path names (`/root/agent_1`, `agent_2`, `../agent_4`) seen from a calling thread. */
@@ -246,8 +271,11 @@ export const make = Effect.gen(function*() {
       withId(threadId, Effect.zipRight(mutations.archiveThread(threadId), recordAfterMutation(threadId))),
     unarchiveThread: (threadId) =>
       withId(threadId, Effect.zipRight(mutations.unarchiveThread(threadId), recordAfterMutation(threadId))),
-    agentChildren: (threadId) => withId(threadId, graphQuery(agentGraph.children(threadId))),
-    agentDescendants: (threadId) => withId(threadId, graphQuery(agentGraph.descendants(threadId))),
+    deleteThread: (threadId) => withId(threadId, mutations.deleteThread(threadId)),
+    closeThread: (threadId, options) => withId(threadId, mutations.closeThread(threadId, options)),
+    resumeThread: (threadId, options) => withId(threadId, mutations.resumeThread(threadId, options)),
+    agentChildren: (threadId, status) => withId(threadId, graphQuery(agentGraph.children(threadId, status))),
+    agentDescendants: (threadId, status) => withId(threadId, graphQuery(agentGraph.descendants(threadId, status))),
     agentAncestors: (threadId) => withId(threadId, graphQuery(agentGraph.ancestors(threadId))),
     resolveAgentPath: (reference, fromThreadId) =>
       withId(

@@ -53,6 +53,13 @@ export class FileMoved<E> extends Data.TaggedError("FileMoved")<{ readonly error
 export const fileOfThread = (listing: HomeListing, threadId: string): RolloutFile | undefined =>
   filesById(listing).get(threadId.toLowerCase())?.find((f) => belongsTo(f.path, threadId))
 
+/**
+ * Every file of a listing that belongs to the thread (live, archived, compressed, reverted).
+ * @since 0.1.0
+ */
+export const filesOfThread = (listing: HomeListing, threadId: string): ReadonlyArray<RolloutFile> =>
+  filesById(listing).get(threadId.toLowerCase())?.filter((f) => belongsTo(f.path, threadId)) ?? []
+
 /** A listing's files by the id in their names, made once per listing (catch-up asks for many). */
 const byIdOf = new WeakMap<HomeListing, ReadonlyMap<string, ReadonlyArray<RolloutFile>>>()
 const filesById = (listing: HomeListing) => {

@@ -1,27 +1,41 @@
 /**
- * Mutations a host makes to a thread without resuming it (SPEC §6): a git metadata patch,
+ * Mutations a host makes to a thread without resuming it (SPEC §6, §11): a metadata patch,
  * recorded in the rollout before SQLite is touched, and archive / unarchive, which move the file.
  * Each runs under the database write lock, so two processes mutating or appending to one
  * thread serialize their projections; appends themselves interleave whole lines (O_APPEND).
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
-import { link, mkdir, rename, unlink, utimes } from "node:fs/promises"
+import { link, mkdir, rename, rm, unlink, utimes } from "node:fs/promises"
 import { basename, dirname } from "node:path"
-import { applyGitPatch, gitInfoOf, type GitPatch, gitPatchProblem } from "../../domain/GitPatch.js"
-import type { SessionMeta } from "../../domain/RolloutItem.js"
-import { encodeRolloutLine } from "../../domain/RolloutItem.js"
+import { type MetadataPatch, metadataPatchItems, metadataPatchProblem } from "../../domain/MetadataPatch.js"
+import { encodeRolloutLine, type SessionMeta, type SpawnStatus } from "../../domain/RolloutItem.js"
 import { formatTimestamp } from "../../domain/Timestamp.js"
+import { AgentGraph } from "../../projections/AgentGraph.js"
+import { PROJECTIONS } from "../../projections/Projection.js"
 import { metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { fileStat } from "../rollout/FileStat.js"
 import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
+import { listRolloutFiles } from "../rollout/RolloutFiles.js"
+import { belongsTo } from "../rollout/RolloutIdentity.js"
 import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
 import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
 import { Database, toDatabaseError } from "../sqlite/Database.js"
+import { forgetThreads } from "../stores/ThreadForget.js"
 import { EngineConfig } from "./EngineConfig.js"
-import { InvalidInput, ProjectionFailed } from "./EngineError.js"
-import { type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
+import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
+import { filesOfThread, type ThreadFile, ThreadFiles } from "./ThreadFiles.js"
+
+/**
+ * Whether a close or resume also walks the agent graph: a close its open descendants, a resume
+ * its ancestors.
+ * @since 0.1.0
+ */
+export interface CascadeOptions {
+  readonly cascade?: boolean
+}
 
 /** The last `session_meta` of this thread in its file, unknown fields kept. */
 const lastSessionMeta = (path: string, threadId: string) => {
@@ -47,6 +61,18 @@ const sessionMetaOfRow = (row: ThreadRow): SessionMeta => {
     source: metadata.source.startsWith("{") ? JSON.parse(metadata.source) as Record<string, unknown> : metadata.source
   }
 }
+
+/** Removes a rollout file; one already gone is no failure. */
+const removeFile = (path: string) =>
+  Effect.tryPromise({
+    try: () => rm(path, { force: true }),
+    catch: (cause) =>
+      new RolloutWriteError({
+        file: path,
+        reason: `cannot delete: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+  })
 
 /** Moves without ever replacing a file already at the destination. */
 const moveFile = (from: string, to: string) =>
@@ -85,6 +111,7 @@ export const make = Effect.gen(function*() {
   const database = yield* Database
   const sql = yield* SqlClient.SqlClient
   const files = yield* ThreadFiles
+  const agentGraph = yield* AgentGraph
 
   /** Locates the thread and brings its rows up to date with its file (repairing a missing row). */
   const caughtUp = (threadId: string) =>
@@ -98,70 +125,169 @@ export const make = Effect.gen(function*() {
     })
 
   /**
-   * Patches the thread's git fields: appends a copy of its last `session_meta` whose `git`
-   * holds the resulting triple, then projects it (the fold's session-meta rule applies it).
+   * Patches the thread's git fields, name and memory mode: appends the lines recording it
+   * (`metadataPatchItems`), then projects them (the fold applies them).
    * @since 0.1.0
    */
-  const updateThreadMetadata = (threadId: string, patch: GitPatch) =>
+  const updateThreadMetadata = (threadId: string, patch: MetadataPatch) =>
     Effect.gen(function*() {
-      const problem = gitPatchProblem(patch)
+      const problem = metadataPatchProblem(patch)
       if (problem !== undefined) {
         return yield* new InvalidInput({ what: `metadata patch for ${threadId}`, reason: problem })
       }
-      // Read outside the lock: the whole file may be long, and only its git fields change here.
+      // Read outside the lock: the whole file may be long, and only patched fields change here.
       const before = yield* caughtUp(threadId)
       const meta = (yield* lastSessionMeta(before.file.path, threadId)) ?? sessionMetaOfRow(before.row)
       yield* sql.withTransaction(Effect.gen(function*() {
         // Under the lock: the git triple the patch applies to is the one no other writer changes now.
         const { file, row } = yield* caughtUp(threadId)
-        const git = applyGitPatch(metadataOf(row), patch)
         const now = yield* Clock.currentTimeMillis
-        const line = encodeRolloutLine({
-          type: "session_meta",
-          timestamp: formatTimestamp(now),
-          payload: { ...meta, git: gitInfoOf(git) }
-        })
-        yield* appendToRollout(file.path, line, { durability: config.durability })
+        const items = metadataPatchItems(patch, metadataOf(row), meta, formatTimestamp(now))
+        yield* appendToRollout(file.path, items.map(encodeRolloutLine).join(""), { durability: config.durability })
         yield* files.project(threadId, file)
       })).pipe(Effect.catchTag("SqlError", (error) =>
         Effect.fail(toDatabaseError(database.file, "update thread metadata")(error))))
     })
 
+  /** Moves one thread's file (in the caller's transaction) and projects it where it now lives. */
   const moveThread = (threadId: string, toArchive: boolean) =>
     Effect.gen(function*() {
-      yield* sql.withTransaction(Effect.gen(function*() {
-        const { file } = yield* caughtUp(threadId)
-        if (file.archived === toArchive) return
-        const name = basename(file.path)
-        const target: ThreadFile = toArchive
-          ? { path: archivedRolloutPath(config.home, name), archived: true }
-          : { path: liveRolloutPath(config.home, name), archived: false }
-        yield* moveFile(file.path, target.path)
-        if (toArchive) {
-          // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
-          const now = (yield* Clock.currentTimeMillis) / 1000
-          yield* Effect.tryPromise({
-            try: () => utimes(target.path, now, now),
-            catch: (cause) => new RolloutWriteError({ file: target.path, reason: "cannot set the archive time", cause })
-          })
-        }
-        yield* files.project(threadId, target)
-      })).pipe(Effect.catchTag("SqlError", (error) =>
-        Effect.fail(toDatabaseError(database.file, toArchive ? "archive thread" : "unarchive thread")(error))))
+      const { file } = yield* caughtUp(threadId)
+      if (file.archived === toArchive) return
+      const name = basename(file.path)
+      const target: ThreadFile = toArchive
+        ? { path: archivedRolloutPath(config.home, name), archived: true }
+        : { path: liveRolloutPath(config.home, name), archived: false }
+      yield* moveFile(file.path, target.path)
+      if (toArchive) {
+        // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
+        const now = (yield* Clock.currentTimeMillis) / 1000
+        yield* Effect.tryPromise({
+          try: () => utimes(target.path, now, now),
+          catch: (cause) => new RolloutWriteError({ file: target.path, reason: "cannot set the archive time", cause })
+        })
+      }
+      yield* files.project(threadId, target)
     })
 
-  /**
-   * Moves the thread's file under `archived_sessions/` and projects it there; archiving an
-   * archived thread changes nothing.
-   * @since 0.1.0
-   */
-  const archiveThread = (threadId: string) => moveThread(threadId, true)
+  /** Runs `use` holding the database write lock, its SQL failures named by `operation`. */
+  const locked = <A, E, R>(operation: string, use: Effect.Effect<A, E, R>) =>
+    sql.withTransaction(use).pipe(
+      Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError(database.file, operation)(error)))
+    )
 
   /**
-   * Moves the thread's file back under the date folders of its name and projects it there.
+   * Moves the thread's file under `archived_sessions/` and projects it there, then does the
+   * same for each of its open descendants (SPEC §11), all under one hold of the write lock;
+   * archived threads are left as they are.
    * @since 0.1.0
    */
-  const unarchiveThread = (threadId: string) => moveThread(threadId, false)
+  const archiveThread = (threadId: string) =>
+    locked(
+      "archive thread",
+      Effect.gen(function*() {
+        yield* moveThread(threadId, true)
+        for (const id of yield* agentGraph.descendants(threadId, "open")) yield* moveThread(id, true)
+      })
+    )
 
-  return { updateThreadMetadata, archiveThread, unarchiveThread }
+  /**
+   * Records a close or resume in the thread's rollout (in the caller's transaction) and projects
+   * it; a thread already in that status is left as it is. Whether it changed.
+   */
+  const setSpawnStatus = (threadId: string, status: SpawnStatus) =>
+    Effect.gen(function*() {
+      const { file, row } = yield* caughtUp(threadId)
+      if (metadataOf(row).spawnStatus === status) return false
+      const now = yield* Clock.currentTimeMillis
+      const line = encodeRolloutLine({
+        type: "event_msg",
+        timestamp: formatTimestamp(now),
+        payload: { type: "thread_spawn_status_updated", thread_id: threadId, status }
+      })
+      yield* appendToRollout(file.path, line, { durability: config.durability })
+      yield* files.project(threadId, file)
+      return true
+    })
+
+  /** Sets the status of each thread in order, under one hold of the write lock; the ones it changed. */
+  const setSpawnStatuses = (
+    operation: string,
+    status: SpawnStatus,
+    order: Effect.Effect<ReadonlyArray<string>, SqlError>
+  ) =>
+    locked(
+      operation,
+      Effect.gen(function*() {
+        const changed: Array<string> = []
+        for (const id of yield* order) if (yield* setSpawnStatus(id, status)) changed.push(id)
+        return changed
+      })
+    )
+
+  /**
+   * Closes the thread (the edge to it closes with it); with `cascade`, its open descendants
+   * first, leaves first (SPEC §11). The threads it closed, in order.
+   * @since 0.1.0
+   */
+  const closeThread = (threadId: string, options?: CascadeOptions) =>
+    setSpawnStatuses(
+      "close thread",
+      "closed",
+      options?.cascade === true
+        ? Effect.map(agentGraph.descendants(threadId, "open"), (below) => [...below].reverse().concat(threadId))
+        : Effect.succeed([threadId])
+    )
+
+  /**
+   * Reopens the thread; with `cascade`, its ancestors first, root first (SPEC §11). The threads
+   * it reopened, in order.
+   * @since 0.1.0
+   */
+  const resumeThread = (threadId: string, options?: CascadeOptions) =>
+    setSpawnStatuses(
+      "resume thread",
+      "open",
+      options?.cascade === true
+        ? Effect.map(agentGraph.ancestors(threadId), (above) => [...above, threadId])
+        : Effect.succeed([threadId])
+    )
+
+  /**
+   * Moves the thread's file back under the date folders of its name and projects it there;
+   * its descendants stay archived (SPEC §11).
+   * @since 0.1.0
+   */
+  const unarchiveThread = (threadId: string) => locked("unarchive thread", moveThread(threadId, false))
+
+  /**
+   * Deletes the thread: every rollout file that belongs to it, then its projection rows and the
+   * operational rows keyed on it, under one hold of the write lock (SPEC §11). An append racing
+   * it either wrote into a file deleted here or finds no file (appends never create one), and
+   * its projection, which needs the lock, then finds neither file nor row: it fails with
+   * `ThreadNotFound` and nothing comes back. The files deleted, in order.
+   * @since 0.1.0
+   */
+  const deleteThread = (threadId: string) =>
+    locked(
+      "delete thread",
+      Effect.gen(function*() {
+        const row = yield* files.row(threadId)
+        const own = filesOfThread(yield* listRolloutFiles(config.home), threadId).map((f) => f.path)
+        const atRow = row !== undefined && belongsTo(row.rollout_path, threadId) ? [row.rollout_path] : []
+        const paths = [...new Set([...own, ...atRow])]
+        if (row === undefined && paths.length === 0) return yield* new ThreadNotFound({ threadId })
+        for (const path of paths) yield* removeFile(path)
+        yield* Effect.mapError(
+          database.direct.use((statements) => {
+            for (const projection of [...PROJECTIONS].reverse()) projection.clear(statements, [threadId])
+            forgetThreads(statements, [threadId])
+          }),
+          toDatabaseError(database.file, "delete thread rows")
+        )
+        return paths
+      })
+    )
+
+  return { updateThreadMetadata, archiveThread, unarchiveThread, closeThread, resumeThread, deleteThread }
 })

@@ -11,7 +11,7 @@ import type { ThreadState } from "../../domain/ThreadState.js"
 import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
 import type { Statements } from "../../projections/Statements.js"
 import { type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
-import { archivedAtOf, placementAfterFold } from "../rollout/FileStat.js"
+import { archivedAtOf, fileStat, placementAfterFold } from "../rollout/FileStat.js"
 import * as FoldPool from "../rollout/FoldPool.js"
 import * as ReadAhead from "../rollout/ReadAhead.js"
 import type { FileFold, ReadCounts } from "../rollout/RolloutFold.js"
@@ -208,7 +208,18 @@ export const make = Effect.gen(function*() {
     Effect.mapError(direct.use((s) => planWith(s, files, options)), dbError("plan"))
 
   const write = (folded: ReadonlyArray<Folded>) =>
-    Effect.mapError(direct.transact((s) => writeProjections(s, folded)), dbError("write projections"))
+    Effect.mapError(
+      direct.transact((s) => {
+        // Under the lock: a thread deleted since its file was folded (its file gone, its row too)
+        // must not come back as a new row. A fold from a row is checked by the row (stale).
+        const vanished = folded.filter((f) =>
+          f.planned.row === undefined && fileStat(f.planned.target.path) === undefined
+        )
+        const present = vanished.length === 0 ? folded : folded.filter((f) => !vanished.includes(f))
+        return { ...writeProjections(s, present), vanished }
+      }),
+      dbError("write projections")
+    )
 
   const project = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
     Effect.gen(function*() {
@@ -240,7 +251,10 @@ export const make = Effect.gen(function*() {
           if ("_tag" in result) outcomes.set(result.path, result)
           else folded.push(result)
         }
-        const { stale, written } = yield* write(folded)
+        const { stale, vanished, written } = yield* write(folded)
+        for (const f of vanished) {
+          outcomes.set(f.planned.target.path, { _tag: "Failed", path: f.planned.target.path, reason: "file not found" })
+        }
         for (const f of written) {
           outcomes.set(f.planned.target.path, {
             _tag: "Projected",
