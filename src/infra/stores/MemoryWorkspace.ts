@@ -12,8 +12,10 @@
  * database's write transaction with that check, so no claim can interleave with it.
  * @since 0.1.0
  */
+import type * as JsdiffModule from "diff"
 import type { StructuredPatchHunk } from "diff"
 import { Context, Effect, Layer, Schema } from "effect"
+import type * as IsoGit from "isomorphic-git"
 import * as fs from "node:fs"
 import { join } from "node:path"
 import {
@@ -24,9 +26,9 @@ import {
   renderSummary,
   ROLLOUT_SUMMARIES_DIR,
   summaryFileName,
+  WORKSPACE_DIFF_FILE,
   type WorkspaceChange,
   type WorkspaceDiff,
-  WORKSPACE_DIFF_FILE,
   type WorkspaceInput
 } from "../../domain/MemoryWorkspace.js"
 import { Database, type DatabaseError } from "../sqlite/Database.js"
@@ -101,8 +103,8 @@ export interface MemoryWorkspace {
 /** @since 0.1.0 @category tags */
 export const MemoryWorkspace = Context.GenericTag<MemoryWorkspace>("rollout-state/MemoryWorkspace")
 
-type Git = typeof import("isomorphic-git")
-type Jsdiff = typeof import("diff")
+type Git = typeof IsoGit
+type Jsdiff = typeof JsdiffModule
 
 const AUTHOR = { name: "rollout-state", email: "rollout-state@localhost" }
 /** The next repository is built inside the current `.git`, so no walk of the workspace sees it. */
@@ -128,11 +130,14 @@ const libraries = (root: string) =>
   Effect.all({
     git: load("isomorphic-git", root, async () => {
       const module = await import("isomorphic-git")
-      return ("statusMatrix" in module ? module : (module as { default: Git }).default) as Git
+      // Node loads the package's CommonJS build: its functions may sit on `default` only.
+      const named: Git = module
+      return "statusMatrix" in named ? named : (module as unknown as { default: Git }).default
     }),
     jsdiff: load("diff", root, async () => {
       const module = await import("diff")
-      return ("structuredPatch" in module ? module : (module as { default: Jsdiff }).default) as Jsdiff
+      const named: Jsdiff = module
+      return "structuredPatch" in named ? named : (module as unknown as { default: Jsdiff }).default
     })
   })
 
@@ -202,7 +207,8 @@ const filePatch = (
   )
   const hunk = (h: StructuredPatchHunk) => {
     // As git writes it: an empty side starts one line before, a one-line side has no count.
-    const range = (start: number, lines: number) => `${lines === 0 ? start - 1 : start}${lines === 1 ? "" : `,${lines}`}`
+    const range = (start: number, lines: number) =>
+      `${lines === 0 ? start - 1 : start}${lines === 1 ? "" : `,${lines}`}`
     return [`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`, ...h.lines]
   }
   return [...header, `--- ${from}`, `+++ ${to}`, ...patch.hunks.flatMap(hunk), ""].join("\n")
@@ -307,7 +313,9 @@ export const make = (options: { readonly home: string }) =>
     const removeLeftovers = attempt(root, "prepare", async () => {
       const gitdir = join(root, ".git")
       for (const name of await fs.promises.readdir(gitdir).catch(() => [])) {
-        if (name.startsWith(NEXT_GITDIR_PREFIX)) await fs.promises.rm(join(gitdir, name), { recursive: true, force: true })
+        if (name.startsWith(NEXT_GITDIR_PREFIX)) {
+          await fs.promises.rm(join(gitdir, name), { recursive: true, force: true })
+        }
       }
       for (const name of await fs.promises.readdir(root)) {
         if (name.startsWith(OLD_GITDIR_PREFIX)) {
@@ -339,7 +347,9 @@ export const make = (options: { readonly home: string }) =>
         const dir = join(root, ROLLOUT_SUMMARIES_DIR)
         yield* attempt(dir, "sync", () => fs.promises.mkdir(dir, { recursive: true }))
         const wanted = new Map<string, string>()
-        for (const input of inputs) wanted.set(`${ROLLOUT_SUMMARIES_DIR}/${summaryFileName(input)}`, renderSummary(input))
+        for (const input of inputs) {
+          wanted.set(`${ROLLOUT_SUMMARIES_DIR}/${summaryFileName(input)}`, renderSummary(input))
+        }
         wanted.set(RAW_MEMORIES_FILE, renderRawMemories(inputs))
         const pruned: Array<string> = []
         const entries = yield* attempt(dir, "sync", () => fs.promises.readdir(dir, { withFileTypes: true }))

@@ -77,7 +77,9 @@ describe("MemoryWorkspace", () => {
           { path: ann, status: "added" },
           { path: bob, status: "added" }
         ])
-        expect(diff.patch).toContain(`diff --git a/${bob} b/${bob}\nnew file mode 100644\n--- /dev/null\n+++ b/${bob}\n@@ -0,0 +1,7 @@\n`)
+        expect(diff.patch).toContain(
+          `diff --git a/${bob} b/${bob}\nnew file mode 100644\n--- /dev/null\n+++ b/${bob}\n@@ -0,0 +1,7 @@\n`
+        )
         const file = read(workspace.root, WORKSPACE_DIFF_FILE)
         expect(file).toContain(`- added ${bob}`)
         expect(file).toContain("+- bob prefers small commits")
@@ -106,7 +108,10 @@ describe("MemoryWorkspace", () => {
         const bob = `rollout_summaries/${summaryFileName(input("bob"))}`
         expect(report.pruned).toEqual([bob])
         const diff = yield* workspace.writeDiff(token)
-        expect(diff.changes).toEqual([{ path: RAW_MEMORIES_FILE, status: "modified" }, { path: bob, status: "deleted" }])
+        expect(diff.changes).toEqual([{ path: RAW_MEMORIES_FILE, status: "modified" }, {
+          path: bob,
+          status: "deleted"
+        }])
         expect(diff.patch).toContain("\n-- ann prefers small commits\n")
         expect(diff.patch).toContain("\n+- ann moved to vim\n")
         expect(diff.patch).toContain(`deleted file mode 100644\n--- a/${bob}\n+++ /dev/null\n`)
@@ -137,7 +142,9 @@ describe("MemoryWorkspace", () => {
         expect(read.patch).toContain("@@ -1,2 +1,3 @@\n # Memory\n - ann: tests first\n+- ann: small commits\n")
         // Only summaries are pruned: another file under rollout_summaries/ stays.
         fs.writeFileSync(join(workspace.root, "rollout_summaries", "notes.txt"), "keep\n")
-        expect((yield* workspace.sync(token, [])).pruned).toEqual([`rollout_summaries/${summaryFileName(input("ann"))}`])
+        expect((yield* workspace.sync(token, [])).pruned).toEqual([
+          `rollout_summaries/${summaryFileName(input("ann"))}`
+        ])
         expect(fs.existsSync(join(workspace.root, "rollout_summaries", "notes.txt"))).toBe(true)
       })
     ))
