@@ -5,8 +5,8 @@ import * as fs from "node:fs"
 import { join } from "node:path"
 import { PHASE2_KEY, PHASE2_KIND } from "../../../src/domain/MemoryJobs.js"
 import { WORKSPACE_DIFF_FILE } from "../../../src/domain/MemoryWorkspace.js"
-import { type Consolidation, run } from "../../../src/infra/stores/MemoryPhase2.js"
 import { MemoryJobs } from "../../../src/infra/stores/MemoryJobs.js"
+import { type Consolidation, run } from "../../../src/infra/stores/MemoryPhase2.js"
 import { MemoryWorkspace } from "../../../src/infra/stores/MemoryWorkspace.js"
 import { tempHome, workspaceLayer } from "../../fixtures/memoryWorkspace.js"
 import { insertThreads } from "../../fixtures/stateDatabase.js"
@@ -28,8 +28,8 @@ const produce = (jobs: MemoryJobs, name: string, source: number, text = `- ${nam
     })
   })
 
-const withPhase2 = <A, E>(
-  use: (ctx: { readonly jobs: MemoryJobs; readonly workspace: MemoryWorkspace }) => Effect.Effect<A, E, never>
+const withPhase2 = <A, E, R>(
+  use: (ctx: { readonly jobs: MemoryJobs; readonly workspace: MemoryWorkspace }) => Effect.Effect<A, E, R>
 ) =>
   Effect.gen(function*() {
     const home = yield* tempHome
