@@ -220,7 +220,18 @@ const filePatch = (
  * @since 0.1.0
  */
 export const diffAt = (root: string): Effect.Effect<WorkspaceDiff, MemoryWorkspaceError> =>
-  Effect.flatMap(libraries(root), (libs) => diffWith(libs, root, {}))
+  Effect.gen(function*() {
+    if (!fs.existsSync(root)) {
+      return yield* new MemoryWorkspaceError({
+        path: root,
+        operation: "diff",
+        reason: "repository",
+        detail: "no memory workspace yet (phase 2 has not run in this home)"
+      })
+    }
+    // Read only: the index's stat cache is not refreshed, so a home nobody may write still diffs.
+    return yield* diffWith(yield* libraries(root), root, {}, false)
+  })
 
 const headOf = (git: Git, root: string, operation: string) =>
   attempt(
@@ -237,7 +248,8 @@ const headOf = (git: Git, root: string, operation: string) =>
 const diffWith = (
   libs: { readonly git: Git; readonly jsdiff: Jsdiff },
   root: string,
-  cache: object
+  cache: object,
+  refresh = true
 ): Effect.Effect<WorkspaceDiff, MemoryWorkspaceError> =>
   Effect.gen(function*() {
     const { git, jsdiff } = libs
@@ -247,6 +259,7 @@ const diffWith = (
         fs,
         dir: root,
         cache,
+        refresh,
         filter: (path) => path !== WORKSPACE_DIFF_FILE && !path.startsWith(OLD_GITDIR_PREFIX)
       }), "repository")
     const changes: Array<WorkspaceChange> = []
