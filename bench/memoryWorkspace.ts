@@ -108,7 +108,9 @@ const rows = Object.entries(figures).map(([figure, xs]) => ({
   ratio: Math.round((median(xs) / baseline) * 10) / 10
 }))
 console.log(`memory workspace, ${N} summaries, median of ${REPS}`)
-for (const r of rows) console.log(`${r.figure.padEnd(52)} ${String(r.ms).padStart(9)} ms  ${String(r.ratio).padStart(7)}x`)
+for (const r of rows) {
+  console.log(`${r.figure.padEnd(52)} ${String(r.ms).padStart(9)} ms  ${String(r.ratio).padStart(7)}x`)
+}
 fs.mkdirSync(OUT_DIR, { recursive: true })
 fs.writeFileSync(
   join(OUT_DIR, "memory-workspace.json"),
