@@ -31,8 +31,10 @@ import {
   type WorkspaceDiff,
   type WorkspaceInput
 } from "../../domain/MemoryWorkspace.js"
+import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
 import { Database, type DatabaseError } from "../sqlite/Database.js"
 import { JobNotOwned, MemoryJobs } from "./MemoryJobs.js"
+import { storeFailure } from "./StoreFailure.js"
 
 /**
  * A workspace operation that failed: `path` is the file or folder, `reason` what went wrong
@@ -77,12 +79,12 @@ export interface MemoryWorkspace {
   /**
    * Writes `raw_memories.md` and one summary per input under `rollout_summaries/`, and deletes
    * the summaries (`.md`) of inputs no longer selected. Files whose content is already right are
-   * not rewritten.
+   * not rewritten. Thread ids name files, so each must be a UUID (SPEC §12).
    */
   readonly sync: (
     ownershipToken: string,
     inputs: ReadonlyArray<WorkspaceInput>
-  ) => Effect.Effect<SyncReport, MemoryWorkspaceError | DatabaseError>
+  ) => Effect.Effect<SyncReport, MemoryWorkspaceError | InvalidInput | DatabaseError>
   /** The workspace against its baseline, read only (any edit shows, whoever made it). */
   readonly diff: Effect.Effect<WorkspaceDiff, MemoryWorkspaceError>
   /**
@@ -356,6 +358,7 @@ export const make = (options: { readonly home: string }) =>
 
     const sync = (ownershipToken: string, inputs: ReadonlyArray<WorkspaceInput>) =>
       Effect.gen(function*() {
+        yield* Effect.forEach(inputs, (i) => validThreadId(i.threadId, "memory workspace: sync: thread id"))
         yield* owned(ownershipToken, "sync")
         const dir = join(root, ROLLOUT_SUMMARIES_DIR)
         yield* attempt(dir, "sync", () => fs.promises.mkdir(dir, { recursive: true }))
@@ -430,7 +433,7 @@ export const make = (options: { readonly home: string }) =>
               Effect.ignore
             )
           ),
-          Effect.catchTag("SqlError", (e) => Effect.fail(failure(root, "reset baseline", "io")(e)))
+          Effect.catchTag("SqlError", (e) => Effect.fail(storeFailure(database.file, "jobs")("reset baseline")(e)))
         )
         // The old history goes, so content deleted from the workspace leaves no object behind.
         yield* attempt(old, "reset baseline", () => fs.promises.rm(old, { recursive: true, force: true }))

@@ -199,6 +199,18 @@ describe("MemoryWorkspace", () => {
       })
     ))
 
+  it.scoped("a thread id that is not a UUID is refused before any file is written (ids name files)", () =>
+    withClaim(({ token, workspace }) =>
+      Effect.gen(function*() {
+        yield* workspace.prepare(token)
+        const error = yield* Effect.flip(
+          workspace.sync(token, [input("ann"), { ...input("bob"), threadId: "../../x" }])
+        )
+        expect(error._tag).toBe("InvalidInput")
+        expect(fs.readdirSync(workspace.root)).toEqual([".git"])
+      })
+    ))
+
   it.scoped("a folder without a repository is a repository error naming the folder", () =>
     Effect.gen(function*() {
       const home = yield* tempHome
