@@ -3,7 +3,8 @@
 //                  (engine, SQLite) is evaluated only when that command runs
 //   bin.cjs        the executable: runs main.cjs through a V8 code cache
 //   FoldWorker.js  the fold worker, which FoldPool loads from beside itself
-// better-sqlite3 (native) and fzstd stay dependencies, resolved from node_modules.
+// better-sqlite3 (native), fzstd, and isomorphic-git and diff (the memory workspace's, 5 MB that
+// only `memories workspace diff` loads) stay dependencies, resolved from node_modules.
 //   node --import tsx scripts/bundle.ts [OUTDIR]     (default: dist/cli; the bench builds elsewhere)
 import { build, type BuildOptions } from "esbuild"
 import { chmodSync, rmSync } from "node:fs"
@@ -19,13 +20,16 @@ const common: BuildOptions = {
   platform: "node",
   target: "node20",
   minify: true,
-  external: ["better-sqlite3", "fzstd"],
+  external: ["better-sqlite3", "fzstd", "isomorphic-git", "diff"],
   logLevel: "warning"
 }
 // CommonJS has no import.meta: the modules that find files beside themselves get this file's URL.
 const cjs: BuildOptions = {
   ...common,
   format: "cjs",
+  // main.cjs runs in a vm.Script (bin.ts), where `import()` has no loader: an external loaded
+  // lazily (the git library) becomes a `require` when it is first needed.
+  supported: { "dynamic-import": false },
   define: { "import.meta.url": "__rsFileUrl" },
   banner: { js: "const __rsFileUrl=require(\"node:url\").pathToFileURL(__filename).href;" }
 }

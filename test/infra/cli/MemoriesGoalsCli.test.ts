@@ -1,15 +1,18 @@
-/** `memories status` and `goals show|list` (issue 17 item 7) over a database seeded through the stores. */
+/** `memories status`, `memories workspace diff` and `goals show|list` (issue 17 item 7) over state seeded through the stores. */
 import { Effect } from "effect"
 import { execFile } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
+import { RAW_MEMORIES_FILE } from "../../../src/domain/MemoryWorkspace.js"
 import type { statusJson } from "../../../src/infra/cli/MemoriesCommand.js"
 import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as MemoryJobs from "../../../src/infra/stores/MemoryJobs.js"
+import * as MemoryWorkspace from "../../../src/infra/stores/MemoryWorkspace.js"
 import * as ThreadGoals from "../../../src/infra/stores/ThreadGoals.js"
 import { CLI } from "../../fixtures/cli.js"
+import { input, workspaceLayer } from "../../fixtures/memoryWorkspace.js"
 
 const T1 = "019a9f10-1111-7222-8333-444455556666"
 const T2 = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
@@ -66,5 +69,48 @@ describe("memories and goals (CLI)", () => {
       expect([none.code, none.stderr]).toEqual([2, expect.stringMatching(/the thread has no goal/)])
     },
     180_000
+  )
+})
+
+describe("memories workspace diff (CLI)", () => {
+  it(
+    "prints the workspace against its baseline, a manual edit included; clean says so; a home without one is exit 2 naming it",
+    async () => {
+      const home = mkdtempSync(join(tmpdir(), "cli-workspace-"))
+      dirs.push(home)
+      const root = join(home, "memories")
+      const missing = await cli("memories", "workspace", "diff", "--home", home)
+      expect(missing.code).toBe(2)
+      expect(missing.stderr).toContain(`${root}: diff: no memory workspace yet`)
+
+      await Effect.runPromise(
+        Effect.gen(function*() {
+          const jobs = yield* MemoryJobs.MemoryJobs
+          const workspace = yield* MemoryWorkspace.MemoryWorkspace
+          const claim = yield* jobs.claimPhase2({ workerId: "w" })
+          if (claim._tag !== "Claimed") throw new Error(claim._tag)
+          yield* workspace.prepare(claim.ownershipToken)
+          yield* workspace.sync(claim.ownershipToken, [input("ann")])
+          yield* workspace.resetBaseline(claim.ownershipToken)
+        }).pipe(Effect.provide(workspaceLayer(home)))
+      )
+      const clean = await cli("memories", "workspace", "diff", "--home", home)
+      expect(clean).toMatchObject({ code: 0, stdout: "" })
+      expect(clean.stderr).toContain("no changes against the baseline")
+
+      writeFileSync(join(root, RAW_MEMORIES_FILE), "# Raw Memories\n\nedited by hand\n")
+      const edited = await cli("memories", "workspace", "diff", "--home", home)
+      expect(edited.code).toBe(0)
+      expect(edited.stderr).toContain(`modified ${RAW_MEMORIES_FILE}`)
+      expect(edited.stdout).toContain(`diff --git a/${RAW_MEMORIES_FILE} b/${RAW_MEMORIES_FILE}\n`)
+      expect(edited.stdout).toContain("+edited by hand\n")
+      const asJson = await cli("memories", "workspace", "diff", "--home", home, "--json")
+      expect(JSON.parse(asJson.stdout)).toMatchObject({
+        root,
+        dirty: true,
+        changes: [{ path: RAW_MEMORIES_FILE, status: "modified" }]
+      })
+    },
+    120_000
   )
 })
