@@ -57,6 +57,23 @@ const add = (
 }
 
 /**
+ * The window's threads grouped by (day, model, cwd): a range of the covering index
+ * `threads_stats` (migration 0012), so no row of `threads` itself is read.
+ * @since 0.1.0
+ */
+export const statsStatement = (sql: SqlClient.SqlClient, query: ThreadStatsQuery) => {
+  const archived = query.includeArchived === false ? [0] : [0, 1]
+  return sql<{ day: string; model: string; cwd: string; threads: number; tokens: number | null }>`
+    SELECT strftime('%Y-%m-%d', created_at_ms / 1000, 'unixepoch') AS day, COALESCE(model, '-') AS model,
+             COALESCE(NULLIF(cwd, ''), '-') AS cwd, COUNT(*) AS threads, SUM(tokens_used) AS tokens
+      FROM threads
+     WHERE ${
+    sql.and([sql.in("archived", archived), sql`created_at_ms >= ${query.since}`, sql`created_at_ms < ${query.until}`])
+  }
+     GROUP BY day, model, cwd`
+}
+
+/**
  * The statistics of a window. One aggregate query, grouped by (day, model, cwd), reads the
  * window's rows once (four separate GROUP BYs read them four times: 4x slower on a cold
  * file); the groups, few next to the rows, are summed into the three views here.
@@ -65,15 +82,7 @@ const add = (
 export const threadStats = (query: ThreadStatsQuery): Effect.Effect<ThreadStats, SqlError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const archived = query.includeArchived === false ? [0] : [0, 1]
-    const rows = yield* sql<{ day: string; model: string; cwd: string; threads: number; tokens: number | null }>`
-      SELECT strftime('%Y-%m-%d', created_at_ms / 1000, 'unixepoch') AS day, COALESCE(model, '-') AS model,
-             COALESCE(NULLIF(cwd, ''), '-') AS cwd, COUNT(*) AS threads, SUM(tokens_used) AS tokens
-        FROM threads
-       WHERE ${
-      sql.and([sql.in("archived", archived), sql`created_at_ms >= ${query.since}`, sql`created_at_ms < ${query.until}`])
-    }
-       GROUP BY day, model, cwd`
+    const rows = yield* statsStatement(sql, query)
     const perDay = new Map<string, { threads: number; tokens: number }>()
     const perModel = new Map<string, { threads: number; tokens: number }>()
     const perCwd = new Map<string, { threads: number; tokens: number }>()
