@@ -1226,3 +1226,16 @@ describe("the sample corpus", () => {
     ])
   })
 })
+
+describe("user_message: edges", () => {
+  it("a message that starts with the request marker keeps the text after it", () => {
+    expect(fold(userMessage("## My request for Codex: do it")).metadata.title).toBe("do it")
+  })
+
+  it("a message line without message text previews its images, or nothing", () => {
+    const images = fold(event({ type: "user_message", images: ["data:image/png;base64,AAAA"] })).metadata
+    expect([images.firstUserMessage, images.title]).toEqual(["[Image]", ""])
+    const bare = fold(event({ type: "user_message" }))
+    expect([bare.metadata.firstUserMessage, bare.metadata.title, bare.lastTurn?.userMessage]).toEqual([null, "", null])
+  })
+})

@@ -132,6 +132,9 @@ describe("ProjectionWriter", () => {
       // A resumed fold planned with no row, when a row has appeared since.
       const unplanned: WriteItem = { delta: { ...planned.delta, placement: placementAt(400) }, expected: undefined }
       expect(write(s, [unplanned])).toEqual({ written: 0, stale: 1 })
+      // A resumed fold planned with no row, when there is still none: written.
+      s.run("DELETE FROM threads WHERE id = ?", [A])
+      expect(write(s, [unplanned])).toEqual({ written: 1, stale: 0 })
       // A row planned from that has gone.
       s.run("DELETE FROM threads WHERE id = ?", [A])
       expect(write(s, [planned])).toEqual({ written: 0, stale: 1 })
