@@ -79,6 +79,13 @@ describe("items that change nothing", () => {
     expect(next.metadata).toEqual({ ...state.metadata, updatedAt: Date.parse(iso(9)) })
   })
 
+  it("an item whose timestamp member is present but undefined moves no time", () => {
+    const state = stateWith("task")
+    const untimed = { ...event({ type: "agent_message", message: "hi" }), timestamp: undefined }
+    expect(apply(state, untimed)).toBe(state)
+    expect(applyAll(state, [untimed])).toBe(state)
+  })
+
   it("the end of a turn when none is open returns the state itself", () => {
     const state = apply(stateWith("task"), event({ type: "task_complete", turn_id: "t1" }, 6))
     expect(state.progress.turnOpen).toBe(false)

@@ -191,6 +191,10 @@ describe("spawn edges projection", () => {
       s.run("UPDATE thread_spawn_edges SET status = 'closed'", [])
       spawnEdgeRows.apply(s, [delta(stateOf(A, {}, P), stateOf(A, {}, P))])
       expect(edges(s)).toEqual([[A, P, "closed"]])
+      // Nor is a row that differs from an unchanged fold (reconcile repairs it, not a write).
+      s.run("UPDATE thread_spawn_edges SET parent_thread_id = 'other'", [])
+      spawnEdgeRows.apply(s, [delta(stateOf(A, {}, P), stateOf(A, {}, P)), delta(stateOf(B), stateOf(B))])
+      expect(edges(s)).toEqual([[A, "other", "closed"]])
       spawnEdgeRows.apply(s, [delta(stateOf(A, {}, Q), stateOf(A, {}, P))])
       expect(edges(s)).toEqual([[A, Q, "closed"]])
       expect(spawnEdgeRows.loadParents(s, [A, B])).toEqual(new Map([[A, Q]]))
