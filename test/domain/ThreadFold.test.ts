@@ -1239,3 +1239,12 @@ describe("user_message: edges", () => {
     expect([bare.metadata.firstUserMessage, bare.metadata.title, bare.lastTurn?.userMessage]).toEqual([null, "", null])
   })
 })
+
+describe("line times across items", () => {
+  it("a later line without a time, or with an earlier one, leaves the latest time seen", () => {
+    const unread = (timestamp: string | null) => event({ type: "agent_message", message: "hi" }, timestamp)
+    expect(fold(meta({}, null), unread(iso(9)), unread(null)).metadata.updatedAt).toBe(ms(9))
+    expect(fold(meta({}, null), unread(iso(9)), unread(iso(3))).metadata.updatedAt).toBe(ms(9))
+    expect(fold(meta({}, null), unread(iso(3)), unread(iso(9))).metadata.updatedAt).toBe(ms(9))
+  })
+})
