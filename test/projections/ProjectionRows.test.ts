@@ -61,16 +61,18 @@ describe("turns projection", () => {
   it.effect("a fold from scratch writes every turn; a resumed one rewrites from the last projected turn on", () =>
     withStatements((s) => {
       const first = stateOf(A, { earlierTurns: [turn(0), turn(1)], lastTurn: turn(2) })
-      withThreads(s, [first])
+      withThreads(s, [first, stateOf(B)])
       turnRows.apply(s, [delta(first)])
       expect(turnsOfTable(s, A)).toEqual([[0, 0], [1, 10], [2, 20]])
       s.run("UPDATE thread_turns SET tokens_used = 5 WHERE turn_index < 2", [])
       const next = stateOf(A, { earlierTurns: [turn(0, 1), turn(1, 1), turn(2, 25)], lastTurn: turn(3) })
       turnRows.apply(s, [delta(next, first)])
       expect(turnsOfTable(s, A)).toEqual([[0, 5], [1, 5], [2, 25], [3, 30]])
-      // A thread with no turn yet writes none.
+      // A thread with no turn yet writes none; resumed, it writes its first turns.
       turnRows.apply(s, [delta(stateOf(B))])
       expect(turnsOfTable(s, B)).toEqual([])
+      turnRows.apply(s, [delta(stateOf(B, { earlierTurns: [turn(0)], lastTurn: turn(1) }), stateOf(B))])
+      expect(turnsOfTable(s, B)).toEqual([[0, 0], [1, 10]])
     }))
 
   it.effect("loads each thread's last turn and all its turns in order, field for field", () =>
