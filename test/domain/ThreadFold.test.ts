@@ -1247,4 +1247,11 @@ describe("line times across items", () => {
     expect(fold(meta({}, null), unread(iso(9)), unread(iso(3))).metadata.updatedAt).toBe(ms(9))
     expect(fold(meta({}, null), unread(iso(3)), unread(iso(9))).metadata.updatedAt).toBe(ms(9))
   })
+
+  it("a first line time at or before the epoch is still taken as the latest", () => {
+    const epoch = fold(meta({}, null), event({ type: "agent_message", message: "hi" }, "1970-01-01T00:00:00.000Z"))
+    expect([epoch.metadata.updatedAt, epoch.progress.latestLineTimestamp]).toEqual([0, 0])
+    const before = apply(start(), item(event({ type: "agent_message", message: "hi" }, "1969-12-31T23:59:59.000Z")))
+    expect([before.metadata.updatedAt, before.progress.latestLineTimestamp]).toEqual([-1000, -1000])
+  })
 })
