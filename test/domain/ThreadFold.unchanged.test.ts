@@ -86,6 +86,13 @@ describe("items that change nothing", () => {
     expect(applyAll(state, [untimed])).toBe(state)
   })
 
+  it("an item at the latest time seen returns the state itself", () => {
+    const state = stateWith("task")
+    const same = event({ type: "agent_message", message: "hi" }, 5)
+    expect(apply(state, same)).toBe(state)
+    expect(applyAll(state, [same])).toBe(state)
+  })
+
   it("the end of a turn when none is open returns the state itself", () => {
     const state = apply(stateWith("task"), event({ type: "task_complete", turn_id: "t1" }, 6))
     expect(state.progress.turnOpen).toBe(false)
