@@ -1241,6 +1241,11 @@ describe("user_message: edges", () => {
 })
 
 describe("line times across items", () => {
+  it("a session meta that sets the creation time records that it came from the meta", () => {
+    expect(fold(meta()).progress.createdAtSource).toBe("session_meta")
+    expect(fold(event({ type: "agent_message", message: "hi" })).progress.createdAtSource).toBe("file_name")
+  })
+
   it("a later line without a time, or with an earlier one, leaves the latest time seen", () => {
     const unread = (timestamp: string | null) => event({ type: "agent_message", message: "hi" }, timestamp)
     expect(fold(meta({}, null), unread(iso(9)), unread(null)).metadata.updatedAt).toBe(ms(9))
