@@ -1240,6 +1240,22 @@ describe("user_message: edges", () => {
   })
 })
 
+describe("turn_context and legacy header: absent members", () => {
+  it("a permission profile given as a string is stored as it is", () => {
+    expect(fold(turnContext({ permission_profile: "workspace", model: "m" })).metadata.sandboxPolicy).toBe("workspace")
+  })
+
+  it("a turn context without a cwd leaves an empty cwd empty, for the thread and its turn", () => {
+    const state = fold(userMessage("go", iso(1)), turnContext({ model: "m" }, iso(2)))
+    expect([state.metadata.cwd, state.lastTurn?.cwd, state.lastTurn?.model]).toEqual(["", "", "m"])
+  })
+
+  it("a legacy header without a timestamp keeps the file name's creation time", () => {
+    const state = fold({ id: ID })
+    expect([state.metadata.createdAt, state.progress.createdAtSource]).toEqual([FILE_TS, "file_name"])
+  })
+})
+
 describe("line times across items", () => {
   it("a session meta that sets the creation time records that it came from the meta", () => {
     expect(fold(meta()).progress.createdAtSource).toBe("session_meta")
