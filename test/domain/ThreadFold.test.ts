@@ -1256,6 +1256,25 @@ describe("turn_context and legacy header: absent members", () => {
   })
 })
 
+describe("open turns and later contexts", () => {
+  it("a turn context changing only the model, only the effort or only the cwd updates the open turn", () => {
+    const opened = [meta({ cwd: "/w" }), turnContext({ model: "a", effort: "low" }, iso(1)), userMessage("go", iso(2))]
+    const turn = (context: object) => fold(...opened, turnContext(context, iso(3))).lastTurn
+    expect(turn({ model: "b", effort: "low" })).toMatchObject({ model: "b", reasoningEffort: "low", cwd: "/w" })
+    expect(turn({ model: "a", effort: "high" })).toMatchObject({ model: "a", reasoningEffort: "high", cwd: "/w" })
+    expect(turn({ model: "a", effort: "low", cwd: "/v" })).toMatchObject({
+      model: "a",
+      reasoningEffort: "low",
+      cwd: "/v"
+    })
+  })
+
+  it("turn_complete ends the open turn, as task_complete does", () => {
+    const state = fold(meta(), event({ type: "task_started", turn_id: "t1" }, iso(1)), event({ type: "turn_complete" }))
+    expect(state.progress.turnOpen).toBe(false)
+  })
+})
+
 describe("line times across items", () => {
   it("a session meta that sets the creation time records that it came from the meta", () => {
     expect(fold(meta()).progress.createdAtSource).toBe("session_meta")
