@@ -13,7 +13,7 @@ import { scalar, withStatements } from "../fixtures/projectionStatements.js"
 /** `n` distinct thread ids, sorting in creation order. */
 const ids = (n: number, prefix = "019a9f10-0000-7000-8000-") =>
   Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(12, "0")}`)
-const [A, B, P, Q] = ids(4)
+const [A, B, P, Q] = ids(4) as [string, string, string, string]
 
 const turn = (index: number, tokensUsed = 10 * index): Turn => ({
   index,
