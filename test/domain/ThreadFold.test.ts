@@ -1241,6 +1241,15 @@ describe("user_message: edges", () => {
 })
 
 describe("turn_context and legacy header: absent members", () => {
+  it("a turn context naming only a cwd, a model, a sandbox or an approval policy sets just that", () => {
+    const m = (context: object) => fold(turnContext(context)).metadata
+    expect(m({ cwd: "/only" }).cwd).toBe("/only")
+    expect(m({ model: "only" }).model).toBe("only")
+    expect(m({ sandbox_policy: { type: "danger-full-access" } }).sandboxPolicy).toBe("danger-full-access")
+    expect(m({ approval_policy: "never" }).approvalMode).toBe("never")
+    expect(m({ effort: "high" }).reasoningEffort).toBe("high")
+  })
+
   it("a permission profile given as a string is stored as it is", () => {
     expect(fold(turnContext({ permission_profile: "workspace", model: "m" })).metadata.sandboxPolicy).toBe("workspace")
   })
