@@ -71,6 +71,13 @@ describe("items that change nothing", () => {
     expect([state.lastTurn?.index, next.lastTurn?.index]).toEqual([1, 2])
   })
 
+  it("a blank user message on an untitled thread starts a turn but keeps the metadata object", () => {
+    const fresh = initial(ID, { fileNameTimestamp: 0, defaultModelProvider: "p" })
+    const next = apply(fresh, item({ type: "event_msg", payload: { type: "user_message", message: "  " } }))
+    expect(next.metadata).toBe(fresh.metadata)
+    expect(next.lastTurn?.userMessage).toBeNull()
+  })
+
   it("an item at a newer time changes only the times, and a repeated context keeps the open turn", () => {
     const state = stateWith("task")
     const next = apply(state, line("turn_context", CONTEXT, 9))
