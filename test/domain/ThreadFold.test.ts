@@ -1241,6 +1241,18 @@ describe("user_message: edges", () => {
 })
 
 describe("turn_context and legacy header: absent members", () => {
+  it("settings changing only the approval policy apply it", () => {
+    const m = fold(
+      meta(),
+      turnContext({ model: "m", effort: "low", approval_policy: "on-request" }),
+      event({
+        type: "thread_settings_applied",
+        thread_settings: { model: "m", reasoning_effort: "low", approval_policy: "never" }
+      }, iso(3))
+    ).metadata
+    expect([m.model, m.reasoningEffort, m.approvalMode]).toEqual(["m", "low", "never"])
+  })
+
   it("a turn context naming only a cwd, a model, a sandbox or an approval policy sets just that", () => {
     const m = (context: object) => fold(turnContext(context)).metadata
     expect(m({ cwd: "/only" }).cwd).toBe("/only")
