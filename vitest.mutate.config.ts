@@ -7,6 +7,11 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
+    // A mutation run shares the machine with its own test runner and others: the dry run of the
+    // SQLite list properties overran the base 60 s under load, which aborts the whole run.
+    testTimeout: 300_000,
+    // No CLI test runs here: the bundle the base setup builds for them is not needed.
+    globalSetup: ["test/setup/tempRoot.ts"],
     // Replaces the base list (mergeConfig would append to it).
     include: [
       "test/domain/**/*.test.ts",

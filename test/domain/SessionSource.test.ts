@@ -9,6 +9,7 @@ describe("source kinds (SPEC §11)", () => {
     ["exec", "exec"],
     ["mcp", "mcp"],
     ["app_server", "appServer"],
+    ["appServer", "appServer"],
     ["unknown", "unknown"],
     ["atlas", "unknown"],
     ["", "unknown"],
@@ -26,6 +27,9 @@ describe("source kinds (SPEC §11)", () => {
     [{ custom: "atlas" }, "custom"],
     [{ internal: "memory_consolidation" }, "internal"],
     [{ something: 1 }, "unknown"],
+    [{}, "unknown"],
+    [{ subagent: {} }, "subAgentOther"],
+    [{ subagent: null }, "subAgentOther"],
     [{ subagent: "review", custom: "x" }, "unknown"]
   ])("the object source %j is of kind %s", (source, kind) => {
     expect(sourceKind(sourceColumn(source))).toBe(kind)
@@ -62,5 +66,13 @@ describe("source kinds (SPEC §11)", () => {
     expect(threadSpawnOf({ subagent: { thread_spawn: "x" } })).toBeUndefined()
     expect(threadSpawnOf({ subagent: { thread_spawn: { depth: "deep" } } })).toBeUndefined()
     expect(threadSpawnOf({ custom: { thread_spawn: spawn } })).toBeUndefined()
+  })
+
+  it("finds no spawn record under a sub-agent or spawn member that is null or an array", () => {
+    expect(threadSpawnOf({ subagent: null })).toBeUndefined()
+    expect(threadSpawnOf({ subagent: [{ thread_spawn: {} }] })).toBeUndefined()
+    expect(threadSpawnOf({ subagent: { thread_spawn: [] } })).toBeUndefined()
+    expect(threadSpawnOf({ subagent: { thread_spawn: null } })).toBeUndefined()
+    expect(threadSpawnOf({ subagent: { thread_spawn: {} } })).toEqual({})
   })
 })

@@ -1256,3 +1256,93 @@ describe("memory mode", () => {
     expect(fold(...set, meta({ memory_mode: null }, iso(2))).metadata.memoryMode).toBeNull()
   })
 })
+
+describe("user_message: edges", () => {
+  it("a message that starts with the request marker keeps the text after it", () => {
+    expect(fold(userMessage("## My request for Codex: do it")).metadata.title).toBe("do it")
+  })
+
+  it("a message line without message text previews its images, or nothing", () => {
+    const images = fold(event({ type: "user_message", images: ["data:image/png;base64,AAAA"] })).metadata
+    expect([images.firstUserMessage, images.title]).toEqual(["[Image]", ""])
+    const bare = fold(event({ type: "user_message" }))
+    expect([bare.metadata.firstUserMessage, bare.metadata.title, bare.lastTurn?.userMessage]).toEqual([null, "", null])
+  })
+})
+
+describe("turn_context and legacy header: absent members", () => {
+  it("settings changing only the approval policy apply it", () => {
+    const m = fold(
+      meta(),
+      turnContext({ model: "m", effort: "low", approval_policy: "on-request" }),
+      event({
+        type: "thread_settings_applied",
+        thread_settings: { model: "m", reasoning_effort: "low", approval_policy: "never" }
+      }, iso(3))
+    ).metadata
+    expect([m.model, m.reasoningEffort, m.approvalMode]).toEqual(["m", "low", "never"])
+  })
+
+  it("a turn context naming only a cwd, a model, a sandbox or an approval policy sets just that", () => {
+    const m = (context: object) => fold(turnContext(context)).metadata
+    expect(m({ cwd: "/only" }).cwd).toBe("/only")
+    expect(m({ model: "only" }).model).toBe("only")
+    expect(m({ sandbox_policy: { type: "danger-full-access" } }).sandboxPolicy).toBe("danger-full-access")
+    expect(m({ approval_policy: "never" }).approvalMode).toBe("never")
+    expect(m({ effort: "high" }).reasoningEffort).toBe("high")
+  })
+
+  it("a permission profile given as a string is stored as it is", () => {
+    expect(fold(turnContext({ permission_profile: "workspace", model: "m" })).metadata.sandboxPolicy).toBe("workspace")
+  })
+
+  it("a turn context without a cwd leaves an empty cwd empty, for the thread and its turn", () => {
+    const state = fold(userMessage("go", iso(1)), turnContext({ model: "m" }, iso(2)))
+    expect([state.metadata.cwd, state.lastTurn?.cwd, state.lastTurn?.model]).toEqual(["", "", "m"])
+  })
+
+  it("a legacy header without a timestamp keeps the file name's creation time", () => {
+    const state = fold({ id: ID })
+    expect([state.metadata.createdAt, state.progress.createdAtSource]).toEqual([FILE_TS, "file_name"])
+  })
+})
+
+describe("open turns and later contexts", () => {
+  it("a turn context changing only the model, only the effort or only the cwd updates the open turn", () => {
+    const opened = [meta({ cwd: "/w" }), turnContext({ model: "a", effort: "low" }, iso(1)), userMessage("go", iso(2))]
+    const turn = (context: object) => fold(...opened, turnContext(context, iso(3))).lastTurn
+    expect(turn({ model: "b", effort: "low" })).toMatchObject({ model: "b", reasoningEffort: "low", cwd: "/w" })
+    expect(turn({ model: "a", effort: "high" })).toMatchObject({ model: "a", reasoningEffort: "high", cwd: "/w" })
+    expect(turn({ model: "a", effort: "low", cwd: "/v" })).toMatchObject({
+      model: "a",
+      reasoningEffort: "low",
+      cwd: "/v"
+    })
+  })
+
+  it("turn_complete ends the open turn, as task_complete does", () => {
+    const state = fold(meta(), event({ type: "task_started", turn_id: "t1" }, iso(1)), event({ type: "turn_complete" }))
+    expect(state.progress.turnOpen).toBe(false)
+  })
+})
+
+describe("line times across items", () => {
+  it("a session meta that sets the creation time records that it came from the meta", () => {
+    expect(fold(meta()).progress.createdAtSource).toBe("session_meta")
+    expect(fold(event({ type: "agent_message", message: "hi" })).progress.createdAtSource).toBe("file_name")
+  })
+
+  it("a later line without a time, or with an earlier one, leaves the latest time seen", () => {
+    const unread = (timestamp: string | null) => event({ type: "agent_message", message: "hi" }, timestamp)
+    expect(fold(meta({}, null), unread(iso(9)), unread(null)).metadata.updatedAt).toBe(ms(9))
+    expect(fold(meta({}, null), unread(iso(9)), unread(iso(3))).metadata.updatedAt).toBe(ms(9))
+    expect(fold(meta({}, null), unread(iso(3)), unread(iso(9))).metadata.updatedAt).toBe(ms(9))
+  })
+
+  it("a first line time at or before the epoch is still taken as the latest", () => {
+    const epoch = fold(meta({}, null), event({ type: "agent_message", message: "hi" }, "1970-01-01T00:00:00.000Z"))
+    expect([epoch.metadata.updatedAt, epoch.progress.latestLineTimestamp]).toEqual([0, 0])
+    const before = apply(start(), item(event({ type: "agent_message", message: "hi" }, "1969-12-31T23:59:59.000Z")))
+    expect([before.metadata.updatedAt, before.progress.latestLineTimestamp]).toEqual([-1000, -1000])
+  })
+})

@@ -7,7 +7,11 @@ const ID = "019ea439-5f04-7f57-962d-815ed782d47f"
 describe("thread ids", () => {
   it("accepts lowercase UUIDs only, whole", () => {
     expect(isThreadId(ID)).toBe(true)
-    for (const bad of [ID.toUpperCase(), ` ${ID}`, `${ID} `, `${ID}\n`, ID.replace(/-/g, ""), "../x", "", 7, null]) {
+    for (
+      const bad of [ID.toUpperCase(), ` ${ID}`, `${ID} `, `${ID}\n`, ID.replace(/-/g, ""), "../x", "", 7, null, [ID], {
+        toString: () => ID
+      }]
+    ) {
       expect(isThreadId(bad), String(bad)).toBe(false)
     }
     expect(Schema.is(ThreadId)(ID)).toBe(true)

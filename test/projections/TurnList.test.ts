@@ -62,6 +62,18 @@ const traverse = (query: TurnListQuery) =>
   })
 
 describe("turn list", () => {
+  it.effect("a page that reaches the last turn has no next cursor, even when it is exactly full", () =>
+    Effect.gen(function*() {
+      yield* seed([2, 0])
+      const list = yield* TurnList
+      const full = yield* list.list(THREAD, { limit: 2 })
+      expect([full.items.map((t) => t.index), full.nextCursor]).toEqual([[1, 0], null])
+      const first = yield* list.list(THREAD, { limit: 1 })
+      expect(first.nextCursor).not.toBeNull()
+      const last = yield* list.list(THREAD, { limit: 1, cursor: first.nextCursor! })
+      expect([last.items.map((t) => t.index), last.nextCursor]).toEqual([[0], null])
+    }).pipe(Effect.provide(databaseLayer())))
+
   it.effect("a traversal in either direction yields every turn of the thread exactly once, in order", () =>
     Effect.promise(() =>
       fc.assert(
