@@ -30,10 +30,11 @@ const policy: MemoryJobPolicy = {
 
 type Op =
   | { readonly kind: "claim1"; readonly thread: string; readonly source: number }
-  | { readonly kind: "heartbeat1" | "succeed1"; readonly thread: string }
+  | { readonly kind: "heartbeat1" | "succeed1" | "succeed1NoOutput"; readonly thread: string }
   | { readonly kind: "fail1"; readonly thread: string; readonly delayMs: number }
   | { readonly kind: "claim2" | "heartbeat2" | "succeed2" }
-  | { readonly kind: "fail2"; readonly delayMs: number }
+  | { readonly kind: "fail2" | "fail2IfUnowned"; readonly delayMs: number }
+  | { readonly kind: "prune"; readonly maxUnusedMs: number }
 
 const threadArb = fc.constantFrom(...THREADS)
 const delayArb = fc.constantFrom(0, 10 * 60_000, HOUR, HOUR)
@@ -50,6 +51,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constantFrom("heartbeat1" as const, "succeed1" as const), thread: threadArb })
   },
   {
+    // Often enough to meet a thread that has an output from an earlier success.
+    weight: 2,
+    arbitrary: threadArb.map((thread) => ({ kind: "succeed1NoOutput" as const, thread }))
+  },
+  {
     weight: 2,
     arbitrary: fc.record({ thread: threadArb, delayMs: delayArb }).map((o) => ({ kind: "fail1" as const, ...o }))
   },
@@ -57,7 +63,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 4,
     arbitrary: fc.record({ kind: fc.constantFrom("claim2" as const, "heartbeat2" as const, "succeed2" as const) })
   },
-  { weight: 2, arbitrary: delayArb.map((delayMs) => ({ kind: "fail2" as const, delayMs })) }
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constantFrom("fail2" as const, "fail2IfUnowned" as const), delayMs: delayArb })
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(0, HOUR, 3 * HOUR).map((maxUnusedMs) => ({ kind: "prune" as const, maxUnusedMs }))
+  }
 )
 const stepArb = fc.record({
   worker: fc.nat(WORKERS - 1),
@@ -82,6 +95,7 @@ const deadlines = (jobs: Iterable<Job>, now: number): ReadonlyArray<number> =>
     .filter((t): t is number => t !== null && t > now)
     .sort((a, b) => a - b)
 
+/** The job a step is about (prune touches outputs only: it is checked against phase 2's, unchanged). */
 const keyOf = (op: Op): readonly [string, string] =>
   "thread" in op ? [STAGE1_KIND, op.thread] : [PHASE2_KIND, PHASE2_KEY]
 
@@ -220,6 +234,37 @@ describe("MemoryJobs interleavings", () => {
                       }
                       break
                     }
+                    case "succeed1NoOutput": {
+                      const thread = step.op.thread
+                      const result = yield* Effect.either(
+                        store.succeedStage1NoOutput({ threadId: thread, ownershipToken: token })
+                      )
+                      if (finalise(Rules.succeed(before, token, now, before?.inputWatermark ?? null), result)) {
+                        // Its output (if any) is forgotten, and only then is there something for phase 2.
+                        if (outputs.delete(thread)) {
+                          jobs.set(
+                            jobKey(PHASE2_KIND, PHASE2_KEY),
+                            Rules.enqueuePhase2(
+                              jobs.get(jobKey(PHASE2_KIND, PHASE2_KEY)),
+                              before!.inputWatermark ?? 0,
+                              policy
+                            )
+                          )
+                        }
+                      }
+                      break
+                    }
+                    case "prune": {
+                      const maxUnusedMs = step.op.maxUnusedMs
+                      const pruned = yield* store.pruneStage1Outputs({ maxUnusedMs })
+                      // No output is used or selected here: each counts from its source time.
+                      const stale = [...outputs].filter(([, source]) =>
+                        source < now - maxUnusedMs
+                      )
+                      expect(pruned).toBe(stale.length)
+                      for (const [thread] of stale) outputs.delete(thread)
+                      break
+                    }
                     case "fail1": {
                       const result = yield* Effect.either(
                         store.failStage1({
@@ -283,6 +328,26 @@ describe("MemoryJobs interleavings", () => {
                       finalise(Rules.fail(before, token, now, step.op.delayMs, "boom"), result)
                       break
                     }
+                    case "fail2IfUnowned": {
+                      const result = yield* Effect.either(
+                        store.failPhase2IfUnowned({
+                          ownershipToken: token,
+                          error: "lost",
+                          retryDelayMs: step.op.delayMs
+                        })
+                      )
+                      const next = Rules.failIfUnowned(before, token, now, step.op.delayMs, "lost")
+                      if (next === undefined) {
+                        expect(Either.isLeft(result) && result.left._tag).toBe("JobNotOwned")
+                      } else {
+                        // Only a running lock held by this token or by nobody, whatever its lease:
+                        // never one another worker holds.
+                        expect(before?.ownershipToken === token || before?.ownershipToken === null).toBe(true)
+                        expect(result).toEqual(Either.right(next.retryAt))
+                        jobs.set(id, next)
+                      }
+                      break
+                    }
                   }
 
                   // Both connections see the model's rows; nobody shares a job; retries stay >= 0.
@@ -290,9 +355,7 @@ describe("MemoryJobs interleavings", () => {
                     expect(Option.getOrUndefined(yield* stores[0]!.getJob(job.kind, job.key))).toEqual(job)
                     expect(job.retryRemaining).toBeGreaterThanOrEqual(0)
                     expect(
-                      tokens.filter((t) =>
-                        Rules.isOwner(job, t.get(rowId) ?? "", now)
-                      ).length
+                      tokens.filter((t) => Rules.isOwner(job, t.get(rowId) ?? "", now)).length
                     )
                       .toBeLessThanOrEqual(1)
                   }
