@@ -8,68 +8,12 @@
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { join } from "node:path"
-import * as MemoryJobs from "../stores/MemoryJobs.js"
 import { db, home, json, resolveHome } from "./GlobalOptions.js"
-import { withStateDatabase } from "./GoalsCommand.js"
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-
-/** @since 0.1.0 */
-export const statusJson = (status: MemoryJobs.MemoryStatus) => {
-  const job = status.phase2
-  const leased = job !== null && job.status === "running" && job.leaseUntil !== null && job.leaseUntil > status.now
-  return {
-    stage1: status.stage1,
-    outputs: status.outputs,
-    phase2: job === null ? null : {
-      status: job.status,
-      owner: leased ? job.workerId : null,
-      leaseUntil: leased ? iso(job.leaseUntil) : null,
-      retryAt: job.retryAt !== null && job.retryAt > status.now ? iso(job.retryAt) : null,
-      retryRemaining: job.retryRemaining,
-      cooldownUntil: status.phase2CooldownUntil !== null && status.phase2CooldownUntil > status.now
-        ? iso(status.phase2CooldownUntil)
-        : null,
-      lastSuccess: job.lastError === null && job.finishedAt !== null ? iso(job.finishedAt) : null,
-      lastError: job.lastError,
-      inputWatermark: job.inputWatermark,
-      lastSuccessWatermark: job.lastSuccessWatermark
-    }
-  }
-}
-
-const text = (status: ReturnType<typeof statusJson>): string => {
-  const s = status.stage1
-  const lines = [
-    `phase 1: ${s.pending} pending, ${s.running} running (${s.leased} with a live lease), ${s.done} done, ${s.error} failed; ${status.outputs} outputs`
-  ]
-  const p = status.phase2
-  if (p === null) lines.push("phase 2: never run")
-  else {
-    lines.push(
-      `phase 2: ${p.status}${
-        p.owner === null ? "" : ` by ${p.owner} until ${p.leaseUntil}`
-      }; ${p.retryRemaining} retries left`
-    )
-    if (p.retryAt !== null) lines.push(`  backing off until ${p.retryAt}: ${p.lastError ?? ""}`)
-    if (p.cooldownUntil !== null) lines.push(`  cooling down until ${p.cooldownUntil}`)
-    lines.push(`  last success: ${p.lastSuccess ?? "none"}`)
-  }
-  return lines.join("\n")
-}
 
 const statusCommand = Command.make(
   "status",
   { home, db, json },
-  (options) =>
-    withStateDatabase(
-      options,
-      Effect.gen(function*() {
-        const jobs = yield* MemoryJobs.make()
-        const status = statusJson(yield* jobs.status)
-        yield* Console.log(options.json ? JSON.stringify(status, null, 2) : text(status))
-      })
-    )
+  (options) => Effect.flatMap(Effect.promise(() => import("./StoresRun.js")), (stores) => stores.memoryStatus(options))
 ).pipe(Command.withDescription("memory jobs: phase-1 counts and leases, phase 2's lock, cooldown and last success"))
 
 const workspaceDiffCommand = Command.make(
