@@ -55,7 +55,7 @@ export const figure: Figure = {
   id: "cli",
   run: async (sizes) => {
     const n = Math.max(...sizes.listThreads)
-    const database = await cached(`list-${n}-s${sizes.seed}.sqlite`, (path) => fillDatabase(path, n, sizes.seed))
+    const database = await cached(`list-v3-${n}-s${sizes.seed}.sqlite`, (path) => fillDatabase(path, n, sizes.seed))
     const dir = mkdtempSync(join(tmpdir(), "bench-cli-"))
     try {
       mkdirSync(join(dir, "package"))

@@ -130,6 +130,9 @@ export const fillDatabase = async (file: string, n: number, seed: number): Promi
       insert.run(r)
     }
   })()
+  // The rows stand for a backfilled home: a CLI read then opens read-only, as on an operator's
+  // home, instead of backfilling the (empty) bench home and dropping every row whose file is gone.
+  db.prepare("UPDATE backfill_state SET status = 'complete', last_success_at_ms = ? WHERE id = 1").run(Date.now())
   db.pragma("optimize")
   db.close()
 }
@@ -234,8 +237,8 @@ export const figure: Figure = {
     const out: Array<Row> = []
     const calls = sizes.quick ? 500 : 3000
     for (const n of sizes.listThreads) {
-      // v2: rows name parents, and the schema has the indexes of issue 16.
-      const file = await cached(`list-v2-${n}-s${sizes.seed}.sqlite`, async (path) => {
+      // v3: rows name parents, the schema has the indexes of issues 16 and 18, the backfill is complete.
+      const file = await cached(`list-v3-${n}-s${sizes.seed}.sqlite`, async (path) => {
         const started = performance.now()
         await fillDatabase(path, n, sizes.seed)
         log(`filled ${n} threads in ${((performance.now() - started) / 1000).toFixed(1)} s`)
