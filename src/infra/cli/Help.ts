@@ -195,18 +195,25 @@ const usageOf = (path: string, o: OptionHelp): string => {
   return o.optional ? `[${flag}]` : flag
 }
 
-/**
- * The help of the command at `path` (names after `rollout-state`), or undefined when the path
- * names no command.
- * @since 0.1.0
- */
-export const renderHelp = (root: CommandHelp, path: ReadonlyArray<string>, version: string): string | undefined => {
+/** The command at `path` (names after `rollout-state`), or undefined when the path names none. @since 0.1.0 */
+export const commandAt = (root: CommandHelp, path: ReadonlyArray<string>): CommandHelp | undefined => {
   let command = root
   for (const name of path) {
     const child = command.children.find((c) => c.name === name)
     if (child === undefined) return undefined
     command = child
   }
+  return command
+}
+
+/**
+ * The help of the command at `path` (names after `rollout-state`), or undefined when the path
+ * names no command.
+ * @since 0.1.0
+ */
+export const renderHelp = (root: CommandHelp, path: ReadonlyArray<string>, version: string): string | undefined => {
+  const command = commandAt(root, path)
+  if (command === undefined) return undefined
   const full = [root.name, ...path].join(" ")
   const lines = [`${full} — ${command.description}${path.length === 0 ? ` (version ${version})` : ""}`, ""]
   if (command.children.length > 0) {

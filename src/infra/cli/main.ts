@@ -9,7 +9,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { demoCommand } from "./DemoCommand.js"
 import { goalsCommand } from "./GoalsCommand.js"
-import { commandHelp, normalizeArgv, renderHelp } from "./Help.js"
+import { commandAt, commandHelp, normalizeArgv, renderHelp } from "./Help.js"
 import { logsCommand } from "./LogsCommand.js"
 import { memoriesCommand } from "./MemoriesCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
@@ -55,7 +55,9 @@ const dispatch = Effect.suspend(() => {
       })
     )
   }
-  const atGroup = argv.args.length === argv.path.length && !argv.args.includes("--version")
+  // Only a group stops there: a command whose options all have defaults runs bare (`demo`).
+  const atGroup = argv.args.length === argv.path.length && !argv.args.includes("--version") &&
+    (commandAt(tree, argv.path)?.children.length ?? 0) > 0
   if (argv.help && argv.args.includes("--json")) {
     // Machine-readable help: the command tree with every option (test/package/Readme.test.ts).
     return Console.log(JSON.stringify(tree, null, 2))

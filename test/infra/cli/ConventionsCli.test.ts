@@ -103,6 +103,15 @@ describe("rollout-state conventions (bundled CLI)", () => {
     expect(JSON.parse(run.stdout)).toEqual({ items: expect.any(Array) as Array<unknown> })
   })
 
+  it("a command whose options all have defaults runs bare; a bare group shows its commands and exits 2", async () => {
+    const demo = await cli("demo")
+    expect(demo.code).toBe(0)
+    expect(demo.stdout).toMatch(/^wrote \d+ rollout files to /)
+    const group = await cli("threads")
+    expect(group.code).toBe(2)
+    expect(group.stderr).toContain("commands:")
+  })
+
   it("--wizard is not offered: refused with exit 2", async () => {
     const run = await cli("threads", "list", "--wizard")
     expect(run.code).toBe(2)
