@@ -67,8 +67,8 @@ export const start = (
     if (Option.isSome(waited)) {
       const exit = waited.value
       if (Exit.isFailure(exit)) return yield* Effect.failCause(exit.cause)
-      // Another process holds the claim: its progress is its own, the row says how it stands.
       if (exit.value.status === "complete") return Effect.succeed(undefined)
+      // Otherwise another process holds the claim: its progress is its own, the row says how it stands.
     }
     /** From this engine's run while it goes on; the row once it ended here or runs elsewhere. */
     return Effect.suspend(() =>
