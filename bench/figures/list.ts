@@ -125,7 +125,8 @@ export const fillDatabase = async (file: string, n: number, seed: number): Promi
         file_size: 50_000,
         fold_progress: progress,
         source_kind: sourceKind(source),
-        spawn_status: "open"
+        spawn_status: "open",
+        earlier_files: null
       }
       insert.run(r)
     }

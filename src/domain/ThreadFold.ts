@@ -4,6 +4,7 @@
  */
 import { normalizeDynamicTools } from "./DynamicTool.js"
 import { gitColumns } from "./GitInfo.js"
+import { sessionMetaThreadId } from "./HistoryPages.js"
 import { compactJson } from "./Json.js"
 import { approvalColumn, DEFAULT_APPROVAL_MODE, DEFAULT_SANDBOX_POLICY, policyColumn } from "./Policies.js"
 import {
@@ -223,7 +224,7 @@ const nonEmpty = (value: string | null | undefined): value is string =>
 
 const applySessionMeta = (state: ThreadState, meta: SessionMeta, lineTs: number | undefined): ThreadState => {
   const firstMeta = !state.progress.idFromSessionMeta
-  const claimed = claim(state, meta.id)
+  const claimed = claim(state, sessionMetaThreadId(meta))
   if (claimed === undefined) return state
   const spawn = threadSpawnOf(meta.source ?? undefined)
   const current = claimed.metadata

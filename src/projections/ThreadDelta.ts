@@ -5,7 +5,19 @@
 import type { ThreadState } from "../domain/ThreadState.js"
 
 /**
- * Where a thread's log lives and how far it has been folded.
+ * A file a thread's fold read before its current one (paginated history, SPEC §1), and its
+ * size when folded: one that changed since has the thread folded again from its first file.
+ * @since 0.1.0
+ * @category models
+ */
+export interface EarlierFile {
+  readonly path: string
+  readonly size: number
+}
+
+/**
+ * Where a thread's log lives and how far it has been folded: `rolloutPath` is the file appends
+ * go to (its last page), `earlierFiles` the pages before it, in order (absent: none).
  * @since 0.1.0
  * @category models
  */
@@ -18,6 +30,7 @@ export interface ThreadPlacement {
   readonly projectedLines: number
   /** The file's size when it was folded (compressed size for `.zst`). */
   readonly fileSize: number
+  readonly earlierFiles?: ReadonlyArray<EarlierFile> | undefined
 }
 
 /**

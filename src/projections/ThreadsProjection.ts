@@ -10,7 +10,7 @@ import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
 import { sameJson } from "./Drift.js"
 import type { Projection } from "./Projection.js"
 import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
-import type { ThreadDelta, ThreadPlacement } from "./ThreadDelta.js"
+import type { EarlierFile, ThreadDelta, ThreadPlacement } from "./ThreadDelta.js"
 
 /**
  * A `threads` row as SQLite returns it.
@@ -52,7 +52,9 @@ export const ThreadRow = Schema.Struct({
   fold_progress: Schema.String,
   source_kind: Schema.String,
   /** `open` | `closed` (a CHECK holds it to these); a plain string for `threadRowsOf`'s check. */
-  spawn_status: Schema.String
+  spawn_status: Schema.String,
+  /** `placement.earlierFiles` as JSON; `null` for a thread of one file (nearly all). */
+  earlier_files: Schema.NullOr(Schema.String)
 })
 
 /** @since 0.1.0 */
@@ -100,7 +102,10 @@ export const toThreadRow = (
   file_size: placement.fileSize,
   fold_progress: JSON.stringify(progress),
   source_kind: sourceKind(metadata.source),
-  spawn_status: metadata.spawnStatus
+  spawn_status: metadata.spawnStatus,
+  earlier_files: placement.earlierFiles === undefined || placement.earlierFiles.length === 0
+    ? null
+    : JSON.stringify(placement.earlierFiles)
 })
 
 /** @since 0.1.0 */
@@ -140,8 +145,14 @@ export const placementOf = (row: ThreadRow): ThreadPlacement => ({
   archivedAt: row.archived_at_ms,
   projectedOffset: row.projected_offset,
   projectedLines: row.projected_lines,
-  fileSize: row.file_size
+  fileSize: row.file_size,
+  ...(row.earlier_files === null ? {} : { earlierFiles: earlierFilesOf(row.earlier_files) })
 })
+
+const EarlierFilesJson = Schema.parseJson(Schema.Array(Schema.Struct({ path: Schema.String, size: Schema.Number })))
+
+/** @since 0.1.0 */
+export const earlierFilesOf = (json: string): ReadonlyArray<EarlierFile> => Schema.decodeSync(EarlierFilesJson)(json)
 
 const FoldProgressJson = Schema.parseJson(Schema.Struct({
   idFromSessionMeta: Schema.Boolean,

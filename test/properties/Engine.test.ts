@@ -3,8 +3,9 @@
  * after any sequence of creates (spawned ones too), appends, torn and garbage writes, crashes
  * between the file write and the projection, appends failing on a full disk, archive moves (by
  * hand, and the engine's cascading archive and unarchive), metadata updates (name, memory mode,
- * git), closes and resumes with their cascades, deletes, restarts and interrupted backfills,
- * the live projections equal a rebuild from the files, table by table.
+ * git), closes and resumes with their cascades, deletes, restarts and interrupted backfills, and
+ * new pages of paginated history written by the host, the live projections equal a rebuild from
+ * the files, table by table.
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
@@ -16,9 +17,10 @@ import type { MetadataPatch } from "../../src/domain/MetadataPatch.js"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
 import { listRolloutFiles } from "../../src/infra/rollout/RolloutFiles.js"
-import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
+import { type FileFold, foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
 import { nodeSyscalls, type RolloutSyscalls, RolloutSyscallsRef } from "../../src/infra/rollout/RolloutStore.js"
 import { itemArb, runs, timeoutFor, type WholeItem } from "../fixtures/arbitraries.js"
+import { writePage } from "../fixtures/historyPages.js"
 
 const root = mkdtempSync(join(tmpdir(), "engine-model-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -40,6 +42,7 @@ type Action =
     readonly cut: number
   }
   | { readonly _tag: "Archive"; readonly thread: number }
+  | { readonly _tag: "Paginate"; readonly thread: number; readonly items: ReadonlyArray<WholeItem> }
   | { readonly _tag: "Reopen" }
   | { readonly _tag: "Backfill"; readonly maxBatches: number | undefined; readonly crash: boolean }
 
@@ -96,6 +99,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({ _tag: fc.constant("FullDisk" as const), thread, items, cut: fc.nat({ max: 300 }) })
   },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Archive" as const), thread }) },
+  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("Paginate" as const), thread, items }) },
   { weight: 2, arbitrary: fc.constant({ _tag: "Reopen" as const }) },
   {
     weight: 2,
@@ -123,8 +127,25 @@ const fullDiskAfter = (cut: number): RolloutSyscalls => {
 
 interface Model {
   ids: Array<string>
+  /** Each thread's current file: where the host writes. */
   readonly paths: Map<string, string>
+  /** Each thread's files, in fold order (its pages, SPEC §1); the last is `paths`'. */
+  readonly files: Map<string, Array<string>>
   readonly deleted: Array<string>
+  pages: number
+}
+
+/** Follows the engine's record of the thread's files (after a move by the engine). */
+const follow = (model: Model, id: string, placement: Engine.ThreadRecord["placement"]) => {
+  model.paths.set(id, placement.rolloutPath)
+  model.files.set(id, [...(placement.earlierFiles ?? []).map((f) => f.path), placement.rolloutPath])
+}
+
+/** The host moved the thread's current file: the model's last file moves with it. */
+const moved = (model: Model, id: string, to: string) => {
+  model.paths.set(id, to)
+  const files = model.files.get(id)!
+  files[files.length - 1] = to
 }
 
 const run = (actions: ReadonlyArray<Action>) =>
@@ -133,7 +154,7 @@ const run = (actions: ReadonlyArray<Action>) =>
     const home = join(dir, "home")
     mkdirSync(home, { recursive: true })
     const paths = { home, database: join(dir, "state.sqlite"), batchSize: 2 }
-    const model: Model = { ids: [], paths: new Map(), deleted: [] }
+    const model: Model = { ids: [], paths: new Map(), files: new Map(), deleted: [], pages: 0 }
     const open = () => Layer.fresh(Engine.layer(paths))
     let layer = open()
     const withEngine = <A, E>(use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
@@ -150,7 +171,7 @@ const run = (actions: ReadonlyArray<Action>) =>
             )
           )
           model.ids.push(record.metadata.id)
-          model.paths.set(record.metadata.id, record.placement.rolloutPath)
+          follow(model, record.metadata.id, record.placement)
           break
         }
         case "Update": {
@@ -178,7 +199,7 @@ const run = (actions: ReadonlyArray<Action>) =>
               // A cascade moves descendants' files too: the model follows every thread's row.
               for (const known of model.ids) {
                 const record = yield* engine.getThread(known)
-                if (record !== undefined) model.paths.set(known, record.placement.rolloutPath)
+                if (record !== undefined) follow(model, known, record.placement)
               }
             })
           )
@@ -244,8 +265,18 @@ const run = (actions: ReadonlyArray<Action>) =>
             const to = join(home, "archived_sessions", basename(from))
             mkdirSync(join(home, "archived_sessions"), { recursive: true })
             renameSync(from, to)
-            model.paths.set(id, to)
+            moved(model, id, to)
           }
+          break
+        }
+        case "Paginate": {
+          // The host continues the thread in a new file, named after every earlier one.
+          const id = pick(action.thread)
+          if (id === undefined) break
+          model.pages++
+          const page = writePage(home, id, Date.now() + model.pages * 3_600_000, action.items)
+          model.paths.set(id, page)
+          model.files.get(id)!.push(page)
           break
         }
         case "Reopen":
@@ -274,13 +305,21 @@ const run = (actions: ReadonlyArray<Action>) =>
     layer = open()
     const report = yield* withEngine((engine) => engine.verify())
     expect(report.differences).toEqual([])
-    // An independent oracle: every row equals a full-decode fold of its file.
+    // An independent oracle: every row equals a full-decode fold of its files, one after the other.
     for (const id of model.ids) {
       const record = yield* withEngine((engine) => engine.getThread(id))
-      const folded = yield* foldRolloutFile(model.paths.get(id)!, { defaultModelProvider: "openai", decode: "full" })
-      expect(record?.metadata).toEqual(folded.state.metadata)
+      let folded: FileFold | undefined
+      for (const file of model.files.get(id)!) {
+        folded = yield* foldRolloutFile(file, {
+          defaultModelProvider: "openai",
+          decode: "full",
+          ...(folded === undefined ? {} : { resume: { state: folded.state, offset: 0, nextLineNumber: 1 } })
+        })
+      }
+      expect(record?.metadata).toEqual(folded!.state.metadata)
       expect(record?.placement.rolloutPath).toBe(model.paths.get(id))
-      expect(record?.placement.projectedOffset).toBe(folded.end.offset)
+      expect(record?.placement.earlierFiles?.map((f) => f.path) ?? []).toEqual(model.files.get(id)!.slice(0, -1))
+      expect(record?.placement.projectedOffset).toBe(folded!.end.offset)
     }
     // A deleted thread stays deleted: no file of it, no row, after a rebuild too.
     yield* withEngine((engine) => engine.rebuild())
@@ -294,7 +333,7 @@ const run = (actions: ReadonlyArray<Action>) =>
 
 describe("engine model", () => {
   it.live(
-    "after any sequence of appends, crashes, restarts, backfills, updates, closes, archive cascades and deletes, live projections equal a rebuild from the files",
+    "after any sequence of appends, crashes, restarts, backfills, updates, closes, archive cascades, deletes and new pages of paginated threads, live projections equal a rebuild from the files",
     () =>
       Effect.promise(() =>
         fc.assert(

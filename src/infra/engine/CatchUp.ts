@@ -1,6 +1,7 @@
 /**
  * Catch-up on open (SPEC §4, §11): project every thread whose file changed since it was
- * projected (grew, or, archived, was touched), following files that moved; once a backfill is
+ * projected (grew, or, archived, was touched; or one of its earlier pages changed), following
+ * files that moved; once a backfill is
  * complete, also the files added since (a walk of the newest date folders and
  * `archived_sessions/`); delete the rows of threads whose file is gone everywhere.
  * @since 0.1.0
@@ -8,9 +9,9 @@
 import { Context, Effect, Layer } from "effect"
 import { basename, join, sep } from "node:path"
 import { chunksOf } from "../../projections/Statements.js"
-import { threadsProjection } from "../../projections/ThreadsProjection.js"
+import { earlierFilesOf, threadsProjection } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat } from "../rollout/FileStat.js"
-import { archivedRolloutPath, liveRolloutPath, SESSIONS_DIR } from "../rollout/Layout.js"
+import { movedPlaces, SESSIONS_DIR } from "../rollout/Layout.js"
 import { type HomeNotFound, listRolloutFiles } from "../rollout/RolloutFiles.js"
 import { belongsTo } from "../rollout/RolloutIdentity.js"
 import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
@@ -44,7 +45,14 @@ interface Position {
   readonly archived: boolean
   readonly archived_at_ms: number | null
   readonly file_size: number
+  /** The pages before `rollout_path` (paginated history), as JSON; `null` for nearly all. */
+  readonly earlier_files: string | null
 }
+
+/** Whether a page before the thread's current file is gone or changed since it was folded. */
+const earlierChanged = (row: Position): boolean =>
+  row.earlier_files !== null &&
+  earlierFilesOf(row.earlier_files).some((file) => fileStat(file.path)?.size !== file.size)
 
 /**
  * The newest day a live thread's file is foldered under: files added since are in its folder or
@@ -81,8 +89,7 @@ export const make = Effect.gen(function*() {
       const ids: Array<string> = []
       const paths: Array<string> = []
       for (const row of gone) {
-        const name = basename(row.rollout_path)
-        const places = [row.rollout_path, archivedRolloutPath(config.home, name), liveRolloutPath(config.home, name)]
+        const places = [row.rollout_path, ...movedPlaces(config.home, basename(row.rollout_path)).map((p) => p.path)]
         if (places.some((place) => belongsTo(place, row.id))) continue
         ids.push(row.id)
         paths.push(row.rollout_path)
@@ -94,14 +101,15 @@ export const make = Effect.gen(function*() {
   const run = Effect.gen(function*() {
     // Value arrays on the direct path: every open reads every thread's position.
     const rows = yield* database.direct.use((s) =>
-      s.values("SELECT id, rollout_path, archived, archived_at_ms, file_size FROM threads", []).map((
-        [id, path, archived, archivedAt, size]
+      s.values("SELECT id, rollout_path, archived, archived_at_ms, file_size, earlier_files FROM threads", []).map((
+        [id, path, archived, archivedAt, size, earlier]
       ): Position => ({
         id: id as string,
         rollout_path: path as string,
         archived: archived === 1,
         archived_at_ms: archivedAt as number | null,
-        file_size: size as number
+        file_size: size as number,
+        earlier_files: earlier as string | null
       }))
     ).pipe(Effect.mapError(toDatabaseError(database.file, "list threads")))
     const stale: Array<{ path: string; archived: boolean }> = []
@@ -117,7 +125,7 @@ export const make = Effect.gen(function*() {
         continue
       }
       const touched = row.archived && archivedAtOf(true, facts.mtimeMs) !== row.archived_at_ms
-      if (facts.size === row.file_size && !touched) continue
+      if (facts.size === row.file_size && !touched && !earlierChanged(row)) continue
       // Only a changed file is projected, so only its identity is read; another thread's file
       // is the row's missing one, looked for by name below.
       if (belongsTo(row.rollout_path, row.id)) stale.push({ path: row.rollout_path, archived: row.archived })
@@ -130,7 +138,10 @@ export const make = Effect.gen(function*() {
     if (missing.length === 0 && !backfilled) return yield* projected(rows.length, stale, [])
     // A file gone from its recorded path may have moved (archived, unarchived): follow it by id.
     const gone: Array<Position> = []
-    const known = new Set(rows.map((row) => row.rollout_path))
+    const known = new Set(rows.flatMap((row) => [
+      row.rollout_path,
+      ...(row.earlier_files === null ? [] : earlierFilesOf(row.earlier_files).map((file) => file.path))
+    ]))
     const listing = yield* listRolloutFiles(
       config.home,
       missing.length > 0 ? {} : newestDay(config.home, rows)

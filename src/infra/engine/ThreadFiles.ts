@@ -10,7 +10,7 @@ import { Context, Data, Effect, Layer } from "effect"
 import { basename } from "node:path"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
 import { type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
-import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
+import { movedPlaces } from "../rollout/Layout.js"
 import { type HomeListing, type HomeNotFound, listRolloutFiles, type RolloutFile } from "../rollout/RolloutFiles.js"
 import { belongsTo, rolloutIdentity } from "../rollout/RolloutIdentity.js"
 import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
@@ -134,10 +134,8 @@ export const make = Effect.gen(function*() {
           return { path: found.rollout_path, archived: found.archived === 1, row: found }
         }
         if (!movable) break
-        const archived = archivedRolloutPath(config.home, name)
-        if (belongsTo(archived, threadId)) return { path: archived, archived: true }
-        const live = liveRolloutPath(config.home, name)
-        if (belongsTo(live, threadId)) return { path: live, archived: false }
+        const moved = movedPlaces(config.home, name).find((place) => belongsTo(place.path, threadId))
+        if (moved !== undefined) return moved
       }
       const file = fileOfThread(yield* listRolloutFiles(config.home), threadId)
       if (file !== undefined) return { path: file.path, archived: file.archived }

@@ -15,7 +15,7 @@ import { encodeRolloutLine, type SessionMeta, type SpawnStatus } from "../../dom
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph } from "../../projections/AgentGraph.js"
 import { PROJECTIONS } from "../../projections/Projection.js"
-import { metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
+import { earlierFilesOf, metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { fileStat } from "../rollout/FileStat.js"
 import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
 import { listRolloutFiles } from "../rollout/RolloutFiles.js"
@@ -149,15 +149,28 @@ export const make = Effect.gen(function*() {
         Effect.fail(toDatabaseError(database.file, "update thread metadata")(error))))
     })
 
-  /** Moves one thread's file (in the caller's transaction) and projects it where it now lives. */
+  /** Where an archive (or unarchive) puts a file of this name. */
+  const destination = (path: string, toArchive: boolean): ThreadFile => {
+    const name = basename(path)
+    return toArchive
+      ? { path: archivedRolloutPath(config.home, name), archived: true }
+      : { path: liveRolloutPath(config.home, name), archived: false }
+  }
+
+  /**
+   * Moves one thread's files (in the caller's transaction), its earlier pages first, and projects
+   * it where it now lives. A page already gone or moved is left to the projection, which looks
+   * for it where a move puts it.
+   */
   const moveThread = (threadId: string, toArchive: boolean) =>
     Effect.gen(function*() {
-      const { file } = yield* caughtUp(threadId)
+      const { file, row } = yield* caughtUp(threadId)
       if (file.archived === toArchive) return
-      const name = basename(file.path)
-      const target: ThreadFile = toArchive
-        ? { path: archivedRolloutPath(config.home, name), archived: true }
-        : { path: liveRolloutPath(config.home, name), archived: false }
+      for (const page of row.earlier_files === null ? [] : earlierFilesOf(row.earlier_files)) {
+        const to = destination(page.path, toArchive).path
+        if (to !== page.path && belongsTo(page.path, threadId)) yield* moveFile(page.path, to)
+      }
+      const target = destination(file.path, toArchive)
       yield* moveFile(file.path, target.path)
       if (toArchive) {
         // The archived file's mtime is the archive time a rebuild reads back (docs/decisions.md).
@@ -177,7 +190,7 @@ export const make = Effect.gen(function*() {
     )
 
   /**
-   * Moves the thread's file under `archived_sessions/` and projects it there, then does the
+   * Moves the thread's files under `archived_sessions/` and projects it there, then does the
    * same for each of its open descendants (SPEC §11), all under one hold of the write lock;
    * archived threads are left as they are.
    * @since 0.1.0

@@ -1,23 +1,30 @@
 /**
- * Projects rollout files into every projection: resume each file's fold from its rows,
+ * Projects rollout files into every projection: resume each thread's fold from its rows,
  * fold the new tail, and write all projections in one `BEGIN IMMEDIATE` transaction.
+ * A thread continued in further files (paginated history, SPEC §1) is folded as the union of
+ * its files, in order (`HistoryPages.ts`): from its rows when they hold every file before the
+ * new bytes unchanged, else from its first file.
  * Live append, catch-up, backfill, rebuild and repair all go through `project`.
  * @since 0.1.0
  */
 import { Context, Effect, Either, Layer } from "effect"
 import { basename } from "node:path"
+import { compareHistoryFiles } from "../../domain/HistoryPages.js"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
 import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
 import type { Statements } from "../../projections/Statements.js"
-import { type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
+import type { EarlierFile } from "../../projections/ThreadDelta.js"
+import { earlierFilesOf, type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat, placementAfterFold } from "../rollout/FileStat.js"
 import * as FoldPool from "../rollout/FoldPool.js"
+import { movedPlaces } from "../rollout/Layout.js"
 import * as ReadAhead from "../rollout/ReadAhead.js"
 import type { FileFold, ReadCounts } from "../rollout/RolloutFold.js"
-import { belongsTo, rolloutIdentity } from "../rollout/RolloutIdentity.js"
+import { rolloutIdentity } from "../rollout/RolloutIdentity.js"
 import type { ReadIssue, RolloutReadError } from "../rollout/RolloutIssue.js"
 import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { EngineConfig } from "./EngineConfig.js"
 
 /**
  * A file to project; `archived` follows from where it lives.
@@ -53,8 +60,9 @@ export type FileOutcome =
   | { readonly _tag: "Failed"; readonly path: string; readonly reason: string; readonly error?: RolloutReadError }
 
 /**
- * `rows`: continue each file from what its rows say (live, catch-up, backfill);
- * `scratch`: fold every file from its first byte and replace its rows (rebuild, repair).
+ * `rows`: continue each thread from what its rows say (live, catch-up, backfill);
+ * `scratch`: fold every thread from the first byte of its first file and replace its rows
+ * (rebuild, repair).
  * @since 0.1.0
  */
 export type ProjectFrom = "rows" | "scratch"
@@ -80,88 +88,236 @@ export interface ThreadProjector {
 /** @since 0.1.0 @category tags */
 export const ThreadProjector = Context.GenericTag<ThreadProjector>("rollout-state/ThreadProjector")
 
-interface Planned {
-  readonly target: FileTarget
+/** A file of a thread as the plan found it. */
+interface ThreadFileNow {
+  readonly path: string
+  readonly archived: boolean
+  readonly name: string
+  readonly continuation: boolean
   readonly size: number
   readonly mtimeMs: number
-  readonly archivedAt: number | null
+}
+
+/** A thread to fold: its files from the first one to read, and what comes before them. */
+interface Planned {
+  /** The call's files of this thread: each gets the thread's outcome. */
+  readonly targets: ReadonlyArray<FileTarget>
+  /** Folded in order: the first from the row's offset when `resume` is set, the rest from byte 0. */
+  readonly files: ReadonlyArray<ThreadFileNow>
+  /** The files before `files`, already in the resumed state. */
+  readonly earlier: ReadonlyArray<EarlierFile>
   readonly row: ThreadRow | undefined
+  /** Whether `files[0]` continues the row's fold from its offset (the state is loaded after planning). */
+  readonly fromRow: boolean
   readonly resume: ThreadState | undefined
 }
 
-interface Folded extends WriteItem {
-  readonly planned: Planned
+interface FileRead {
+  readonly path: string
   readonly counts: ReadCounts
   readonly issues: ReadonlyArray<ReadIssue>
 }
 
-/** Finds each file's rows: by path, else by the id in its name when the file moved. */
+interface Folded extends WriteItem {
+  readonly planned: Planned
+  readonly reads: ReadonlyArray<FileRead>
+}
+
+/** A thread's files as its row records them: the earlier pages, then the current file. */
+const recordedFiles = (row: ThreadRow): ReadonlyArray<EarlierFile> => [
+  ...(row.earlier_files === null ? [] : earlierFilesOf(row.earlier_files)),
+  { path: row.rollout_path, size: row.file_size }
+]
+
+/** Where a recorded file of the thread is now: its path, else where a move would have put it. */
+const locateRecorded = (
+  home: string,
+  threadId: string,
+  path: string,
+  archived: boolean
+): ThreadFileNow | undefined => {
+  const name = basename(path)
+  for (const place of [{ path, archived }, ...movedPlaces(home, name)]) {
+    const found = rolloutIdentity(place.path)
+    if (found._tag === "Present" && found.threadId === threadId) {
+      return { ...place, name, continuation: found.continuation, size: found.size, mtimeMs: found.mtimeMs }
+    }
+  }
+  return undefined
+}
+
+/**
+ * The thread's files in fold order: one file that starts it (a file of the call, the last such,
+ * else the recorded one: two such files race, the one projected last wins) and every continuing
+ * page, one per name (a file of the call wins over a recorded one).
+ */
+const threadFilesOf = (
+  recorded: ReadonlyArray<ThreadFileNow>,
+  called: ReadonlyArray<ThreadFileNow>
+): Array<ThreadFileNow> => {
+  const byName = new Map<string, ThreadFileNow>()
+  for (const file of [...recorded, ...called]) byName.set(file.name, file)
+  const files = [...byName.values()]
+  const starts = files.filter((f) => !f.continuation)
+  const start = [...called].reverse().find((f) => !f.continuation) ?? starts[0]
+  return files
+    .filter((f) => f.continuation || f === start)
+    .sort((a, b) =>
+      compareHistoryFiles(
+        { ...a, nameTimestamp: parseRolloutFileName(a.name)?.nameTimestamp },
+        { ...b, nameTimestamp: parseRolloutFileName(b.name)?.nameTimestamp }
+      )
+    )
+}
+
+/**
+ * How one thread's files fold: unchanged; from its rows (every recorded file before the new
+ * bytes is still there, unchanged, and first in the order); or from its first file.
+ */
+const planThread = (
+  home: string,
+  targets: ReadonlyArray<{ readonly target: FileTarget; readonly file: ThreadFileNow }>,
+  threadId: string,
+  row: ThreadRow | undefined,
+  from: ProjectFrom
+): Planned | ReadonlyArray<FileOutcome> => {
+  const called = targets.map((t) => t.file)
+  const calledTargets = targets.map((t) => t.target)
+  if (row === undefined) {
+    return {
+      targets: calledTargets,
+      files: threadFilesOf([], called),
+      earlier: [],
+      row,
+      fromRow: false,
+      resume: undefined
+    }
+  }
+  const recorded = recordedFiles(row)
+  const last = recorded.length - 1
+  // Nearly every thread is one file, projected by that file: no other file to look for.
+  const single = last === 0 && called.length === 1 && called[0]!.path === row.rollout_path
+  const found = single ? [called[0]] : recorded.map((file, index) =>
+    called.find((c) => c.path === file.path) ??
+      locateRecorded(home, threadId, file.path, index === last ? row.archived === 1 : false)
+  )
+  const files = threadFilesOf(found.filter((f): f is ThreadFileNow => f !== undefined), called)
+  const scratch: Planned = { targets: calledTargets, files, earlier: [], row, fromRow: false, resume: undefined }
+  if (from === "scratch" || row.projected_offset === 0) return scratch
+  const resumable = found.every((file, index) =>
+    file !== undefined && files[index]?.name === file.name &&
+    (index === last ? file.size >= row.projected_offset : file.size === recorded[index]!.size)
+  )
+  if (!resumable) return scratch
+  const current = files[last]!
+  const moved = found.some((file, index) => file!.path !== recorded[index]!.path)
+  if (
+    files.length === recorded.length && !moved && current.size === row.file_size &&
+    archivedAtOf(current.archived, current.mtimeMs) === row.archived_at_ms
+  ) {
+    return calledTargets.map((t) => ({
+      _tag: "Unchanged",
+      path: t.path,
+      threadId: row.id,
+      projectedOffset: row.projected_offset
+    }))
+  }
+  return {
+    targets: calledTargets,
+    files: files.slice(last),
+    earlier: files.slice(0, last).map((f) => ({ path: f.path, size: f.size })),
+    row,
+    fromRow: true,
+    resume: undefined
+  }
+}
+
+const isOutcomes = (plan: Planned | ReadonlyArray<FileOutcome>): plan is ReadonlyArray<FileOutcome> =>
+  Array.isArray(plan)
+
+/**
+ * Groups the files by the thread they belong to and plans each thread. A thread's row is the
+ * one the caller gave, else the one recording the file's path, else the one of its id; a row
+ * pointing at a file that is not its thread's never resumes from it (SPEC §12). A file whose
+ * first line names another thread than its name is folded on its own, as it always was.
+ */
 const planWith = (
   statements: Statements,
+  home: string,
   files: ReadonlyArray<FileTarget>,
   options: ProjectOptions
 ): Array<Planned | FileOutcome> => {
-  const hinted = files.flatMap((f) => (f.row === undefined ? [] : [f.row]))
-  const byPath = new Map<string, ThreadRow>()
-  const byId = new Map(hinted.map((row) => [row.id, row]))
-  for (const row of hinted) byPath.set(row.rollout_path, row)
-  const unhinted = files.filter((f) => f.row === undefined).map((f) => f.path)
-  if (options.from === "rows" && unhinted.length > 0) {
-    for (const [path, row] of threadRows.findByPath(statements, unhinted)) byPath.set(path, row)
-  }
-  const nameIds = files.flatMap((f) => {
-    const id = parseRolloutFileName(basename(f.path))?.threadId
-    return id !== undefined && !byId.has(id) && !(options.from === "rows" && byPath.get(f.path)?.id === id) ? [id] : []
-  })
-  if (nameIds.length > 0) { for (const [id, row] of threadRows.load(statements, nameIds)) byId.set(id, row) }
-  const planned: Array<Planned | FileOutcome> = []
-  const resumable: Array<ThreadRow> = []
+  const out: Array<Planned | FileOutcome> = []
+  const groups = new Map<string, Array<{ target: FileTarget; file: ThreadFileNow }>>()
+  const hinted = new Map<string, ThreadRow>()
   for (const target of files) {
     const found = rolloutIdentity(target.path)
     if (found._tag === "Missing") {
-      planned.push({ _tag: "Failed", path: target.path, reason: "file not found" })
+      out.push({ _tag: "Failed", path: target.path, reason: "file not found" })
       continue
     }
-    const nameId = parseRolloutFileName(basename(target.path))?.threadId
-    let row: ThreadRow | undefined = options.from === "rows" ? byPath.get(target.path) : undefined
-    // A row pointing at a file that is not its thread's never resumes from it (SPEC §12).
-    if (row !== undefined && row.id.toLowerCase() !== found.threadId) row = undefined
-    if (row === undefined && nameId !== undefined) {
-      const other = byId.get(nameId)
-      if (other !== undefined && options.from === "scratch") row = other
-      // The file's own row, when it records this path or a path that is no longer its file
-      // (moved by an archive or unarchive).
-      else if (
-        other !== undefined && found.threadId === nameId &&
-        (other.rollout_path === target.path || !belongsTo(other.rollout_path, other.id))
-      ) row = other
+    const name = basename(target.path)
+    const key = found.threadId ?? `\0${target.path}`
+    const file: ThreadFileNow = {
+      ...target,
+      name,
+      continuation: found.continuation,
+      size: found.size,
+      mtimeMs: found.mtimeMs
     }
-    const size = found.size
-    const archivedAt = archivedAtOf(target.archived, found.mtimeMs)
-    if (
-      options.from === "rows" && row !== undefined && row.rollout_path === target.path && row.file_size === size &&
-      row.archived_at_ms === archivedAt
-    ) {
-      planned.push({ _tag: "Unchanged", path: target.path, threadId: row.id, projectedOffset: row.projected_offset })
-      continue
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [{ target, file }])
+    else group.push({ target, file })
+    if (target.row !== undefined && target.row.id.toLowerCase() === found.threadId) hinted.set(key, target.row)
+  }
+  const rows = new Map(hinted)
+  const unhinted = [...groups].filter(([key]) => !rows.has(key))
+  if (options.from === "rows" && unhinted.length > 0) {
+    const byPath = threadRows.findByPath(statements, unhinted.flatMap(([, group]) => group.map((g) => g.target.path)))
+    for (const [key, group] of unhinted) {
+      const row = group.map((g) => byPath.get(g.target.path)).find((r) => r !== undefined && r.id.toLowerCase() === key)
+      if (row !== undefined) rows.set(key, row)
     }
-    // A row at offset 0 holds nothing folded (a rebuild reset it): fold from scratch.
-    const canResume = options.from === "rows" && row !== undefined && row.projected_offset > 0 &&
-      size >= row.projected_offset
-    if (canResume) resumable.push(row!)
-    planned.push({ target, size, mtimeMs: found.mtimeMs, archivedAt, row, resume: undefined })
+  }
+  // By id: the thread of each file, or, for a file its first line disowns, the id in its name
+  // (a scratch fold replaces that row, as it always did).
+  const idOf = new Map(
+    [...groups].filter(([key]) => !rows.has(key)).flatMap(([key, group]) => {
+      const id = key.startsWith("\0")
+        ? (options.from === "scratch" ? parseRolloutFileName(group[0]!.file.name)?.threadId : undefined)
+        : key
+      return id === undefined ? [] : [[key, id] as const]
+    })
+  )
+  if (idOf.size > 0) {
+    const byId = threadRows.load(statements, [...new Set(idOf.values())])
+    for (const [key, id] of idOf) {
+      const row = byId.get(id)
+      if (row !== undefined) rows.set(key, row)
+    }
+  }
+  const resumable: Array<ThreadRow> = []
+  for (const [key, group] of groups) {
+    const row = rows.get(key)
+    const planned = key.startsWith("\0")
+      ? {
+        targets: group.map((g) => g.target),
+        files: group.map((g) => g.file),
+        earlier: [],
+        row,
+        fromRow: false,
+        resume: undefined
+      }
+      : planThread(home, group, key, row, options.from)
+    if (isOutcomes(planned)) out.push(...planned)
+    else {
+      if (planned.fromRow) resumable.push(planned.row!)
+      out.push(planned)
+    }
   }
   const states = resumable.length === 0 ? new Map<string, ThreadState>() : loadStatesWith(statements, resumable)
-  return planned.map((p) =>
-    "_tag" in p ? p : { ...p, resume: p.row !== undefined && states.has(p.row.id) ? states.get(p.row.id) : undefined }
-  )
+  return out.map((p) => "_tag" in p || !p.fromRow ? p : { ...p, resume: states.get(p.row!.id) })
 }
-
-/** Where a planned fold resumes: after what the row holds, when its state was loaded. */
-const resumeOf = (planned: Planned) =>
-  planned.resume !== undefined && planned.row !== undefined
-    ? { state: planned.resume, offset: planned.row.projected_offset, nextLineNumber: planned.row.projected_lines + 1 }
-    : undefined
 
 /**
  * The tools projection rewrites a thread's tools when the list is a new array, which a fold
@@ -174,18 +330,97 @@ const withResumedTools = (resumed: ThreadState | undefined, state: ThreadState):
     ? state
     : { ...state, dynamicTools: resumed.dynamicTools }
 
-/** The fold as a delta to write, or why the file cannot be projected. */
-const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadError>): Folded | FileOutcome => {
-  if (Either.isLeft(folded)) {
-    return { _tag: "Failed", path: planned.target.path, reason: folded.left.reason, error: folded.left }
+/** A thread's fold under way: the files folded so far and the state they left. */
+interface Chain {
+  readonly planned: Planned
+  state: ThreadState | undefined
+  end: FileFold["end"] | undefined
+  readonly reads: Array<FileRead>
+  failed: FileOutcome | undefined
+}
+
+/** The next file of a chain as a fold job: the row's offset for a resumed first file, else byte 0. */
+const jobOf = (
+  chain: Chain,
+  index: number,
+  defaultModelProvider: string
+): { readonly job: FoldPool.SizedFoldJob; readonly from: number } => {
+  const { planned } = chain
+  const file = planned.files[index]!
+  const fromRow = index === 0 && planned.fromRow && planned.resume !== undefined
+  const resume = fromRow
+    ? {
+      state: planned.resume,
+      offset: planned.row!.projected_offset,
+      nextLineNumber: planned.row!.projected_lines + 1
+    }
+    : chain.state === undefined
+    ? undefined
+    : { state: chain.state, offset: 0, nextLineNumber: 1 }
+  const from = resume?.offset ?? 0
+  const job = {
+    path: file.path,
+    bytes: Math.max(0, file.size - from),
+    options: { defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
   }
-  const { counts, end, issues } = folded.right
-  const state = withResumedTools(planned.resume, folded.right.state)
+  return { job, from }
+}
+
+/** The chain's fold as a delta to write, or why the thread cannot be projected. */
+const foldedOf = (chain: Chain): Folded | FileOutcome => {
+  const { planned } = chain
+  if (chain.failed !== undefined) return chain.failed
+  const state = withResumedTools(planned.resume, chain.state!)
+  const lastFile = planned.files[planned.files.length - 1]!
   if (state.metadata.id === "") {
-    return { _tag: "Failed", path: planned.target.path, reason: "no session meta and no thread id in the file name" }
+    return { _tag: "Failed", path: lastFile.path, reason: "no session meta and no thread id in the file name" }
   }
-  const placement = placementAfterFold(planned.target, { size: planned.size, mtimeMs: planned.mtimeMs }, end)
-  return { planned, delta: { before: planned.resume, after: state, placement }, expected: planned.row, counts, issues }
+  const earlierFiles = [
+    ...planned.earlier,
+    ...planned.files.slice(0, -1).map((f) => ({ path: f.path, size: f.size }))
+  ]
+  const placement = {
+    ...placementAfterFold(lastFile, lastFile, chain.end!),
+    ...(earlierFiles.length === 0 ? {} : { earlierFiles })
+  }
+  return {
+    planned,
+    delta: { before: planned.resume, after: state, placement },
+    expected: planned.row,
+    reads: chain.reads
+  }
+}
+
+const NO_COUNTS: ReadCounts = { items: 0, unknown: 0, parseErrors: 0, warnings: 0 }
+
+/**
+ * Each of the thread's files in the call gets the thread's outcome, with the counts and issues
+ * of its own read; the reads of other files (earlier pages folded again) go to the last one.
+ */
+const projectedOutcomes = (folded: Folded): Array<FileOutcome> => {
+  const { targets } = folded.planned
+  const own = new Set(targets.map((t) => t.path))
+  const others = folded.reads.filter((r) => !own.has(r.path))
+  return targets.map((target, index) => {
+    const reads = [
+      ...folded.reads.filter((r) => r.path === target.path),
+      ...(index === targets.length - 1 ? others : [])
+    ]
+    return {
+      _tag: "Projected",
+      path: target.path,
+      threadId: folded.delta.after.metadata.id,
+      created: folded.planned.row === undefined,
+      projectedOffset: folded.delta.placement.projectedOffset,
+      counts: reads.reduce((sum, r) => ({
+        items: sum.items + r.counts.items,
+        unknown: sum.unknown + r.counts.unknown,
+        parseErrors: sum.parseErrors + r.counts.parseErrors,
+        warnings: sum.warnings + r.counts.warnings
+      }), NO_COUNTS),
+      issues: reads.flatMap((r) => r.issues)
+    }
+  })
 }
 
 /**
@@ -197,6 +432,7 @@ const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadE
  */
 export const make = Effect.gen(function*() {
   const { direct, file } = yield* Database
+  const { home } = yield* EngineConfig
   const readAhead = yield* ReadAhead.make
   const foldPool = yield* FoldPool.make()
   const dbError = (operation: string) => toDatabaseError(file, operation)
@@ -205,7 +441,7 @@ export const make = Effect.gen(function*() {
     Effect.mapError(direct.use((s) => loadStatesWith(s, rows)), dbError("load thread state"))
 
   const plan = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
-    Effect.mapError(direct.use((s) => planWith(s, files, options)), dbError("plan"))
+    Effect.mapError(direct.use((s) => planWith(s, home, files, options)), dbError("plan"))
 
   const write = (folded: ReadonlyArray<Folded>) =>
     Effect.mapError(
@@ -213,7 +449,7 @@ export const make = Effect.gen(function*() {
         // Under the lock: a thread deleted since its file was folded (its file gone, its row too)
         // must not come back as a new row. A fold from a row is checked by the row (stale).
         const vanished = folded.filter((f) =>
-          f.planned.row === undefined && fileStat(f.planned.target.path) === undefined
+          f.planned.row === undefined && fileStat(f.delta.placement.rolloutPath) === undefined
         )
         const present = vanished.length === 0 ? folded : folded.filter((f) => !vanished.includes(f))
         return { ...writeProjections(s, present), vanished }
@@ -221,53 +457,68 @@ export const make = Effect.gen(function*() {
       dbError("write projections")
     )
 
+  /** Folds every chain a file at a time: the threads' first files together, then their second ones... */
+  const foldChains = (toFold: ReadonlyArray<Planned>, defaultModelProvider: string) =>
+    Effect.gen(function*() {
+      const chains: Array<Chain> = toFold.map((planned) => ({
+        planned,
+        state: undefined,
+        end: undefined,
+        reads: [],
+        failed: undefined
+      }))
+      for (let index = 0;; index++) {
+        const round = chains.filter((c) => c.failed === undefined && index < c.planned.files.length)
+        if (round.length === 0) return chains
+        const jobs = round.map((chain) => jobOf(chain, index, defaultModelProvider))
+        const reaching = readAhead.warm(
+          jobs.map(({ from, job }) => ({ path: job.path, from, to: from + job.bytes }))
+        )
+        const folds = yield* foldPool.foldAll(jobs.map(({ job }) => job), reaching)
+        round.forEach((chain, at) => {
+          const folded = folds[at]!
+          const path = jobs[at]!.job.path
+          if (Either.isLeft(folded)) {
+            chain.failed = { _tag: "Failed", path, reason: folded.left.reason, error: folded.left }
+            return
+          }
+          chain.state = folded.right.state
+          chain.end = folded.right.end
+          chain.reads.push({ path, counts: folded.right.counts, issues: folded.right.issues })
+        })
+      }
+    })
+
   const project = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
     Effect.gen(function*() {
       const outcomes = new Map<string, FileOutcome>()
       let pending = files
       for (let attempt = 0; attempt < 5 && pending.length > 0; attempt++) {
         const planned = yield* plan(pending, options)
-        const folded: Array<Folded> = []
         const toFold = planned.filter((p): p is Planned => !("_tag" in p))
-        const jobs = toFold.map((p) => {
-          const resume = resumeOf(p)
-          const from = resume?.offset ?? 0
-          return {
-            path: p.target.path,
-            bytes: Math.max(0, p.size - from),
-            from,
-            options: { defaultModelProvider: options.defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
-          }
-        })
-        const reaching = readAhead.warm(
-          jobs.map((job) => ({ path: job.path, from: job.from, to: job.from + job.bytes }))
-        )
-        const folds = yield* foldPool.foldAll(jobs, reaching)
-        const results = [
-          ...planned.filter((p): p is FileOutcome => "_tag" in p),
-          ...toFold.map((p, index) => foldedOf(p, folds[index]!))
-        ]
-        for (const result of results) {
-          if ("_tag" in result) outcomes.set(result.path, result)
-          else folded.push(result)
+        for (const p of planned) if ("_tag" in p) outcomes.set(p.path, p)
+        const folded: Array<Folded> = []
+        for (const chain of yield* foldChains(toFold, options.defaultModelProvider)) {
+          const result = foldedOf(chain)
+          if ("_tag" in result) {
+            for (const t of chain.planned.targets) outcomes.set(t.path, { ...result, path: t.path })
+          } else folded.push(result)
         }
         const { stale, vanished, written } = yield* write(folded)
         for (const f of vanished) {
-          outcomes.set(f.planned.target.path, { _tag: "Failed", path: f.planned.target.path, reason: "file not found" })
+          for (const t of f.planned.targets) {
+            outcomes.set(t.path, { _tag: "Failed", path: t.path, reason: "file not found" })
+          }
         }
         for (const f of written) {
-          outcomes.set(f.planned.target.path, {
-            _tag: "Projected",
-            path: f.planned.target.path,
-            threadId: f.delta.after.metadata.id,
-            created: f.planned.row === undefined,
-            projectedOffset: f.delta.placement.projectedOffset,
-            counts: f.counts,
-            issues: f.issues
-          })
+          for (const outcome of projectedOutcomes(f)) {
+            outcomes.set(outcome.path, outcome)
+          }
         }
         // Another process projected these meanwhile: plan them again from its rows.
-        pending = stale.map(({ planned: { target } }) => ({ path: target.path, archived: target.archived }))
+        pending = stale.flatMap(({ planned: { targets } }) =>
+          targets.map((t) => ({ path: t.path, archived: t.archived }))
+        )
       }
       for (const target of pending) {
         outcomes.set(target.path, {

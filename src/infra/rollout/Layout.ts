@@ -37,3 +37,16 @@ export const archivedRolloutPath = (home: string, fileName: string): string =>
  */
 export const newRolloutPath = (home: string, threadId: string, createdAtMs: number): string =>
   liveRolloutPath(home, rolloutFileNameFor(threadId, new Date(createdAtMs)))
+
+/**
+ * Where an archive or unarchive puts a file of this base name: the places a file missing from
+ * its recorded path is looked for, archived first.
+ * @since 0.1.0
+ */
+export const movedPlaces = (
+  home: string,
+  fileName: string
+): ReadonlyArray<{ readonly path: string; readonly archived: boolean }> => [
+  { path: archivedRolloutPath(home, fileName), archived: true },
+  { path: liveRolloutPath(home, fileName), archived: false }
+]

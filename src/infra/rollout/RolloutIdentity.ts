@@ -9,13 +9,15 @@ import { Either } from "effect"
 import { Decompress } from "fzstd"
 import { closeSync, openSync, readSync } from "node:fs"
 import { basename } from "node:path"
+import { continuesThread, sessionMetaThreadId } from "../../domain/HistoryPages.js"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
 import { decodeRolloutItem } from "../../domain/RolloutItem.js"
 import { fileStat } from "./FileStat.js"
 
 /**
  * A file as the identity check saw it: gone, or there with the thread it belongs to
- * (`undefined`: none, its name is not a rollout name or its first line names another thread).
+ * (`undefined`: none, its name is not a rollout name or its first line names another thread),
+ * and whether it is a page continuing that thread (`HistoryPages.ts`).
  * @since 0.1.0
  * @category models
  */
@@ -24,6 +26,7 @@ export type RolloutIdentity =
   | {
     readonly _tag: "Present"
     readonly threadId: string | undefined
+    readonly continuation: boolean
     readonly size: number
     readonly mtimeMs: number
   }
@@ -40,6 +43,7 @@ interface Verified {
   /** The size last seen: a file that shrank was rewritten, and is read again. */
   lastSize: number
   readonly threadId: string | undefined
+  readonly continuation: boolean
 }
 
 /**
@@ -115,8 +119,8 @@ const compressedHead = (path: string): Head => {
   return newlineHead(out, Math.min(out.length, HEAD_CAP), hasBom(out) ? 3 : 0)
 }
 
-/** The thread id the fold would take from this first line, if it is a session meta or legacy header. */
-const metaIdOf = (line: Buffer): string | undefined => {
+/** The thread the fold would give this first line, if it is a session meta or legacy header. */
+const metaOwnerOf = (line: Buffer): { readonly id: string; readonly continuation: boolean } | undefined => {
   let parsed: unknown
   try {
     parsed = JSON.parse(line.toString("utf8"))
@@ -126,23 +130,32 @@ const metaIdOf = (line: Buffer): string | undefined => {
   const item = decodeRolloutItem(parsed)
   if (Either.isLeft(item)) return undefined
   const value = item.right
-  return value.type === "session_meta" || value.type === "legacy_header" ? value.payload.id.toLowerCase() : undefined
+  if (value.type === "legacy_header") return { id: value.payload.id.toLowerCase(), continuation: false }
+  if (value.type !== "session_meta") return undefined
+  return { id: sessionMetaThreadId(value.payload).toLowerCase(), continuation: continuesThread(value.payload) }
+}
+
+interface Owner {
+  readonly threadId: string | undefined
+  readonly continuation: boolean
+  readonly final: boolean
 }
 
 /** The thread of a file not verified yet: its name's, unless its first line names another. */
-const ownerOf = (path: string, nameId: string, size: number): { threadId: string | undefined; final: boolean } => {
-  if (size === 0) return { threadId: nameId, final: false }
+const ownerOf = (path: string, nameId: string, size: number): Owner => {
+  if (size === 0) return { threadId: nameId, continuation: false, final: false }
   let head: Head
   try {
     head = path.endsWith(".zst") ? compressedHead(path) : plainHead(path)
   } catch {
     // Unreadable now (permissions, moved meanwhile): decided by the name until it can be read.
-    return { threadId: nameId, final: false }
+    return { threadId: nameId, continuation: false, final: false }
   }
   // A first line still being written is read again next time; one over the cap never is.
-  if (!head.complete) return { threadId: nameId, final: head.overCap }
-  const metaId = metaIdOf(head.line)
-  return { threadId: metaId === undefined || metaId === nameId ? nameId : undefined, final: true }
+  if (!head.complete) return { threadId: nameId, continuation: false, final: head.overCap }
+  const meta = metaOwnerOf(head.line)
+  if (meta === undefined) return { threadId: nameId, continuation: false, final: true }
+  return { threadId: meta.id === nameId ? nameId : undefined, continuation: meta.continuation, final: true }
 }
 
 /**
@@ -155,9 +168,10 @@ export const rolloutIdentity = (path: string): RolloutIdentity => {
   const info = fileStat(path)
   if (info === undefined || !info.isFile()) return { _tag: "Missing" }
   const { birthtimeMs, dev, ino, size } = info
-  const present = (threadId: string | undefined): RolloutIdentity => ({
+  const present = (threadId: string | undefined, continuation: boolean): RolloutIdentity => ({
     _tag: "Present",
     threadId,
+    continuation,
     size,
     mtimeMs: Math.floor(info.mtimeMs)
   })
@@ -167,16 +181,23 @@ export const rolloutIdentity = (path: string): RolloutIdentity => {
     size >= known.lastSize
   ) {
     known.lastSize = size
-    return present(known.threadId)
+    return present(known.threadId, known.continuation)
   }
   const nameId = parseRolloutFileName(basename(path))?.threadId
-  if (nameId === undefined) return present(undefined)
+  if (nameId === undefined) return present(undefined, false)
   const owner = ownerOf(path, nameId, size)
   if (owner.final) {
     if (verified.size >= MAX_VERIFIED) verified.clear()
-    verified.set(path, { dev, ino, birthtimeMs, lastSize: size, threadId: owner.threadId })
+    verified.set(path, {
+      dev,
+      ino,
+      birthtimeMs,
+      lastSize: size,
+      threadId: owner.threadId,
+      continuation: owner.continuation
+    })
   }
-  return present(owner.threadId)
+  return present(owner.threadId, owner.continuation)
 }
 
 /**

@@ -317,4 +317,27 @@ describe("rolloutIdentity", () => {
       writeFileSync(path, `${meta(B)}\n`)
       expect(belongsTo(path, A)).toBe(false)
     }))
+
+  it.scoped("a page of paginated history belongs to the thread its history_base names, whatever its own meta id", () =>
+    Effect.gen(function*() {
+      const { dir } = yield* tempHome
+      const page = (file: string, id: string, mode: string, base: string | null) => {
+        const path = join(dir, file)
+        const payload = { id, history_mode: mode, ...(base === null ? {} : { history_base: { thread_id: base } }) }
+        writeFileSync(path, `${JSON.stringify({ type: "session_meta", payload })}\n`)
+        return rolloutIdentity(path)
+      }
+      expect(page(`rollout-2026-01-03T03-04-05-${A}.jsonl`, B, "paginated", A))
+        .toMatchObject({ _tag: "Present", threadId: A, continuation: true })
+      expect(page(`rollout-2026-01-03T03-04-06-${A}.jsonl`, A, "paginated", A))
+        .toMatchObject({ _tag: "Present", threadId: A, continuation: true })
+      // Paginated without a base starts a thread; a legacy-mode base is no page.
+      expect(page(`rollout-2026-01-03T03-04-07-${A}.jsonl`, A, "paginated", null))
+        .toMatchObject({ _tag: "Present", threadId: A, continuation: false })
+      expect(page(`rollout-2026-01-03T03-04-08-${A}.jsonl`, B, "legacy", A))
+        .toMatchObject({ _tag: "Present", threadId: undefined, continuation: false })
+      // A page of another thread than its name's is not this file's thread.
+      expect(page(`rollout-2026-01-03T03-04-09-${A}.jsonl`, A, "paginated", B))
+        .toMatchObject({ _tag: "Present", threadId: undefined, continuation: true })
+    }))
 })

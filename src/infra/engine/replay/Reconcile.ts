@@ -1,18 +1,23 @@
 /**
- * Reconcile (SPEC §4): fold every file afresh, compare with its rows in every projection, and
+ * Reconcile (SPEC §4): fold every thread's files afresh, compare with its rows in every projection, and
  * report threads missing from the database, rows whose file is gone, and drifted rows with the
  * names of the fields that differ. `repair` replays the drifted and missing threads through the
  * projector and deletes the orphans.
  * @since 0.1.0
  */
 import { Effect } from "effect"
+import type { Stats } from "node:fs"
+import type { ThreadState } from "../../../domain/ThreadState.js"
 import { PROJECTIONS } from "../../../projections/Projection.js"
 import { chunksOf } from "../../../projections/Statements.js"
 import type { ThreadDelta } from "../../../projections/ThreadDelta.js"
 import { threadRows, threadsProjection } from "../../../projections/ThreadsProjection.js"
 import { fileStat, placementAfterFold } from "../../rollout/FileStat.js"
+import { threadFileGroups } from "../../rollout/HistoryFiles.js"
+import type { FramingEnd } from "../../rollout/LineFramer.js"
 import { type HomeNotFound, listRolloutFiles, type RolloutFile } from "../../rollout/RolloutFiles.js"
-import { foldRolloutFile } from "../../rollout/RolloutFold.js"
+import { foldRolloutFile, type ReadCounts } from "../../rollout/RolloutFold.js"
+import type { ReadIssue } from "../../rollout/RolloutIssue.js"
 import { yieldToEventLoop } from "../../rollout/RolloutReader.js"
 import { Database, type DatabaseError, toDatabaseError } from "../../sqlite/Database.js"
 import { EngineConfig } from "../EngineConfig.js"
@@ -39,6 +44,48 @@ export const make = Effect.gen(function*() {
   const projector = yield* ThreadProjector
   const named = (operation: string) => toDatabaseError(database.file, operation)
 
+  /**
+   * A fresh fold of one thread's files, in order, each continuing the state the one before left,
+   * with the placement a projection of them gives.
+   */
+  const foldThread = (files: ReadonlyArray<RolloutFile>) =>
+    Effect.gen(function*() {
+      let state: ThreadState | undefined
+      let end: FramingEnd | undefined
+      const reads: Array<{ readonly counts: ReadCounts; readonly issues: ReadonlyArray<ReadIssue> }> = []
+      const sizes: Array<number> = []
+      let facts: Stats | undefined
+      for (const file of files) {
+        facts = fileStat(file.path)
+        const result = yield* Effect.either(foldRolloutFile(file.path, {
+          defaultModelProvider: config.defaultModelProvider,
+          ...(state === undefined ? {} : { resume: { state, offset: 0, nextLineNumber: 1 } })
+        }))
+        if (result._tag === "Left" || facts === undefined) {
+          return {
+            _tag: "Failed",
+            path: file.path,
+            reason: result._tag === "Left" ? result.left.reason : "file not found"
+          } as const
+        }
+        state = result.right.state
+        end = result.right.end
+        sizes.push(facts.size)
+        reads.push(result.right)
+      }
+      const last = files[files.length - 1]!
+      const earlierFiles = files.slice(0, -1).map((file, index) => ({ path: file.path, size: sizes[index]! }))
+      const placement = {
+        ...placementAfterFold(last, { size: facts!.size, mtimeMs: facts!.mtimeMs }, end!),
+        ...(earlierFiles.length === 0 ? {} : { earlierFiles })
+      }
+      return {
+        _tag: "Folded",
+        fold: { before: undefined, after: state!, placement } satisfies ThreadDelta,
+        reads
+      } as const
+    })
+
   /** The fields of each fold's thread that drift, in every projection, in `PROJECTIONS` order. */
   const driftOf = (folds: ReadonlyArray<ThreadDelta>) =>
     database.direct.use((s) => {
@@ -63,51 +110,45 @@ export const make = Effect.gen(function*() {
       const problems = problemList(listing.skipped.map(skippedProblem))
       let parseErrors = 0
       let scanned = 0
-      for (const batch of chunksOf(listing.files, config.batchSize)) {
+      for (const batch of chunksOf(threadFileGroups(listing.files), config.batchSize)) {
         yield* yieldToEventLoop
-        const folds: Array<{ file: RolloutFile; fold: ThreadDelta }> = []
-        for (const file of batch) {
-          scanned++
-          const facts = fileStat(file.path)
-          const result = yield* Effect.either(
-            foldRolloutFile(file.path, { defaultModelProvider: config.defaultModelProvider })
-          )
-          if (result._tag === "Left" || facts === undefined) {
-            const reason = result._tag === "Left" ? result.left.reason : "file not found"
-            failed.push({ path: file.path, reason })
-            problems.add({ file: file.path, line: null, reason })
+        const folds: Array<{ files: ReadonlyArray<RolloutFile>; fold: ThreadDelta }> = []
+        for (const group of batch) {
+          scanned += group.length
+          const folded = yield* foldThread(group)
+          if (folded._tag === "Failed") {
+            failed.push({ path: folded.path, reason: folded.reason })
+            problems.add({ file: folded.path, line: null, reason: folded.reason })
             continue
           }
-          const { counts, end, issues, state } = result.right
-          parseErrors += counts.parseErrors
-          for (const issue of issues) problems.add(issueProblem(issue))
-          problems.omit(counts.parseErrors + counts.warnings - issues.length)
-          seen.add(state.metadata.id)
-          folds.push({
-            file,
-            fold: { before: undefined, after: state, placement: placementAfterFold(file, facts, end) }
-          })
+          for (const { counts, issues } of folded.reads) {
+            parseErrors += counts.parseErrors
+            for (const issue of issues) problems.add(issueProblem(issue))
+            problems.omit(counts.parseErrors + counts.warnings - issues.length)
+          }
+          seen.add(folded.fold.after.metadata.id)
+          folds.push({ files: group, fold: folded.fold })
         }
         const drifts = yield* driftOf(folds.map((f) => f.fold))
-        for (const { file, fold } of folds) {
+        for (const { files, fold } of folds) {
           const id = fold.after.metadata.id
           const fields = drifts.get(id)
           if (fields === undefined) {
             missing.push(id)
-            toRepair.push(file)
+            toRepair.push(...files)
           } else if (fields.length > 0) {
             drifted.push({ id, fields })
-            toRepair.push(file)
+            toRepair.push(...files)
           }
         }
         options.onProgress?.({
           total: listing.files.length,
           scanned,
           upserted: 0,
-          unchanged: scanned - missing.length - drifted.length - failed.length,
+          unchanged: scanned - toRepair.length - failed.length,
           failed: failed.length,
           parseErrors,
-          watermark: batch[batch.length - 1]?.relativePath ?? null,
+          watermark: batch[batch.length - 1]?.[0]?.relativePath ?? null,
           ...problems.snapshot()
         })
       }
