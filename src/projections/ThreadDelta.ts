@@ -13,6 +13,8 @@ import type { ThreadState } from "../domain/ThreadState.js"
 export interface EarlierFile {
   readonly path: string
   readonly size: number
+  /** Its complete lines, as folded: where the lines of the next file count from. */
+  readonly lines: number
 }
 
 /**

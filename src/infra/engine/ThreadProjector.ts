@@ -114,6 +114,7 @@ interface Planned {
 
 interface FileRead {
   readonly path: string
+  readonly lines: number
   readonly counts: ReadCounts
   readonly issues: ReadonlyArray<ReadIssue>
 }
@@ -126,7 +127,7 @@ interface Folded extends WriteItem {
 /** A thread's files as its row records them: the earlier pages, then the current file. */
 const recordedFiles = (row: ThreadRow): ReadonlyArray<EarlierFile> => [
   ...(row.earlier_files === null ? [] : earlierFilesOf(row.earlier_files)),
-  { path: row.rollout_path, size: row.file_size }
+  { path: row.rollout_path, size: row.file_size, lines: row.projected_lines }
 ]
 
 /** Where a recorded file of the thread is now: its path, else where a move would have put it. */
@@ -225,7 +226,7 @@ const planThread = (
   return {
     targets: calledTargets,
     files: files.slice(last),
-    earlier: files.slice(0, last).map((f) => ({ path: f.path, size: f.size })),
+    earlier: files.slice(0, last).map((f, index) => ({ path: f.path, size: f.size, lines: recorded[index]!.lines })),
     row,
     fromRow: true,
     resume: undefined
@@ -377,7 +378,7 @@ const foldedOf = (chain: Chain): Folded | FileOutcome => {
   }
   const earlierFiles = [
     ...planned.earlier,
-    ...planned.files.slice(0, -1).map((f) => ({ path: f.path, size: f.size }))
+    ...planned.files.slice(0, -1).map((f, index) => ({ path: f.path, size: f.size, lines: chain.reads[index]!.lines }))
   ]
   const placement = {
     ...placementAfterFold(lastFile, lastFile, chain.end!),
@@ -484,7 +485,12 @@ export const make = Effect.gen(function*() {
           }
           chain.state = folded.right.state
           chain.end = folded.right.end
-          chain.reads.push({ path, counts: folded.right.counts, issues: folded.right.issues })
+          chain.reads.push({
+            path,
+            lines: folded.right.end.nextLineNumber - 1,
+            counts: folded.right.counts,
+            issues: folded.right.issues
+          })
         })
       }
     })

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs"
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { encodeRolloutLine } from "../../../src/domain/RolloutItem.js"
@@ -85,7 +85,8 @@ describe("paginated history", () => {
         Effect.gen(function*() {
           const record = (yield* engine.getThread(id))!
           expect(record.placement.rolloutPath).toBe(page)
-          expect(record.placement.earlierFiles?.map((f) => f.path)).toEqual([base])
+          // The first file's meta and three lines: a page's lines count on from them.
+          expect(record.placement.earlierFiles).toEqual([{ path: base, size: statSync(base).size, lines: 4 }])
           expect(record.metadata).toEqual((yield* foldOfFiles([base, page])).metadata)
           expect(record.metadata).toMatchObject({ model: "gpt-5.1", title: "first page", tokensUsed: 100 })
           expect(yield* turnMessages(engine, id)).toEqual(["first page", "second page"])

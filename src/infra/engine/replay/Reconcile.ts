@@ -53,7 +53,7 @@ export const make = Effect.gen(function*() {
       let state: ThreadState | undefined
       let end: FramingEnd | undefined
       const reads: Array<{ readonly counts: ReadCounts; readonly issues: ReadonlyArray<ReadIssue> }> = []
-      const sizes: Array<number> = []
+      const sizes: Array<{ readonly size: number; readonly lines: number }> = []
       let facts: Stats | undefined
       for (const file of files) {
         facts = fileStat(file.path)
@@ -70,11 +70,11 @@ export const make = Effect.gen(function*() {
         }
         state = result.right.state
         end = result.right.end
-        sizes.push(facts.size)
+        sizes.push({ size: facts.size, lines: end.nextLineNumber - 1 })
         reads.push(result.right)
       }
       const last = files[files.length - 1]!
-      const earlierFiles = files.slice(0, -1).map((file, index) => ({ path: file.path, size: sizes[index]! }))
+      const earlierFiles = files.slice(0, -1).map((file, index) => ({ path: file.path, ...sizes[index]! }))
       const placement = {
         ...placementAfterFold(last, { size: facts!.size, mtimeMs: facts!.mtimeMs }, end!),
         ...(earlierFiles.length === 0 ? {} : { earlierFiles })
