@@ -18,7 +18,7 @@ import type { EarlierFile } from "../../projections/ThreadDelta.js"
 import { earlierFilesOf, type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat, placementAfterFold } from "../rollout/FileStat.js"
 import * as FoldPool from "../rollout/FoldPool.js"
-import { movedPlaces } from "../rollout/Layout.js"
+import { isArchivedRolloutPath, movedPlaces } from "../rollout/Layout.js"
 import * as ReadAhead from "../rollout/ReadAhead.js"
 import type { FileFold, ReadCounts } from "../rollout/RolloutFold.js"
 import { rolloutIdentity } from "../rollout/RolloutIdentity.js"
@@ -131,14 +131,9 @@ const recordedFiles = (row: ThreadRow): ReadonlyArray<EarlierFile> => [
 ]
 
 /** Where a recorded file of the thread is now: its path, else where a move would have put it. */
-const locateRecorded = (
-  home: string,
-  threadId: string,
-  path: string,
-  archived: boolean
-): ThreadFileNow | undefined => {
+const locateRecorded = (home: string, threadId: string, path: string): ThreadFileNow | undefined => {
   const name = basename(path)
-  for (const place of [{ path, archived }, ...movedPlaces(home, name)]) {
+  for (const place of [{ path, archived: isArchivedRolloutPath(home, path) }, ...movedPlaces(home, name)]) {
     const found = rolloutIdentity(place.path)
     if (found._tag === "Present" && found.threadId === threadId) {
       return { ...place, name, continuation: found.continuation, size: found.size, mtimeMs: found.mtimeMs }
@@ -198,10 +193,9 @@ const planThread = (
   const last = recorded.length - 1
   // Nearly every thread is one file, projected by that file: no other file to look for.
   const single = last === 0 && called.length === 1 && called[0]!.path === row.rollout_path
-  const found = single ? [called[0]] : recorded.map((file, index) =>
-    called.find((c) => c.path === file.path) ??
-      locateRecorded(home, threadId, file.path, index === last ? row.archived === 1 : false)
-  )
+  const found = single ?
+    [called[0]] :
+    recorded.map((file) => called.find((c) => c.path === file.path) ?? locateRecorded(home, threadId, file.path))
   const files = threadFilesOf(found.filter((f): f is ThreadFileNow => f !== undefined), called)
   const scratch: Planned = { targets: calledTargets, files, earlier: [], row, fromRow: false, resume: undefined }
   if (from === "scratch" || row.projected_offset === 0) return scratch

@@ -4,7 +4,7 @@
  * makes for a thread's file comes from here.
  * @since 0.1.0
  */
-import { join } from "node:path"
+import { join, sep } from "node:path"
 import { rolloutFileNameFor } from "../../domain/RolloutFileName.js"
 
 /** @since 0.1.0 */
@@ -50,3 +50,10 @@ export const movedPlaces = (
   { path: archivedRolloutPath(home, fileName), archived: true },
   { path: liveRolloutPath(home, fileName), archived: false }
 ]
+
+/**
+ * Whether a path is under the home's `archived_sessions/` (where the listing says archived).
+ * @since 0.1.0
+ */
+export const isArchivedRolloutPath = (home: string, path: string): boolean =>
+  path.startsWith(join(home, ARCHIVED_SESSIONS_DIR) + sep)
