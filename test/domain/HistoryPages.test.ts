@@ -32,6 +32,10 @@ describe("paginated history", () => {
       { name: "d", continuation: true, nameTimestamp: undefined }
     ]
     expect([...files].sort(compareHistoryFiles).map((f) => f.name)).toEqual(["start", "d", "a", "b", "c"])
+    const page = (name: string) => ({ name, continuation: true, nameTimestamp: 10 })
+    expect(compareHistoryFiles(page("a"), page("b"))).toBeLessThan(0)
+    expect(compareHistoryFiles(page("b"), page("a"))).toBeGreaterThan(0)
+    expect(compareHistoryFiles(page("a"), page("a"))).toBe(0)
   })
 
   it("the fold lets a page's meta with a new id continue the thread instead of being ignored as another thread's", () => {

@@ -17,6 +17,25 @@ describe("parseTimestampMs", () => {
   it("accepts a leap second, which Date.parse refuses, as the next minute", () => {
     expect(Date.parse("2016-12-31T23:59:60Z")).toBeNaN()
     expect(parseTimestampMs("2016-12-31T23:59:60Z")).toBe(utc(2017, 1, 1, 0, 0, 0))
+    // Where only the writer's form can read it, each field's lowest value and the fraction count.
+    expect(parseTimestampMs("2017-01-01T00:00:60Z")).toBe(utc(2017, 1, 1, 0, 1, 0))
+    expect(parseTimestampMs("2016-12-31T23:59:60.5Z")).toBe(utc(2017, 1, 1, 0, 0, 0, 500))
+    expect(parseTimestampMs("2016-12-31T23:59:60.000Z")).toBe(utc(2017, 1, 1, 0, 0, 0))
+    expect(parseTimestampMs("2016-12-31T23:59:60.0009Z")).toBe(utc(2017, 1, 1, 0, 0, 0))
+  })
+
+  it("the writer's form needs its T and its Z: a leap second without them is no time", () => {
+    for (const text of ["2016-12-31 23:59:60Z", "2016-12-31T23:59:60.5X", "2016-12-31T23:59:60.x5Z"]) {
+      expect(parseTimestampMs(text), text).toBeUndefined()
+    }
+  })
+
+  it("other forms go to Date.parse only with a full date first and a zone last", () => {
+    expect(Date.parse("2024-03-5 06:07:08Z")).not.toBeNaN()
+    expect(parseTimestampMs("2024-03-5 06:07:08Z")).toBeUndefined()
+    expect(Date.parse("2024-03-05 06:07:08 +0100 (CET)")).not.toBeNaN()
+    expect(parseTimestampMs("2024-03-05 06:07:08 +0100 (CET)")).toBeUndefined()
+    expect(parseTimestampMs("2024-03-05 06:07:08+01:00")).toBe(utc(2024, 3, 5, 5, 7, 8))
   })
 
   it("refuses fields out of range instead of rolling them over", () => {
