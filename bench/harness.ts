@@ -18,6 +18,8 @@ export interface Sizes {
   readonly mb: number
   /** Threads of the home used by catch-up, reconcile and verify. */
   readonly threads: number
+  /** Thread counts of the catch-up homes (default: `threads`). */
+  readonly catchupThreads: ReadonlyArray<number>
   /** Thread counts of the list databases. */
   readonly listThreads: ReadonlyArray<number>
   /** Thread deltas written by the projection figure. */

@@ -4,7 +4,7 @@
  * run, because the machine is shared and absolute times alone mean little.
  *
  *   npm run bench [-- --quick] [--only backfill,projection,append,catchup,list,reconcile,emptyhome,cli,watch,logs]
- *     [--files 2000] [--mb 1024] [--threads 10000] [--list-threads 100000,1000000]
+ *     [--files 2000] [--mb 1024] [--threads 10000] [--catchup-threads 10000,100000] [--list-threads 100000,1000000]
  *     [--projection-threads 10000] [--appends 2000] [--reps 3] [--seed 1]
  *
  * A missed target is reported, never fatal; a figure that crashes fails the run.
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     mb: { type: "string" },
     threads: { type: "string" },
     "list-threads": { type: "string" },
+    "catchup-threads": { type: "string" },
     "projection-threads": { type: "string" },
     appends: { type: "string" },
     reps: { type: "string" },
@@ -72,6 +73,7 @@ const sizes: Sizes = {
   mb: int(values.mb, 1024, 50),
   threads: int(values.threads, 10_000, 1000),
   listThreads: (values["list-threads"] ?? (quick ? "20000" : "100000,1000000")).split(",").map((n) => int(n, 0, 0)),
+  catchupThreads: values["catchup-threads"]?.split(",").map((n) => int(n, 0, 0)) ?? [int(values.threads, 10_000, 1000)],
   projectionThreads: int(values["projection-threads"], 10_000, 2000),
   appends: int(values.appends, 2000, 300),
   reps: int(values.reps, 3, 1),

@@ -147,6 +147,12 @@ describe("MemoryWorkspace interleavings", () => {
                     yield* TestClock.adjust(step.advance)
                     const now = yield* Clock.currentTimeMillis
                     const w = step.byClaimer ? lastClaimer ?? step.worker : step.worker
+                    // Until a repository exists, a step that needs one claims the lock and prepares it
+                    // instead: otherwise most steps of a run do nothing, and few runs reach a reset.
+                    const preparing = !["claim", "heartbeat", "succeed", "prepare"].includes(step.op.kind) &&
+                      headOf(root) === "none"
+                    if (preparing) yield* claim(w)
+                    const op: Op = preparing ? { kind: "prepare" } : step.op
                     const before = yield* job
                     const owner = owns(before, w, now)
                     const was = snapshot(root)
@@ -163,7 +169,7 @@ describe("MemoryWorkspace interleavings", () => {
                       })
                     const hasRepository = was.head !== "none"
 
-                    switch (step.op.kind) {
+                    switch (op.kind) {
                       case "claim": {
                         yield* claim(w)
                         break
@@ -187,7 +193,7 @@ describe("MemoryWorkspace interleavings", () => {
                       }
                       case "sync": {
                         if (!hasRepository) break
-                        const chosen = step.op.inputs.map((i) => INPUTS[i]!)
+                        const chosen = op.inputs.map((i) => INPUTS[i]!)
                         yield* writing(workspace.sync(tokens[w]!, chosen))
                         if (owner) {
                           const summaries = Object.keys(snapshot(root).files).filter((p) =>
@@ -200,7 +206,7 @@ describe("MemoryWorkspace interleavings", () => {
                       case "edit": {
                         if (!hasRepository) break
                         // Anyone may edit by hand; the next diff shows it.
-                        fs.writeFileSync(join(root, "MEMORY.md"), step.op.text)
+                        fs.writeFileSync(join(root, "MEMORY.md"), op.text)
                         const diff = yield* workspace.diff
                         const inBaseline = yield* Effect.promise(() =>
                           git.readBlob({ fs, dir: root, oid: was.head, filepath: "MEMORY.md" }).then(
@@ -208,7 +214,7 @@ describe("MemoryWorkspace interleavings", () => {
                             () => undefined
                           )
                         )
-                        expect(diff.changes.some((c) => c.path === "MEMORY.md")).toBe(inBaseline !== step.op.text)
+                        expect(diff.changes.some((c) => c.path === "MEMORY.md")).toBe(inBaseline !== op.text)
                         break
                       }
                       case "writeDiff": {
@@ -231,12 +237,11 @@ describe("MemoryWorkspace interleavings", () => {
                       }
                       case "resetRacingClaim": {
                         if (!hasRepository) break
-                        const op = step.op
                         const rival = op.rival === w ? (w + 1) % WORKERS : op.rival
                         const remaining = before?.leaseUntil != null ? Math.max(0, before.leaseUntil - now) : 0
-                        const delta = step.op.delta === "remaining"
+                        const delta = op.delta === "remaining"
                           ? remaining
-                          : step.op.delta === "after"
+                          : op.delta === "after"
                           ? remaining + 1
                           : LEASE + 1
                         let seenAtClaim: string | undefined
