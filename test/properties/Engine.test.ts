@@ -14,6 +14,7 @@ import { hostname, tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import type { MetadataPatch } from "../../src/domain/MetadataPatch.js"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
+import { DEFAULT_MESSAGE_KINDS } from "../../src/domain/ThreadMessages.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
 import { listRolloutFiles } from "../../src/infra/rollout/RolloutFiles.js"
 import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
@@ -118,6 +119,18 @@ const fullDiskAfter = (cut: number): RolloutSyscalls => {
       left -= n
       return n
     }
+  }
+}
+
+/** A thread's indexed messages as the database holds them, in file order. */
+const messagesOf = (database: string, id: string) => {
+  const db = new Sqlite(database, { readonly: true })
+  try {
+    return db.prepare(
+      "SELECT position, turn_index AS turnIndex, kind, text FROM thread_messages WHERE thread_id = ? ORDER BY position"
+    ).all(id)
+  } finally {
+    db.close()
   }
 }
 
@@ -277,8 +290,13 @@ const run = (actions: ReadonlyArray<Action>) =>
     // An independent oracle: every row equals a full-decode fold of its file.
     for (const id of model.ids) {
       const record = yield* withEngine((engine) => engine.getThread(id))
-      const folded = yield* foldRolloutFile(model.paths.get(id)!, { defaultModelProvider: "openai", decode: "full" })
+      const folded = yield* foldRolloutFile(model.paths.get(id)!, {
+        defaultModelProvider: "openai",
+        decode: "full",
+        messageKinds: DEFAULT_MESSAGE_KINDS
+      })
       expect(record?.metadata).toEqual(folded.state.metadata)
+      expect(messagesOf(paths.database, id)).toEqual(folded.messages)
       expect(record?.placement.rolloutPath).toBe(model.paths.get(id))
       expect(record?.placement.projectedOffset).toBe(folded.end.offset)
     }

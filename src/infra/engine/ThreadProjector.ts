@@ -4,7 +4,7 @@
  * Live append, catch-up, backfill, rebuild and repair all go through `project`.
  * @since 0.1.0
  */
-import { Context, Effect, Either, Layer } from "effect"
+import { Context, Effect, Either, Layer, Option } from "effect"
 import { basename } from "node:path"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
@@ -18,6 +18,7 @@ import type { FileFold, ReadCounts } from "../rollout/RolloutFold.js"
 import { belongsTo, rolloutIdentity } from "../rollout/RolloutIdentity.js"
 import type { ReadIssue, RolloutReadError } from "../rollout/RolloutIssue.js"
 import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { defaults as configDefaults, EngineConfig } from "./EngineConfig.js"
 
 /**
  * A file to project; `archived` follows from where it lives.
@@ -185,7 +186,8 @@ const foldedOf = (planned: Planned, folded: Either.Either<FileFold, RolloutReadE
     return { _tag: "Failed", path: planned.target.path, reason: "no session meta and no thread id in the file name" }
   }
   const placement = placementAfterFold(planned.target, { size: planned.size, mtimeMs: planned.mtimeMs }, end)
-  return { planned, delta: { before: planned.resume, after: state, placement }, expected: planned.row, counts, issues }
+  const delta = { before: planned.resume, after: state, placement, messages: folded.right.messages }
+  return { planned, delta, expected: planned.row, counts, issues }
 }
 
 /**
@@ -199,6 +201,10 @@ export const make = Effect.gen(function*() {
   const { direct, file } = yield* Database
   const readAhead = yield* ReadAhead.make
   const foldPool = yield* FoldPool.make()
+  const messageKinds = Option.match(yield* Effect.serviceOption(EngineConfig), {
+    onNone: () => configDefaults.messageKinds,
+    onSome: (config) => config.messageKinds
+  })
   const dbError = (operation: string) => toDatabaseError(file, operation)
 
   const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
@@ -236,7 +242,11 @@ export const make = Effect.gen(function*() {
             path: p.target.path,
             bytes: Math.max(0, p.size - from),
             from,
-            options: { defaultModelProvider: options.defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
+            options: {
+              defaultModelProvider: options.defaultModelProvider,
+              messageKinds,
+              ...(resume === undefined ? {} : { resume })
+            }
           }
         })
         const reaching = readAhead.warm(

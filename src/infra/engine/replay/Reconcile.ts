@@ -70,7 +70,10 @@ export const make = Effect.gen(function*() {
           scanned++
           const facts = fileStat(file.path)
           const result = yield* Effect.either(
-            foldRolloutFile(file.path, { defaultModelProvider: config.defaultModelProvider })
+            foldRolloutFile(file.path, {
+              defaultModelProvider: config.defaultModelProvider,
+              messageKinds: config.messageKinds
+            })
           )
           if (result._tag === "Left" || facts === undefined) {
             const reason = result._tag === "Left" ? result.left.reason : "file not found"
@@ -78,14 +81,14 @@ export const make = Effect.gen(function*() {
             problems.add({ file: file.path, line: null, reason })
             continue
           }
-          const { counts, end, issues, state } = result.right
+          const { counts, end, issues, messages, state } = result.right
           parseErrors += counts.parseErrors
           for (const issue of issues) problems.add(issueProblem(issue))
           problems.omit(counts.parseErrors + counts.warnings - issues.length)
           seen.add(state.metadata.id)
           folds.push({
             file,
-            fold: { before: undefined, after: state, placement: placementAfterFold(file, facts, end) }
+            fold: { before: undefined, after: state, placement: placementAfterFold(file, facts, end), messages }
           })
         }
         const drifts = yield* driftOf(folds.map((f) => f.fold))
