@@ -13,7 +13,9 @@ import {
   encodeSearchCursor,
   ftsQueryOf,
   InvalidSearchQuery,
-  type RankPosition
+  type RankPosition,
+  type Snippet,
+  snippetOf
 } from "../domain/SearchQuery.js"
 import { type InvalidSourceKind, kindsOfFilter } from "../domain/SessionSource.js"
 import type { MessageKind } from "../domain/ThreadMessages.js"
@@ -36,17 +38,6 @@ export interface ThreadSearchQuery
   readonly updatedFromMs?: number
   /** Threads updated before this time (epoch ms). */
   readonly updatedBeforeMs?: number
-}
-
-/**
- * A window of a message's text around its matches; `highlights` are the matched words, as
- * `[start, end)` offsets into `text` (UTF-16 code units).
- * @since 0.1.0
- * @category models
- */
-export interface Snippet {
-  readonly text: string
-  readonly highlights: ReadonlyArray<readonly [number, number]>
 }
 
 /** What a search says of a thread it found. @since 0.1.0 @category models */
@@ -81,30 +72,6 @@ export interface ThreadSearch {
 
 /** @since 0.1.0 @category tags */
 export const ThreadSearch = Context.GenericTag<ThreadSearch>("rollout-state/ThreadSearch")
-
-/** Words of context a snippet keeps around its matches. */
-const SNIPPET_TOKENS = 16
-const MARK_OPEN = "\u0002"
-const MARK_CLOSE = "\u0003"
-
-/**
- * A snippet as FTS5 marks it, as plain text and highlight ranges (the markers are control
- * characters, which the tokenizer never keeps, so none comes from a message's own text).
- * @since 0.1.0
- */
-export const snippetOf = (marked: string): Snippet => {
-  let text = ""
-  const highlights: Array<readonly [number, number]> = []
-  let open = -1
-  for (const c of marked) {
-    if (c === MARK_OPEN) open = text.length
-    else if (c === MARK_CLOSE) {
-      if (open !== -1) highlights.push([open, text.length])
-      open = -1
-    } else text += c
-  }
-  return { text, highlights }
-}
 
 /** FTS5 reports a query its grammar rejects as `fts5: …`; any other failure is the database's. */
 const ftsReason = (error: SqlError): string | undefined => {
@@ -156,19 +123,18 @@ export const make = Effect.gen(function*() {
         ORDER BY r.score, r.thread_id LIMIT ${limit + 1}`.values
     })
 
-  const snippet = (match: string, messageId: number) =>
+  const messagesById = (ids: ReadonlyArray<number>) =>
     Effect.map(
-      sql<{ marked: string; position: number; turn_index: number | null; kind: string }>`SELECT
-          snippet(thread_messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS marked,
-          m.position, m.turn_index, m.kind
-        FROM thread_messages_fts JOIN thread_messages m ON m.id = thread_messages_fts.rowid
-        WHERE thread_messages_fts MATCH ${match} AND thread_messages_fts.rowid = ${messageId}`,
-      (rows) => rows[0]
+      ids.length === 0
+        ? Effect.succeed([])
+        : sql<{ id: number; position: number; turn_index: number | null; kind: string; text: string }>`SELECT
+            id, position, turn_index, kind, text FROM thread_messages WHERE id IN ${sql.in(ids)}`,
+      (rows) => new Map(rows.map((row) => [row.id, row]))
     )
 
   const search = (query: ThreadSearchQuery) =>
     Effect.gen(function*() {
-      const match = yield* ftsQueryOf(query.query)
+      const { match, terms } = yield* ftsQueryOf(query.query)
       const limit = pageSize(query.limit)
       const after = query.cursor === undefined
         ? undefined
@@ -177,28 +143,28 @@ export const make = Effect.gen(function*() {
           (reason) => new InvalidSearchQuery({ query: query.query, reason: `cursor: ${reason}` })
         )
       const rows = yield* page(match, query, after, limit)
-      const threads = threadRowsOf(rows.map((row) => row.slice(3)))
+      const shown = rows.slice(0, limit) as ReadonlyArray<ReadonlyArray<number>>
+      const threads = threadRowsOf(shown.map((row) => row.slice(3)))
+      const best = yield* messagesById(shown.map((row) => row[2]!))
       const items: Array<SearchHit> = []
-      for (let i = 0; i < Math.min(rows.length, limit); i++) {
-        const [score, matches, messageId] = rows[i]! as ReadonlyArray<number>
-        const found = yield* snippet(match, messageId!)
+      shown.forEach(([score, matches, messageId], i) => {
+        // A message deleted between the two reads (its thread refolded or deleted meanwhile) leaves
+        // its thread out of this page; the cursor still continues after it.
+        const message = best.get(messageId!)
+        if (message === undefined) return
         items.push({
           thread: threads[i]!,
           score: score!,
           matches: matches!,
-          message: {
-            position: found?.position ?? 0,
-            turnIndex: found?.turn_index ?? null,
-            kind: (found?.kind ?? "user") as MessageKind
-          },
-          snippet: snippetOf(found?.marked ?? "")
+          message: { position: message.position, turnIndex: message.turn_index, kind: message.kind as MessageKind },
+          snippet: snippetOf(message.text, terms)
         })
-      }
-      const last = items[items.length - 1]
+      })
+      const last = shown[shown.length - 1]
       return {
         items,
         nextCursor: rows.length > limit && last !== undefined
-          ? encodeSearchCursor(query.query, { score: last.score, id: last.thread.id })
+          ? encodeSearchCursor(query.query, { score: last[0]!, id: threads[shown.length - 1]!.id })
           : null
       } satisfies SearchPage
     }).pipe(

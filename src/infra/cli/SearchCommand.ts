@@ -5,7 +5,7 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import type { Snippet } from "../../projections/ThreadSearch.js"
+import type { Snippet } from "../../domain/SearchQuery.js"
 import type { SearchRecordPage } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
 import { db, home, json, limitOption } from "./GlobalOptions.js"
