@@ -54,7 +54,14 @@ const runFigure = async (figure: string, home: string): Promise<void> => {
     const database = join(mkdtempSync(join(tmpdir(), "backfill-db-")), "state.sqlite")
     const report = await Effect.runPromise(
       Effect.flatMap(Engine.Engine, (engine) => engine.backfill()).pipe(
-        Effect.provide(Layer.fresh(Engine.layer({ home, database })))
+        // The backfill itself, not the open's (which a slow machine leaves running past its gate).
+        Effect.provide(Layer.fresh(Engine.layer({
+          home,
+          database,
+          openBackfill: false,
+          // `unindexed`: the engine with the search index off (no message decoded or written).
+          ...(figure === "unindexed" ? { messageKinds: [] } : {})
+        })))
       )
     )
     if (report.failed > 0 || report.status !== "complete") throw new Error(`backfill: ${JSON.stringify(report)}`)
@@ -99,8 +106,8 @@ if (values.figure !== undefined) {
         .split("\n").pop()!
     ) as Measured
   }
-  const figures = ["baseline", "backfill"] as const
-  const runs: Record<string, Array<Measured>> = { baseline: [], backfill: [] }
+  const figures = ["baseline", "backfill", "unindexed"] as const
+  const runs: Record<string, Array<Measured>> = { baseline: [], backfill: [], unindexed: [] }
   const reps = Math.max(1, Number(values.reps))
   for (let rep = 0; rep < reps; rep++) {
     for (const figure of rep % 2 === 0 ? figures : [...figures].reverse()) runs[figure]!.push(measure(figure))
@@ -118,6 +125,7 @@ if (values.figure !== undefined) {
   }
   const baseline = row("baseline")
   const backfill = row("backfill")
+  const unindexed = row("unindexed")
   const cache = values.cold ? "cold page cache" : "warm page cache"
   console.log(
     `corpus: ${files.length} files, ${
@@ -129,13 +137,16 @@ if (values.figure !== undefined) {
       "x baseline".padStart(12)
     }`
   )
-  for (const r of [baseline, backfill]) {
+  const labels: Record<string, string> = {
+    baseline: "baseline (read + JSON.parse)",
+    backfill: "engine backfill (fresh DB)",
+    unindexed: "engine backfill, search index off"
+  }
+  for (const r of [baseline, backfill, unindexed]) {
     console.log(
-      `${(r.figure === "baseline" ? "baseline (read + JSON.parse)" : "engine backfill (fresh DB)").padEnd(34)}${
-        r.seconds.toFixed(2).padStart(8)
-      }${r.mbPerSecond.toFixed(1).padStart(9)}${r.filesPerSecond.toFixed(0).padStart(10)}${
-        (r.peakRssMb.toFixed(0) + " MB").padStart(10)
-      }${(baseline.seconds / r.seconds).toFixed(2).padStart(11)}x`
+      `${labels[r.figure]!.padEnd(34)}${r.seconds.toFixed(2).padStart(8)}${r.mbPerSecond.toFixed(1).padStart(9)}${
+        r.filesPerSecond.toFixed(0).padStart(10)
+      }${(r.peakRssMb.toFixed(0) + " MB").padStart(10)}${(baseline.seconds / r.seconds).toFixed(2).padStart(11)}x`
     )
   }
   const out = fileURLToPath(new URL("./out/", import.meta.url))
@@ -150,6 +161,7 @@ if (values.figure !== undefined) {
         cold: values.cold,
         baseline,
         backfill,
+        unindexed,
         ratio: baseline.seconds / backfill.seconds
       },
       null,

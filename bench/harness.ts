@@ -24,6 +24,8 @@ export interface Sizes {
   readonly listThreads: ReadonlyArray<number>
   /** Thread deltas written by the projection figure. */
   readonly projectionThreads: number
+  /** Threads of the search figure's database (about 20 messages each; `--quick` uses 2,000). */
+  readonly searchThreads: number
   /** Appends timed by the append figure. */
   readonly appends: number
   /** Repetitions of the slow figures (backfill, rebuild, catch-up, reconcile, verify). */

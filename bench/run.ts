@@ -3,9 +3,9 @@
  * `bench/out/bench.json`. Each figure is a ratio against a baseline measured in the same
  * run, because the machine is shared and absolute times alone mean little.
  *
- *   npm run bench [-- --quick] [--only backfill,projection,append,catchup,list,reconcile,emptyhome,cli,watch,logs]
+ *   npm run bench [-- --quick] [--only backfill,projection,append,catchup,list,reconcile,emptyhome,cli,watch,logs,search]
  *     [--files 2000] [--mb 1024] [--threads 10000] [--catchup-threads 10000,100000] [--list-threads 100000,1000000]
- *     [--projection-threads 10000] [--appends 2000] [--reps 3] [--seed 1]
+ *     [--projection-threads 10000] [--appends 2000] [--search-threads 100000] [--reps 3] [--seed 1]
  *
  * A missed target is reported, never fatal; a figure that crashes fails the run.
  */
@@ -28,7 +28,8 @@ const FIGURES: ReadonlyArray<string> = [
   "emptyhome",
   "cli",
   "watch",
-  "logs"
+  "logs",
+  "search"
 ]
 
 const loadFigure = async (id: string): Promise<Figure> =>
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     "catchup-threads": { type: "string" },
     "projection-threads": { type: "string" },
     appends: { type: "string" },
+    "search-threads": { type: "string" },
     reps: { type: "string" },
     seed: { type: "string", default: "1" },
     // Internal: run one figure in this process and write its rows to `--result`.
@@ -76,6 +78,7 @@ const sizes: Sizes = {
   catchupThreads: values["catchup-threads"]?.split(",").map((n) => int(n, 0, 0)) ?? [int(values.threads, 10_000, 1000)],
   projectionThreads: int(values["projection-threads"], 10_000, 2000),
   appends: int(values.appends, 2000, 300),
+  searchThreads: int(values["search-threads"], 100_000, 2000),
   reps: int(values.reps, 3, 1),
   seed: int(values.seed, 1, 1)
 }

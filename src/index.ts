@@ -15,9 +15,11 @@ export * as MetadataPatch from "./domain/MetadataPatch.js"
 export * as PageCursor from "./domain/PageCursor.js"
 export * as RolloutFileName from "./domain/RolloutFileName.js"
 export * as RolloutItem from "./domain/RolloutItem.js"
+export * as SearchQuery from "./domain/SearchQuery.js"
 export * as SessionSource from "./domain/SessionSource.js"
 export * as ThreadFold from "./domain/ThreadFold.js"
 export * as ThreadId from "./domain/ThreadId.js"
+export * as ThreadMessages from "./domain/ThreadMessages.js"
 export * as ThreadState from "./domain/ThreadState.js"
 export * as WorkingDirectory from "./domain/WorkingDirectory.js"
 export type { CatchUpReport } from "./infra/engine/CatchUp.js"
@@ -26,6 +28,8 @@ export {
   Engine,
   layer,
   type NewThread,
+  type SearchRecord,
+  type SearchRecordPage,
   type ThreadRecord,
   type ThreadRecordPage,
   type WritableItem
@@ -69,4 +73,5 @@ export { AgentNotFound } from "./projections/AgentGraph.js"
 export type { Statements } from "./projections/Statements.js"
 export type { EarlierFile, ThreadPlacement } from "./projections/ThreadDelta.js"
 export type { ArchivedFilter, ThreadListQuery, ThreadSortKey } from "./projections/ThreadList.js"
+export type { SearchMatch, ThreadSearchQuery } from "./projections/ThreadSearch.js"
 export type { TurnListQuery, TurnPage } from "./projections/TurnList.js"

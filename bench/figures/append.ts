@@ -5,7 +5,7 @@
  * batch is also appended to a second thread with `durability: "data"` (fdatasync before the
  * projection commits), so the cost of that option is a ratio taken call for call.
  */
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -126,12 +126,22 @@ export const figure: Figure = {
     const sample = Buffer.from(texts[0]!)
     const times = await Effect.gen(function*() {
       const engine = yield* Engine.Engine
+      // The same appends to an engine of its own with the search index off: what indexing costs.
+      const unindexed = Context.get(
+        yield* Layer.build(
+          Engine.layer({ home: `${home}-unindexed`, database: join(dir, "unindexed.sqlite"), messageKinds: [] })
+        ),
+        Engine.Engine
+      )
+      const plain = yield* unindexed.createThread({ cwd: "/home/dev/src/app", source: "cli", model_provider: "openai" })
       const thread = yield* engine.createThread({ cwd: "/home/dev/src/app", source: "cli", model_provider: "openai" })
       const synced = yield* engine.createThread({ cwd: "/home/dev/src/app", source: "cli", model_provider: "openai" })
       const engineMs: Array<number> = []
       const syncedMs: Array<number> = []
       const bareMs: Array<number> = []
       const fixedMs: Array<number> = []
+      const indexedMs: Array<number> = []
+      const unindexedMs: Array<number> = []
       let rounds = 1
       for (let k = 0; k < total; k++) {
         // After the warm-up: fixed work sized like an append, to show what the machine's noise
@@ -144,9 +154,17 @@ export const figure: Figure = {
             Math.round(rounds * percentile(engineMs.slice(-100), 50) / percentile(fixedMs.slice(-100), 50))
           )
         }
+        const u0 = performance.now()
+        if (k % 2 === 0) yield* unindexed.append(plain.metadata.id, batches[k]!)
         const t0 = performance.now()
         yield* engine.append(thread.metadata.id, batches[k]!)
         const t1 = performance.now()
+        if (k % 2 === 1) yield* unindexed.append(plain.metadata.id, batches[k]!)
+        const u1 = performance.now()
+        if (k >= warmup) {
+          indexedMs.push(t1 - t0)
+          unindexedMs.push(k % 2 === 0 ? t0 - u0 : u1 - t1)
+        }
         appendFileSync(bare, texts[k]!)
         const t2 = performance.now()
         fixedWork(sample, rounds)
@@ -164,13 +182,19 @@ export const figure: Figure = {
       if (record?.placement.projectedLines !== 1 + total * BATCH) {
         throw new Error(`projected ${record?.placement.projectedLines} lines`)
       }
-      return { engineMs, bareMs, fixedMs, syncedMs }
-    }).pipe(Effect.provide(Layer.fresh(Engine.layer({ home, database: join(dir, "state.sqlite") }))), Effect.runPromise)
+      return { engineMs, bareMs, fixedMs, syncedMs, indexedMs, unindexedMs }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Layer.fresh(Engine.layer({ home, database: join(dir, "state.sqlite") }))),
+      Effect.runPromise
+    )
     rmSync(dir, { recursive: true, force: true })
     const stat = (p: number) => ({
       engine: percentile(times.engineMs, p),
       bare: percentile(times.bareMs, p),
       fixed: percentile(times.fixedMs, p),
+      indexed: percentile(times.indexedMs, p),
+      unindexed: percentile(times.unindexedMs, p),
       synced: percentile(times.syncedMs, p)
     })
     const [p50, p99] = [stat(50), stat(99)]
@@ -182,7 +206,19 @@ export const figure: Figure = {
     const note = `${sizes.appends} batches of ${BATCH} items (~${
       (texts[0]!.length / 1024).toFixed(0)
     } KB); baseline: appendFileSync of the same bytes`
+    const indexRows = [50, 99].map((p) => {
+      const { indexed, unindexed } = p === 50 ? p50 : p99
+      return row({
+        figure: `append 10 items, search index on, p${p}`,
+        value: indexed,
+        unit: "ms",
+        baseline: unindexed,
+        ratio: indexed / unindexed,
+        note: "baseline: the same appends to an engine with messageKinds [] (no message indexed), interleaved"
+      })
+    })
     return [
+      ...indexRows,
       row({
         figure: "append 10 items, p50",
         value: p50.engine,

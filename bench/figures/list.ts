@@ -40,7 +40,7 @@ const SOURCES = [
 ]
 
 /** mulberry32: the fill is deterministic for a seed. */
-const rng = (seed: number) => {
+export const rng = (seed: number) => {
   let s = seed
   return () => {
     let t = (s = (s + 0x6d2b79f5) | 0)

@@ -6,11 +6,23 @@
  * @since 0.1.0
  */
 import { dynamicToolsProjection } from "./DynamicToolsProjection.js"
+import { messagesProjection } from "./MessagesProjection.js"
 import { spawnEdgesProjection } from "./SpawnEdgesProjection.js"
 import type { Statements } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 import { threadsProjection } from "./ThreadsProjection.js"
 import { turnsProjection } from "./TurnsProjection.js"
+
+/**
+ * A table verify compares row by row: its key, and the columns compared (default all).
+ * @since 0.1.0
+ * @category models
+ */
+export interface ComparedTable {
+  readonly table: string
+  readonly key: ReadonlyArray<string>
+  readonly columns?: ReadonlyArray<string>
+}
 
 /**
  * @since 0.1.0
@@ -26,6 +38,8 @@ export interface Projection {
    * operational state keyed on it survives).
    */
   readonly overwrites: boolean
+  /** What verify compares (default: `table` by `key`, every column). */
+  readonly compared?: ReadonlyArray<ComparedTable>
   /** Writes what each delta changed, given `before` is what the rows hold. */
   readonly apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>) => void
   /** Deletes these threads' rows. */
@@ -50,5 +64,12 @@ export const PROJECTIONS: ReadonlyArray<Projection> = [
   threadsProjection,
   dynamicToolsProjection,
   turnsProjection,
-  spawnEdgesProjection
+  spawnEdgesProjection,
+  messagesProjection
 ]
+
+/**
+ * The tables verify compares, for every projection.
+ * @since 0.1.0
+ */
+export const COMPARED_TABLES: ReadonlyArray<ComparedTable> = PROJECTIONS.flatMap((p) => p.compared ?? [p])

@@ -2,6 +2,7 @@
  * What one fold step changed for one thread: the input every projection's `apply` takes.
  * @since 0.1.0
  */
+import type { ThreadMessage } from "../domain/ThreadMessages.js"
 import type { ThreadState } from "../domain/ThreadState.js"
 
 /**
@@ -45,4 +46,9 @@ export interface ThreadDelta {
   readonly before: ThreadState | undefined
   readonly after: ThreadState
   readonly placement: ThreadPlacement
+  /**
+   * The messages the fold read after `before` (all of them from scratch), for the search
+   * index; carried beside the state, never in it, so no thread's text outlives its write.
+   */
+  readonly messages?: ReadonlyArray<ThreadMessage>
 }

@@ -92,7 +92,8 @@ export const ThreadList = Context.GenericTag<ThreadList>("rollout-state/ThreadLi
 export const pageSize = (limit: number | undefined): number =>
   Math.min(Math.max(Math.trunc(limit ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE)
 
-const archivedValues = (archived: ThreadListQuery["archived"]): ReadonlyArray<0 | 1> => {
+/** The `archived` column values a filter admits. @since 0.1.0 */
+export const archivedValues = (archived: ThreadListQuery["archived"]): ReadonlyArray<0 | 1> => {
   switch (archived) {
     case true:
     case "only":

@@ -13,7 +13,7 @@ import type { ThreadDelta } from "../../src/projections/ThreadDelta.js"
 const CHILD = "019a9f10-1111-7222-8333-444455556666"
 const PARENT = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
 
-/** A thread with a row in every projection: tools, two turns, a parent. */
+/** A thread with a row in every projection: tools, two turns, a parent, two messages. */
 const stateOf = (): ThreadState => {
   const state = initial(CHILD, { fileNameTimestamp: 1_000, defaultModelProvider: "openai" })
   const turn = (index: number) => ({
@@ -51,7 +51,11 @@ const fold = (): ThreadDelta => ({
     projectedOffset: 100,
     projectedLines: 4,
     fileSize: 100
-  }
+  },
+  messages: [
+    { position: 2, turnIndex: 0, kind: "user", text: "message 0" },
+    { position: 3, turnIndex: 1, kind: "agent", text: "the flaky login test is fixed" }
+  ]
 })
 
 const withDatabase = <A>(use: (database: Database.Database) => Effect.Effect<A, unknown>) =>
@@ -68,7 +72,8 @@ const TAMPER: Record<string, { readonly sql: string; readonly field: string }> =
   threads: { sql: "UPDATE threads SET title = 'tampered'", field: "title" },
   thread_dynamic_tools: { sql: "UPDATE thread_dynamic_tools SET description = 'x'", field: "dynamicTools" },
   thread_turns: { sql: "UPDATE thread_turns SET tokens_used = 99 WHERE turn_index = 0", field: "turns" },
-  thread_spawn_edges: { sql: "UPDATE thread_spawn_edges SET parent_thread_id = 'other'", field: "spawnEdge" }
+  thread_spawn_edges: { sql: "UPDATE thread_spawn_edges SET parent_thread_id = 'other'", field: "spawnEdge" },
+  thread_messages: { sql: "UPDATE thread_messages SET text = 'tampered' WHERE position = 3", field: "messages" }
 }
 
 /** Operational state keyed on a thread (SPEC §2): never reset by a rebuild, so not a projection. */

@@ -15,6 +15,7 @@ import { hostname, tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import type { MetadataPatch } from "../../src/domain/MetadataPatch.js"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
+import { DEFAULT_MESSAGE_KINDS } from "../../src/domain/ThreadMessages.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
 import { listRolloutFiles } from "../../src/infra/rollout/RolloutFiles.js"
 import { type FileFold, foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
@@ -122,6 +123,18 @@ const fullDiskAfter = (cut: number): RolloutSyscalls => {
       left -= n
       return n
     }
+  }
+}
+
+/** A thread's indexed messages as the database holds them, in file order. */
+const messagesOf = (database: string, id: string) => {
+  const db = new Sqlite(database, { readonly: true })
+  try {
+    return db.prepare(
+      "SELECT position, turn_index AS turnIndex, kind, text FROM thread_messages WHERE thread_id = ? ORDER BY position"
+    ).all(id)
+  } finally {
+    db.close()
   }
 }
 
@@ -309,14 +322,21 @@ const run = (actions: ReadonlyArray<Action>) =>
     for (const id of model.ids) {
       const record = yield* withEngine((engine) => engine.getThread(id))
       let folded: FileFold | undefined
+      // Message positions count lines across the thread's files.
+      const messages: Array<FileFold["messages"][number]> = []
+      let linesBefore = 0
       for (const file of model.files.get(id)!) {
         folded = yield* foldRolloutFile(file, {
           defaultModelProvider: "openai",
           decode: "full",
+          messageKinds: DEFAULT_MESSAGE_KINDS,
           ...(folded === undefined ? {} : { resume: { state: folded.state, offset: 0, nextLineNumber: 1 } })
         })
+        for (const message of folded.messages) messages.push({ ...message, position: message.position + linesBefore })
+        linesBefore += folded.end.nextLineNumber - 1
       }
       expect(record?.metadata).toEqual(folded!.state.metadata)
+      expect(messagesOf(paths.database, id)).toEqual(messages)
       expect(record?.placement.rolloutPath).toBe(model.paths.get(id))
       expect(record?.placement.earlierFiles?.map((f) => f.path) ?? []).toEqual(model.files.get(id)!.slice(0, -1))
       expect(record?.placement.projectedOffset).toBe(folded!.end.offset)

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import { applyAll, initial } from "../../src/domain/ThreadFold.js"
+import { MESSAGE_KINDS } from "../../src/domain/ThreadMessages.js"
 import type { FramingEnd } from "../../src/infra/rollout/LineFramer.js"
 import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
 import { type ReadOptions, readRolloutBatches, type RolloutEntry } from "../../src/infra/rollout/RolloutReader.js"
@@ -83,16 +84,17 @@ describe("reader properties", () => {
       )
     ))
 
-  it.effect("selective decoding folds to exactly the state and issues full decoding gives, on damaged files too", () =>
+  it.effect("selective decoding folds to exactly the state, messages and issues full decoding gives, on damaged files too", () =>
     Effect.promise(() =>
       fc.assert(
-        fc.asyncProperty(damagedFileArb, async (bytes) => {
+        fc.asyncProperty(damagedFileArb, fc.subarray([...MESSAGE_KINDS]), async (bytes, messageKinds) => {
           const file = freshFile()
           writeFileSync(file, bytes)
           const fold = (decode: "full" | "fold") =>
-            Effect.runPromise(foldRolloutFile(file, { defaultModelProvider: "openai", decode }))
+            Effect.runPromise(foldRolloutFile(file, { defaultModelProvider: "openai", decode, messageKinds }))
           const [full, selective] = await Promise.all([fold("full"), fold("fold")])
           expect(selective.state).toEqual(full.state)
+          expect(selective.messages).toEqual(full.messages)
           expect(selective.end).toEqual(full.end)
           expect(selective.counts).toEqual(full.counts)
           expect(selective.issues).toEqual(full.issues)

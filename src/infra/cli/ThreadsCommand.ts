@@ -76,7 +76,8 @@ const showText = (fields: Record<string, unknown>): string => {
 export const recordJson = (record: ThreadRecord) => threadJson(record.metadata, record.placement)
 
 const limit = limitOption({ default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE, what: "page size" })
-const archived = Options.choice("archived", ["none", "only", "all"]).pipe(
+/** @since 0.1.0 */
+export const archived = Options.choice("archived", ["none", "only", "all"]).pipe(
   Options.withDescription("live threads only (none, the default), archived ones only, or all"),
   Options.withDefault("none" as const)
 )
@@ -92,7 +93,8 @@ const cursor = Options.text("cursor").pipe(
   Options.withDescription("continue from a nextCursor or backwardsCursor"),
   Options.optional
 )
-const cwd = Options.text("cwd").pipe(
+/** @since 0.1.0 */
+export const cwd = Options.text("cwd").pipe(
   Options.withDescription("working directory (compared normalised); several: any of them"),
   Options.repeated
 )
@@ -111,7 +113,8 @@ const search = Options.text("search").pipe(
   Options.withDescription("substring of the title or first message"),
   Options.optional
 )
-const sourceKind = Options.text("source-kind").pipe(
+/** @since 0.1.0 */
+export const sourceKind = Options.text("source-kind").pipe(
   Options.withAlias("source"),
   Options.withDescription(`source kind: ${SOURCE_KIND_FILTERS.join(", ")}`),
   Options.repeated,
@@ -121,7 +124,8 @@ const sourceKind = Options.text("source-kind").pipe(
       onRight: () => values as ReadonlyArray<SourceKindFilter>
     })))
 )
-const provider = Options.text("provider").pipe(Options.withDescription("model provider"), Options.repeated)
+/** @since 0.1.0 */
+export const provider = Options.text("provider").pipe(Options.withDescription("model provider"), Options.repeated)
 
 const list = Command.make(
   "list",

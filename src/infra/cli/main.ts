@@ -14,6 +14,7 @@ import { logsCommand } from "./LogsCommand.js"
 import { memoriesCommand } from "./MemoriesCommand.js"
 import { backfillCommand, rebuildCommand, reconcileCommand, verifyCommand } from "./ProjectionCommands.js"
 import { scanCommand } from "./ScanCommand.js"
+import { searchCommand } from "./SearchCommand.js"
 import * as Signals from "./Signals.js"
 import { statsCommand } from "./StatsCommand.js"
 import { threadsCommand } from "./ThreadsCommand.js"
@@ -28,6 +29,7 @@ const root = Command.make("rollout-state").pipe(
     reconcileCommand,
     verifyCommand,
     threadsCommand,
+    searchCommand,
     scanCommand,
     logsCommand,
     watchCommand,

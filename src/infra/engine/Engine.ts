@@ -25,6 +25,12 @@ import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph, type AgentNotFound, layer as agentGraphLayer } from "../../projections/AgentGraph.js"
 import type { ThreadPlacement } from "../../projections/ThreadDelta.js"
 import { layer as threadListLayer, ThreadList, type ThreadListQuery } from "../../projections/ThreadList.js"
+import {
+  layer as threadSearchLayer,
+  type SearchMatch,
+  ThreadSearch,
+  type ThreadSearchQuery
+} from "../../projections/ThreadSearch.js"
 import { metadataOf, placementOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } from "../../projections/TurnList.js"
 import { newRolloutPath } from "../rollout/Layout.js"
@@ -75,6 +81,17 @@ export interface ThreadRecordPage {
   readonly backfill?: BackfillProgress
 }
 
+/** A search hit, its thread as `listThreads` gives it. @since 0.1.0 */
+export interface SearchRecord extends SearchMatch {
+  readonly thread: ThreadRecord
+}
+
+/** A page of search hits, best first. @since 0.1.0 */
+export interface SearchRecordPage {
+  readonly items: ReadonlyArray<SearchRecord>
+  readonly nextCursor: string | null
+}
+
 /** @since 0.1.0 */
 export interface AppendResult {
   readonly threadId: string
@@ -104,6 +121,11 @@ export interface Engine {
   readonly getThread: (threadId: string) => Effect.Effect<ThreadRecord | undefined, EngineError>
   readonly listThreads: (query: ThreadListQuery) => Effect.Effect<ThreadRecordPage, EngineError | InvalidCursor>
   readonly listTurns: (threadId: string, query: TurnListQuery) => Effect.Effect<TurnPage, EngineError | InvalidCursor>
+  /**
+   * Threads whose messages match a full-text query, most relevant first, each with a snippet of
+   * its best message; the list's filters; a query or cursor that cannot run is `InvalidInput`.
+   */
+  readonly searchThreads: (query: ThreadSearchQuery) => Effect.Effect<SearchRecordPage, EngineError>
   /** Metadata, dynamic tools (hidden ones flagged) and the latest model and effort. */
   readonly getThreadDetail: (threadId: string) => Effect.Effect<ThreadDetail.ThreadDetail, EngineError>
   /** Patches git fields, name and memory mode: absent keeps, null clears, a string sets; recorded in the rollout first. */
@@ -167,6 +189,7 @@ export const make = Effect.gen(function*() {
   const catchUp = yield* CatchUp
   const replay = yield* Replay
   const threadList = yield* ThreadList
+  const threadSearch = yield* ThreadSearch
   const turnList = yield* TurnList
   const agentGraph = yield* AgentGraph
   const mutations = yield* ThreadMutations.make
@@ -294,7 +317,16 @@ export const make = Effect.gen(function*() {
           })
         )
         return { ...page, items: page.items.map(recordOf) }
-      })
+      }),
+    searchThreads: (query) =>
+      threadSearch.search(query).pipe(
+        Effect.map((page) => ({ ...page, items: page.items.map((hit) => ({ ...hit, thread: recordOf(hit.thread) })) })),
+        Effect.catchTags({
+          SqlError: (error) => Effect.fail(dbError("search threads")(error)),
+          InvalidSearchQuery: (error) => Effect.fail(new InvalidInput({ what: "query", reason: error.reason })),
+          InvalidSourceKind: (error) => Effect.fail(new InvalidInput({ what: "sourceKinds", reason: error.message }))
+        })
+      )
   })
 })
 
@@ -353,7 +385,14 @@ export const layer = (
   // Each service over the ones before it: projector, then thread files, then catch-up and replay.
   const projector = ThreadProjector.layer
   const threadFiles = ThreadFilesLayer.pipe(Layer.provideMerge(projector))
-  const services = Layer.mergeAll(CatchUpLayer, ReplayLayer, threadListLayer, turnListLayer, agentGraphLayer).pipe(
+  const services = Layer.mergeAll(
+    CatchUpLayer,
+    ReplayLayer,
+    threadListLayer,
+    threadSearchLayer,
+    turnListLayer,
+    agentGraphLayer
+  ).pipe(
     Layer.provideMerge(threadFiles)
   )
   const opened = Effect.gen(function*() {

@@ -3,6 +3,7 @@
  * @since 0.1.0
  */
 import { Context, Layer } from "effect"
+import { DEFAULT_MESSAGE_KINDS, type MessageKind } from "../../domain/ThreadMessages.js"
 import type { Durability } from "../rollout/RolloutStore.js"
 
 /** @since 0.1.0 @category models */
@@ -17,6 +18,8 @@ export interface EngineConfig {
   readonly backfillLeaseMs: number
   /** Whether an append fdatasyncs the rollout before its projection commits (docs/decisions.md). */
   readonly durability: Durability
+  /** What the search index holds (`thread_messages`); a change takes effect for what is folded next: rebuild. */
+  readonly messageKinds: ReadonlyArray<MessageKind>
 }
 
 /** @since 0.1.0 @category tags */
@@ -27,7 +30,8 @@ export const defaults = {
   defaultModelProvider: "openai",
   batchSize: 200,
   backfillLeaseMs: 15 * 60_000,
-  durability: "none"
+  durability: "none",
+  messageKinds: DEFAULT_MESSAGE_KINDS
 } as const
 
 /** @since 0.1.0 @category layers */

@@ -11,6 +11,7 @@ import { Context, Effect, Either, Layer } from "effect"
 import { basename } from "node:path"
 import { compareHistoryFiles } from "../../domain/HistoryPages.js"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
+import type { MessageKind, ThreadMessage } from "../../domain/ThreadMessages.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
 import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
 import type { Statements } from "../../projections/Statements.js"
@@ -331,6 +332,10 @@ interface Chain {
   state: ThreadState | undefined
   end: FileFold["end"] | undefined
   readonly reads: Array<FileRead>
+  /** The messages read, positioned by line across the thread's files (a page's count on). */
+  readonly messages: Array<ThreadMessage>
+  /** Lines of the thread's files before the next one to fold. */
+  linesBefore: number
   failed: FileOutcome | undefined
 }
 
@@ -338,7 +343,8 @@ interface Chain {
 const jobOf = (
   chain: Chain,
   index: number,
-  defaultModelProvider: string
+  defaultModelProvider: string,
+  messageKinds: ReadonlyArray<MessageKind>
 ): { readonly job: FoldPool.SizedFoldJob; readonly from: number } => {
   const { planned } = chain
   const file = planned.files[index]!
@@ -356,7 +362,7 @@ const jobOf = (
   const job = {
     path: file.path,
     bytes: Math.max(0, file.size - from),
-    options: { defaultModelProvider, ...(resume === undefined ? {} : { resume }) }
+    options: { defaultModelProvider, messageKinds, ...(resume === undefined ? {} : { resume }) }
   }
   return { job, from }
 }
@@ -380,7 +386,7 @@ const foldedOf = (chain: Chain): Folded | FileOutcome => {
   }
   return {
     planned,
-    delta: { before: planned.resume, after: state, placement },
+    delta: { before: planned.resume, after: state, placement, messages: chain.messages },
     expected: planned.row,
     reads: chain.reads
   }
@@ -427,7 +433,7 @@ const projectedOutcomes = (folded: Folded): Array<FileOutcome> => {
  */
 export const make = Effect.gen(function*() {
   const { direct, file } = yield* Database
-  const { home } = yield* EngineConfig
+  const { home, messageKinds } = yield* EngineConfig
   const readAhead = yield* ReadAhead.make
   const foldPool = yield* FoldPool.make()
   const dbError = (operation: string) => toDatabaseError(file, operation)
@@ -460,12 +466,14 @@ export const make = Effect.gen(function*() {
         state: undefined,
         end: undefined,
         reads: [],
+        messages: [],
+        linesBefore: planned.earlier.reduce((sum, file) => sum + file.lines, 0),
         failed: undefined
       }))
       for (let index = 0;; index++) {
         const round = chains.filter((c) => c.failed === undefined && index < c.planned.files.length)
         if (round.length === 0) return chains
-        const jobs = round.map((chain) => jobOf(chain, index, defaultModelProvider))
+        const jobs = round.map((chain) => jobOf(chain, index, defaultModelProvider, messageKinds))
         const reaching = readAhead.warm(
           jobs.map(({ from, job }) => ({ path: job.path, from, to: from + job.bytes }))
         )
@@ -477,14 +485,17 @@ export const make = Effect.gen(function*() {
             chain.failed = { _tag: "Failed", path, reason: folded.left.reason, error: folded.left }
             return
           }
-          chain.state = folded.right.state
-          chain.end = folded.right.end
-          chain.reads.push({
-            path,
-            lines: folded.right.end.nextLineNumber - 1,
-            counts: folded.right.counts,
-            issues: folded.right.issues
-          })
+          const { counts, end, issues, messages, state } = folded.right
+          chain.state = state
+          chain.end = end
+          const lines = end.nextLineNumber - 1
+          chain.reads.push({ path, lines, counts, issues })
+          for (const message of messages) {
+            chain.messages.push(
+              chain.linesBefore === 0 ? message : { ...message, position: message.position + chain.linesBefore }
+            )
+          }
+          chain.linesBefore += lines
         })
       }
     })

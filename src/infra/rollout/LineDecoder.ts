@@ -14,6 +14,7 @@ import {
   type SkippedItem,
   WRAPPED_TYPES
 } from "../../domain/RolloutItem.js"
+import { type MessageKind, messageKindOf } from "../../domain/ThreadMessages.js"
 import {
   BACKSLASH,
   CLOSE_BRACE,
@@ -72,6 +73,14 @@ class KnownStrings {
 const ENVELOPE_KEYS = new KnownStrings(["timestamp", "type", "payload", "ordinal"])
 const LINE_TYPES = new KnownStrings(WRAPPED_TYPES)
 const EVENT_TYPES = new KnownStrings([...FOLD_EVENT_TYPES, ...KNOWN_IGNORED_EVENT_TYPES])
+const RESPONSE_TYPES = new KnownStrings([
+  "message",
+  "reasoning",
+  "function_call",
+  "function_call_output",
+  "custom_tool_call",
+  "custom_tool_call_output"
+])
 const TYPE_KEY = Buffer.from("\"type\"")
 
 /**
@@ -112,23 +121,27 @@ const leadingTypeEnd = (bytes: Buffer, i: number): number => {
 }
 
 /**
- * Whether a payload may be skipped: the fold must not read it, and full decoding must be
- * sure to accept it (an object with a string `type` where the schema asks for one).
+ * Whether a payload may be skipped: neither the fold nor the search index (its `indexed`
+ * kinds) reads it, and full decoding must be sure to accept it (an object with a string
+ * `type` where the schema asks for one).
  */
 const skippable = (
   type: string,
-  eventType: string | undefined,
+  payloadType: string | undefined,
   typed: boolean,
-  firstByte: number | undefined
+  firstByte: number | undefined,
+  indexed: ReadonlySet<MessageKind>
 ): boolean => {
   switch (type) {
     case "session_meta":
     case "turn_context":
       return false
     case "event_msg":
-      return eventType !== undefined && !FOLD_EVENT_TYPES.has(eventType)
-    case "response_item":
-      return typed
+    case "response_item": {
+      if (!typed || (type === "event_msg" && FOLD_EVENT_TYPES.has(payloadType!))) return false
+      const kind = messageKindOf(type, payloadType)
+      return kind === undefined || !indexed.has(kind)
+    }
     case "compacted":
       return firstByte === OPEN_BRACE
     default:
@@ -147,7 +160,7 @@ const SEEN_ORDINAL = 8
  * `JSON.parse` rejects for its structure, so a glued write (a cut record before a whole
  * one, never one balanced value) always gets the full parse that recovers it.
  */
-const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
+const skimEnvelope = (bytes: Buffer, indexed: ReadonlySet<MessageKind>): LineOutcome | undefined => {
   let i = skipSpace(bytes, 0)
   if (bytes[i] !== OPEN_BRACE) return undefined
   i++
@@ -199,12 +212,14 @@ const skimEnvelope = (bytes: Buffer): LineOutcome | undefined => {
         if ((seen & SEEN_PAYLOAD) !== 0 || type === undefined) return undefined
         seen |= SEEN_PAYLOAD
         let typed = false
+        let responseType: string | undefined
         if (type === "event_msg" || type === "response_item") {
           const typeAt = leadingTypeEnd(bytes, i)
           typed = typeAt !== -1
           if (typed && type === "event_msg") eventType = readPlain(bytes, typeAt, EVENT_TYPES)?.value
+          if (typed && type === "response_item") responseType = readPlain(bytes, typeAt, RESPONSE_TYPES)?.value
         }
-        if (!skippable(type, eventType, typed, bytes[i])) return undefined
+        if (!skippable(type, eventType ?? responseType, typed, bytes[i], indexed)) return undefined
         const end = skipJsonValue(bytes, i, "structural")
         if (end === -1) return undefined
         i = end
@@ -259,17 +274,24 @@ const recoverGlued = (bytes: Buffer): { readonly item: RolloutItem; readonly at:
   return undefined
 }
 
+const NOTHING_INDEXED: ReadonlySet<MessageKind> = new Set()
+
 /**
- * Decodes one line (without its `\n`).
+ * Decodes one line (without its `\n`). In `fold` mode a line the fold ignores is still decoded
+ * when it carries a message of an `indexed` kind (the search index reads its text).
  * @since 0.1.0
  */
-export const decodeLine = (bytes: Buffer, mode: DecodeMode): LineOutcome => {
+export const decodeLine = (
+  bytes: Buffer,
+  mode: DecodeMode,
+  indexed: ReadonlySet<MessageKind> = NOTHING_INDEXED
+): LineOutcome => {
   let end = bytes.length
   while (end > 0 && isSpace(bytes[end - 1])) end--
   if (end === 0) return { _tag: "Blank" }
   const line = end === bytes.length ? bytes : bytes.subarray(0, end)
   if (mode === "fold") {
-    const skimmed = skimEnvelope(line)
+    const skimmed = skimEnvelope(line, indexed)
     if (skimmed !== undefined) return skimmed
   }
   const invalidUtf8 = !isUtf8(line)

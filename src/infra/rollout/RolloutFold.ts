@@ -12,6 +12,7 @@ import {
   WRAPPED_TYPES
 } from "../../domain/RolloutItem.js"
 import { applyAll, initial } from "../../domain/ThreadFold.js"
+import { messageTextOf, type ThreadMessage } from "../../domain/ThreadMessages.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
 import type { FramingEnd } from "./LineFramer.js"
 import type { ReadIssue, RolloutReadError } from "./RolloutIssue.js"
@@ -35,6 +36,8 @@ export interface ReadCounts {
 /** @since 0.1.0 */
 export interface FileFold {
   readonly state: ThreadState
+  /** The messages of the read (of `messageKinds`), in file order: only those after `resume`. */
+  readonly messages: ReadonlyArray<ThreadMessage>
   readonly end: FramingEnd
   readonly counts: ReadCounts
   readonly issues: ReadonlyArray<ReadIssue>
@@ -61,7 +64,7 @@ export const isUnknownItem = (item: RolloutItem): boolean => {
 const isKnownEvent = (type: string): boolean => FOLD_EVENT_TYPES.has(type) || KNOWN_IGNORED_EVENT_TYPES.has(type)
 
 /** @since 0.1.0 */
-export interface FoldFileOptions extends Pick<ReadOptions, "decode" | "maxLineBytes"> {
+export interface FoldFileOptions extends Pick<ReadOptions, "decode" | "maxLineBytes" | "messageKinds"> {
   readonly defaultModelProvider: string
   /** Continue a previous fold of the same file from where it ended. */
   readonly resume?: { readonly state: ThreadState; readonly offset: number; readonly nextLineNumber: number }
@@ -81,6 +84,10 @@ export const initialStateForFile = (file: string, defaultModelProvider: string):
   })
 }
 
+function* itemsBetween(items: ReadonlyArray<RolloutItem>, from: number, to: number): Iterable<RolloutItem> {
+  for (let i = from; i < to; i++) yield items[i]!
+}
+
 /** The sink and read options of one file's fold, and the fold once the read has ended. */
 const foldOf = (file: string, options: FoldFileOptions) => {
   let state = options.resume?.state ?? initialStateForFile(file, options.defaultModelProvider)
@@ -91,16 +98,25 @@ const foldOf = (file: string, options: FoldFileOptions) => {
   let parseErrors = 0
   let warnings = 0
   const items: Array<RolloutItem> = []
+  const kinds = new Set(options.messageKinds)
+  const messages: Array<ThreadMessage> = []
+  // Messages of the chunk not yet folded: each waits for the turn its line leaves open.
+  const pending: Array<{ readonly at: number; readonly message: Omit<ThreadMessage, "turnIndex"> }> = []
   const readOptions: ReadOptions = {
     decode: options.decode ?? "fold",
+    ...(options.messageKinds === undefined ? {} : { messageKinds: options.messageKinds }),
     ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
     ...(options.resume === undefined
       ? {}
       : { fromOffset: options.resume.offset, fromLineNumber: options.resume.nextLineNumber })
   }
   const sink: EntrySink = {
-    item: (item) => {
+    item: (item, lineNumber) => {
       if (isUnknownItem(item)) unknown++
+      if (kinds.size > 0) {
+        const message = messageTextOf(item, kinds)
+        if (message !== undefined) pending.push({ at: items.length, message: { position: lineNumber, ...message } })
+      }
       items.push(item)
     },
     issue: (issue) => {
@@ -110,12 +126,22 @@ const foldOf = (file: string, options: FoldFileOptions) => {
     },
     chunkEnd: () => {
       itemCount += items.length
-      state = applyAll(state, items)
+      // Folding a chunk in runs cut after each message gives the state folding it whole does.
+      let from = 0
+      for (const { at, message } of pending) {
+        state = applyAll(state, itemsBetween(items, from, at + 1))
+        from = at + 1
+        const turnIndex = state.lastTurn?.index ?? null
+        messages.push({ position: message.position, turnIndex, kind: message.kind, text: message.text })
+      }
+      state = applyAll(state, from === 0 ? items : itemsBetween(items, from, items.length))
       items.length = 0
+      pending.length = 0
     }
   }
   const done = (end: FramingEnd): FileFold => ({
     state,
+    messages,
     end,
     counts: { items: itemCount, unknown, parseErrors, warnings },
     issues

@@ -8,6 +8,7 @@ import { Effect, Either, Option, Stream } from "effect"
 import { Decompress } from "fzstd"
 import { closeSync, openSync, readSync } from "node:fs"
 import type { RolloutItem } from "../../domain/RolloutItem.js"
+import type { MessageKind } from "../../domain/ThreadMessages.js"
 import { decodeLine, type DecodeMode } from "./LineDecoder.js"
 import { DEFAULT_MAX_LINE_BYTES, type FramingEnd, LineFramer } from "./LineFramer.js"
 import {
@@ -26,6 +27,8 @@ export interface ReadOptions {
   /** Line number of the line at `fromOffset` (1-based). */
   readonly fromLineNumber?: number
   readonly decode?: DecodeMode
+  /** In `fold` mode, the message kinds whose lines are decoded for the search index (default none). */
+  readonly messageKinds?: ReadonlyArray<MessageKind>
   readonly maxLineBytes?: number
   readonly chunkBytes?: number
 }
@@ -272,6 +275,7 @@ const openScan = (file: string, options: ReadOptions, sink: EntrySink): Scan => 
   const mode = options.decode ?? "fold"
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
+  const indexed = new Set(options.messageKinds)
   let fd: number | undefined
   let source: ChunkSource
   let compressed: boolean
@@ -290,7 +294,7 @@ const openScan = (file: string, options: ReadOptions, sink: EntrySink): Scan => 
   }
   const framer = new LineFramer(startOffset, options.fromLineNumber ?? 1, maxLineBytes, {
     line: ({ byteOffset, bytes, lineNumber }) => {
-      const outcome = decodeLine(bytes, mode)
+      const outcome = decodeLine(bytes, mode, indexed)
       switch (outcome._tag) {
         case "Blank":
           return

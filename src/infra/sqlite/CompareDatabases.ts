@@ -30,23 +30,26 @@ export interface TableComparison {
 export const compareTables = (
   live: Database,
   other: string,
-  tables: ReadonlyArray<{ readonly table: string; readonly key: ReadonlyArray<string> }>
+  tables: ReadonlyArray<
+    { readonly table: string; readonly key: ReadonlyArray<string>; readonly columns?: ReadonlyArray<string> }
+  >
 ): Effect.Effect<TableComparison, DatabaseError> => {
   const { sql } = live
   const compare = Effect.gen(function*() {
     yield* sql`ATTACH DATABASE ${other} AS rebuilt`
     const counts: Array<{ table: string; liveRows: number; rebuiltRows: number }> = []
     const differences: Array<TableDifference> = []
-    for (const { key, table } of tables) {
+    for (const { columns, key, table } of tables) {
+      const select = sql.literal(columns === undefined ? "*" : columns.join(", "))
       const [liveCount] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM main.${sql(table)}`
       const [rebuiltCount] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM rebuilt.${sql(table)}`
       counts.push({ table, liveRows: liveCount?.n ?? 0, rebuiltRows: rebuiltCount?.n ?? 0 })
-      const onlyLive = yield* sql<Record<string, unknown>>`SELECT * FROM main.${
+      const onlyLive = yield* sql<Record<string, unknown>>`SELECT ${select} FROM main.${
         sql(table)
-      } EXCEPT SELECT * FROM rebuilt.${sql(table)}`
-      const onlyRebuilt = yield* sql<Record<string, unknown>>`SELECT * FROM rebuilt.${
+      } EXCEPT SELECT ${select} FROM rebuilt.${sql(table)}`
+      const onlyRebuilt = yield* sql<Record<string, unknown>>`SELECT ${select} FROM rebuilt.${
         sql(table)
-      } EXCEPT SELECT * FROM main.${sql(table)}`
+      } EXCEPT SELECT ${select} FROM main.${sql(table)}`
       const keyOf = (row: Record<string, unknown>) => key.map((k) => String(row[k])).join("/")
       const rebuiltByKey = new Map(onlyRebuilt.map((row) => [keyOf(row), row]))
       for (const liveRow of onlyLive) {

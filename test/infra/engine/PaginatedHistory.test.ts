@@ -91,6 +91,11 @@ describe("paginated history", () => {
           expect(record.metadata).toMatchObject({ model: "gpt-5.1", title: "first page", tokensUsed: 100 })
           expect(yield* turnMessages(engine, id)).toEqual(["first page", "second page"])
           expect((yield* engine.listThreads({ limit: 10 })).items.map((t) => t.metadata.id)).toEqual([id])
+          // Both pages are searched as one thread: the page's line 3 is the thread's line 7.
+          const found = yield* engine.searchThreads({ query: "page" })
+          expect(found.items.map((hit) => [hit.thread.metadata.id, hit.matches])).toEqual([[id, 2]])
+          const second = yield* engine.searchThreads({ query: "second" })
+          expect(second.items[0]?.message.position).toBe(4 + 3)
           // Appends go to the thread's last page.
           const appended = yield* engine.append(id, [said("third", T0 + DAY + 3)])
           expect(appended.rolloutPath).toBe(page)

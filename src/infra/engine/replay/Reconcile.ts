@@ -7,6 +7,7 @@
  */
 import { Effect } from "effect"
 import type { Stats } from "node:fs"
+import type { ThreadMessage } from "../../../domain/ThreadMessages.js"
 import type { ThreadState } from "../../../domain/ThreadState.js"
 import { PROJECTIONS } from "../../../projections/Projection.js"
 import { chunksOf } from "../../../projections/Statements.js"
@@ -54,11 +55,14 @@ export const make = Effect.gen(function*() {
       let end: FramingEnd | undefined
       const reads: Array<{ readonly counts: ReadCounts; readonly issues: ReadonlyArray<ReadIssue> }> = []
       const sizes: Array<{ readonly size: number; readonly lines: number }> = []
+      const messages: Array<ThreadMessage> = []
+      let linesBefore = 0
       let facts: Stats | undefined
       for (const file of files) {
         facts = fileStat(file.path)
         const result = yield* Effect.either(foldRolloutFile(file.path, {
           defaultModelProvider: config.defaultModelProvider,
+          messageKinds: config.messageKinds,
           ...(state === undefined ? {} : { resume: { state, offset: 0, nextLineNumber: 1 } })
         }))
         if (result._tag === "Left" || facts === undefined) {
@@ -70,8 +74,14 @@ export const make = Effect.gen(function*() {
         }
         state = result.right.state
         end = result.right.end
-        sizes.push({ size: facts.size, lines: end.nextLineNumber - 1 })
+        const lines = end.nextLineNumber - 1
+        sizes.push({ size: facts.size, lines })
         reads.push(result.right)
+        // Positions count lines across the thread's files, as the projector's do.
+        for (const message of result.right.messages) {
+          messages.push({ ...message, position: message.position + linesBefore })
+        }
+        linesBefore += lines
       }
       const last = files[files.length - 1]!
       const earlierFiles = files.slice(0, -1).map((file, index) => ({ path: file.path, ...sizes[index]! }))
@@ -81,7 +91,7 @@ export const make = Effect.gen(function*() {
       }
       return {
         _tag: "Folded",
-        fold: { before: undefined, after: state!, placement } satisfies ThreadDelta,
+        fold: { before: undefined, after: state!, placement, messages } satisfies ThreadDelta,
         reads
       } as const
     })

@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { PROJECTIONS } from "../../../projections/Projection.js"
+import { COMPARED_TABLES } from "../../../projections/Projection.js"
 import type { HomeNotFound } from "../../rollout/RolloutFiles.js"
 import { compareTables, type TableDifference } from "../../sqlite/CompareDatabases.js"
 import * as Database from "../../sqlite/Database.js"
@@ -52,7 +52,7 @@ export const make = Effect.gen(function*() {
         Effect.gen(function*() {
           const file = join(dir, "rebuilt.sqlite")
           const rebuilt = yield* rebuildInto(file, options)
-          const { differences, tables } = yield* compareTables(live, file, PROJECTIONS)
+          const { differences, tables } = yield* compareTables(live, file, COMPARED_TABLES)
           return {
             ok: differences.length === 0,
             tables,

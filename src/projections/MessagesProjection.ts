@@ -1,0 +1,103 @@
+/**
+ * The `thread_messages` projection: the text of each thread's messages, one row per message
+ * line, indexed by the FTS5 table `thread_messages_fts` (external content: its triggers keep the
+ * index in step with these rows). A delta inserts the messages its fold read; earlier ones never
+ * change, since a message is one complete line.
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import type { MessageKind, ThreadMessage } from "../domain/ThreadMessages.js"
+import { driftOf } from "./Drift.js"
+import type { Projection } from "./Projection.js"
+import { chunksOf, groupedByKeys, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import type { ThreadDelta } from "./ThreadDelta.js"
+
+/** @since 0.1.0 @category schemas */
+export const MessageRow = Schema.Struct({
+  thread_id: Schema.String,
+  position: Schema.Number,
+  turn_index: Schema.NullOr(Schema.Number),
+  kind: Schema.String,
+  text: Schema.String
+})
+
+/** @since 0.1.0 */
+export type MessageRow = typeof MessageRow.Type
+
+const toRow = (threadId: string, message: ThreadMessage): MessageRow => ({
+  thread_id: threadId,
+  position: message.position,
+  turn_index: message.turnIndex,
+  kind: message.kind,
+  text: message.text
+})
+
+/** @since 0.1.0 */
+export const messageOf = (row: MessageRow): ThreadMessage => ({
+  position: row.position,
+  turnIndex: row.turn_index,
+  kind: row.kind as MessageKind,
+  text: row.text
+})
+
+/** Throws (a defect) on a row the schema rejects: the migrations guarantee the shape. */
+const decodeRows = Schema.decodeUnknownSync(Schema.Array(MessageRow))
+
+const MESSAGE_COLUMNS = Object.keys(MessageRow.fields) as ReadonlyArray<keyof MessageRow>
+
+// A fold resumes after the last line it projected, so its messages are new; a message whose
+// line is already there (two writers racing past the stale check cannot, but a defect must not
+// corrupt the index) is rewritten through the update trigger.
+const insertRows = statementForRows(
+  MESSAGE_COLUMNS.length,
+  (values) =>
+    `INSERT INTO thread_messages (${MESSAGE_COLUMNS.join(", ")}) VALUES ${values}
+      ON CONFLICT (thread_id, position) DO UPDATE SET
+        turn_index = excluded.turn_index, kind = excluded.kind, text = excluded.text`
+)
+const deleteMessages = statementForRows(1, (ids) => `DELETE FROM thread_messages WHERE thread_id IN (${ids})`)
+const selectMessages = statementForRows(
+  1,
+  (ids) =>
+    `SELECT ${MESSAGE_COLUMNS.join(", ")} FROM thread_messages WHERE thread_id IN (${ids})
+      ORDER BY thread_id, position`
+)
+
+/**
+ * The projection's statements, for a caller on the connection (`Statements`).
+ * @since 0.1.0
+ */
+export const messageRows = {
+  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void =>
+    runByKeys(statements, deleteMessages, threadIds),
+  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
+    const rows = deltas.flatMap((d) => (d.messages ?? []).map((m) => toRow(d.after.metadata.id, m)))
+    for (const chunk of chunksOf(rows)) statements.run(insertRows(chunk.length), valuesOf(chunk, MESSAGE_COLUMNS))
+  },
+  /** Every message of these threads, in order. */
+  loadAll: (
+    statements: Statements,
+    threadIds: ReadonlyArray<string>
+  ): ReadonlyMap<string, ReadonlyArray<ThreadMessage>> =>
+    groupedByKeys(statements, selectMessages, threadIds, decodeRows, (row) => row.thread_id, messageOf)
+}
+
+/** @since 0.1.0 */
+export const messagesProjection: Projection = {
+  table: "thread_messages",
+  key: ["thread_id", "position"],
+  overwrites: false,
+  // The rowid is the index's document id, assigned in insert order: a rebuild numbers rows
+  // differently. Verify compares the rows without it, and the index by what a query sees of it.
+  compared: [
+    { table: "thread_messages", key: ["thread_id", "position"], columns: MESSAGE_COLUMNS },
+    { table: "thread_messages_terms", key: ["term"], columns: ["term", "doc", "cnt"] }
+  ],
+  apply: messageRows.apply,
+  clear: messageRows.clear,
+  reset: (statements) => statements.run("DELETE FROM thread_messages", []),
+  drift: (statements, folds) => {
+    const messages = messageRows.loadAll(statements, folds.map((f) => f.after.metadata.id))
+    return driftOf(folds, "messages", (id) => messages.get(id) ?? [], (f) => f.messages ?? [])
+  }
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either, FastCheck as fc } from "effect"
+import {
+  decodeSearchCursor,
+  encodeSearchCursor,
+  ftsQueryOf,
+  MAX_QUERY_CHARS,
+  SNIPPET_TOKENS,
+  snippetOf
+} from "../../src/domain/SearchQuery.js"
+import { runs } from "../fixtures/arbitraries.js"
+
+const fts = (query: string) => Either.getOrThrow(ftsQueryOf(query)).match
+const terms = (query: string) => Either.getOrThrow(ftsQueryOf(query)).terms
+const marked = (text: string, query: string) => {
+  const snippet = snippetOf(text, terms(query))
+  let out = snippet.text
+  for (const [start, end] of [...snippet.highlights].reverse()) {
+    out = `${out.slice(0, start)}[${out.slice(start, end)}]${out.slice(end)}`
+  }
+  return out
+}
+const reason = (query: string) => Either.flip(ftsQueryOf(query)).pipe(Either.getOrThrow).reason
+
+describe("SearchQuery", () => {
+  it("quotes every word, keeps phrases, prefixes, upper-case operators and parentheses", () => {
+    expect(fts("flaky login")).toBe("\"flaky\" \"login\"")
+    expect(fts("\"flaky login\" OR (auth* NOT oauth)")).toBe("\"flaky login\" OR ( \"auth\"* NOT \"oauth\" )")
+    expect(fts("\"flaky log\"*")).toBe("\"flaky log\"*")
+    // Lower-case operators are words; punctuation is left to the tokenizer inside quotes.
+    expect(fts("fix and or")).toBe("\"fix\" \"and\" \"or\"")
+    expect(fts("where did I fix login-test? path:x")).toBe(
+      "\"where\" \"did\" \"I\" \"fix\" \"login-test?\" \"path:x\""
+    )
+    expect(fts("say \"\"hi\"\"")).toBe("\"say\" \"hi\"")
+    // Tokens that hold nothing the tokenizer keeps are dropped.
+    expect(fts("flaky ?? *")).toBe("\"flaky\"")
+  })
+
+  it("names the words to highlight, folded, the last of a prefix phrase as a prefix", () => {
+    expect(terms("Café \"flaky LOGIN\"* NOT x-y")).toEqual([
+      { token: "cafe", prefix: false },
+      { token: "flaky", prefix: false },
+      { token: "login", prefix: true },
+      { token: "x", prefix: false },
+      { token: "y", prefix: false }
+    ])
+  })
+
+  it("a snippet is the window of words with the most matches, marked, cut with … where text is left out", () => {
+    expect(marked("Fix the flaky login test", "flaky login")).toBe("Fix the [flaky] [login] test")
+    expect(marked("Über café, naïve: CAFE!", "cafe uber")).toBe("[Über] [café], naïve: [CAFE]!")
+    expect(marked("authentication and author", "auth*")).toBe("[authentication] and [author]")
+    const filler = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ")
+    const long = `${filler(50)} one flaky here ${filler(5)} flaky login twice ${filler(50)}`
+    const snippet = marked(long, "flaky login")
+    expect(snippet).toMatch(/^….*\[flaky\] here .*\[flaky\] \[login\] twice.*…$/u)
+    expect(snippet.slice(1, -1).split(" ")).toHaveLength(SNIPPET_TOKENS)
+    // No match in the text (the query matched through a prefix of another form): its start.
+    expect(snippetOf(`${filler(30)}`, terms("zzz")).text).toBe(`${filler(SNIPPET_TOKENS)}…`)
+    expect(snippetOf("?!", terms("zzz"))).toEqual({ text: "", highlights: [] })
+  })
+
+  it("refuses a blank query, an unclosed phrase and an overlong query", () => {
+    expect(reason("  ?! ")).toBe("no word to search for")
+    expect(reason("OR AND")).toBe("no word to search for")
+    expect(reason("\"flaky login")).toBe("a phrase's closing quote is missing")
+    expect(reason("a".repeat(MAX_QUERY_CHARS + 1))).toBe(`longer than ${MAX_QUERY_CHARS} characters`)
+  })
+
+  it("a cursor gives back its exact position, for its own query only", () =>
+    fc.assert(
+      fc.property(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), (query, score, id) => {
+        const cursor = encodeSearchCursor(query, { score, id })
+        // -0 comes back as 0, which SQL compares equal to it.
+        expect(decodeSearchCursor(query, cursor)).toEqual(Either.right({ score: score === 0 ? 0 : score, id }))
+        expect(decodeSearchCursor(`${query}x`, cursor)).toEqual(Either.left("made for another query"))
+      }),
+      { numRuns: runs(100) }
+    ))
+
+  it("a cursor that is not one is refused", () => {
+    expect(decodeSearchCursor("q", "not a cursor!")).toEqual(Either.left("not a cursor this engine made"))
+    expect(decodeSearchCursor("q", Buffer.from("[\"list\",1,\"a\"]").toString("base64url")))
+      .toEqual(Either.left("not a cursor this engine made"))
+  })
+})
