@@ -149,7 +149,9 @@ export const placementOf = (row: ThreadRow): ThreadPlacement => ({
   ...(row.earlier_files === null ? {} : { earlierFiles: earlierFilesOf(row.earlier_files) })
 })
 
-const EarlierFilesJson = Schema.parseJson(Schema.Array(Schema.Struct({ path: Schema.String, size: Schema.Number, lines: Schema.Number })))
+const EarlierFilesJson = Schema.parseJson(
+  Schema.Array(Schema.Struct({ path: Schema.String, size: Schema.Number, lines: Schema.Number }))
+)
 
 /** @since 0.1.0 */
 export const earlierFilesOf = (json: string): ReadonlyArray<EarlierFile> => Schema.decodeSync(EarlierFilesJson)(json)
