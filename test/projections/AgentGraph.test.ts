@@ -203,6 +203,17 @@ describe("spawn edge status", () => {
       expect(yield* Effect.forEach([20, 21, 22, 23, 24, 25], (n) => engine.getThread(id(n)))).toEqual(live)
     }).pipe(Effect.provide(freshLayer())))
 
+  it.live("cascade resume skips an ancestor deleted since: the child's log still names it", () =>
+    Effect.gen(function*() {
+      const engine = yield* Engine.Engine
+      yield* tree(engine)
+      yield* engine.closeThread(id(20), { cascade: true })
+      yield* engine.deleteThread(id(21))
+      // 21's own edge went with its rows, so the walk up from 23 ends at 21.
+      expect(yield* engine.agentAncestors(id(23))).toEqual([id(21)])
+      expect(yield* engine.resumeThread(id(23), { cascade: true })).toEqual([id(23)])
+    }).pipe(Effect.provide(freshLayer())))
+
   it.live("archiving a thread archives its open descendants only", () =>
     Effect.gen(function*() {
       const engine = yield* Engine.Engine

@@ -22,7 +22,7 @@ import { listRolloutFiles } from "../rollout/RolloutFiles.js"
 import { belongsTo } from "../rollout/RolloutIdentity.js"
 import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
 import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
-import { Database, toDatabaseError } from "../sqlite/Database.js"
+import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
 import { forgetThreads } from "../stores/ThreadForget.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
@@ -227,7 +227,7 @@ export const make = Effect.gen(function*() {
   const setSpawnStatuses = (
     operation: string,
     status: SpawnStatus,
-    order: Effect.Effect<ReadonlyArray<string>, SqlError>
+    order: Effect.Effect<ReadonlyArray<string>, SqlError | DatabaseError>
   ) =>
     locked(
       operation,
@@ -253,7 +253,8 @@ export const make = Effect.gen(function*() {
     )
 
   /**
-   * Reopens the thread; with `cascade`, its ancestors first, root first (SPEC §11). The threads
+   * Reopens the thread; with `cascade`, its ancestors first, root first (SPEC §11), skipping
+   * any deleted since (its child's spawn edge still names it: the child's log does). The threads
    * it reopened, in order.
    * @since 0.1.0
    */
@@ -262,7 +263,11 @@ export const make = Effect.gen(function*() {
       "resume thread",
       "open",
       options?.cascade === true
-        ? Effect.map(agentGraph.ancestors(threadId), (above) => [...above, threadId])
+        ? Effect.gen(function*() {
+          const above = yield* agentGraph.ancestors(threadId)
+          const present = yield* Effect.filter(above, (id) => Effect.map(files.row(id), (row) => row !== undefined))
+          return [...present, threadId]
+        })
         : Effect.succeed([threadId])
     )
 
