@@ -6,7 +6,8 @@
 CREATE TABLE thread_messages (
   id INTEGER PRIMARY KEY,
   thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
-  -- The message's line in the thread's rollout (1-based).
+  -- The message's line in the thread's rollout (1-based), counted across its files: a later
+  -- page's lines follow the earlier pages' (paginated history, SPEC §1).
   position INTEGER NOT NULL,
   turn_index INTEGER,
   kind TEXT NOT NULL,
