@@ -1,9 +1,9 @@
 /**
  * Catch-up on open (SPEC §4, §11): project every thread whose file changed since it was
  * projected (grew, or, archived, was touched; or one of its earlier pages changed), following
- * files that moved; once a backfill is
- * complete, also the files added since (a walk of the newest date folders and
- * `archived_sessions/`); delete the rows of threads whose file is gone everywhere.
+ * files that moved; once a backfill is complete, also the files added since (a walk of the
+ * newest date folders and `archived_sessions/`); delete the rows of threads whose file is gone
+ * everywhere.
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
