@@ -176,27 +176,61 @@ export interface RankPosition {
   readonly id: string
 }
 
-const CursorJson = Schema.parseJson(Schema.Tuple(Schema.Literal("search"), Schema.String, Schema.Number, Schema.String))
+/**
+ * The matching messages a search ranks, as index rowids `oldest..newest`: fixed by its first
+ * page, so that later pages rank the same set. `exhaustive` when they are every message that
+ * matched, not only the newest ones up to the scoring budget (`ThreadSearch.ts`).
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScoredWindow {
+  readonly oldest: number
+  readonly newest: number
+  readonly exhaustive: boolean
+}
 
 /**
- * A cursor for the next page after `position`, bound to the query it was made for: JSON keeps a
- * double exactly, so the next page starts strictly after this thread whatever the ties.
+ * Where the next page starts: after `after`, among the threads of `window`.
  * @since 0.1.0
+ * @category models
  */
-export const encodeSearchCursor = (query: string, position: RankPosition): string =>
-  Buffer.from(JSON.stringify(["search", query, position.score, position.id])).toString("base64url")
+export interface SearchCursor {
+  readonly after: RankPosition
+  readonly window: ScoredWindow
+}
+
+const CursorJson = Schema.parseJson(
+  Schema.Tuple(
+    Schema.Literal("search"),
+    Schema.String,
+    Schema.Number,
+    Schema.String,
+    Schema.Int,
+    Schema.Int,
+    Schema.Boolean
+  )
+)
 
 /**
- * The position a cursor of `encodeSearchCursor` holds, when it was made for `query`.
+ * A cursor for the next page, bound to the query it was made for: JSON keeps a double exactly,
+ * so the next page starts strictly after this thread whatever the ties.
  * @since 0.1.0
  */
-export const decodeSearchCursor = (query: string, cursor: string): Either.Either<RankPosition, string> => {
+export const encodeSearchCursor = (query: string, { after, window }: SearchCursor): string =>
+  Buffer.from(JSON.stringify(["search", query, after.score, after.id, window.oldest, window.newest, window.exhaustive]))
+    .toString("base64url")
+
+/**
+ * The position and window a cursor of `encodeSearchCursor` holds, when it was made for `query`.
+ * @since 0.1.0
+ */
+export const decodeSearchCursor = (query: string, cursor: string): Either.Either<SearchCursor, string> => {
   if (!/^[A-Za-z0-9_-]+$/u.test(cursor) || cursor.length > 4 * MAX_QUERY_CHARS) {
     return Either.left("not a cursor this engine made")
   }
   const decoded = Schema.decodeUnknownEither(CursorJson)(Buffer.from(cursor, "base64url").toString("utf8"))
   if (Either.isLeft(decoded)) return Either.left("not a cursor this engine made")
-  const [, madeFor, score, id] = decoded.right
+  const [, madeFor, score, id, oldest, newest, exhaustive] = decoded.right
   if (madeFor !== query) return Either.left("made for another query")
-  return Either.right({ score, id })
+  return Either.right({ after: { score, id }, window: { oldest, newest, exhaustive } })
 }

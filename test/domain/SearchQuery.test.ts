@@ -68,20 +68,31 @@ describe("SearchQuery", () => {
     expect(reason("a".repeat(MAX_QUERY_CHARS + 1))).toBe(`longer than ${MAX_QUERY_CHARS} characters`)
   })
 
-  it("a cursor gives back its exact position, for its own query only", () =>
+  it("a cursor gives back its exact position and window, for its own query only", () =>
     fc.assert(
-      fc.property(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), (query, score, id) => {
-        const cursor = encodeSearchCursor(query, { score, id })
-        // -0 comes back as 0, which SQL compares equal to it.
-        expect(decodeSearchCursor(query, cursor)).toEqual(Either.right({ score: score === 0 ? 0 : score, id }))
-        expect(decodeSearchCursor(`${query}x`, cursor)).toEqual(Either.left("made for another query"))
-      }),
+      fc.property(
+        fc.string(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.string(),
+        fc.record({ oldest: fc.nat(), newest: fc.nat(), exhaustive: fc.boolean() }),
+        (query, score, id, window) => {
+          const cursor = encodeSearchCursor(query, { after: { score, id }, window })
+          // -0 comes back as 0, which SQL compares equal to it.
+          expect(decodeSearchCursor(query, cursor)).toEqual(
+            Either.right({ after: { score: score === 0 ? 0 : score, id }, window })
+          )
+          expect(decodeSearchCursor(`${query}x`, cursor)).toEqual(Either.left("made for another query"))
+        }
+      ),
       { numRuns: runs(100) }
     ))
 
   it("a cursor that is not one is refused", () => {
     expect(decodeSearchCursor("q", "not a cursor!")).toEqual(Either.left("not a cursor this engine made"))
     expect(decodeSearchCursor("q", Buffer.from("[\"list\",1,\"a\"]").toString("base64url")))
+      .toEqual(Either.left("not a cursor this engine made"))
+    // A cursor of before the scored window (position only) is not one either.
+    expect(decodeSearchCursor("q", Buffer.from("[\"search\",\"q\",1,\"a\"]").toString("base64url")))
       .toEqual(Either.left("not a cursor this engine made"))
   })
 })

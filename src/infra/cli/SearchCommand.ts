@@ -38,7 +38,8 @@ export const renderSnippet = (snippet: Snippet, color: boolean): string => {
   return (text + snippet.text.slice(at)).replace(/\s+/g, " ")
 }
 
-const pageText = (page: SearchRecordPage, color: boolean): string => {
+/** A page as text: each thread on three lines, then a note when the ranking was bounded. */
+export const pageText = (page: SearchRecordPage, color: boolean): string => {
   if (page.items.length === 0) return "no threads match"
   const lines = page.items.flatMap((hit) => {
     const t = hit.thread.metadata
@@ -53,7 +54,11 @@ const pageText = (page: SearchRecordPage, color: boolean): string => {
       `  ${where} (${hit.message.kind}, line ${hit.message.position})${t.cwd === "" ? "" : ` in ${t.cwd}`}`
     ]
   })
-  return [...lines, ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])].join("\n")
+  return [
+    ...lines,
+    ...(page.exhaustive ? [] : ["(more messages match than are ranked: these are the best of the newest matches)"]),
+    ...(page.nextCursor === null ? [] : [`next page: --cursor ${page.nextCursor}`])
+  ].join("\n")
 }
 
 /** @since 0.1.0 */
@@ -74,7 +79,7 @@ export const searchCommand = Command.make(
         })
         if (options.json) {
           const items = page.items.map((hit) => ({ ...hit, thread: recordJson(hit.thread) }))
-          return yield* output(true, { items, nextCursor: page.nextCursor }, () => "")
+          return yield* output(true, { items, exhaustive: page.exhaustive, nextCursor: page.nextCursor }, () => "")
         }
         yield* Console.log(pageText(page, colorAllowed(process.stdout)))
       }), "read")

@@ -89,6 +89,8 @@ export interface SearchRecord extends SearchMatch {
 /** A page of search hits, best first. @since 0.1.0 */
 export interface SearchRecordPage {
   readonly items: ReadonlyArray<SearchRecord>
+  /** False when more messages matched than a search scores: the threads of the newest are ranked. */
+  readonly exhaustive: boolean
   readonly nextCursor: string | null
 }
 
@@ -389,7 +391,7 @@ export const layer = (
     CatchUpLayer,
     ReplayLayer,
     threadListLayer,
-    threadSearchLayer,
+    Layer.unwrapEffect(Effect.map(EngineConfig, (c) => threadSearchLayer({ scoringBudget: c.searchScoringBudget }))),
     turnListLayer,
     agentGraphLayer
   ).pipe(

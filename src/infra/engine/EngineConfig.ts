@@ -4,6 +4,7 @@
  */
 import { Context, Layer } from "effect"
 import { DEFAULT_MESSAGE_KINDS, type MessageKind } from "../../domain/ThreadMessages.js"
+import { DEFAULT_SCORING_BUDGET } from "../../projections/ThreadSearch.js"
 import type { Durability } from "../rollout/RolloutStore.js"
 
 /** @since 0.1.0 @category models */
@@ -20,6 +21,8 @@ export interface EngineConfig {
   readonly durability: Durability
   /** What the search index holds (`thread_messages`); a change takes effect for what is folded next: rebuild. */
   readonly messageKinds: ReadonlyArray<MessageKind>
+  /** Most matching messages a search scores, newest first (`ThreadSearch.ts`). */
+  readonly searchScoringBudget: number
 }
 
 /** @since 0.1.0 @category tags */
@@ -31,7 +34,8 @@ export const defaults = {
   batchSize: 200,
   backfillLeaseMs: 15 * 60_000,
   durability: "none",
-  messageKinds: DEFAULT_MESSAGE_KINDS
+  messageKinds: DEFAULT_MESSAGE_KINDS,
+  searchScoringBudget: DEFAULT_SCORING_BUDGET
 } as const
 
 /** @since 0.1.0 @category layers */

@@ -36,8 +36,9 @@ describe("rollout-state search (CLI)", () => {
     const home = join(dir, "home")
     const found = await cli("search", "--home", home, "login flake*", "--json")
     expect(found.code).toBe(0)
-    const page = JSON.parse(found.stdout) as { items: Array<Hit>; nextCursor: string | null }
+    const page = JSON.parse(found.stdout) as { items: Array<Hit>; exhaustive: boolean; nextCursor: string | null }
     expect(page.items.length).toBeGreaterThan(0)
+    expect(page.exhaustive).toBe(true)
     for (const hit of page.items) {
       const words = hit.snippet.highlights.map(([start, end]) => hit.snippet.text.slice(start, end).toLowerCase())
       expect(words).toContain("login")

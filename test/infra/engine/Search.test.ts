@@ -18,7 +18,12 @@ const withHome = <A, E>(
   )
 
 const withEngine = <A, E>(
-  paths: { readonly home: string; readonly database: string; readonly messageKinds?: ReadonlyArray<MessageKind> },
+  paths: {
+    readonly home: string
+    readonly database: string
+    readonly messageKinds?: ReadonlyArray<MessageKind>
+    readonly searchScoringBudget?: number
+  },
   use: (engine: Engine.Engine) => Effect.Effect<A, E>
 ) => Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(Layer.fresh(Engine.layer(paths))))
 
@@ -61,6 +66,7 @@ describe("searchThreads", () => {
           yield* thread(engine, [user("a flaky network and a login page")])
           const page = yield* engine.searchThreads({ query: "\"flaky login\"" })
           expect(ids(page)).toEqual([thrice, once])
+          expect(page.exhaustive).toBe(true)
           expect(page.items[0]!.matches).toBe(3)
           expect(page.items[0]!.score).toBeLessThan(page.items[1]!.score)
           // Bare words must all match, in any order: the third thread has both.
@@ -147,6 +153,86 @@ describe("searchThreads", () => {
           }
           expect(scores.size).toBe(1)
           expect(seen).toEqual([...made].sort())
+        }))
+    ))
+
+  it.live("beyond the scoring budget only the newest matches are ranked, and the page says so; within it, all are", () =>
+    withHome((paths) =>
+      Effect.gen(function*() {
+        const made = yield* withEngine(paths, (engine) =>
+          Effect.gen(function*() {
+            // The oldest thread says it most: it leads an exact ranking only.
+            const oldest = yield* thread(engine, [user("deploy now"), user("deploy again"), user("deploy it")])
+            const newer: Array<string> = []
+            for (let i = 0; i < 3; i++) newer.push(yield* thread(engine, [user(`deploy ${i}`), user("unrelated")]))
+            return { oldest, newer }
+          }))
+        const search = (budget: number) =>
+          withEngine({ ...paths, searchScoringBudget: budget }, (engine) => engine.searchThreads({ query: "deploy" }))
+        const exact = yield* search(6)
+        expect(exact.exhaustive).toBe(true)
+        expect(ids(exact)[0]).toBe(made.oldest)
+        expect(exact.items[0]!.matches).toBe(3)
+        const bounded = yield* search(4)
+        expect(bounded.exhaustive).toBe(false)
+        // The newest four matches: the three newer threads' and the oldest thread's last one.
+        expect([...ids(bounded)].sort()).toEqual([made.oldest, ...made.newer].sort())
+        expect(bounded.items.find((hit) => hit.thread.metadata.id === made.oldest)!.matches).toBe(1)
+        const newest = yield* search(3)
+        expect([...ids(newest)].sort()).toEqual([...made.newer].sort())
+        expect(newest.items.every((hit) => hit.matches === 1)).toBe(true)
+      })
+    ))
+
+  it.live("pages of a bounded search rank the same window, each of its threads once whatever the ties", () =>
+    withHome((paths) =>
+      withEngine({ ...paths, searchScoringBudget: 5 }, (engine) =>
+        Effect.gen(function*() {
+          const made: Array<string> = []
+          for (let i = 0; i < 8; i++) made.push(yield* thread(engine, [user("same words in every thread")]))
+          const seen: Array<string> = []
+          const scores = new Set<number>()
+          let cursor: string | undefined
+          for (let pages = 0; pages < 10; pages++) {
+            const page = yield* engine.searchThreads({ query: "same words", limit: 2, ...(cursor ? { cursor } : {}) })
+            expect(page.exhaustive).toBe(false)
+            for (const hit of page.items) scores.add(hit.score)
+            seen.push(...ids(page))
+            if (page.nextCursor === null) break
+            cursor = page.nextCursor
+          }
+          expect(scores.size).toBe(1)
+          expect(seen).toEqual(made.slice(-5).sort())
+        }))
+    ))
+
+  it.live("a later page keeps its first page's window: matches written since are not ranked", () =>
+    withHome((paths) =>
+      withEngine({ ...paths, searchScoringBudget: 5 }, (engine) =>
+        Effect.gen(function*() {
+          const first: Array<string> = []
+          for (let i = 0; i < 4; i++) first.push(yield* thread(engine, [user(`deploy the service ${i}`)]))
+          const page = yield* engine.searchThreads({ query: "deploy", limit: 1 })
+          expect(page.exhaustive).toBe(true)
+          const later: Array<string> = []
+          for (let i = 0; i < 3; i++) later.push(yield* thread(engine, [user(`deploy the service again ${i}`)]))
+          expect((yield* engine.searchThreads({ query: "deploy" })).exhaustive).toBe(false)
+          // Written since, they change bm25's statistics (so scores), but not the set ranked.
+          const next = yield* engine.searchThreads({ query: "deploy", limit: 10, cursor: page.nextCursor! })
+          expect(next.exhaustive).toBe(true)
+          for (const id of ids(next)) expect(first).toContain(id)
+        }))
+    ))
+
+  it.live("filters apply before the budget: a cwd's threads are ranked from their own newest matches", () =>
+    withHome((paths) =>
+      withEngine({ ...paths, searchScoringBudget: 2 }, (engine) =>
+        Effect.gen(function*() {
+          const mine = yield* thread(engine, [user("deploy the service")], { cwd: "/work/a" })
+          for (let i = 0; i < 3; i++) yield* thread(engine, [user("deploy the service")], { cwd: "/work/b" })
+          expect(ids(yield* engine.searchThreads({ query: "deploy" }))).not.toContain(mine)
+          const page = yield* engine.searchThreads({ query: "deploy", cwd: "/work/a" })
+          expect([ids(page), page.exhaustive]).toEqual([[mine], true])
         }))
     ))
 
