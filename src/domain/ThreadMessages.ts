@@ -48,6 +48,27 @@ export interface ThreadMessage {
 }
 
 /**
+ * What the echo rule compares of the message indexed last.
+ * @since 0.1.0
+ * @category models
+ */
+export type IndexedText = Pick<ThreadMessage, "kind" | "text">
+
+/**
+ * Whether `message` is the echo of `previous`, the message of the thread indexed last, and so
+ * is not indexed: a current host writes each user and agent message twice, as an event and as a
+ * response item on neighbouring lines, in either order; the first of the two is kept. One of
+ * them must be a response item, so of a pair one always stays, and a legacy file (response
+ * items only) keeps all of its messages (docs/decisions.md, "Full-text search").
+ * @since 0.1.0
+ */
+export const echoes = (previous: IndexedText | undefined, message: IndexedText): boolean =>
+  previous !== undefined && previous.text === message.text &&
+  (previous.kind === "response" ? isEvent(message.kind) : message.kind === "response" && isEvent(previous.kind))
+
+const isEvent = (kind: MessageKind): boolean => kind === "user" || kind === "agent"
+
+/**
  * The kind a line of this type (`event_msg`/`response_item` and its payload's `type`) is
  * indexed as, when any.
  * @since 0.1.0

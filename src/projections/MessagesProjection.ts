@@ -6,10 +6,18 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import type { MessageKind, ThreadMessage } from "../domain/ThreadMessages.js"
+import type { IndexedText, MessageKind, ThreadMessage } from "../domain/ThreadMessages.js"
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, groupedByKeys, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import {
+  chunksOf,
+  groupedByKeys,
+  KEYS_PER_STATEMENT,
+  runByKeys,
+  statementForRows,
+  type Statements,
+  valuesOf
+} from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
@@ -63,6 +71,16 @@ const selectMessages = statementForRows(
       ORDER BY thread_id, position`
 )
 
+const selectLastMessages = statementForRows(
+  1,
+  (values) =>
+    `WITH ids (thread_id) AS (VALUES ${values})
+      SELECT m.kind, m.text, m.thread_id FROM ids JOIN thread_messages m ON m.thread_id = ids.thread_id
+        AND m.position = (SELECT MAX(l.position) FROM thread_messages l WHERE l.thread_id = ids.thread_id)`
+)
+
+const decodeLast = Schema.decodeUnknownSync(Schema.Array(MessageRow.pick("thread_id", "kind", "text")))
+
 /**
  * The projection's statements, for a caller on the connection (`Statements`).
  * @since 0.1.0
@@ -74,6 +92,13 @@ export const messageRows = {
     const rows = deltas.flatMap((d) => (d.messages ?? []).map((m) => toRow(d.after.metadata.id, m)))
     for (const chunk of chunksOf(rows)) statements.run(insertRows(chunk.length), valuesOf(chunk, MESSAGE_COLUMNS))
   },
+  /** Each thread's message indexed last: where a resumed fold's echo check starts (`echoes`). */
+  loadLast: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, IndexedText> =>
+    new Map(
+      chunksOf(threadIds, KEYS_PER_STATEMENT)
+        .flatMap((chunk) => decodeLast(statements.rows(selectLastMessages(chunk.length), chunk)))
+        .map((row) => [row.thread_id, { kind: row.kind as MessageKind, text: row.text }])
+    ),
   /** Every message of these threads, in order. */
   loadAll: (
     statements: Statements,

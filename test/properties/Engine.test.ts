@@ -18,7 +18,7 @@ import { encodeRolloutLine } from "../../src/domain/RolloutItem.js"
 import { DEFAULT_MESSAGE_KINDS } from "../../src/domain/ThreadMessages.js"
 import * as Engine from "../../src/infra/engine/Engine.js"
 import { listRolloutFiles } from "../../src/infra/rollout/RolloutFiles.js"
-import { type FileFold, foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
+import { type FileFold, foldRolloutFile, nextFileResume } from "../../src/infra/rollout/RolloutFold.js"
 import { nodeSyscalls, type RolloutSyscalls, RolloutSyscallsRef } from "../../src/infra/rollout/RolloutStore.js"
 import { itemArb, runs, timeoutFor, type WholeItem } from "../fixtures/arbitraries.js"
 import { writePage } from "../fixtures/historyPages.js"
@@ -330,7 +330,7 @@ const run = (actions: ReadonlyArray<Action>) =>
           defaultModelProvider: "openai",
           decode: "full",
           messageKinds: DEFAULT_MESSAGE_KINDS,
-          ...(folded === undefined ? {} : { resume: { state: folded.state, offset: 0, nextLineNumber: 1 } })
+          ...(folded === undefined ? {} : { resume: nextFileResume(folded) })
         })
         for (const message of folded.messages) messages.push({ ...message, position: message.position + linesBefore })
         linesBefore += folded.end.nextLineNumber - 1

@@ -11,8 +11,9 @@ import { Context, Effect, Either, Layer } from "effect"
 import { basename } from "node:path"
 import { compareHistoryFiles } from "../../domain/HistoryPages.js"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
-import type { MessageKind, ThreadMessage } from "../../domain/ThreadMessages.js"
+import type { IndexedText, MessageKind, ThreadMessage } from "../../domain/ThreadMessages.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
+import { messageRows } from "../../projections/MessagesProjection.js"
 import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
 import type { Statements } from "../../projections/Statements.js"
 import type { EarlierFile } from "../../projections/ThreadDelta.js"
@@ -21,7 +22,7 @@ import { archivedAtOf, fileStat, placementAfterFold } from "../rollout/FileStat.
 import * as FoldPool from "../rollout/FoldPool.js"
 import { isArchivedRolloutPath, movedPlaces } from "../rollout/Layout.js"
 import * as ReadAhead from "../rollout/ReadAhead.js"
-import type { FileFold, ReadCounts } from "../rollout/RolloutFold.js"
+import { type FileFold, type FoldResume, nextFileResume, type ReadCounts } from "../rollout/RolloutFold.js"
 import { rolloutIdentity } from "../rollout/RolloutIdentity.js"
 import type { ReadIssue, RolloutReadError } from "../rollout/RolloutIssue.js"
 import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
@@ -111,6 +112,8 @@ interface Planned {
   /** Whether `files[0]` continues the row's fold from its offset (the state is loaded after planning). */
   readonly fromRow: boolean
   readonly resume: ThreadState | undefined
+  /** The thread's message indexed last, when `files[0]` continues the row's fold. */
+  readonly resumeMessage?: IndexedText | undefined
 }
 
 interface FileRead {
@@ -312,7 +315,14 @@ const planWith = (
     }
   }
   const states = resumable.length === 0 ? new Map<string, ThreadState>() : loadStatesWith(statements, resumable)
-  return out.map((p) => "_tag" in p || !p.fromRow ? p : { ...p, resume: states.get(p.row!.id) })
+  const lastMessages = resumable.length === 0
+    ? new Map<string, IndexedText>()
+    : messageRows.loadLast(statements, resumable.map((r) => r.id))
+  return out.map((p) =>
+    "_tag" in p || !p.fromRow
+      ? p
+      : { ...p, resume: states.get(p.row!.id), resumeMessage: lastMessages.get(p.row!.id) }
+  )
 }
 
 /**
@@ -334,6 +344,8 @@ interface Chain {
   readonly reads: Array<FileRead>
   /** The messages read, positioned by line across the thread's files (a page's count on). */
   readonly messages: Array<ThreadMessage>
+  /** The message indexed last before the next file to fold. */
+  lastMessage: IndexedText | undefined
   /** Lines of the thread's files before the next one to fold. */
   linesBefore: number
   failed: FileOutcome | undefined
@@ -349,15 +361,16 @@ const jobOf = (
   const { planned } = chain
   const file = planned.files[index]!
   const fromRow = index === 0 && planned.fromRow && planned.resume !== undefined
-  const resume = fromRow
+  const resume: FoldResume | undefined = fromRow
     ? {
       state: planned.resume,
       offset: planned.row!.projected_offset,
-      nextLineNumber: planned.row!.projected_lines + 1
+      nextLineNumber: planned.row!.projected_lines + 1,
+      lastMessage: planned.resumeMessage
     }
     : chain.state === undefined
     ? undefined
-    : { state: chain.state, offset: 0, nextLineNumber: 1 }
+    : nextFileResume({ state: chain.state, lastMessage: chain.lastMessage })
   const from = resume?.offset ?? 0
   const job = {
     path: file.path,
@@ -467,6 +480,7 @@ export const make = Effect.gen(function*() {
         end: undefined,
         reads: [],
         messages: [],
+        lastMessage: undefined,
         linesBefore: planned.earlier.reduce((sum, file) => sum + file.lines, 0),
         failed: undefined
       }))
@@ -485,8 +499,9 @@ export const make = Effect.gen(function*() {
             chain.failed = { _tag: "Failed", path, reason: folded.left.reason, error: folded.left }
             return
           }
-          const { counts, end, issues, messages, state } = folded.right
+          const { counts, end, issues, lastMessage, messages, state } = folded.right
           chain.state = state
+          chain.lastMessage = lastMessage
           chain.end = end
           const lines = end.nextLineNumber - 1
           chain.reads.push({ path, lines, counts, issues })

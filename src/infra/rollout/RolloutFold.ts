@@ -12,7 +12,7 @@ import {
   WRAPPED_TYPES
 } from "../../domain/RolloutItem.js"
 import { applyAll, initial } from "../../domain/ThreadFold.js"
-import { messageTextOf, type ThreadMessage } from "../../domain/ThreadMessages.js"
+import { echoes, type IndexedText, messageTextOf, type ThreadMessage } from "../../domain/ThreadMessages.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
 import type { FramingEnd } from "./LineFramer.js"
 import type { ReadIssue, RolloutReadError } from "./RolloutIssue.js"
@@ -38,6 +38,8 @@ export interface FileFold {
   readonly state: ThreadState
   /** The messages of the read (of `messageKinds`), in file order: only those after `resume`. */
   readonly messages: ReadonlyArray<ThreadMessage>
+  /** The thread's message indexed last, here or before `resume`: the next read's echo check. */
+  readonly lastMessage: IndexedText | undefined
   readonly end: FramingEnd
   readonly counts: ReadCounts
   readonly issues: ReadonlyArray<ReadIssue>
@@ -63,11 +65,35 @@ export const isUnknownItem = (item: RolloutItem): boolean => {
 
 const isKnownEvent = (type: string): boolean => FOLD_EVENT_TYPES.has(type) || KNOWN_IGNORED_EVENT_TYPES.has(type)
 
+/**
+ * Where a fold continues: the state after the lines before `offset` (line `nextLineNumber`
+ * next), and the message indexed last before it (`echoes`).
+ * @since 0.1.0
+ * @category models
+ */
+export interface FoldResume {
+  readonly state: ThreadState
+  readonly offset: number
+  readonly nextLineNumber: number
+  readonly lastMessage?: IndexedText | undefined
+}
+
+/**
+ * How the next file of a thread continues a fold of the one before it: from its first byte.
+ * @since 0.1.0
+ */
+export const nextFileResume = (fold: Pick<FileFold, "state" | "lastMessage">): FoldResume => ({
+  state: fold.state,
+  offset: 0,
+  nextLineNumber: 1,
+  lastMessage: fold.lastMessage
+})
+
 /** @since 0.1.0 */
 export interface FoldFileOptions extends Pick<ReadOptions, "decode" | "maxLineBytes" | "messageKinds"> {
   readonly defaultModelProvider: string
   /** Continue a previous fold of the same file from where it ended. */
-  readonly resume?: { readonly state: ThreadState; readonly offset: number; readonly nextLineNumber: number }
+  readonly resume?: FoldResume
   /** Keep at most this many issues (all are counted). */
   readonly maxIssues?: number
 }
@@ -100,6 +126,7 @@ const foldOf = (file: string, options: FoldFileOptions) => {
   const items: Array<RolloutItem> = []
   const kinds = new Set(options.messageKinds)
   const messages: Array<ThreadMessage> = []
+  let lastMessage = options.resume?.lastMessage
   // Messages of the chunk not yet folded: each waits for the turn its line leaves open.
   const pending: Array<{ readonly at: number; readonly message: Omit<ThreadMessage, "turnIndex"> }> = []
   const readOptions: ReadOptions = {
@@ -131,6 +158,8 @@ const foldOf = (file: string, options: FoldFileOptions) => {
       for (const { at, message } of pending) {
         state = applyAll(state, itemsBetween(items, from, at + 1))
         from = at + 1
+        if (echoes(lastMessage, message)) continue
+        lastMessage = { kind: message.kind, text: message.text }
         const turnIndex = state.lastTurn?.index ?? null
         messages.push({ position: message.position, turnIndex, kind: message.kind, text: message.text })
       }
@@ -142,6 +171,7 @@ const foldOf = (file: string, options: FoldFileOptions) => {
   const done = (end: FramingEnd): FileFold => ({
     state,
     messages,
+    lastMessage,
     end,
     counts: { items: itemCount, unknown, parseErrors, warnings },
     issues

@@ -8,7 +8,6 @@
 import { Effect } from "effect"
 import type { Stats } from "node:fs"
 import type { ThreadMessage } from "../../../domain/ThreadMessages.js"
-import type { ThreadState } from "../../../domain/ThreadState.js"
 import { PROJECTIONS } from "../../../projections/Projection.js"
 import { chunksOf } from "../../../projections/Statements.js"
 import type { ThreadDelta } from "../../../projections/ThreadDelta.js"
@@ -17,7 +16,7 @@ import { fileStat, placementAfterFold } from "../../rollout/FileStat.js"
 import { threadFileGroups } from "../../rollout/HistoryFiles.js"
 import type { FramingEnd } from "../../rollout/LineFramer.js"
 import { type HomeNotFound, listRolloutFiles, type RolloutFile } from "../../rollout/RolloutFiles.js"
-import { foldRolloutFile, type ReadCounts } from "../../rollout/RolloutFold.js"
+import { type FoldResume, foldRolloutFile, nextFileResume, type ReadCounts } from "../../rollout/RolloutFold.js"
 import type { ReadIssue } from "../../rollout/RolloutIssue.js"
 import { yieldToEventLoop } from "../../rollout/RolloutReader.js"
 import { Database, type DatabaseError, toDatabaseError } from "../../sqlite/Database.js"
@@ -51,7 +50,7 @@ export const make = Effect.gen(function*() {
    */
   const foldThread = (files: ReadonlyArray<RolloutFile>) =>
     Effect.gen(function*() {
-      let state: ThreadState | undefined
+      let resume: FoldResume | undefined
       let end: FramingEnd | undefined
       const reads: Array<{ readonly counts: ReadCounts; readonly issues: ReadonlyArray<ReadIssue> }> = []
       const sizes: Array<{ readonly size: number; readonly lines: number }> = []
@@ -63,7 +62,7 @@ export const make = Effect.gen(function*() {
         const result = yield* Effect.either(foldRolloutFile(file.path, {
           defaultModelProvider: config.defaultModelProvider,
           messageKinds: config.messageKinds,
-          ...(state === undefined ? {} : { resume: { state, offset: 0, nextLineNumber: 1 } })
+          ...(resume === undefined ? {} : { resume })
         }))
         if (result._tag === "Left" || facts === undefined) {
           return {
@@ -72,7 +71,7 @@ export const make = Effect.gen(function*() {
             reason: result._tag === "Left" ? result.left.reason : "file not found"
           } as const
         }
-        state = result.right.state
+        resume = nextFileResume(result.right)
         end = result.right.end
         const lines = end.nextLineNumber - 1
         sizes.push({ size: facts.size, lines })
@@ -91,7 +90,7 @@ export const make = Effect.gen(function*() {
       }
       return {
         _tag: "Folded",
-        fold: { before: undefined, after: state!, placement, messages } satisfies ThreadDelta,
+        fold: { before: undefined, after: resume!.state, placement, messages } satisfies ThreadDelta,
         reads
       } as const
     })
