@@ -74,6 +74,9 @@ describe("metadata patches", () => {
     const git = (patch: Parameters<typeof metadataPatchItems>[0]) => {
       const result = patched(patch)
       expect(result.items.map((i) => i.type)).toEqual(["session_meta"])
+      // The copy keeps the meta's memory mode, as written to the file.
+      expect((JSON.parse(encodeRolloutLine(result.items[0]!)) as { payload: object }).payload)
+        .toHaveProperty("memory_mode", "enabled")
       const { gitBranch, gitOriginUrl, gitSha } = result.metadata
       return {
         payload: (result.items[0]!.payload as { git?: unknown }).git,

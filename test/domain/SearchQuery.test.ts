@@ -4,6 +4,7 @@ import {
   decodeSearchCursor,
   encodeSearchCursor,
   ftsQueryOf,
+  InvalidSearchQuery,
   MAX_QUERY_CHARS,
   SNIPPET_TOKENS,
   snippetOf
@@ -88,6 +89,8 @@ describe("SearchQuery", () => {
   })
 
   it("refuses a blank query, an unclosed phrase and an overlong query", () => {
+    expect(new InvalidSearchQuery({ query: `${"q".repeat(100)}`, reason: "why" }).message)
+      .toBe(`search query "${"q".repeat(80)}": why`)
     expect(reason("  ?! ")).toBe("no word to search for")
     expect(reason("OR AND")).toBe("no word to search for")
     expect(reason("\"flaky login")).toBe("a phrase's closing quote is missing")
