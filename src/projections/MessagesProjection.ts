@@ -9,7 +9,7 @@ import { Schema } from "effect"
 import type { MessageKind, ThreadMessage } from "../domain/ThreadMessages.js"
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, groupedByKeys, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import { chunksOf, groupedByKeys, type Program, run, runByKeys, statementForRows, valuesOf } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
@@ -63,23 +63,21 @@ const selectMessages = statementForRows(
       ORDER BY thread_id, position`
 )
 
+function* applyMessages(deltas: ReadonlyArray<ThreadDelta>): Program<void> {
+  const rows = deltas.flatMap((d) => (d.messages ?? []).map((m) => toRow(d.after.metadata.id, m)))
+  for (const chunk of chunksOf(rows)) yield* run(insertRows(chunk.length), valuesOf(chunk, MESSAGE_COLUMNS))
+}
+
 /**
- * The projection's statements, for a caller on the connection (`Statements`).
+ * The projection's programs.
  * @since 0.1.0
  */
 export const messageRows = {
-  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void =>
-    runByKeys(statements, deleteMessages, threadIds),
-  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
-    const rows = deltas.flatMap((d) => (d.messages ?? []).map((m) => toRow(d.after.metadata.id, m)))
-    for (const chunk of chunksOf(rows)) statements.run(insertRows(chunk.length), valuesOf(chunk, MESSAGE_COLUMNS))
-  },
+  clear: (threadIds: ReadonlyArray<string>): Program<void> => runByKeys(deleteMessages, threadIds),
+  apply: applyMessages,
   /** Every message of these threads, in order. */
-  loadAll: (
-    statements: Statements,
-    threadIds: ReadonlyArray<string>
-  ): ReadonlyMap<string, ReadonlyArray<ThreadMessage>> =>
-    groupedByKeys(statements, selectMessages, threadIds, decodeRows, (row) => row.thread_id, messageOf)
+  loadAll: (threadIds: ReadonlyArray<string>): Program<ReadonlyMap<string, ReadonlyArray<ThreadMessage>>> =>
+    groupedByKeys(selectMessages, threadIds, decodeRows, (row) => row.thread_id, messageOf)
 }
 
 /** @since 0.1.0 */
@@ -95,9 +93,9 @@ export const messagesProjection: Projection = {
   ],
   apply: messageRows.apply,
   clear: messageRows.clear,
-  reset: (statements) => statements.run("DELETE FROM thread_messages", []),
-  drift: (statements, folds) => {
-    const messages = messageRows.loadAll(statements, folds.map((f) => f.after.metadata.id))
+  reset: () => run("DELETE FROM thread_messages", []),
+  drift: function*(folds) {
+    const messages = yield* messageRows.loadAll(folds.map((f) => f.after.metadata.id))
     return driftOf(folds, "messages", (id) => messages.get(id) ?? [], (f) => f.messages ?? [])
   }
 }
