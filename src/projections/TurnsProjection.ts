@@ -93,11 +93,11 @@ const selectLastTurns = statementForRows(
 )
 
 function* applyTurns(deltas: ReadonlyArray<ThreadDelta>): Program<void> {
-  const rows = deltas.flatMap((d) => {
+  const changed = deltas.flatMap((d) => {
     const from = d.before?.lastTurn?.index ?? 0
     return turnsOf(d.after).filter((t) => t.index >= from).map((t) => toRow(d.after.metadata.id, t))
   })
-  for (const chunk of chunksOf(rows)) yield* run(upsertRows(chunk.length), valuesOf(chunk, TURN_COLUMNS))
+  for (const chunk of chunksOf(changed)) yield* run(upsertRows(chunk.length), valuesOf(chunk, TURN_COLUMNS))
 }
 
 /**
