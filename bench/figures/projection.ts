@@ -14,6 +14,7 @@ import { turnsOf } from "../../src/domain/ThreadState.js"
 import { foldRolloutFile } from "../../src/infra/rollout/RolloutFold.js"
 import * as Database from "../../src/infra/sqlite/Database.js"
 import { writeProjections } from "../../src/projections/ProjectionWriter.js"
+import { runSync } from "../../src/projections/Statements.js"
 import type { ThreadDelta } from "../../src/projections/ThreadDelta.js"
 import { THREAD_COLUMNS, toThreadRow } from "../../src/projections/ThreadsProjection.js"
 import { type Figure, generatedHome, log, median, migratedDatabase, row } from "../harness.js"
@@ -54,7 +55,7 @@ const engineWrite = (file: string, deltas: ReadonlyArray<ThreadDelta>): Promise<
     const database = yield* Database.open({ file })
     const items = deltas.map((delta) => ({ delta, expected: undefined }))
     const started = performance.now()
-    yield* database.direct.transact((s) => writeProjections(s, items))
+    yield* database.direct.transact((s) => runSync(writeProjections(items), s))
     return (performance.now() - started) / 1000
   }).pipe(Effect.scoped, Effect.runPromise)
 

@@ -7,7 +7,7 @@ import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, groupedByKeys, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import { chunksOf, groupedByKeys, type Program, run, runByKeys, statementForRows, valuesOf } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
@@ -61,24 +61,25 @@ const insertTools = statementForRows(
   (values) => `INSERT INTO thread_dynamic_tools (${TOOL_COLUMNS.join(", ")}) VALUES ${values}`
 )
 
+function* applyTools(deltas: ReadonlyArray<ThreadDelta>): Program<void> {
+  // The fold replaces the list (a new array) only when a session meta lists tools.
+  const changed = deltas.filter((d) => d.before === undefined || d.before.dynamicTools !== d.after.dynamicTools)
+  if (changed.length === 0) return
+  yield* toolRows.clear(changed.map((d) => d.after.metadata.id))
+  const rows = changed.flatMap((d) => toRows(d.after.metadata.id, d.after.dynamicTools))
+  for (const chunk of chunksOf(rows)) yield* run(insertTools(chunk.length), valuesOf(chunk, TOOL_COLUMNS))
+}
+
 /**
- * The projection's statements, for a caller on the connection (`Statements`).
+ * The projection's programs.
  * @since 0.1.0
  */
 export const toolRows = {
-  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
-    // The fold replaces the list (a new array) only when a session meta lists tools.
-    const changed = deltas.filter((d) => d.before === undefined || d.before.dynamicTools !== d.after.dynamicTools)
-    if (changed.length === 0) return
-    toolRows.clear(statements, changed.map((d) => d.after.metadata.id))
-    const rows = changed.flatMap((d) => toRows(d.after.metadata.id, d.after.dynamicTools))
-    for (const chunk of chunksOf(rows)) statements.run(insertTools(chunk.length), valuesOf(chunk, TOOL_COLUMNS))
-  },
+  apply: applyTools,
   /** Deletes these threads' tools. */
-  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void =>
-    runByKeys(statements, deleteTools, threadIds),
-  load: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<DynamicTool>> =>
-    groupedByKeys(statements, selectTools, threadIds, decodeRows, (row) => row.thread_id, toolOf)
+  clear: (threadIds: ReadonlyArray<string>): Program<void> => runByKeys(deleteTools, threadIds),
+  load: (threadIds: ReadonlyArray<string>): Program<ReadonlyMap<string, ReadonlyArray<DynamicTool>>> =>
+    groupedByKeys(selectTools, threadIds, decodeRows, (row) => row.thread_id, toolOf)
 }
 
 /** @since 0.1.0 */
@@ -88,9 +89,9 @@ export const dynamicToolsProjection: Projection = {
   overwrites: false,
   apply: toolRows.apply,
   clear: toolRows.clear,
-  reset: (statements) => statements.run("DELETE FROM thread_dynamic_tools", []),
-  drift: (statements, folds) => {
-    const tools = toolRows.load(statements, folds.map((f) => f.after.metadata.id))
+  reset: () => run("DELETE FROM thread_dynamic_tools", []),
+  drift: function*(folds) {
+    const tools = yield* toolRows.load(folds.map((f) => f.after.metadata.id))
     return driftOf(folds, "dynamicTools", (id) => tools.get(id) ?? [], (f) => f.after.dynamicTools)
   }
 }

@@ -13,9 +13,11 @@ import {
   chunksOf,
   groupedByKeys,
   KEYS_PER_STATEMENT,
+  type Program,
+  rows,
+  run,
   runByKeys,
   statementForRows,
-  type Statements,
   valuesOf
 } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
@@ -81,30 +83,31 @@ const selectLastMessages = statementForRows(
 
 const decodeLast = Schema.decodeUnknownSync(Schema.Array(MessageRow.pick("thread_id", "kind", "text")))
 
+function* applyMessages(deltas: ReadonlyArray<ThreadDelta>): Program<void> {
+  const messages = deltas.flatMap((d) => (d.messages ?? []).map((m) => toRow(d.after.metadata.id, m)))
+  for (const chunk of chunksOf(messages)) yield* run(insertRows(chunk.length), valuesOf(chunk, MESSAGE_COLUMNS))
+}
+
 /**
- * The projection's statements, for a caller on the connection (`Statements`).
+ * The projection's programs.
  * @since 0.1.0
  */
 export const messageRows = {
-  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void =>
-    runByKeys(statements, deleteMessages, threadIds),
-  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
-    const rows = deltas.flatMap((d) => (d.messages ?? []).map((m) => toRow(d.after.metadata.id, m)))
-    for (const chunk of chunksOf(rows)) statements.run(insertRows(chunk.length), valuesOf(chunk, MESSAGE_COLUMNS))
-  },
+  clear: (threadIds: ReadonlyArray<string>): Program<void> => runByKeys(deleteMessages, threadIds),
+  apply: applyMessages,
   /** Each thread's message indexed last: where a resumed fold's echo check starts (`echoes`). */
-  loadLast: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, IndexedText> =>
-    new Map(
-      chunksOf(threadIds, KEYS_PER_STATEMENT)
-        .flatMap((chunk) => decodeLast(statements.rows(selectLastMessages(chunk.length), chunk)))
-        .map((row) => [row.thread_id, { kind: row.kind as MessageKind, text: row.text }])
-    ),
+  loadLast: function*(threadIds: ReadonlyArray<string>): Program<ReadonlyMap<string, IndexedText>> {
+    const last = new Map<string, IndexedText>()
+    for (const chunk of chunksOf(threadIds, KEYS_PER_STATEMENT)) {
+      for (const row of decodeLast(yield* rows(selectLastMessages(chunk.length), chunk))) {
+        last.set(row.thread_id, { kind: row.kind as MessageKind, text: row.text })
+      }
+    }
+    return last
+  },
   /** Every message of these threads, in order. */
-  loadAll: (
-    statements: Statements,
-    threadIds: ReadonlyArray<string>
-  ): ReadonlyMap<string, ReadonlyArray<ThreadMessage>> =>
-    groupedByKeys(statements, selectMessages, threadIds, decodeRows, (row) => row.thread_id, messageOf)
+  loadAll: (threadIds: ReadonlyArray<string>): Program<ReadonlyMap<string, ReadonlyArray<ThreadMessage>>> =>
+    groupedByKeys(selectMessages, threadIds, decodeRows, (row) => row.thread_id, messageOf)
 }
 
 /** @since 0.1.0 */
@@ -120,9 +123,9 @@ export const messagesProjection: Projection = {
   ],
   apply: messageRows.apply,
   clear: messageRows.clear,
-  reset: (statements) => statements.run("DELETE FROM thread_messages", []),
-  drift: (statements, folds) => {
-    const messages = messageRows.loadAll(statements, folds.map((f) => f.after.metadata.id))
+  reset: () => run("DELETE FROM thread_messages", []),
+  drift: function*(folds) {
+    const messages = yield* messageRows.loadAll(folds.map((f) => f.after.metadata.id))
     return driftOf(folds, "messages", (id) => messages.get(id) ?? [], (f) => f.messages ?? [])
   }
 }

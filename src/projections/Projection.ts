@@ -8,7 +8,7 @@
 import { dynamicToolsProjection } from "./DynamicToolsProjection.js"
 import { messagesProjection } from "./MessagesProjection.js"
 import { spawnEdgesProjection } from "./SpawnEdgesProjection.js"
-import type { Statements } from "./Statements.js"
+import type { Program } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 import { threadsProjection } from "./ThreadsProjection.js"
 import { turnsProjection } from "./TurnsProjection.js"
@@ -41,19 +41,16 @@ export interface Projection {
   /** What verify compares (default: `table` by `key`, every column). */
   readonly compared?: ReadonlyArray<ComparedTable>
   /** Writes what each delta changed, given `before` is what the rows hold. */
-  readonly apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>) => void
+  readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Program<void>
   /** Deletes these threads' rows. */
-  readonly clear: (statements: Statements, threadIds: ReadonlyArray<string>) => void
+  readonly clear: (threadIds: ReadonlyArray<string>) => Program<void>
   /** Before a rebuild: leaves the table holding nothing folded. */
-  readonly reset: (statements: Statements) => void
+  readonly reset: () => Program<void>
   /**
    * For each delta whose thread has rows here, the names of the fields (as hosts see them) in
    * which the rows differ from `after` placed at `placement` (a fresh fold of the thread's file).
    */
-  readonly drift: (
-    statements: Statements,
-    folds: ReadonlyArray<ThreadDelta>
-  ) => ReadonlyMap<string, ReadonlyArray<string>>
+  readonly drift: (folds: ReadonlyArray<ThreadDelta>) => Program<ReadonlyMap<string, ReadonlyArray<string>>>
 }
 
 /**

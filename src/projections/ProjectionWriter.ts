@@ -1,5 +1,5 @@
 /**
- * The synchronous write half of projecting: what a thread's rows say its fold state is, and
+ * The write half of projecting, as programs of the statements port: what a thread's rows say its fold state is, and
  * writing folded deltas into every projection in the caller's transaction, each only if its
  * thread's rows are still as the fold planned (another process may have projected meanwhile).
  * @since 0.1.0
@@ -7,7 +7,7 @@
 import type { ThreadState } from "../domain/ThreadState.js"
 import { toolRows } from "./DynamicToolsProjection.js"
 import { PROJECTIONS } from "./Projection.js"
-import type { Statements } from "./Statements.js"
+import type { Program } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 import { metadataOf, progressOf, type ThreadRow, threadRows } from "./ThreadsProjection.js"
 import { turnRows } from "./TurnsProjection.js"
@@ -28,13 +28,10 @@ export interface WriteItem {
  * needs; earlier turns are not loaded).
  * @since 0.1.0
  */
-export const loadStates = (
-  statements: Statements,
-  rows: ReadonlyArray<ThreadRow>
-): ReadonlyMap<string, ThreadState> => {
+export function* loadStates(rows: ReadonlyArray<ThreadRow>): Program<ReadonlyMap<string, ThreadState>> {
   const ids = rows.map((r) => r.id)
-  const toolLists = toolRows.load(statements, ids)
-  const lastTurns = turnRows.loadLast(statements, ids)
+  const toolLists = yield* toolRows.load(ids)
+  const lastTurns = yield* turnRows.loadLast(ids)
   return new Map(rows.map((row): [string, ThreadState] => [row.id, {
     metadata: metadataOf(row),
     dynamicTools: toolLists.get(row.id) ?? [],
@@ -49,19 +46,15 @@ export const loadStates = (
  * a thread's rows clears them first, and a row whose file now names another thread (the
  * file was replaced) is deleted with all of its rows.
  */
-const replaceRows = (
-  statements: Statements,
-  refolded: ReadonlyArray<WriteItem>,
-  existing: ReadonlySet<string>
-): void => {
+function* replaceRows(refolded: ReadonlyArray<WriteItem>, existing: ReadonlySet<string>): Program<void> {
   const newIds = new Set(refolded.map((item) => item.delta.after.metadata.id))
   const cleared = [...newIds].filter((id) => existing.has(id))
   const superseded = [
     ...new Set(refolded.flatMap((item) => (item.expected !== undefined ? [item.expected.id] : [])))
   ].filter((id) => !newIds.has(id) && existing.has(id))
   for (const projection of PROJECTIONS) {
-    if (superseded.length > 0) projection.clear(statements, superseded)
-    if (!projection.overwrites && cleared.length > 0) projection.clear(statements, cleared)
+    if (superseded.length > 0) yield* projection.clear(superseded)
+    if (!projection.overwrites && cleared.length > 0) yield* projection.clear(cleared)
   }
 }
 
@@ -70,14 +63,13 @@ const replaceRows = (
  * returns them as `written`; the others are `stale`, to plan again.
  * @since 0.1.0
  */
-export const writeProjections = <I extends WriteItem>(
-  statements: Statements,
+export function* writeProjections<I extends WriteItem>(
   items: ReadonlyArray<I>
-): { readonly written: ReadonlyArray<I>; readonly stale: ReadonlyArray<I> } => {
+): Program<{ readonly written: ReadonlyArray<I>; readonly stale: ReadonlyArray<I> }> {
   const ids = [
     ...new Set(items.flatMap((item) => [item.delta.after.metadata.id, ...(item.expected ? [item.expected.id] : [])]))
   ]
-  const current = threadRows.loadPositions(statements, ids)
+  const current = yield* threadRows.loadPositions(ids)
   const written: Array<I> = []
   const stale: Array<I> = []
   for (const item of items) {
@@ -90,8 +82,8 @@ export const writeProjections = <I extends WriteItem>(
     if (unchanged) written.push(item)
     else stale.push(item)
   }
-  replaceRows(statements, written.filter((item) => item.delta.before === undefined), new Set(current.keys()))
+  yield* replaceRows(written.filter((item) => item.delta.before === undefined), new Set(current.keys()))
   const deltas = written.map((item) => item.delta)
-  for (const projection of PROJECTIONS) projection.apply(statements, deltas)
+  for (const projection of PROJECTIONS) yield* projection.apply(deltas)
   return { written, stale }
 }

@@ -6,7 +6,7 @@
  */
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements } from "./Statements.js"
+import { chunksOf, KEYS_PER_STATEMENT, type Program, run, runByKeys, statementForRows, values } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 const deleteEdges = statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
@@ -21,34 +21,35 @@ const upsertEdges = statementForRows(
       ON CONFLICT (child_thread_id) DO UPDATE SET parent_thread_id = excluded.parent_thread_id, status = excluded.status`
 )
 
+function* applyEdges(deltas: ReadonlyArray<ThreadDelta>): Program<void> {
+  const changed = deltas.filter((d) =>
+    d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId ||
+    d.before.metadata.spawnStatus !== d.after.metadata.spawnStatus
+  )
+  if (changed.length === 0) return
+  const orphaned = changed.filter((d) => d.after.metadata.parentThreadId === null).map((d) => d.after.metadata.id)
+  yield* spawnEdgeRows.clear(orphaned)
+  const edges = changed.flatMap((d) =>
+    d.after.metadata.parentThreadId === null
+      ? []
+      : [[d.after.metadata.id, d.after.metadata.parentThreadId, d.after.metadata.spawnStatus]]
+  )
+  for (const chunk of chunksOf(edges)) yield* run(upsertEdges(chunk.length), chunk.flat())
+}
+
 /**
- * The projection's statements, for a caller on the connection (`Statements`).
+ * The projection's programs.
  * @since 0.1.0
  */
 export const spawnEdgeRows = {
   /** Deletes the edges naming these threads as children. */
-  clear: (statements: Statements, childIds: ReadonlyArray<string>): void =>
-    runByKeys(statements, deleteEdges, childIds),
-  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
-    const changed = deltas.filter((d) =>
-      d.before?.metadata.parentThreadId !== d.after.metadata.parentThreadId ||
-      d.before.metadata.spawnStatus !== d.after.metadata.spawnStatus
-    )
-    if (changed.length === 0) return
-    const orphaned = changed.filter((d) => d.after.metadata.parentThreadId === null).map((d) => d.after.metadata.id)
-    spawnEdgeRows.clear(statements, orphaned)
-    const edges = changed.flatMap((d) =>
-      d.after.metadata.parentThreadId === null
-        ? []
-        : [[d.after.metadata.id, d.after.metadata.parentThreadId, d.after.metadata.spawnStatus]]
-    )
-    for (const chunk of chunksOf(edges)) statements.run(upsertEdges(chunk.length), chunk.flat())
-  },
+  clear: (childIds: ReadonlyArray<string>): Program<void> => runByKeys(deleteEdges, childIds),
+  apply: applyEdges,
   /** Each of these children's edge (parent and status), when it has one. */
-  loadEdges: (statements: Statements, childIds: ReadonlyArray<string>): ReadonlyMap<string, SpawnEdge> => {
+  loadEdges: function*(childIds: ReadonlyArray<string>): Program<ReadonlyMap<string, SpawnEdge>> {
     const edges = new Map<string, SpawnEdge>()
     for (const chunk of chunksOf(childIds, KEYS_PER_STATEMENT)) {
-      for (const [child, parent, status] of statements.values(selectEdges(chunk.length), chunk)) {
+      for (const [child, parent, status] of yield* values(selectEdges(chunk.length), chunk)) {
         edges.set(child as string, { parent: parent as string, status: status as string })
       }
     }
@@ -72,9 +73,9 @@ export const spawnEdgesProjection: Projection = {
   overwrites: false,
   apply: spawnEdgeRows.apply,
   clear: spawnEdgeRows.clear,
-  reset: (statements) => statements.run("DELETE FROM thread_spawn_edges", []),
-  drift: (statements, folds) => {
-    const edges = spawnEdgeRows.loadEdges(statements, folds.map((f) => f.after.metadata.id))
+  reset: () => run("DELETE FROM thread_spawn_edges", []),
+  drift: function*(folds) {
+    const edges = yield* spawnEdgeRows.loadEdges(folds.map((f) => f.after.metadata.id))
     return driftOf(
       folds,
       "spawnEdge",

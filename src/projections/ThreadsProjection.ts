@@ -9,7 +9,16 @@ import { sourceKind } from "../domain/SessionSource.js"
 import type { FoldProgress, ThreadMetadata } from "../domain/ThreadState.js"
 import { sameJson } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, KEYS_PER_STATEMENT, runByKeys, statementForRows, type Statements, valuesOf } from "./Statements.js"
+import {
+  chunksOf,
+  KEYS_PER_STATEMENT,
+  type Program,
+  run,
+  runByKeys,
+  statementForRows,
+  values,
+  valuesOf
+} from "./Statements.js"
 import type { EarlierFile, ThreadDelta, ThreadPlacement } from "./ThreadDelta.js"
 
 /**
@@ -245,33 +254,33 @@ const selectPositions = statementForRows(
   (ids) => `SELECT id, rollout_path, projected_offset FROM threads WHERE id IN (${ids})`
 )
 
-const select = (statements: Statements, column: "id" | "rollout_path", keys: ReadonlyArray<string>) =>
-  byKey(
-    chunksOf(keys, KEYS_PER_STATEMENT).flatMap((chunk) =>
-      threadRowsOf(statements.values(selectBy[column](chunk.length), chunk))
-    ),
-    column
-  )
+function* select(column: "id" | "rollout_path", keys: ReadonlyArray<string>): Program<ReadonlyMap<string, ThreadRow>> {
+  const found: Array<ThreadRow> = []
+  for (const chunk of chunksOf(keys, KEYS_PER_STATEMENT)) {
+    found.push(...threadRowsOf(yield* values(selectBy[column](chunk.length), chunk)))
+  }
+  return byKey(found, column)
+}
+
+function* applyThreads(deltas: ReadonlyArray<ThreadDelta>): Program<void> {
+  const rows = deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))
+  for (const chunk of chunksOf(rows)) yield* run(upsertRows(chunk.length), valuesOf(chunk, THREAD_COLUMNS))
+}
 
 /**
- * The projection's statements, for a caller on the connection (`Statements`).
+ * The projection's programs.
  * @since 0.1.0
  */
 export const threadRows = {
   /** Deletes these threads' rows. */
-  clear: (statements: Statements, ids: ReadonlyArray<string>): void => runByKeys(statements, deleteThreads, ids),
-  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
-    const rows = deltas.map((d) => toThreadRow(d.after.metadata, d.after.progress, d.placement))
-    for (const chunk of chunksOf(rows)) statements.run(upsertRows(chunk.length), valuesOf(chunk, THREAD_COLUMNS))
-  },
-  load: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadRow> =>
-    select(statements, "id", ids),
-  findByPath: (statements: Statements, paths: ReadonlyArray<string>): ReadonlyMap<string, ThreadRow> =>
-    select(statements, "rollout_path", paths),
-  loadPositions: (statements: Statements, ids: ReadonlyArray<string>): ReadonlyMap<string, ThreadPosition> => {
+  clear: (ids: ReadonlyArray<string>): Program<void> => runByKeys(deleteThreads, ids),
+  apply: applyThreads,
+  load: (ids: ReadonlyArray<string>): Program<ReadonlyMap<string, ThreadRow>> => select("id", ids),
+  findByPath: (paths: ReadonlyArray<string>): Program<ReadonlyMap<string, ThreadRow>> => select("rollout_path", paths),
+  loadPositions: function*(ids: ReadonlyArray<string>): Program<ReadonlyMap<string, ThreadPosition>> {
     const positions = new Map<string, ThreadPosition>()
     for (const chunk of chunksOf(ids, KEYS_PER_STATEMENT)) {
-      for (const [id, rolloutPath, projectedOffset] of statements.values(selectPositions(chunk.length), chunk)) {
+      for (const [id, rolloutPath, projectedOffset] of yield* values(selectPositions(chunk.length), chunk)) {
         positions.set(id as string, {
           id: id as string,
           rollout_path: rolloutPath as string,
@@ -298,10 +307,9 @@ export const threadsProjection: Projection = {
   overwrites: true,
   apply: threadRows.apply,
   clear: threadRows.clear,
-  reset: (statements) =>
-    statements.run("UPDATE threads SET projected_offset = 0, projected_lines = 0, file_size = -1", []),
-  drift: (statements, folds) => {
-    const rows = threadRows.load(statements, folds.map((f) => f.after.metadata.id))
+  reset: () => run("UPDATE threads SET projected_offset = 0, projected_lines = 0, file_size = -1", []),
+  drift: function*(folds) {
+    const rows = yield* threadRows.load(folds.map((f) => f.after.metadata.id))
     const drifted = new Map<string, ReadonlyArray<string>>()
     for (const { after, placement } of folds) {
       const row = rows.get(after.metadata.id)

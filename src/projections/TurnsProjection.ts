@@ -11,9 +11,11 @@ import {
   chunksOf,
   groupedByKeys,
   KEYS_PER_STATEMENT,
+  type Program,
+  rows,
+  run,
   runByKeys,
   statementForRows,
-  type Statements,
   valuesOf
 } from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
@@ -90,30 +92,34 @@ const selectLastTurns = statementForRows(
         AND t.turn_index = (SELECT MAX(m.turn_index) FROM thread_turns m WHERE m.thread_id = ids.thread_id)`
 )
 
+function* applyTurns(deltas: ReadonlyArray<ThreadDelta>): Program<void> {
+  const changed = deltas.flatMap((d) => {
+    const from = d.before?.lastTurn?.index ?? 0
+    return turnsOf(d.after).filter((t) => t.index >= from).map((t) => toRow(d.after.metadata.id, t))
+  })
+  for (const chunk of chunksOf(changed)) yield* run(upsertRows(chunk.length), valuesOf(chunk, TURN_COLUMNS))
+}
+
 /**
- * The projection's statements, for a caller on the connection (`Statements`).
+ * The projection's programs.
  * @since 0.1.0
  */
 export const turnRows = {
   /** Deletes these threads' turns. */
-  clear: (statements: Statements, threadIds: ReadonlyArray<string>): void =>
-    runByKeys(statements, deleteTurns, threadIds),
-  apply: (statements: Statements, deltas: ReadonlyArray<ThreadDelta>): void => {
-    const rows = deltas.flatMap((d) => {
-      const from = d.before?.lastTurn?.index ?? 0
-      return turnsOf(d.after).filter((t) => t.index >= from).map((t) => toRow(d.after.metadata.id, t))
-    })
-    for (const chunk of chunksOf(rows)) statements.run(upsertRows(chunk.length), valuesOf(chunk, TURN_COLUMNS))
+  clear: (threadIds: ReadonlyArray<string>): Program<void> => runByKeys(deleteTurns, threadIds),
+  apply: applyTurns,
+  loadLast: function*(threadIds: ReadonlyArray<string>): Program<ReadonlyMap<string, Turn>> {
+    const last = new Map<string, Turn>()
+    for (const chunk of chunksOf(threadIds, KEYS_PER_STATEMENT)) {
+      for (const row of decodeRows(yield* rows(selectLastTurns(chunk.length), chunk))) {
+        last.set(row.thread_id, turnOf(row))
+      }
+    }
+    return last
   },
-  loadLast: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, Turn> =>
-    new Map(
-      chunksOf(threadIds, KEYS_PER_STATEMENT)
-        .flatMap((chunk) => decodeRows(statements.rows(selectLastTurns(chunk.length), chunk)))
-        .map((row) => [row.thread_id, turnOf(row)])
-    ),
   /** Every turn of these threads, in order. */
-  loadAll: (statements: Statements, threadIds: ReadonlyArray<string>): ReadonlyMap<string, ReadonlyArray<TurnRow>> =>
-    groupedByKeys(statements, selectTurns, threadIds, decodeRows, (row) => row.thread_id, (row) => row)
+  loadAll: (threadIds: ReadonlyArray<string>): Program<ReadonlyMap<string, ReadonlyArray<TurnRow>>> =>
+    groupedByKeys(selectTurns, threadIds, decodeRows, (row) => row.thread_id, (row) => row)
 }
 
 /** @since 0.1.0 */
@@ -123,9 +129,9 @@ export const turnsProjection: Projection = {
   overwrites: false,
   apply: turnRows.apply,
   clear: turnRows.clear,
-  reset: (statements) => statements.run("DELETE FROM thread_turns", []),
-  drift: (statements, folds) => {
-    const turns = turnRows.loadAll(statements, folds.map((f) => f.after.metadata.id))
+  reset: () => run("DELETE FROM thread_turns", []),
+  drift: function*(folds) {
+    const turns = yield* turnRows.loadAll(folds.map((f) => f.after.metadata.id))
     return driftOf(
       folds,
       "turns",

@@ -52,4 +52,39 @@ describe("memory workspace files", () => {
     const cut = renderDiffFile(diff, 7)
     expect(cut).toContain("```diff\n+one\n```\n\n[diff cut at 7 characters]\n")
   })
+
+  it("raw_memories.md, whole: a section per input in thread-id order, naming its time, cwd, rollout and summary file", () => {
+    const b = "0b000000-1111-7222-8333-444455556666"
+    const f = "ffffffff-1111-7222-8333-444455556666"
+    const text = renderRawMemories([
+      input({ threadId: f, rawMemory: "- second", rolloutSlug: "Two", sourceUpdatedAt: 86_400_000 }),
+      input(),
+      input({ threadId: b, rawMemory: " - first ", cwd: "/b", rolloutPath: "/home/b.jsonl" })
+    ])
+    const section = (thread: string, at: string, cwd: string, path: string, file: string, memory: string) =>
+      `## Thread \`${thread}\`\nupdated_at: ${at}\ncwd: ${cwd}\nrollout_path: ${path}\nrollout_summary_file: ${file}\n\n${memory}\n`
+    expect(text).toBe(
+      "# Raw Memories\n\nStage-1 raw memories, by thread id:\n\n" + [
+        section(id, "1970-01-01T00:00:00.000Z", "/work", "/home/r.jsonl", `${id}.md`, "- likes tests"),
+        section(b, "1970-01-01T00:00:00.000Z", "/b", "/home/b.jsonl", `${b}.md`, "- first"),
+        section(f, "1970-01-02T00:00:00.000Z", "/work", "/home/r.jsonl", `${f}-two.md`, "- second")
+      ].join("\n")
+    )
+  })
+
+  it("the diff file, whole: header, one line per change, the patch in a block; cut only past max", () => {
+    const head = "# Memory Workspace Diff\n\nWritten before phase-2 memory consolidation: the workspace against its " +
+      "last baseline. Read it first; do not edit it.\n\n## Changes\n"
+    expect(renderDiffFile({ dirty: false, changes: [], patch: "" })).toBe(`${head}- none\n`)
+    const diff = {
+      dirty: true,
+      changes: [{ path: "a.md", status: "added" as const }, { path: "b/c.md", status: "deleted" as const }],
+      patch: "+one\n+two\n"
+    }
+    const changes = "- added a.md\n- deleted b/c.md\n\n## Diff\n\n"
+    // The patch is exactly 10 characters: at max 10 it is whole.
+    expect(renderDiffFile(diff, 10)).toBe(`${head}${changes}\`\`\`diff\n+one\n+two\n\`\`\`\n`)
+    expect(renderDiffFile(diff, 9)).toBe(`${head}${changes}\`\`\`diff\n+one\n\`\`\`\n\n[diff cut at 9 characters]\n`)
+    expect(renderDiffFile({ ...diff, patch: "+x" })).toBe(`${head}${changes}\`\`\`diff\n+x\n\`\`\`\n`)
+  })
 })

@@ -65,4 +65,48 @@ describe("metadata patches", () => {
       memoryMode: "disabled"
     })
   })
+
+  it("a blank name is refused as blank", () => {
+    expect(metadataPatchProblem({ name: "  " })).toMatch(/name.*blank|blank.*name/su)
+  })
+
+  it("each git field alone is recorded in a session meta copy with the resulting git info", () => {
+    const git = (patch: Parameters<typeof metadataPatchItems>[0]) => {
+      const result = patched(patch)
+      expect(result.items.map((i) => i.type)).toEqual(["session_meta"])
+      // The copy keeps the meta's memory mode, as written to the file.
+      expect((JSON.parse(encodeRolloutLine(result.items[0]!)) as { payload: object }).payload)
+        .toHaveProperty("memory_mode", "enabled")
+      const { gitBranch, gitOriginUrl, gitSha } = result.metadata
+      return {
+        payload: (result.items[0]!.payload as { git?: unknown }).git,
+        folded: { gitSha, gitBranch, gitOriginUrl }
+      }
+    }
+    expect(git({ gitSha: "b" })).toEqual({
+      payload: { commit_hash: "b", branch: "main", repository_url: null },
+      folded: { gitSha: "b", gitBranch: "main", gitOriginUrl: null }
+    })
+    expect(git({ gitBranch: "dev" })).toEqual({
+      payload: { commit_hash: "a", branch: "dev", repository_url: null },
+      folded: { gitSha: "a", gitBranch: "dev", gitOriginUrl: null }
+    })
+    expect(git({ gitOriginUrl: "https://x/y.git" })).toEqual({
+      payload: { commit_hash: "a", branch: "main", repository_url: "https://x/y.git" },
+      folded: { gitSha: "a", gitBranch: "main", gitOriginUrl: "https://x/y.git" }
+    })
+    // A memory mode alone leaves the meta's git as it was.
+    expect((patched({ memoryMode: "disabled" }).items[0]!.payload as { git?: unknown }).git).toEqual(meta.git)
+  })
+
+  it("applyMetadataPatch keeps what the patch leaves out and trims a name", () => {
+    const current = { gitSha: "a", gitBranch: "main", gitOriginUrl: null, name: "Old", memoryMode: "enabled" }
+    expect(applyMetadataPatch(current, { gitSha: "b" })).toEqual({ ...current, gitSha: "b" })
+    expect(applyMetadataPatch(current, { name: "  New  " })).toEqual({ ...current, name: "New" })
+    expect(applyMetadataPatch(current, { name: null, memoryMode: null })).toEqual({
+      ...current,
+      name: null,
+      memoryMode: null
+    })
+  })
 })

@@ -4,6 +4,7 @@ import {
   decodeSearchCursor,
   encodeSearchCursor,
   ftsQueryOf,
+  InvalidSearchQuery,
   MAX_QUERY_CHARS,
   SNIPPET_TOKENS,
   snippetOf
@@ -61,7 +62,35 @@ describe("SearchQuery", () => {
     expect(snippetOf("?!", terms("zzz"))).toEqual({ text: "", highlights: [] })
   })
 
+  it("a snippet's window is the earliest with the most matches, led by up to three words, clamped to the text", () => {
+    // `w<i>` words, with the word `a` at the positions given.
+    const words = (n: number, hits: ReadonlyArray<number>) =>
+      Array.from({ length: n }, (_, i) => (hits.includes(i) ? "a" : `w${i}`)).join(" ")
+    const window = (from: number, to: number, hits: ReadonlyArray<number>) =>
+      Array.from({ length: to - from + 1 }, (_, k) => (hits.includes(from + k) ? "[a]" : `w${from + k}`)).join(" ")
+    // Two matches side by side outrank an earlier lone one.
+    expect(marked(words(48, [2, 30, 31]), "a")).toBe(`…${window(27, 42, [30, 31])}…`)
+    // Equal counts: the earliest window; one of two matches 16 words apart is outside it.
+    expect(marked(words(48, [5, 30]), "a")).toBe(`…${window(2, 17, [5])}…`)
+    expect(marked(words(48, [2, 17, 18]), "a")).toBe(`…${window(2, 17, [2, 17])}…`)
+    expect(marked(words(48, [0, 16]), "a")).toBe(`${window(0, 15, [0])}…`)
+    // Fewer than three words before the first match at the start; none after it at the end.
+    expect(marked(words(40, [1]), "a")).toBe(`${window(0, 15, [1])}…`)
+    expect(marked(words(40, [38, 39]), "a")).toBe(`…${window(24, 39, [38, 39])}`)
+    expect(marked(words(5, [4]), "a")).toBe(window(0, 4, [4]))
+    // The text before the first word and after the last stays when the window reaches them.
+    expect(marked("(flaky) login?!", "flaky")).toBe("([flaky]) login?!")
+  })
+
+  it("only trailing stars make a prefix, and a query of the longest length is taken", () => {
+    expect(fts("auth**")).toBe("\"auth\"*")
+    expect(fts("a*b*")).toBe("\"a*b\"*")
+    expect(fts("a".repeat(MAX_QUERY_CHARS))).toBe(`"${"a".repeat(MAX_QUERY_CHARS)}"`)
+  })
+
   it("refuses a blank query, an unclosed phrase and an overlong query", () => {
+    expect(new InvalidSearchQuery({ query: `${"q".repeat(100)}`, reason: "why" }).message)
+      .toBe(`search query "${"q".repeat(80)}": why`)
     expect(reason("  ?! ")).toBe("no word to search for")
     expect(reason("OR AND")).toBe("no word to search for")
     expect(reason("\"flaky login")).toBe("a phrase's closing quote is missing")
@@ -93,6 +122,15 @@ describe("SearchQuery", () => {
       .toEqual(Either.left("not a cursor this engine made"))
     // A cursor of before the scored window (position only) is not one either.
     expect(decodeSearchCursor("q", Buffer.from("[\"search\",\"q\",1,\"a\"]").toString("base64url")))
+      .toEqual(Either.left("not a cursor this engine made"))
+    // Characters outside base64url before or after a cursor (a decoder would skip them).
+    const window = { oldest: 1, newest: 9, exhaustive: true }
+    const cursor = encodeSearchCursor("q", { after: { score: -1.5, id: "t" }, window })
+    expect(decodeSearchCursor("q", `!${cursor}`)).toEqual(Either.left("not a cursor this engine made"))
+    expect(decodeSearchCursor("q", `${cursor}!`)).toEqual(Either.left("not a cursor this engine made"))
+    // Longer than any query of the longest length makes.
+    const long = "a".repeat(3 * MAX_QUERY_CHARS)
+    expect(decodeSearchCursor(long, encodeSearchCursor(long, { after: { score: -1.5, id: "t" }, window })))
       .toEqual(Either.left("not a cursor this engine made"))
   })
 })

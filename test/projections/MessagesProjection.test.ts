@@ -7,6 +7,7 @@ import { initial } from "../../src/domain/ThreadFold.js"
 import * as Database from "../../src/infra/sqlite/Database.js"
 import { messagesProjection } from "../../src/projections/MessagesProjection.js"
 import { writeProjections } from "../../src/projections/ProjectionWriter.js"
+import { runSync } from "../../src/projections/Statements.js"
 import type { ThreadDelta } from "../../src/projections/ThreadDelta.js"
 import { threadsProjection } from "../../src/projections/ThreadsProjection.js"
 
@@ -49,7 +50,7 @@ describe("thread_messages projection", () => {
           s.run("INSERT INTO thread_messages_fts (thread_messages_fts, rank) VALUES ('integrity-check', 1)", [])
         )
         const write = (d: ThreadDelta) =>
-          direct.transact((s) => writeProjections(s, [{ delta: d, expected: undefined }]))
+          direct.transact((s) => runSync(writeProjections([{ delta: d, expected: undefined }]), s))
         yield* write(delta([
           { position: 1, turnIndex: 0, kind: "user", text: "Fix the flaky login test" },
           { position: 2, turnIndex: 0, kind: "agent", text: "Café fixed" }
@@ -66,16 +67,16 @@ describe("thread_messages projection", () => {
         // Case and accents fold away.
         expect(yield* matches("CAFÉ")).toBe(1)
         yield* integrity
-        yield* direct.transact((s) => messagesProjection.clear(s, [ID]))
+        yield* direct.transact((s) => runSync(messagesProjection.clear([ID]), s))
         expect(yield* terms).toEqual([])
         yield* integrity
         yield* write(delta([{ position: 1, turnIndex: null, kind: "user", text: "flaky again" }]))
         expect(yield* matches("flaky")).toBe(1)
-        yield* direct.transact((s) => threadsProjection.clear(s, [ID]))
+        yield* direct.transact((s) => runSync(threadsProjection.clear([ID]), s))
         expect(yield* terms).toEqual([])
         yield* integrity
         yield* write(delta([{ position: 1, turnIndex: null, kind: "user", text: "flaky once more" }]))
-        yield* direct.transact((s) => messagesProjection.reset(s))
+        yield* direct.transact((s) => runSync(messagesProjection.reset(), s))
         expect(yield* terms).toEqual([])
         yield* integrity
       })

@@ -8,6 +8,7 @@ import type { ThreadState } from "../../src/domain/ThreadState.js"
 import * as Database from "../../src/infra/sqlite/Database.js"
 import { PROJECTIONS } from "../../src/projections/Projection.js"
 import { writeProjections } from "../../src/projections/ProjectionWriter.js"
+import { runSync } from "../../src/projections/Statements.js"
 import type { ThreadDelta } from "../../src/projections/ThreadDelta.js"
 
 const CHILD = "019a9f10-1111-7222-8333-444455556666"
@@ -99,9 +100,9 @@ describe("projection definitions", () => {
     withDatabase(({ direct }) =>
       Effect.gen(function*() {
         const delta = fold()
-        yield* direct.transact((s) => writeProjections(s, [{ delta, expected: undefined }]))
+        yield* direct.transact((s) => runSync(writeProjections([{ delta, expected: undefined }]), s))
         for (const projection of PROJECTIONS) {
-          expect({ table: projection.table, drift: yield* direct.use((s) => projection.drift(s, [delta])) })
+          expect({ table: projection.table, drift: yield* direct.use((s) => runSync(projection.drift([delta]), s)) })
             .toEqual({ table: projection.table, drift: new Map() })
         }
         for (const projection of PROJECTIONS) {
@@ -109,7 +110,7 @@ describe("projection definitions", () => {
           yield* direct.transact((s) => {
             s.run("SAVEPOINT tamper", [])
             s.run(tamper.sql, [])
-            const drift = projection.drift(s, [delta])
+            const drift = runSync(projection.drift([delta]), s)
             s.run("ROLLBACK TO tamper", [])
             s.run("RELEASE tamper", [])
             expect({ table: projection.table, drift }).toEqual({
@@ -127,10 +128,10 @@ describe("projection definitions", () => {
         const delta = fold()
         const count = (table: string) =>
           direct.use((s) => s.values(`SELECT count(*) FROM ${table}`, [])[0]![0] as number)
-        yield* direct.transact((s) => writeProjections(s, [{ delta, expected: undefined }]))
+        yield* direct.transact((s) => runSync(writeProjections([{ delta, expected: undefined }]), s))
         for (const projection of PROJECTIONS) expect(yield* count(projection.table)).toBeGreaterThan(0)
         yield* direct.transact((s) => {
-          for (const projection of PROJECTIONS) projection.reset(s)
+          for (const projection of PROJECTIONS) runSync(projection.reset(), s)
         })
         // The thread row stays (operational state is keyed on it), reset to nothing folded.
         expect(yield* direct.use((s) => s.values("SELECT projected_offset, file_size FROM threads", [])))
@@ -139,9 +140,9 @@ describe("projection definitions", () => {
           expect({ table: projection.table, rows: yield* count(projection.table) })
             .toEqual({ table: projection.table, rows: 0 })
         }
-        yield* direct.transact((s) => writeProjections(s, [{ delta, expected: undefined }]))
+        yield* direct.transact((s) => runSync(writeProjections([{ delta, expected: undefined }]), s))
         for (const projection of [...PROJECTIONS].reverse()) {
-          yield* direct.transact((s) => projection.clear(s, [CHILD]))
+          yield* direct.transact((s) => runSync(projection.clear([CHILD]), s))
           expect({ table: projection.table, rows: yield* count(projection.table) })
             .toEqual({ table: projection.table, rows: 0 })
         }

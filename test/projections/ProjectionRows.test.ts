@@ -5,6 +5,7 @@ import type { ThreadState, Turn } from "../../src/domain/ThreadState.js"
 import { dynamicToolsProjection, toolRows } from "../../src/projections/DynamicToolsProjection.js"
 import { spawnEdgeRows, spawnEdgesProjection } from "../../src/projections/SpawnEdgesProjection.js"
 import type { Statements } from "../../src/projections/Statements.js"
+import { runSync } from "../../src/projections/Statements.js"
 import type { ThreadDelta } from "../../src/projections/ThreadDelta.js"
 import { threadRows, threadsProjection, toThreadRow } from "../../src/projections/ThreadsProjection.js"
 import { turnRows, turnsProjection } from "../../src/projections/TurnsProjection.js"
@@ -52,7 +53,7 @@ const delta = (after: ThreadState, before?: ThreadState): ThreadDelta => ({ befo
 
 /** A `threads` row for each thread, so the tables that reference it take rows. */
 const withThreads = (s: Statements, states: ReadonlyArray<ThreadState>) =>
-  threadRows.apply(s, states.map((state) => delta(state)))
+  runSync(threadRows.apply(states.map((state) => delta(state))), s)
 
 const turnsOfTable = (s: Statements, id: string) =>
   s.values("SELECT turn_index, tokens_used FROM thread_turns WHERE thread_id = ? ORDER BY turn_index", [id])
@@ -62,16 +63,16 @@ describe("turns projection", () => {
     withStatements((s) => {
       const first = stateOf(A, { earlierTurns: [turn(0), turn(1)], lastTurn: turn(2) })
       withThreads(s, [first, stateOf(B)])
-      turnRows.apply(s, [delta(first)])
+      runSync(turnRows.apply([delta(first)]), s)
       expect(turnsOfTable(s, A)).toEqual([[0, 0], [1, 10], [2, 20]])
       s.run("UPDATE thread_turns SET tokens_used = 5 WHERE turn_index < 2", [])
       const next = stateOf(A, { earlierTurns: [turn(0, 1), turn(1, 1), turn(2, 25)], lastTurn: turn(3) })
-      turnRows.apply(s, [delta(next, first)])
+      runSync(turnRows.apply([delta(next, first)]), s)
       expect(turnsOfTable(s, A)).toEqual([[0, 5], [1, 5], [2, 25], [3, 30]])
       // A thread with no turn yet writes none; resumed, it writes its first turns.
-      turnRows.apply(s, [delta(stateOf(B))])
+      runSync(turnRows.apply([delta(stateOf(B))]), s)
       expect(turnsOfTable(s, B)).toEqual([])
-      turnRows.apply(s, [delta(stateOf(B, { earlierTurns: [turn(0)], lastTurn: turn(1) }), stateOf(B))])
+      runSync(turnRows.apply([delta(stateOf(B, { earlierTurns: [turn(0)], lastTurn: turn(1) }), stateOf(B))]), s)
       expect(turnsOfTable(s, B)).toEqual([[0, 0], [1, 10]])
     }))
 
@@ -80,9 +81,9 @@ describe("turns projection", () => {
       const a = stateOf(A, { earlierTurns: [turn(0), turn(1)], lastTurn: turn(2) })
       const b = stateOf(B, { lastTurn: turn(0) })
       withThreads(s, [a, b, stateOf(P)])
-      turnRows.apply(s, [delta(a), delta(b)])
-      expect(turnRows.loadLast(s, [A, B, P])).toEqual(new Map([[A, turn(2)], [B, turn(0)]]))
-      const all = turnRows.loadAll(s, [B, A, P])
+      runSync(turnRows.apply([delta(a), delta(b)]), s)
+      expect(runSync(turnRows.loadLast([A, B, P]), s)).toEqual(new Map([[A, turn(2)], [B, turn(0)]]))
+      const all = runSync(turnRows.loadAll([B, A, P]), s)
       expect([...all.keys()].sort()).toEqual([A, B])
       expect(all.get(A)!.map((row) => row.turn_index)).toEqual([0, 1, 2])
       expect(all.get(A)![1]).toEqual({
@@ -103,12 +104,12 @@ describe("turns projection", () => {
     withStatements((s) => {
       const many = ids(1_001, "019a9f10-1111-7000-8000-").map((id) => stateOf(id, { lastTurn: turn(0) }))
       withThreads(s, many)
-      turnRows.apply(s, many.map((state) => delta(state)))
+      runSync(turnRows.apply(many.map((state) => delta(state))), s)
       expect(scalar(s, "SELECT count(*) FROM thread_turns")).toBe(1_001)
       const keys = many.map((state) => state.metadata.id)
-      expect(turnRows.loadLast(s, keys).size).toBe(1_001)
-      expect(turnRows.loadAll(s, keys).size).toBe(1_001)
-      turnRows.clear(s, keys)
+      expect(runSync(turnRows.loadLast(keys), s).size).toBe(1_001)
+      expect(runSync(turnRows.loadAll(keys), s).size).toBe(1_001)
+      runSync(turnRows.clear(keys), s)
       expect(scalar(s, "SELECT count(*) FROM thread_turns")).toBe(0)
     }))
 
@@ -116,12 +117,12 @@ describe("turns projection", () => {
     withStatements((s) => {
       const a = stateOf(A, { earlierTurns: [turn(0)], lastTurn: turn(1) })
       withThreads(s, [a, stateOf(B), stateOf(P)])
-      turnRows.apply(s, [delta(a)])
+      runSync(turnRows.apply([delta(a)]), s)
       const folds = [delta(a), delta(stateOf(B)), delta(stateOf(P, { lastTurn: turn(0) }))]
-      expect(turnsProjection.drift(s, folds)).toEqual(new Map([[P, ["turns"]]]))
+      expect(runSync(turnsProjection.drift(folds), s)).toEqual(new Map([[P, ["turns"]]]))
       s.run("UPDATE thread_turns SET cwd = 'x' WHERE turn_index = 1", [])
-      expect(turnsProjection.drift(s, folds)).toEqual(new Map([[A, ["turns"]], [P, ["turns"]]]))
-      turnsProjection.reset(s)
+      expect(runSync(turnsProjection.drift(folds), s)).toEqual(new Map([[A, ["turns"]], [P, ["turns"]]]))
+      runSync(turnsProjection.reset(), s)
       expect(scalar(s, "SELECT count(*) FROM thread_turns")).toBe(0)
     }))
 })
@@ -134,7 +135,7 @@ describe("dynamic tools projection", () => {
     withStatements((s) => {
       const first = stateOf(A, { dynamicTools: [tool("b"), tool("a", true)] })
       withThreads(s, [first, stateOf(B)])
-      toolRows.apply(s, [delta(first), delta(stateOf(B))])
+      runSync(toolRows.apply([delta(first), delta(stateOf(B))]), s)
       expect(toolsOfTable(s, A)).toEqual([
         {
           thread_id: A,
@@ -148,18 +149,18 @@ describe("dynamic tools projection", () => {
         expect.objectContaining({ position: 1, name: "a", namespace: "ns", hidden: 1 })
       ])
       expect(toolsOfTable(s, B)).toEqual([])
-      expect(toolRows.load(s, [A, B])).toEqual(new Map([[A, first.dynamicTools]]))
+      expect(runSync(toolRows.load([A, B]), s)).toEqual(new Map([[A, first.dynamicTools]]))
       // The same list (as a resumed fold keeps it): the rows are not touched.
       s.run("UPDATE thread_dynamic_tools SET description = 'kept'", [])
       const resumed = { ...first, metadata: { ...first.metadata, title: "t" } }
-      toolRows.apply(s, [delta(resumed, first)])
+      runSync(toolRows.apply([delta(resumed, first)]), s)
       expect(toolsOfTable(s, A).map((row) => row["description"])).toEqual(["kept", "kept"])
       // A new list replaces the old one, even a shorter one.
       const replaced = { ...first, dynamicTools: [tool("c")] }
-      toolRows.apply(s, [delta(replaced, first)])
+      runSync(toolRows.apply([delta(replaced, first)]), s)
       expect(toolsOfTable(s, A).map((row) => [row["position"], row["name"]])).toEqual([[0, "c"]])
       // An emptied list leaves no rows.
-      toolRows.apply(s, [delta({ ...first, dynamicTools: [] }, replaced)])
+      runSync(toolRows.apply([delta({ ...first, dynamicTools: [] }, replaced)]), s)
       expect(toolsOfTable(s, A)).toEqual([])
     }))
 
@@ -167,15 +168,15 @@ describe("dynamic tools projection", () => {
     withStatements((s) => {
       const a = stateOf(A, { dynamicTools: [tool("x")] })
       withThreads(s, [a, stateOf(B)])
-      toolRows.apply(s, [delta(a), delta(stateOf(B))])
-      expect(dynamicToolsProjection.drift(s, [delta(a), delta(stateOf(B))])).toEqual(new Map())
-      expect(dynamicToolsProjection.drift(s, [delta(stateOf(B, { dynamicTools: [tool("y")] }))]))
+      runSync(toolRows.apply([delta(a), delta(stateOf(B))]), s)
+      expect(runSync(dynamicToolsProjection.drift([delta(a), delta(stateOf(B))]), s)).toEqual(new Map())
+      expect(runSync(dynamicToolsProjection.drift([delta(stateOf(B, { dynamicTools: [tool("y")] }))]), s))
         .toEqual(new Map([[B, ["dynamicTools"]]]))
       s.run("UPDATE thread_dynamic_tools SET hidden = 1", [])
-      expect(dynamicToolsProjection.drift(s, [delta(a)])).toEqual(new Map([[A, ["dynamicTools"]]]))
-      dynamicToolsProjection.clear(s, [B])
+      expect(runSync(dynamicToolsProjection.drift([delta(a)]), s)).toEqual(new Map([[A, ["dynamicTools"]]]))
+      runSync(dynamicToolsProjection.clear([B]), s)
       expect(scalar(s, "SELECT count(*) FROM thread_dynamic_tools")).toBe(1)
-      dynamicToolsProjection.reset(s)
+      runSync(dynamicToolsProjection.reset(), s)
       expect(scalar(s, "SELECT count(*) FROM thread_dynamic_tools")).toBe(0)
     }))
 })
@@ -187,37 +188,40 @@ describe("spawn edges projection", () => {
   it.effect("writes an edge when a thread gains or changes its parent, and removes it when it loses it", () =>
     withStatements((s) => {
       withThreads(s, [stateOf(A), stateOf(B)])
-      spawnEdgeRows.apply(s, [delta(stateOf(A, {}, P)), delta(stateOf(B))])
+      runSync(spawnEdgeRows.apply([delta(stateOf(A, {}, P)), delta(stateOf(B))]), s)
       expect(edges(s)).toEqual([[A, P, "open"]])
       // Unchanged parent: the row is not written (a status set elsewhere stays).
       s.run("UPDATE thread_spawn_edges SET status = 'closed'", [])
-      spawnEdgeRows.apply(s, [delta(stateOf(A, {}, P), stateOf(A, {}, P))])
+      runSync(spawnEdgeRows.apply([delta(stateOf(A, {}, P), stateOf(A, {}, P))]), s)
       expect(edges(s)).toEqual([[A, P, "closed"]])
       // Nor is a row that differs from an unchanged fold (reconcile repairs it, not a write).
       s.run("UPDATE thread_spawn_edges SET parent_thread_id = 'other'", [])
-      spawnEdgeRows.apply(s, [delta(stateOf(A, {}, P), stateOf(A, {}, P)), delta(stateOf(B), stateOf(B))])
+      runSync(spawnEdgeRows.apply([delta(stateOf(A, {}, P), stateOf(A, {}, P)), delta(stateOf(B), stateOf(B))]), s)
       expect(edges(s)).toEqual([[A, "other", "closed"]])
       // A new parent rewrites the edge with the fold's status (folded from the log, SPEC §11).
-      spawnEdgeRows.apply(s, [delta(stateOf(A, {}, Q), stateOf(A, {}, P))])
+      runSync(spawnEdgeRows.apply([delta(stateOf(A, {}, Q), stateOf(A, {}, P))]), s)
       expect(edges(s)).toEqual([[A, Q, "open"]])
-      expect(spawnEdgeRows.loadEdges(s, [A, B])).toEqual(new Map([[A, { parent: Q, status: "open" }]]))
-      spawnEdgeRows.apply(s, [delta(stateOf(A), stateOf(A, {}, Q)), delta(stateOf(B, {}, P), stateOf(B))])
+      expect(runSync(spawnEdgeRows.loadEdges([A, B]), s)).toEqual(new Map([[A, { parent: Q, status: "open" }]]))
+      runSync(spawnEdgeRows.apply([delta(stateOf(A), stateOf(A, {}, Q)), delta(stateOf(B, {}, P), stateOf(B))]), s)
       expect(edges(s)).toEqual([[B, P, "open"]])
     }))
 
   it.effect("drift names spawnEdge for a missing, extra or different parent; reset and clear remove edges", () =>
     withStatements((s) => {
       withThreads(s, [stateOf(A), stateOf(B), stateOf(P)])
-      spawnEdgeRows.apply(s, [delta(stateOf(A, {}, P)), delta(stateOf(B, {}, P))])
-      expect(spawnEdgesProjection.drift(s, [delta(stateOf(A, {}, P)), delta(stateOf(P))])).toEqual(new Map())
-      expect(spawnEdgesProjection.drift(s, [
-        delta(stateOf(A, {}, Q)),
-        delta(stateOf(B)),
-        delta(stateOf(P, {}, Q))
-      ])).toEqual(new Map([[A, ["spawnEdge"]], [B, ["spawnEdge"]], [P, ["spawnEdge"]]]))
-      spawnEdgesProjection.clear(s, [A])
+      runSync(spawnEdgeRows.apply([delta(stateOf(A, {}, P)), delta(stateOf(B, {}, P))]), s)
+      expect(runSync(spawnEdgesProjection.drift([delta(stateOf(A, {}, P)), delta(stateOf(P))]), s)).toEqual(new Map())
+      expect(runSync(
+        spawnEdgesProjection.drift([
+          delta(stateOf(A, {}, Q)),
+          delta(stateOf(B)),
+          delta(stateOf(P, {}, Q))
+        ]),
+        s
+      )).toEqual(new Map([[A, ["spawnEdge"]], [B, ["spawnEdge"]], [P, ["spawnEdge"]]]))
+      runSync(spawnEdgesProjection.clear([A]), s)
       expect(edges(s)).toEqual([[B, P, "open"]])
-      spawnEdgesProjection.reset(s)
+      runSync(spawnEdgesProjection.reset(), s)
       expect(edges(s)).toEqual([])
     }))
 })
@@ -226,39 +230,44 @@ describe("threads projection", () => {
   it.effect("loads rows by id, by path and as positions; drift names the differing fields as hosts see them", () =>
     withStatements((s) => {
       const a = stateOf(A, { metadata: { ...stateOf(A).metadata, title: "a" } })
-      threadRows.apply(s, [delta(a), { ...delta(stateOf(B)), placement: { ...placement, rolloutPath: "/h/b.jsonl" } }])
-      expect(threadRows.load(s, [A, P])).toEqual(new Map([[A, toThreadRow(a.metadata, a.progress, placement)]]))
-      expect([...threadRows.findByPath(s, ["/h/b.jsonl", "/h/none.jsonl"]).keys()]).toEqual(["/h/b.jsonl"])
-      expect(threadRows.findByPath(s, ["/h/b.jsonl"]).get("/h/b.jsonl")!.id).toBe(B)
-      expect(threadRows.loadPositions(s, [A, B, P])).toEqual(
+      runSync(
+        threadRows.apply([delta(a), { ...delta(stateOf(B)), placement: { ...placement, rolloutPath: "/h/b.jsonl" } }]),
+        s
+      )
+      expect(runSync(threadRows.load([A, P]), s)).toEqual(
+        new Map([[A, toThreadRow(a.metadata, a.progress, placement)]])
+      )
+      expect([...runSync(threadRows.findByPath(["/h/b.jsonl", "/h/none.jsonl"]), s).keys()]).toEqual(["/h/b.jsonl"])
+      expect(runSync(threadRows.findByPath(["/h/b.jsonl"]), s).get("/h/b.jsonl")!.id).toBe(B)
+      expect(runSync(threadRows.loadPositions([A, B, P]), s)).toEqual(
         new Map([
           [A, { id: A, rollout_path: "/h/sessions/a.jsonl", projected_offset: 10 }],
           [B, { id: B, rollout_path: "/h/b.jsonl", projected_offset: 10 }]
         ])
       )
-      expect(threadsProjection.drift(s, [delta(a), delta(stateOf(P))])).toEqual(new Map())
+      expect(runSync(threadsProjection.drift([delta(a), delta(stateOf(P))]), s)).toEqual(new Map())
       s.run(
         "UPDATE threads SET created_at_ms = 1, rollout_path = 'x', archived_at_ms = 3, source_kind = 'k' WHERE id = ?",
         [A]
       )
-      expect(threadsProjection.drift(s, [delta(a)])).toEqual(
+      expect(runSync(threadsProjection.drift([delta(a)]), s)).toEqual(
         new Map([[A, ["rolloutPath", "createdAt", "archivedAt", "sourceKind"]]])
       )
-      threadsProjection.reset(s)
+      runSync(threadsProjection.reset(), s)
       expect(s.values("SELECT projected_offset, projected_lines, file_size FROM threads", []))
         .toEqual([[0, 0, -1], [0, 0, -1]])
-      threadsProjection.clear(s, [A])
+      runSync(threadsProjection.clear([A]), s)
       expect(s.values("SELECT id FROM threads", [])).toEqual([[B]])
     }))
 
   it.effect("writes and reads more rows than one statement holds", () =>
     withStatements((s) => {
       const many = ids(1_001, "019a9f10-2222-7000-8000-").map((id) => stateOf(id))
-      threadRows.apply(s, many.map((state) => delta(state)))
+      runSync(threadRows.apply(many.map((state) => delta(state))), s)
       const keys = many.map((state) => state.metadata.id)
-      expect(threadRows.load(s, keys).size).toBe(1_001)
-      expect(threadRows.loadPositions(s, keys).size).toBe(1_001)
-      threadRows.clear(s, keys)
+      expect(runSync(threadRows.load(keys), s).size).toBe(1_001)
+      expect(runSync(threadRows.loadPositions(keys), s).size).toBe(1_001)
+      runSync(threadRows.clear(keys), s)
       expect(scalar(s, "SELECT count(*) FROM threads")).toBe(0)
     }))
 })

@@ -3,6 +3,7 @@ import { initial } from "../../src/domain/ThreadFold.js"
 import type { ThreadState, Turn } from "../../src/domain/ThreadState.js"
 import { loadStates, type WriteItem, writeProjections } from "../../src/projections/ProjectionWriter.js"
 import type { Statements } from "../../src/projections/Statements.js"
+import { runSync } from "../../src/projections/Statements.js"
 import type { ThreadPlacement } from "../../src/projections/ThreadDelta.js"
 import { threadRows } from "../../src/projections/ThreadsProjection.js"
 import { scalar, withStatements } from "../fixtures/projectionStatements.js"
@@ -52,7 +53,7 @@ const fresh = (after: ThreadState, placement = placementAt(100)): WriteItem => (
 })
 
 const write = (s: Statements, items: ReadonlyArray<WriteItem>) => {
-  const { stale, written } = writeProjections(s, items)
+  const { stale, written } = runSync(writeProjections(items), s)
   return { written: written.length, stale: stale.length }
 }
 
@@ -70,8 +71,8 @@ const rowCounts = (s: Statements, id: string) =>
 
 /** What a resumed fold's item is: `before` as the rows hold it, `expected` the row planned from. */
 const resumed = (s: Statements, id: string, after: (before: ThreadState) => ThreadState, offset: number): WriteItem => {
-  const expected = threadRows.load(s, [id]).get(id)!
-  const before = loadStates(s, [expected]).get(id)!
+  const expected = runSync(threadRows.load([id]), s).get(id)!
+  const before = runSync(loadStates([expected]), s).get(id)!
   return { delta: { before, after: after(before), placement: placementAt(offset, expected.rollout_path) }, expected }
 }
 
@@ -86,8 +87,8 @@ describe("ProjectionWriter", () => {
       const state = stateOf(A, 3)
       const bare = initial(B, { fileNameTimestamp: 5, defaultModelProvider: "openai" })
       write(s, [fresh(state), fresh(bare, placementAt(10, "/h/sessions/b.jsonl"))])
-      const rows = threadRows.load(s, [A, B])
-      const states = loadStates(s, [rows.get(A)!, rows.get(B)!])
+      const rows = runSync(threadRows.load([A, B]), s)
+      const states = runSync(loadStates([rows.get(A)!, rows.get(B)!]), s)
       expect(states.get(A)).toEqual({ ...state, earlierTurns: [] })
       expect(states.get(B)).toEqual(bare)
       expect(states.get(B)!.dynamicTools).toEqual([])
@@ -145,7 +146,7 @@ describe("ProjectionWriter", () => {
     withStatements((s) => {
       write(s, [fresh(stateOf(A, 3))])
       operational(s, A)
-      const expected = threadRows.load(s, [A]).get(A)!
+      const expected = runSync(threadRows.load([A]), s).get(A)!
       const refold = {
         ...stateOf(A, 1),
         dynamicTools: [] as const,
@@ -161,7 +162,7 @@ describe("ProjectionWriter", () => {
     withStatements((s) => {
       write(s, [fresh(stateOf(A))])
       operational(s, A)
-      const expected = threadRows.load(s, [A]).get(A)!
+      const expected = runSync(threadRows.load([A]), s).get(A)!
       expect(write(s, [{ delta: { before: undefined, after: stateOf(B), placement: placementAt(80) }, expected }]))
         .toEqual({ written: 1, stale: 0 })
       expect(rowCounts(s, A)).toEqual([0, 0, 0, 0])
@@ -172,7 +173,7 @@ describe("ProjectionWriter", () => {
   it.effect("a stale fold from scratch clears nothing", () =>
     withStatements((s) => {
       write(s, [fresh(stateOf(A))])
-      const expected = { ...threadRows.load(s, [A]).get(A)!, projected_offset: 1 }
+      const expected = { ...runSync(threadRows.load([A]), s).get(A)!, projected_offset: 1 }
       const item: WriteItem = { delta: { before: undefined, after: stateOf(B), placement: placementAt(80) }, expected }
       expect(write(s, [item])).toEqual({ written: 0, stale: 1 })
       expect(rowCounts(s, A)).toEqual([1, 1, 2, 1])

@@ -35,9 +35,8 @@ const SPECS: ReadonlyArray<Spec> = [
 const withThreads = <A, E>(use: Effect.Effect<A, E, SqlClient.SqlClient>) =>
   Effect.gen(function*() {
     const database = yield* Database.Database
-    yield* database.direct.use((s) =>
+    yield* database.direct.run(
       threadRows.apply(
-        s,
         SPECS.map((spec, i) => {
           const state = initial(`019a9f10-0000-7000-8000-${String(i).padStart(12, "0")}`, {
             fileNameTimestamp: spec.created,

@@ -8,7 +8,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { basename, join, sep } from "node:path"
-import { chunksOf } from "../../projections/Statements.js"
+import { chunksOf, runSync } from "../../projections/Statements.js"
 import { earlierFilesOf, threadsProjection } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat } from "../rollout/FileStat.js"
 import { movedPlaces, SESSIONS_DIR } from "../rollout/Layout.js"
@@ -94,7 +94,7 @@ export const make = Effect.gen(function*() {
         ids.push(row.id)
         paths.push(row.rollout_path)
       }
-      threadsProjection.clear(s, ids)
+      runSync(threadsProjection.clear(ids), s)
       return paths
     }).pipe(Effect.mapError(toDatabaseError(database.file, "delete rows of gone files")))
 

@@ -51,7 +51,7 @@ export const make = Effect.gen(function*() {
       }
       // The file found by name holds another thread's log.
       if (row === undefined) return yield* new ThreadNotFound({ threadId })
-      let dynamicTools = (yield* database.direct.use((s) => toolRows.load(s, [threadId])).pipe(
+      let dynamicTools = (yield* database.direct.run(toolRows.load([threadId])).pipe(
         Effect.mapError(named("read tools"))
       )).get(threadId) ?? []
       if (dynamicTools.length === 0) {

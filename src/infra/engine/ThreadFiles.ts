@@ -116,7 +116,7 @@ export const make = Effect.gen(function*() {
   const row = (threadId: string) =>
     Effect.map(
       Effect.mapError(
-        database.direct.use((s) => threadRows.load(s, [threadId])),
+        database.direct.run(threadRows.load([threadId])),
         toDatabaseError(database.file, "find thread")
       ),
       (rows) => rows.get(threadId)

@@ -15,6 +15,7 @@ import { encodeRolloutLine, type SessionMeta, type SpawnStatus } from "../../dom
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph } from "../../projections/AgentGraph.js"
 import { PROJECTIONS } from "../../projections/Projection.js"
+import { runSync } from "../../projections/Statements.js"
 import { earlierFilesOf, metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { fileStat } from "../rollout/FileStat.js"
 import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
@@ -298,7 +299,7 @@ export const make = Effect.gen(function*() {
         for (const path of paths) yield* removeFile(path)
         yield* Effect.mapError(
           database.direct.use((statements) => {
-            for (const projection of [...PROJECTIONS].reverse()) projection.clear(statements, [threadId])
+            for (const projection of [...PROJECTIONS].reverse()) runSync(projection.clear([threadId]), statements)
             forgetThreads(statements, [threadId])
           }),
           toDatabaseError(database.file, "delete thread rows")

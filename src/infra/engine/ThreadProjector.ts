@@ -15,7 +15,7 @@ import type { IndexedText, MessageKind, ThreadMessage } from "../../domain/Threa
 import type { ThreadState } from "../../domain/ThreadState.js"
 import { messageRows } from "../../projections/MessagesProjection.js"
 import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
-import type { Statements } from "../../projections/Statements.js"
+import { type Program, runSync } from "../../projections/Statements.js"
 import type { EarlierFile } from "../../projections/ThreadDelta.js"
 import { earlierFilesOf, type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat, placementAfterFold } from "../rollout/FileStat.js"
@@ -240,12 +240,11 @@ const isOutcomes = (plan: Planned | ReadonlyArray<FileOutcome>): plan is Readonl
  * pointing at a file that is not its thread's never resumes from it (SPEC §12). A file whose
  * first line names another thread than its name is folded on its own, as it always was.
  */
-const planWith = (
-  statements: Statements,
+function* planWith(
   home: string,
   files: ReadonlyArray<FileTarget>,
   options: ProjectOptions
-): Array<Planned | FileOutcome> => {
+): Program<Array<Planned | FileOutcome>> {
   const out: Array<Planned | FileOutcome> = []
   const groups = new Map<string, Array<{ target: FileTarget; file: ThreadFileNow }>>()
   const hinted = new Map<string, ThreadRow>()
@@ -272,7 +271,7 @@ const planWith = (
   const rows = new Map(hinted)
   const unhinted = [...groups].filter(([key]) => !rows.has(key))
   if (options.from === "rows" && unhinted.length > 0) {
-    const byPath = threadRows.findByPath(statements, unhinted.flatMap(([, group]) => group.map((g) => g.target.path)))
+    const byPath = yield* threadRows.findByPath(unhinted.flatMap(([, group]) => group.map((g) => g.target.path)))
     for (const [key, group] of unhinted) {
       const row = group.map((g) => byPath.get(g.target.path)).find((r) => r !== undefined && r.id.toLowerCase() === key)
       if (row !== undefined) rows.set(key, row)
@@ -289,7 +288,7 @@ const planWith = (
     })
   )
   if (idOf.size > 0) {
-    const byId = threadRows.load(statements, [...new Set(idOf.values())])
+    const byId = yield* threadRows.load([...new Set(idOf.values())])
     for (const [key, id] of idOf) {
       const row = byId.get(id)
       if (row !== undefined) rows.set(key, row)
@@ -314,10 +313,10 @@ const planWith = (
       out.push(planned)
     }
   }
-  const states = resumable.length === 0 ? new Map<string, ThreadState>() : loadStatesWith(statements, resumable)
+  const states = resumable.length === 0 ? new Map<string, ThreadState>() : yield* loadStatesWith(resumable)
   const lastMessages = resumable.length === 0
     ? new Map<string, IndexedText>()
-    : messageRows.loadLast(statements, resumable.map((r) => r.id))
+    : yield* messageRows.loadLast(resumable.map((r) => r.id))
   return out.map((p) =>
     "_tag" in p || !p.fromRow
       ? p
@@ -452,10 +451,10 @@ export const make = Effect.gen(function*() {
   const dbError = (operation: string) => toDatabaseError(file, operation)
 
   const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
-    Effect.mapError(direct.use((s) => loadStatesWith(s, rows)), dbError("load thread state"))
+    Effect.mapError(direct.run(loadStatesWith(rows)), dbError("load thread state"))
 
   const plan = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
-    Effect.mapError(direct.use((s) => planWith(s, home, files, options)), dbError("plan"))
+    Effect.mapError(direct.run(planWith(home, files, options)), dbError("plan"))
 
   const write = (folded: ReadonlyArray<Folded>) =>
     Effect.mapError(
@@ -466,7 +465,7 @@ export const make = Effect.gen(function*() {
           f.planned.row === undefined && fileStat(f.delta.placement.rolloutPath) === undefined
         )
         const present = vanished.length === 0 ? folded : folded.filter((f) => !vanished.includes(f))
-        return { ...writeProjections(s, present), vanished }
+        return { ...runSync(writeProjections(present), s), vanished }
       }),
       dbError("write projections")
     )

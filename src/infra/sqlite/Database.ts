@@ -25,7 +25,7 @@ import {
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import type { Statements } from "../../projections/Statements.js"
+import { type Program, runSync, type Statements } from "../../projections/Statements.js"
 import * as Checkpointer from "./Checkpointer.js"
 
 /**
@@ -157,6 +157,8 @@ export interface DirectStatements {
    * the price of one effect. A throw inside fails the effect with an `SqlError`.
    */
   readonly use: <A>(f: (statements: Statements) => A) => Effect.Effect<A, SqlError>
+  /** Runs a program of the statements port as `use` runs a callback. */
+  readonly run: <A>(program: Program<A>) => Effect.Effect<A, SqlError>
   /**
    * `use` in a transaction: `BEGIN IMMEDIATE`, `f`, `COMMIT`; `ROLLBACK` if `f` throws. Inside
    * another transaction (direct or through `sql`) it is a savepoint of that transaction.
@@ -480,6 +482,7 @@ const makeDirect = (
     ))
   return {
     use,
+    run: (program) => use((s) => runSync(program, s)),
     transact,
     transaction: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
       Effect.flatMap(inTransaction, (held) => (held ? sql.withTransaction(effect) : begun(effect)))

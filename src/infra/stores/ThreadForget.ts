@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { STAGE1_KIND } from "../../domain/MemoryJobs.js"
-import { runByKeys, statementForRows, type Statements } from "../../projections/Statements.js"
+import { runByKeys, runSync, statementForRows, type Statements } from "../../projections/Statements.js"
 
 const deletes = [
   statementForRows(1, (ids) => `DELETE FROM thread_goals WHERE thread_id IN (${ids})`),
@@ -21,6 +21,6 @@ const deleteJobs = statementForRows(1, (ids) => `DELETE FROM jobs WHERE kind = ?
  * @since 0.1.0
  */
 export const forgetThreads = (statements: Statements, threadIds: ReadonlyArray<string>): void => {
-  for (const text of deletes) runByKeys(statements, text, threadIds)
+  for (const text of deletes) runSync(runByKeys(text, threadIds), statements)
   for (const id of threadIds) statements.run(deleteJobs(1), [STAGE1_KIND, id])
 }

@@ -5,6 +5,7 @@
  */
 import { Clock, Effect } from "effect"
 import { PROJECTIONS } from "../../../projections/Projection.js"
+import { runSync } from "../../../projections/Statements.js"
 import { type HomeNotFound, listRolloutFiles } from "../../rollout/RolloutFiles.js"
 import { Database, type DatabaseError, toDatabaseError } from "../../sqlite/Database.js"
 import { EngineConfig } from "../EngineConfig.js"
@@ -28,7 +29,7 @@ export const make = Effect.gen(function*() {
    */
   const reset = database.direct.transaction(Effect.zipRight(
     database.direct.use((s) => {
-      for (const projection of PROJECTIONS) projection.reset(s)
+      for (const projection of PROJECTIONS) runSync(projection.reset(), s)
     }),
     state.resetForRebuild
   )).pipe(Effect.mapError(named("clear projections")))

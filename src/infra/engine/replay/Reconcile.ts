@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import type { Stats } from "node:fs"
 import type { ThreadMessage } from "../../../domain/ThreadMessages.js"
 import { PROJECTIONS } from "../../../projections/Projection.js"
-import { chunksOf } from "../../../projections/Statements.js"
+import { chunksOf, runSync } from "../../../projections/Statements.js"
 import type { ThreadDelta } from "../../../projections/ThreadDelta.js"
 import { threadRows, threadsProjection } from "../../../projections/ThreadsProjection.js"
 import { fileStat, placementAfterFold } from "../../rollout/FileStat.js"
@@ -97,14 +97,15 @@ export const make = Effect.gen(function*() {
 
   /** The fields of each fold's thread that drift, in every projection, in `PROJECTIONS` order. */
   const driftOf = (folds: ReadonlyArray<ThreadDelta>) =>
-    database.direct.use((s) => {
-      const present = threadRows.loadPositions(s, folds.map((f) => f.after.metadata.id))
-      const drifts = PROJECTIONS.map((projection) => projection.drift(s, folds))
+    database.direct.run(function*() {
+      const present = yield* threadRows.loadPositions(folds.map((f) => f.after.metadata.id))
+      const drifts: Array<ReadonlyMap<string, ReadonlyArray<string>>> = []
+      for (const projection of PROJECTIONS) drifts.push(yield* projection.drift(folds))
       return new Map(folds.map((f) => {
         const id = f.after.metadata.id
         return [id, present.has(id) ? drifts.flatMap((d) => d.get(id) ?? []) : undefined] as const
       }))
-    }).pipe(Effect.mapError(named("compare projections")))
+    }()).pipe(Effect.mapError(named("compare projections")))
 
   return (
     options: { readonly repair: boolean } & RunOptions
@@ -174,7 +175,7 @@ export const make = Effect.gen(function*() {
             defaultModelProvider: config.defaultModelProvider
           })
         }
-        yield* database.direct.transact((s) => threadsProjection.clear(s, orphaned))
+        yield* database.direct.transact((s) => runSync(threadsProjection.clear(orphaned), s))
           .pipe(Effect.mapError(named("delete orphans")))
       }
       return {
