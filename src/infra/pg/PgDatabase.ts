@@ -120,16 +120,6 @@ const NUMBER_TYPES = new Set([20, 21, 23, 700, 701, 1700])
 const parserFor = (oid: number) => (NUMBER_TYPES.has(oid) ? Number : oid === 16 ? (v: string) => v === "t" : String)
 const TYPES = { getTypeParser: (oid: number) => parserFor(oid) }
 
-/**
- * The SQL text of a statement written with `?` placeholders (SQLite's), numbered for PostgreSQL
- * (`$1`, `$2`, …). The text must hold no `?` in a literal.
- * @since 0.1.0
- */
-export const numberedPlaceholders = (text: string): string => {
-  let n = 0
-  return text.replace(/\?/g, () => `$${++n}`)
-}
-
 /** The advisory lock's key for `lock` in `schema`: one key space per database, so both are in it. */
 const lockKey = (schema: string, lock: string) => `rollout-state:${schema}:${lock}`
 

@@ -91,8 +91,4 @@ describe("PgDatabase", () => {
     expect(cases.map(([code]) => [code, PgDatabase.reasonOf({ code })])).toEqual(cases)
     expect(PgDatabase.reasonOf(new Error("no code"))).toBe("failed")
   })
-
-  it("placeholders written for SQLite are numbered for PostgreSQL", () => {
-    expect(PgDatabase.numberedPlaceholders("SELECT ? + ?, (?)")).toBe("SELECT $1 + $2, ($3)")
-  })
 })

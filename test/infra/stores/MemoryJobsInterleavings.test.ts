@@ -11,7 +11,7 @@ import {
   PHASE2_KIND,
   STAGE1_KIND
 } from "../../../src/domain/MemoryJobs.js"
-import * as Database from "../../../src/infra/sqlite/Database.js"
+import { SqlDatabase } from "../../../src/infra/sql/SqlDatabase.js"
 import * as MemoryJobs from "../../../src/infra/stores/MemoryJobs.js"
 import { runs } from "../../fixtures/arbitraries.js"
 import { connect, insertThreads, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
@@ -149,7 +149,7 @@ describe("MemoryJobs interleavings", () => {
                 const stores = yield* Effect.forEach([0, 1], () =>
                   Effect.flatMap(
                     connect(file, { checkpointIntervalMs: 0 }),
-                    (db) => MemoryJobs.make({ policy }).pipe(Effect.provideService(Database.Database, db))
+                    (db) => MemoryJobs.make({ policy }).pipe(Effect.provideService(SqlDatabase, db))
                   ))
                 const reader = stores[1]!
                 // The model: the rules applied to rows in memory.

@@ -10,8 +10,8 @@ import {
   RequestedGoalStatus
 } from "../../../src/domain/Goal.js"
 import type { InvalidInput } from "../../../src/infra/engine/EngineError.js"
+import { SqlDatabase } from "../../../src/infra/sql/SqlDatabase.js"
 import type { DatabaseError } from "../../../src/infra/sqlite/Database.js"
-import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as ThreadGoals from "../../../src/infra/stores/ThreadGoals.js"
 import { runs } from "../../fixtures/arbitraries.js"
 import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
@@ -354,7 +354,7 @@ describe("ThreadGoals", () => {
                 // Two connections to one file: workers on different ones are different processes.
                 const services = yield* Effect.forEach([0, 1], () =>
                   Effect.flatMap(connect(file), (db) =>
-                    ThreadGoals.make.pipe(Effect.provideService(Database.Database, db))))
+                    ThreadGoals.make.pipe(Effect.provideService(SqlDatabase, db))))
                 const model = new Map<string, Goal>()
                 // What each worker believes each thread's goal id is (from what it last saw).
                 const known = Array.from({ length: WORKERS }, () =>
