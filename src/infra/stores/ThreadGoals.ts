@@ -210,14 +210,15 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  // Read, decide and write under the write lock: the decision is taken on the row it changes.
+  // Read, decide and write under the thread's lock: the decision is taken on the row it
+  // changes. A lock, not `SELECT … FOR UPDATE`: a create finds no row to lock.
   const run = (command: GoalCommand, operation: string) =>
     Effect.zipRight(
       Effect.zipRight(
         validThreadId(command.threadId, `${TABLE}: ${operation}: thread id`),
         validObjective("objective" in command ? command.objective : undefined, operation)
       ),
-      sql.withTransaction(Effect.gen(function*() {
+      database.exclusive(`${TABLE}:${command.threadId}`)(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const decision = GoalRules.decide(yield* load(command.threadId), command, now)
         yield* apply(decision)

@@ -14,17 +14,17 @@ import { SqlDatabase } from "../../../src/infra/sql/SqlDatabase.js"
 import type { DatabaseError } from "../../../src/infra/sqlite/Database.js"
 import * as ThreadGoals from "../../../src/infra/stores/ThreadGoals.js"
 import { runs } from "../../fixtures/arbitraries.js"
-import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
+import { dialects } from "../../fixtures/dialects.js"
 
 /** Thread ids are UUIDs (SPEC §12). */
 const T1 = "019a9f10-1111-7222-8333-444455556666"
 const T2 = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
 
-const withGoals = <A, E, R extends SqlClient.SqlClient = never>(
-  use: (goals: ThreadGoals.ThreadGoals) => Effect.Effect<A, E, R>
-) => Effect.flatMap(ThreadGoals.make, use).pipe(Effect.provide(sqlLayer()))
+describe.each(dialects)("ThreadGoals on $dialect", ({ layer, shared }) => {
+  const withGoals = <A, E, R extends SqlClient.SqlClient = never>(
+    use: (goals: ThreadGoals.ThreadGoals) => Effect.Effect<A, E, R>
+  ) => Effect.flatMap(ThreadGoals.make, use).pipe(Effect.provide(layer()))
 
-describe("ThreadGoals", () => {
   it.effect("stores blocked and usage_limited goals, edits an objective keeping usage, pauses only an active goal, lists newest first", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
@@ -350,10 +350,10 @@ describe("ThreadGoals", () => {
           fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 40 }), (steps) =>
             Effect.runPromise(
               Effect.scoped(Effect.gen(function*() {
-                const file = tempDatabaseFile("goals-")
-                // Two connections to one file: workers on different ones are different processes.
+                const database = yield* shared
+                // Two connections to one database: workers on different ones are different processes.
                 const services = yield* Effect.forEach([0, 1], () =>
-                  Effect.flatMap(connect(file), (db) =>
+                  Effect.flatMap(database.connect(), (db) =>
                     ThreadGoals.make.pipe(Effect.provideService(SqlDatabase, db))))
                 const model = new Map<string, Goal>()
                 // What each worker believes each thread's goal id is (from what it last saw).
