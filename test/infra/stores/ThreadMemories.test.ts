@@ -9,7 +9,7 @@ import { dialects } from "../../fixtures/dialects.js"
 import { insertThreads } from "../../fixtures/stateDatabase.js"
 import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
-describe.each(dialects)("ThreadMemories on $dialect", ({ dialect, layer, shared }) => {
+describe.each(dialects)("ThreadMemories on $dialect", ({ cases, dialect, layer }) => {
   const withMemories = <A, E>(
     use: (memories: ThreadMemories.ThreadMemories) => Effect.Effect<A, E, SqlClient.SqlClient | SqlDatabase>
   ) => Effect.flatMap(ThreadMemories.make, use).pipe(Effect.provide(layer()))
@@ -116,56 +116,57 @@ describe.each(dialects)("ThreadMemories on $dialect", ({ dialect, layer, shared 
     ))
 
   it.effect("property: updated_at strictly increases with every upsert from two connections, and equals the rule's value", () =>
-    Effect.promise(() =>
-      fc.assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.record({
-              connection: fc.nat(1),
-              thread: fc.constantFrom(tid("t1"), tid("t2")),
-              advance: fc.oneof(fc.constant(0), fc.nat(3))
-            }),
-            {
-              minLength: 1,
-              maxLength: 30
-            }
-          ),
-          (steps) =>
-            Effect.runPromise(
-              Effect.scoped(Effect.gen(function*() {
-                const database = yield* shared
-                const stores = yield* Effect.forEach([0, 1], () =>
-                  Effect.flatMap(
+    Effect.scoped(Effect.flatMap(cases, (freshCase) =>
+      Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(
+            fc.array(
+              fc.record({
+                connection: fc.nat(1),
+                thread: fc.constantFrom(tid("t1"), tid("t2")),
+                advance: fc.oneof(fc.constant(0), fc.nat(3))
+              }),
+              {
+                minLength: 1,
+                maxLength: 30
+              }
+            ),
+            (steps) =>
+              Effect.runPromise(
+                Effect.scoped(Effect.gen(function*() {
+                  const database = yield* freshCase
+                  const stores = yield* Effect.forEach([0, 1], () =>
+                    Effect.flatMap(
+                      database.connect(),
+                      (db) => ThreadMemories.make.pipe(Effect.provideService(SqlDatabase, db))
+                    ))
+                  yield* Effect.flatMap(
                     database.connect(),
-                    (db) => ThreadMemories.make.pipe(Effect.provideService(SqlDatabase, db))
-                  ))
-                yield* Effect.flatMap(
-                  database.connect(),
-                  (db) =>
-                    insertThreads([{ id: tid("t1") }, { id: tid("t2") }]).pipe(
-                      Effect.provideService(SqlClient.SqlClient, db.sql)
-                    )
-                )
-                const model = new Map<string, number>()
-                for (const step of steps) {
-                  yield* TestClock.adjust(step.advance)
-                  const now = yield* Clock.currentTimeMillis
-                  const written = yield* stores[step.connection]!.upsert({
-                    threadId: step.thread,
-                    traceSummary: "t",
-                    memorySummary: `${now}`
-                  })
-                  const expected = nextMemoryUpdatedAt(model.get(step.thread), now)
-                  expect(written.updatedAt).toBe(expected)
-                  if (model.has(step.thread)) {
-                    expect(written.updatedAt).toBeGreaterThan(model.get(step.thread)!)
+                    (db) =>
+                      insertThreads([{ id: tid("t1") }, { id: tid("t2") }]).pipe(
+                        Effect.provideService(SqlClient.SqlClient, db.sql)
+                      )
+                  )
+                  const model = new Map<string, number>()
+                  for (const step of steps) {
+                    yield* TestClock.adjust(step.advance)
+                    const now = yield* Clock.currentTimeMillis
+                    const written = yield* stores[step.connection]!.upsert({
+                      threadId: step.thread,
+                      traceSummary: "t",
+                      memorySummary: `${now}`
+                    })
+                    const expected = nextMemoryUpdatedAt(model.get(step.thread), now)
+                    expect(written.updatedAt).toBe(expected)
+                    if (model.has(step.thread)) {
+                      expect(written.updatedAt).toBeGreaterThan(model.get(step.thread)!)
+                    }
+                    model.set(step.thread, expected)
                   }
-                  model.set(step.thread, expected)
-                }
-              })).pipe(Effect.provide(TestContext.TestContext))
-            )
-        ),
-        { numRuns: runs(50) }
-      )
-    ))
+                })).pipe(Effect.provide(TestContext.TestContext))
+              )
+          ),
+          { numRuns: runs(50) }
+        )
+      ))))
 })
