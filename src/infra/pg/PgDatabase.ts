@@ -94,13 +94,19 @@ export const toDatabaseError = (name: string, operation: string) => (error: unkn
  * The database in messages: its URL without the password, and the schema.
  * @since 0.1.0
  */
-export const displayName = (url: string, schema: string): string => {
+export const displayName = (url: string, schema: string): string => `${withoutPassword(url)} (schema ${schema})`
+
+/**
+ * `url` without its password, to be shown.
+ * @since 0.1.0
+ */
+export const withoutPassword = (url: string): string => {
   try {
     const parsed = new URL(url)
     parsed.password = ""
-    return `${parsed.toString()} (schema ${schema})`
+    return parsed.toString()
   } catch {
-    return `postgres database (schema ${schema})`
+    return "a PostgreSQL URL that does not parse"
   }
 }
 
