@@ -12,6 +12,12 @@ import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 const ROUNDS = 20
 const THREADS = Array.from({ length: ROUNDS }, (_, i) => tid(`t${i}`))
 
+/** The index of the one claim that won, and its claim. */
+const winnerOf = <T extends { readonly _tag: string }>(outcomes: ReadonlyArray<T>) => {
+  const winner = outcomes.findIndex((o) => o._tag === "Claimed")
+  return [winner, outcomes[winner] as Extract<T, { readonly _tag: "Claimed" }>] as const
+}
+
 describe.each(dialects)("memory jobs across hosts on $dialect", ({ shared }) => {
   const twoHosts = (policy: Partial<MemoryJobPolicy> = {}) =>
     Effect.gen(function*() {
@@ -48,9 +54,7 @@ describe.each(dialects)("memory jobs across hosts on $dialect", ({ shared }) => 
           { concurrency: "unbounded" }
         )
         expect(outcomes.map((o) => o._tag).sort()).toEqual(["Claimed", "SkippedAtCapacity"])
-        const winner = outcomes.findIndex((o) => o._tag === "Claimed")
-        const claim = outcomes[winner]!
-        if (claim._tag !== "Claimed") throw new Error("no winner")
+        const [winner, claim] = winnerOf(outcomes)
         yield* hosts[winner]!.succeedStage1({
           threadId: pair[winner]!,
           ownershipToken: claim.ownershipToken,
@@ -78,9 +82,7 @@ describe.each(dialects)("memory jobs across hosts on $dialect", ({ shared }) => 
           { concurrency: "unbounded" }
         )
         expect(outcomes.map((o) => o._tag).sort()).toEqual(["Claimed", "SkippedRunning"])
-        const winner = outcomes.findIndex((o) => o._tag === "Claimed")
-        const claim = outcomes[winner]!
-        if (claim._tag !== "Claimed") throw new Error("no winner")
+        const [winner, claim] = winnerOf(outcomes)
         yield* hosts[winner]!.succeedPhase2({
           ownershipToken: claim.ownershipToken,
           completedWatermark: claim.inputWatermark
