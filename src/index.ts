@@ -59,6 +59,8 @@ export {
 } from "./infra/rollout/RolloutIssue.js"
 export * as RolloutReader from "./infra/rollout/RolloutReader.js"
 export { type Durability, RolloutWriteError, type WriteOptions } from "./infra/rollout/RolloutStore.js"
+export type { Migration } from "./infra/sql/Migrations.js"
+export * as SqlDatabase from "./infra/sql/SqlDatabase.js"
 export type { TableDifference } from "./infra/sqlite/CompareDatabases.js"
 export * as Database from "./infra/sqlite/Database.js"
 export * as LogStore from "./infra/stores/LogStore.js"

@@ -8,6 +8,7 @@ import { Console, Effect, Option } from "effect"
 import { existsSync } from "node:fs"
 import type { Goal, GoalStatus } from "../../domain/Goal.js"
 import { InvalidInput } from "../engine/EngineError.js"
+import type { SqlDatabase } from "../sql/SqlDatabase.js"
 import * as Database from "../sqlite/Database.js"
 import * as MemoryJobs from "../stores/MemoryJobs.js"
 import * as ThreadGoals from "../stores/ThreadGoals.js"
@@ -23,7 +24,7 @@ type DatabaseOptions = { readonly home: Option.Option<string>; readonly db: Opti
 export const withStateDatabase = <A, E, R>(
   options: { readonly home: Option.Option<string>; readonly db: Option.Option<string> },
   use: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | Database.DatabaseError, Exclude<R, Database.Database | SqlClient.SqlClient>> =>
+): Effect.Effect<A, E | Database.DatabaseError, Exclude<R, Database.Database | SqlDatabase | SqlClient.SqlClient>> =>
   Effect.suspend(() => {
     const file = resolveDb(options.db, resolveHome(options.home))
     if (!existsSync(file)) {

@@ -10,50 +10,24 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import Sqlite from "better-sqlite3"
-import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import {
   accessSync,
   constants as fsConstants,
   copyFileSync,
   existsSync,
   mkdtempSync,
-  readdirSync,
-  readFileSync,
   rmSync,
   statfsSync
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { type Program, runSync, type Statements } from "../../projections/Statements.js"
+import { applyPending, type Migration, readMigrations } from "../sql/Migrations.js"
+import { DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import * as Checkpointer from "./Checkpointer.js"
 
-/**
- * The database failed in a way a host can act on; `reason` says which, `operation` where.
- * @since 0.1.0
- * @category errors
- */
-export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
-  file: Schema.String,
-  operation: Schema.String,
-  reason: Schema.Literal(
-    "busy",
-    "read-only",
-    "cannot-open",
-    "not-a-database",
-    "corrupt",
-    "disk-full",
-    "too-new",
-    "schema-mismatch",
-    "failed"
-  ),
-  detail: Schema.String,
-  cause: Schema.optional(Schema.Defect)
-}) {
-  override get message(): string {
-    return `${this.file}: ${this.operation}: ${this.detail}`
-  }
-}
+export { DatabaseError } from "../sql/SqlDatabase.js"
 
 /**
  * Free bytes on the file system of `file` (asked of its folder: the file may not exist yet).
@@ -129,15 +103,14 @@ export const toDatabaseError = (file: string, operation: string) => (error: unkn
 }
 
 /**
- * The database a home's engine works on.
+ * The database a home's engine works on: a `SqlDatabase` (its `name` is `file`, its
+ * transactions `direct.transaction`) with synchronous statements for the projections.
  * @since 0.1.0
  * @category models
  */
-export interface Database {
+export interface Database extends SqlDatabase {
+  readonly dialect: "sqlite"
   readonly file: string
-  readonly sql: SqlClient.SqlClient
-  /** Runs a script of several statements (migrations, bulk deletes). */
-  readonly execScript: (script: string) => Effect.Effect<void, SqlError>
   readonly direct: DirectStatements
 }
 
@@ -388,7 +361,20 @@ export const open = (options: DatabaseOptions): Effect.Effect<Database, Database
         try: () => void db.exec(script),
         catch: (cause) => new SqlError({ cause, message: "Failed to run script" })
       }))
-    return { file: options.file, sql, execScript, direct: makeDirect(sql, db, prepare, connection, semaphore) }
+    const direct = makeDirect(sql, db, prepare, connection, semaphore)
+    return {
+      dialect: "sqlite",
+      file: options.file,
+      name: options.file,
+      hostId: null,
+      sql,
+      execScript,
+      direct,
+      transaction: direct.transaction,
+      // The write lock of `BEGIN IMMEDIATE` already excludes every other writer.
+      exclusive: () => direct.transaction,
+      toDatabaseError: (operation) => toDatabaseError(options.file, operation)
+    }
   })
 
 const makeStatements = (prepare: (sql: string) => Sqlite.Statement): Statements => ({
@@ -489,43 +475,15 @@ const makeDirect = (
   }
 }
 
-const findMigrationsDir = (): string => {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "migrations")
-    if (existsSync(join(dir, "package.json")) && existsSync(candidate)) return candidate
-    dir = dirname(dir)
-  }
-  throw new Error("migrations folder not found beside package.json")
-}
-
 /**
  * The numbered migrations shipped with the package: `NNNN_name.sql`.
  * @since 0.1.0
  */
-export const migrations = (): ReadonlyArray<
-  { readonly id: number; readonly name: string; readonly script: string }
-> => {
-  const dir = findMigrationsDir()
-  return readdirSync(dir)
-    .flatMap((file) => {
-      const match = /^(\d+)_(.+)\.sql$/.exec(file)
-      return match ? [{ id: Number(match[1]), name: match[2]!, script: readFileSync(join(dir, file), "utf8") }] : []
-    })
-    .sort((a, b) => a.id - b.id)
-}
-
-/** Files whose newer-schema warning this process already logged. */
-const warnedNewer = new Set<string>()
+export const migrations = (): ReadonlyArray<Migration> => readMigrations()
 
 /**
- * Applies every shipped migration the database has not recorded, in id order, in one
- * `BEGIN IMMEDIATE` transaction (two processes opening the same home do not both migrate).
- * Unlike a "everything above the highest id" migrator, a migration numbered below one already
- * applied (merged late) is still run. A database a newer release migrated further (ids above
- * ours) opens with a warning, logged once per file: app servers of different versions share a
- * home (SPEC §11), and nothing is ever migrated down. A recorded migration whose id is one of
- * ours (or within our range) but whose name is not ours is a different schema: refused.
+ * Applies the shipped migrations the database has not recorded (`applyPending`: its rules) in
+ * one `BEGIN IMMEDIATE` transaction, so two processes opening the same home do not both migrate.
  * A new database gets `auto_vacuum = INCREMENTAL` first, so log retention can give space back.
  * The bookkeeping table is the one `@effect/sql`'s Migrator keeps, so older databases open.
  * @since 0.1.0
@@ -533,9 +491,6 @@ const warnedNewer = new Set<string>()
 export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonly [number, string]>, DatabaseError> =>
   Effect.gen(function*() {
     const { sql } = database
-    const known = migrations()
-    const latestKnown = known[known.length - 1]?.id ?? 0
-    const knownNames = new Map(known.map((m) => [m.id, m.name]))
     // Only before the first table exists; VACUUM writes the mode into the (empty) file.
     yield* database.direct.use((s) => {
       if (s.values("SELECT count(*) FROM sqlite_master", [])[0]?.[0] !== 0) return
@@ -543,56 +498,39 @@ export const migrate = (database: Database): Effect.Effect<ReadonlyArray<readonl
       s.run("VACUUM", [])
     }).pipe(Effect.mapError(toDatabaseError(database.file, "migrate: auto_vacuum")))
     // `direct.transaction`: a COMMIT that fails (disk full) is a typed failure there, a defect in `sql.withTransaction`.
-    const { applied, newer } = yield* database.direct.transaction(Effect.gen(function*() {
+    const { applied, warning } = yield* database.direct.transaction(Effect.gen(function*() {
       yield* sql`CREATE TABLE IF NOT EXISTS effect_sql_migrations (
         migration_id integer PRIMARY KEY NOT NULL,
         created_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
         name VARCHAR(255) NOT NULL)`
-      const recorded = yield* sql<
-        { readonly migration_id: number; readonly name: string }
-      >`SELECT migration_id, name FROM effect_sql_migrations`
-      const differing = recorded.filter((row) =>
-        row.migration_id <= latestKnown && knownNames.get(row.migration_id) !== row.name
-      )
-      if (differing.length > 0) {
-        const list = differing.map((row) => `${row.migration_id} "${row.name}"`).join(", ")
-        return yield* new DatabaseError({
-          file: database.file,
-          operation: "migrate",
-          reason: "schema-mismatch",
-          detail: `recorded migrations ${list} are not this release's; the database belongs to another schema`
-        })
-      }
-      const recordedIds = new Set(recorded.map((row) => row.migration_id))
-      const applied: Array<readonly [number, string]> = []
-      for (const { id, name, script } of known) {
-        if (recordedIds.has(id)) continue
-        yield* database.execScript(script)
-        yield* sql`INSERT INTO effect_sql_migrations (migration_id, name) VALUES (${id}, ${name})`
-        applied.push([id, name])
-      }
-      return { applied, newer: recorded.filter((row) => row.migration_id > latestKnown) }
+      return yield* applyPending(database, migrations())
     })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError(database.file, "migrate")(error))))
-    if (newer.length > 0 && !warnedNewer.has(database.file)) {
-      warnedNewer.add(database.file)
-      yield* Effect.logWarning(
-        `${database.file}: migrated by a newer release (migrations ${
-          newer.map((row) => row.migration_id).join(", ")
-        } are unknown here, ours end at ${latestKnown}); opening it as it is`
-      )
-    }
+    yield* warning
     return applied
   })
 
 /**
- * The database, opened and migrated, as a layer of it and of its `SqlClient`.
+ * The database as the context a store or the engine reads it from: itself, as a `SqlDatabase`,
+ * and its `SqlClient`.
+ * @since 0.1.0
+ */
+export const context = (database: Database): Context.Context<Database | SqlDatabase | SqlClient.SqlClient> =>
+  Context.make(Database, database).pipe(
+    Context.add(SqlDatabase, database),
+    Context.add(SqlClient.SqlClient, database.sql)
+  )
+
+/**
+ * The database, opened and migrated, as a layer of it, of its `SqlDatabase` and of its `SqlClient`.
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: DatabaseOptions): Layer.Layer<Database | SqlClient.SqlClient, DatabaseError> =>
+export const layer = (
+  options: DatabaseOptions
+): Layer.Layer<Database | SqlDatabase | SqlClient.SqlClient, DatabaseError> =>
   Layer.scopedContext(
     Effect.map(
       Effect.tap(open(options), (database) => (options.readonly ? Effect.void : migrate(database))),
-      (database) => Context.make(Database, database).pipe(Context.add(SqlClient.SqlClient, database.sql))
+      context
     )
   )

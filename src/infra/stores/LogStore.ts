@@ -19,7 +19,8 @@ import {
   parseLevel
 } from "../../domain/LogLine.js"
 import { InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { changedRows, placeholdersFor } from "../sql/Portable.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { PROCESS_UUID } from "./ProcessUuid.js"
 import { storeFailure } from "./StoreFailure.js"
 
@@ -136,7 +137,7 @@ export interface LogQuery {
   readonly to?: number
   readonly threadId?: string
   readonly processUuid?: string
-  /** A case-sensitive substring of the message (SQLite `instr`, JS `includes`). */
+  /** A case-sensitive substring of the message (SQLite `instr`, PostgreSQL `strpos`, JS `includes`). */
   readonly search?: string
   /** Default 100, at most 10,000. */
   readonly limit?: number
@@ -166,9 +167,9 @@ export interface LogStore {
     input: { readonly threadId: string; readonly maxBytes: number }
   ) => Effect.Effect<string, InvalidInput | DatabaseError>
   /**
-   * Deletes the oldest rows until the total `estimated_bytes` fits, then gives the freed pages
-   * back to the file system (`incremental_vacuum`; a database made before auto-vacuum was set
-   * keeps them for reuse); returns how many rows went.
+   * Deletes the oldest rows until the total `estimated_bytes` fits, then, on SQLite, gives the
+   * freed pages back to the file system (`incremental_vacuum`; a database made before auto-vacuum
+   * was set keeps them for reuse; PostgreSQL's autovacuum reclaims them); returns how many rows went.
    */
   readonly prune: (input: { readonly maxTotalBytes: number }) => Effect.Effect<number, InvalidInput | DatabaseError>
 }
@@ -177,7 +178,7 @@ export interface LogStore {
 export const LogStore = Context.GenericTag<LogStore>("rollout-state/LogStore")
 
 /**
- * Rows per `INSERT` statement: 12 parameters each, far under SQLite's 32,766.
+ * Rows per `INSERT` statement: 12 parameters each, far under SQLite's 32,766 and PostgreSQL's 65,535.
  * @since 0.1.0
  */
 export const INSERT_CHUNK = 400
@@ -192,7 +193,7 @@ const valuesClause = (rows: number): string => {
   const one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
   return Array.from({ length: rows }, () => one).join(", ")
 }
-const FULL_CHUNK_SQL = `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(INSERT_CHUNK)}`
+const insertSql = (rows: number) => `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(rows)}`
 
 // The writer builds entries itself, so a full Schema check per row would be waste; the
 // timestamp range is what the rendered width and `estimated_bytes` rely on.
@@ -235,13 +236,13 @@ candidates AS (
     SELECT id, ts, ts_nanos, level, feedback_log_body, estimated_bytes FROM logs
     WHERE thread_id = ?
     ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ?
-  )
+  ) AS thread_rows
   UNION ALL
   SELECT * FROM (
     SELECT id, ts, ts_nanos, level, feedback_log_body, estimated_bytes FROM logs
-    WHERE thread_id IS NULL AND process_uuid IN processes
+    WHERE thread_id IS NULL AND process_uuid IN (SELECT process_uuid FROM processes)
     ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ?
-  )
+  ) AS process_rows
 ),
 bounded AS (
   SELECT id, ts, ts_nanos, level, feedback_log_body,
@@ -262,7 +263,7 @@ DELETE FROM logs WHERE id IN (
   SELECT id FROM (
     SELECT id, SUM(estimated_bytes) OVER (ORDER BY ts DESC, ts_nanos DESC, id DESC ROWS UNBOUNDED PRECEDING) AS newer_bytes
     FROM logs
-  )
+  ) AS ranked
   WHERE newer_bytes > ?
 )`
 
@@ -270,9 +271,19 @@ const decodeRows = Schema.decodeUnknown(Schema.Array(LogRecordFromRow))
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const database = yield* Database
+  const database = yield* SqlDatabase
   const sql = database.sql
-  const storeError = storeFailure(database.file, TABLE)
+  const storeError = storeFailure(database, TABLE)
+  const fullChunkSql = placeholdersFor(database.dialect, insertSql(INSERT_CHUNK))
+  const feedbackExportSql = placeholdersFor(database.dialect, FEEDBACK_EXPORT_SQL)
+  const pruneSql = placeholdersFor(database.dialect, PRUNE_SQL)
+  const contains = sql.onDialectOrElse({
+    pg: () => (text: string) => sql`strpos(message, ${text}) > 0`,
+    orElse: () => (text: string) => sql`instr(message, ${text}) > 0`
+  })
+  // A tail reads the rowid range above `afterId` (a few new rows), never an index that would
+  // gather and sort every older row of the thread; PostgreSQL's planner takes the primary key.
+  const tailSource = sql.literal(sql.onDialectOrElse({ sqlite: () => "logs NOT INDEXED", orElse: () => "logs" }))
 
   const insertChunk = (chunk: ReadonlyArray<LogEntry>) => {
     const params: Array<unknown> = new Array(chunk.length * 12)
@@ -292,8 +303,8 @@ export const make = Effect.gen(function*() {
       params[i++] = lineBytes(entry.level, entry.feedbackLogBody)
     }
     const text = chunk.length === INSERT_CHUNK
-      ? FULL_CHUNK_SQL
-      : `INSERT INTO logs (${COLUMNS}) VALUES ${valuesClause(chunk.length)}`
+      ? fullChunkSql
+      : placeholdersFor(database.dialect, insertSql(chunk.length))
     return sql.unsafe(text, params).raw
   }
 
@@ -306,7 +317,7 @@ export const make = Effect.gen(function*() {
     if (entries.length <= INSERT_CHUNK) {
       return insertChunk(entries).pipe(Effect.asVoid, Effect.mapError(storeError("insert")))
     }
-    return sql.withTransaction(Effect.gen(function*() {
+    return database.transaction(Effect.gen(function*() {
       for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
         yield* insertChunk(entries.slice(start, start + INSERT_CHUNK))
       }
@@ -330,12 +341,10 @@ export const make = Effect.gen(function*() {
       }
       if (q.threadId !== undefined) clauses.push(sql`thread_id = ${q.threadId}`)
       if (q.processUuid !== undefined) clauses.push(sql`process_uuid = ${q.processUuid}`)
-      if (q.search !== undefined) clauses.push(sql`instr(message, ${q.search}) > 0`)
+      if (q.search !== undefined) clauses.push(contains(q.search))
       if (q.afterId !== undefined) clauses.push(sql`id > ${q.afterId}`)
       const rows = q.afterId !== undefined
-        // A tail reads the rowid range above `afterId` (a few new rows), never an index
-        // that would gather and sort every older row of the thread.
-        ? yield* sql`SELECT * FROM logs NOT INDEXED WHERE ${sql.and(clauses)} ORDER BY id LIMIT ${limit}`
+        ? yield* sql`SELECT * FROM ${tailSource} WHERE ${sql.and(clauses)} ORDER BY id LIMIT ${limit}`
         : yield* sql`SELECT * FROM logs WHERE ${
           sql.and(clauses)
         } ORDER BY ts DESC, ts_nanos DESC, id DESC LIMIT ${limit}`
@@ -358,7 +367,7 @@ export const make = Effect.gen(function*() {
       const rows = yield* sql.unsafe<
         { readonly ts: number; readonly ts_nanos: number; readonly level: string; readonly feedback_log_body: string }
       >(
-        FEEDBACK_EXPORT_SQL,
+        feedbackExportSql,
         [input.threadId, input.threadId, maxRows, maxRows, input.maxBytes]
       )
       // estimated_bytes is the exact line size for rows this store wrote; the cut below
@@ -372,11 +381,10 @@ export const make = Effect.gen(function*() {
   const prune = (input: { readonly maxTotalBytes: number }) =>
     Effect.gen(function*() {
       yield* checkCount("logs: retention max total bytes", input.maxTotalBytes, 0, Number.MAX_SAFE_INTEGER)
-      const result = yield* sql.unsafe(PRUNE_SQL, [input.maxTotalBytes]).raw
-      const changes = (result as { readonly changes?: number }).changes ?? 0
+      const changes = changedRows(yield* sql.unsafe(pruneSql, [input.maxTotalBytes]).raw)
       // A script, not a statement: a prepared incremental_vacuum frees one page per step.
       // In WAL mode the file shrinks at the next checkpoint.
-      if (changes > 0) yield* database.execScript("PRAGMA incremental_vacuum")
+      if (changes > 0 && database.dialect === "sqlite") yield* database.execScript("PRAGMA incremental_vacuum")
       return changes
     }).pipe(Effect.catchTag("SqlError", storeError("prune")))
 

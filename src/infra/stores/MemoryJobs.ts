@@ -1,8 +1,12 @@
 /**
  * Memory jobs (SPEC §8) over `jobs` and `stage1_outputs`: phase-1 selection and per-thread
  * claims, the phase-2 global lock, heartbeats and finalisation. Every transition reads its row,
- * applies the pure rule of `domain/MemoryJobs` and writes the result inside one
- * `BEGIN IMMEDIATE` transaction, so two processes sharing the database never both win.
+ * applies the pure rule of `domain/MemoryJobs` and writes the result inside one transaction
+ * holding the memory jobs' lock (`SqlDatabase.exclusive`: SQLite's `BEGIN IMMEDIATE`, an
+ * advisory lock on PostgreSQL), so two processes or hosts sharing the database never both win.
+ * On PostgreSQL (READ COMMITTED) neither a conditional UPDATE nor `SELECT … FOR UPDATE` would
+ * do: a claim may insert a row that does not exist yet (nothing to lock), and it counts the
+ * running jobs of other threads (the concurrency cap), which no row lock covers.
  * @since 0.1.0
  */
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
@@ -31,7 +35,7 @@ import {
   succeed
 } from "../../domain/MemoryJobs.js"
 import { InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { storeFailure } from "./StoreFailure.js"
 
 /**
@@ -329,6 +333,12 @@ export interface MemoryJobs {
 /** @since 0.1.0 @category tags */
 export const MemoryJobs = Context.GenericTag<MemoryJobs>("rollout-state/MemoryJobs")
 
+/**
+ * The lock every job transition holds (`SqlDatabase.exclusive`).
+ * @since 0.1.0
+ */
+export const MEMORY_JOBS_LOCK = "memory_jobs"
+
 const decodeJob = Schema.decodeUnknown(JobFromRow)
 const encodeJob = Schema.encodeSync(JobFromRow)
 const decodeOutputs = Schema.decodeUnknown(Schema.Array(Stage1OutputFromRow))
@@ -343,10 +353,11 @@ const checkCount = (what: string, value: number, min: number, max: number) =>
 /** @since 0.1.0 @category constructors */
 export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {}) =>
   Effect.gen(function*() {
-    const database = yield* Database
+    const database = yield* SqlDatabase
     const sql = database.sql
-    const storeError = (table: string, operation: string) => storeFailure(database.file, table)(operation)
+    const storeError = (table: string, operation: string) => storeFailure(database, table)(operation)
     const policy: MemoryJobPolicy = { ...defaultPolicy, ...options.policy }
+    const exclusively = database.exclusive(MEMORY_JOBS_LOCK)
 
     const loadJob = (kind: string, key: string) =>
       Effect.flatMap(
@@ -359,7 +370,7 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
       }`
     const claimant = (workerId: string) => Effect.sync((): Claimant => ({ workerId, token: crypto.randomUUID() }))
 
-    /** Read, apply `transition`, write, then `after`, all under the write lock. */
+    /** Read, apply `transition`, write, then `after`, all under the lock. */
     const finalise = <A>(
       kind: string,
       key: string,
@@ -368,7 +379,7 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
       transition: (job: Job | undefined, now: number) => Job | undefined,
       after: (job: Job, now: number) => Effect.Effect<A, unknown>
     ) =>
-      sql.withTransaction(Effect.gen(function*() {
+      exclusively(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const next = transition(yield* loadJob(kind, key), now)
         if (next === undefined) return yield* new JobNotOwned({ kind, key, operation })
@@ -393,7 +404,7 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
           LEFT JOIN jobs j ON j.kind = ${STAGE1_KIND} AND j.job_key = t.id
           WHERE t.archived = 0
             AND (t.memory_mode IS NULL OR t.memory_mode = 'enabled')
-            AND t.id IS NOT ${selection.excludeThreadId}
+            AND t.id IS DISTINCT FROM ${selection.excludeThreadId}
             AND t.source_kind IN ${sql.in(selection.allowedSources)}
             AND t.updated_at_ms >= ${now - selection.maxAgeMs}
             AND t.updated_at_ms <= ${now - selection.minIdleMs}
@@ -411,7 +422,7 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
       input: { readonly threadId: string; readonly sourceUpdatedAt: number; readonly workerId: string }
     ) =>
       Effect.flatMap(claimant(input.workerId), (who) =>
-        sql.withTransaction(Effect.gen(function*() {
+        exclusively(Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
           const job = yield* loadJob(STAGE1_KIND, input.threadId)
           const [output] = yield* sql<{ source_updated_at_ms: number }>`
@@ -472,8 +483,11 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
             Effect.gen(function*() {
               const source = job.inputWatermark ?? 0
               // A thread whose row is gone gets no output; an output from newer input is kept.
+              // The casts: PostgreSQL types a SELECT list's parameters as text, not as the columns.
               yield* sql`INSERT INTO stage1_outputs (thread_id, source_updated_at_ms, raw_memory, rollout_summary, rollout_slug, generated_at_ms)
-                SELECT id, ${source}, ${input.rawMemory}, ${input.rolloutSummary}, ${input.rolloutSlug ?? null}, ${now}
+                SELECT id, CAST(${source} AS BIGINT), ${input.rawMemory}, ${input.rolloutSummary}, ${
+                input.rolloutSlug ?? null
+              }, CAST(${now} AS BIGINT)
                 FROM threads WHERE id = ${input.threadId}
                 ON CONFLICT (thread_id) DO UPDATE SET
                   source_updated_at_ms = excluded.source_updated_at_ms, raw_memory = excluded.raw_memory,
@@ -503,7 +517,7 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
         ),
       claimPhase2: ({ workerId }) =>
         Effect.flatMap(claimant(workerId), (who) =>
-          sql.withTransaction(Effect.gen(function*() {
+          exclusively(Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const decision = claimPhase2(yield* loadJob(PHASE2_KIND, PHASE2_KEY), who, now, policy)
             if (decision.next !== undefined) {
@@ -546,7 +560,8 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
       status: Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const counts = yield* sql<{ status: Job["status"]; n: number; leased: number }>`
-          SELECT status, count(*) AS n, sum(status = 'running' AND lease_until_ms > ${now}) AS leased
+          SELECT status, count(*) AS n,
+            sum(CASE WHEN status = 'running' AND lease_until_ms > ${now} THEN 1 ELSE 0 END) AS leased
           FROM jobs WHERE kind = ${STAGE1_KIND} GROUP BY status`
         const [outputs] = yield* sql<{ n: number }>`SELECT count(*) AS n FROM stage1_outputs`
         const stage1 = { pending: 0, running: 0, done: 0, error: 0, leased: 0 }
@@ -597,7 +612,7 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
           return deleted.length
         }).pipe(Effect.catchTag("SqlError", storeError("stage1_outputs", "prune"))),
       markThreadPolluted: (threadId) =>
-        sql.withTransaction(Effect.gen(function*() {
+        exclusively(Effect.gen(function*() {
           const changed = yield* sql<{ id: string }>`
             UPDATE threads SET memory_mode = 'polluted'
             WHERE id = ${threadId} AND (memory_mode IS NULL OR memory_mode != 'polluted') RETURNING id`
@@ -637,7 +652,8 @@ export const make = (options: { readonly policy?: Partial<MemoryJobPolicy> } = {
           yield* checkCount("phase 2 selection: max inputs", selection.maxInputs, 0, 100_000)
           yield* checkCount("phase 2 selection: max unused ms", selection.maxUnusedMs, 0, Number.MAX_SAFE_INTEGER)
           const cutoff = (yield* Clock.currentTimeMillis) - selection.maxUnusedMs
-          return yield* sql.withTransaction(Effect.gen(function*() {
+          // Under the lock: the selection and the baseline are read as one consistent state.
+          return yield* exclusively(Effect.gen(function*() {
             const rows = yield* sql<{
               thread_id: string
               source_updated_at_ms: number

@@ -32,8 +32,8 @@ import {
   type WorkspaceInput
 } from "../../domain/MemoryWorkspace.js"
 import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { Database, type DatabaseError } from "../sqlite/Database.js"
-import { JobNotOwned, MemoryJobs } from "./MemoryJobs.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
+import { JobNotOwned, MEMORY_JOBS_LOCK, MemoryJobs } from "./MemoryJobs.js"
 import { storeFailure } from "./StoreFailure.js"
 
 /**
@@ -292,7 +292,7 @@ const diffWith = (
 /** @since 0.1.0 @category constructors */
 export const make = (options: { readonly home: string }) =>
   Effect.gen(function*() {
-    const database = yield* Database
+    const database = yield* SqlDatabase
     const jobs = yield* MemoryJobs
     const root = join(options.home, "memories")
     const libs = yield* libraries(root)
@@ -427,14 +427,15 @@ export const make = (options: { readonly home: string }) =>
           }
         })
         // The check and the swap under one write lock: a claim waits for both or precedes both.
-        yield* database.sql.withTransaction(Effect.zipRight(owned(ownershipToken, "reset baseline"), swap)).pipe(
-          Effect.tapError(() =>
-            attempt(gitdir, "reset baseline", () => fs.promises.rm(gitdir, { recursive: true, force: true })).pipe(
-              Effect.ignore
-            )
-          ),
-          Effect.catchTag("SqlError", (e) => Effect.fail(storeFailure(database.file, "jobs")("reset baseline")(e)))
-        )
+        yield* database.exclusive(MEMORY_JOBS_LOCK)(Effect.zipRight(owned(ownershipToken, "reset baseline"), swap))
+          .pipe(
+            Effect.tapError(() =>
+              attempt(gitdir, "reset baseline", () => fs.promises.rm(gitdir, { recursive: true, force: true })).pipe(
+                Effect.ignore
+              )
+            ),
+            Effect.catchTag("SqlError", (e) => Effect.fail(storeFailure(database, "jobs")("reset baseline")(e)))
+          )
         // The old history goes, so content deleted from the workspace leaves no object behind.
         yield* attempt(old, "reset baseline", () => fs.promises.rm(old, { recursive: true, force: true }))
         cache = {}

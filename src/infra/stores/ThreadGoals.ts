@@ -8,7 +8,7 @@ import { Clock, Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { type Goal, GoalCommand, type GoalDecision, GoalStatus, type RequestedGoalStatus } from "../../domain/Goal.js"
 import * as GoalRules from "../../domain/Goal.js"
 import { InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { storeFailure } from "./StoreFailure.js"
 
 /**
@@ -183,9 +183,9 @@ const encodeRow = Schema.encodeSync(GoalFromRow)
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const database = yield* Database
+  const database = yield* SqlDatabase
   const sql = database.sql
-  const storeError = storeFailure(database.file, TABLE)
+  const storeError = storeFailure(database, TABLE)
 
   const load = (threadId: string) =>
     Effect.flatMap(
@@ -210,14 +210,15 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  // Read, decide and write under the write lock: the decision is taken on the row it changes.
+  // Read, decide and write under the thread's lock: the decision is taken on the row it
+  // changes. A lock, not `SELECT … FOR UPDATE`: a create finds no row to lock.
   const run = (command: GoalCommand, operation: string) =>
     Effect.zipRight(
       Effect.zipRight(
         validThreadId(command.threadId, `${TABLE}: ${operation}: thread id`),
         validObjective("objective" in command ? command.objective : undefined, operation)
       ),
-      sql.withTransaction(Effect.gen(function*() {
+      database.exclusive(`${TABLE}:${command.threadId}`)(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const decision = GoalRules.decide(yield* load(command.threadId), command, now)
         yield* apply(decision)

@@ -5,7 +5,7 @@
  */
 import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import { type InvalidInput, validThreadId } from "../engine/EngineError.js"
-import { Database, type DatabaseError } from "../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { storeFailure } from "./StoreFailure.js"
 
 /**
@@ -85,9 +85,16 @@ const decodeRows = Schema.decodeUnknown(Schema.Array(ThreadMemoryFromRow))
 
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
-  const database = yield* Database
+  const database = yield* SqlDatabase
   const sql = database.sql
-  const storeError = storeFailure(database.file, TABLE)
+  const storeError = storeFailure(database, TABLE)
+  // Writers on other connections do not wait for each other on PostgreSQL (READ COMMITTED):
+  // a sequence, not MAX + 1, keeps their write order apart.
+  const nextWriteSeq = sql.onDialectOrElse({
+    pg: () => sql`nextval('thread_memory_write_seq_seq')`,
+    orElse: () => sql`(SELECT COALESCE(MAX(write_seq), 0) + 1 FROM thread_memory)`
+  })
+  const greatest = sql.literal(sql.onDialectOrElse({ pg: () => "GREATEST", orElse: () => "MAX" }))
   const first = (rows: ReadonlyArray<unknown>) =>
     Effect.map(decodeRows(rows), (memories) => Option.fromNullable(memories[0]))
 
@@ -100,18 +107,18 @@ export const make = Effect.gen(function*() {
           Effect.mapError(storeError("get"))
         )
       ),
-    // One statement computes MemoryJobs.nextMemoryUpdatedAt from the row it replaces.
+    // One statement computes MemoryJobs.nextMemoryUpdatedAt from the row it replaces (the
+    // conflicting row is locked, so concurrent upserts of one thread on PostgreSQL queue).
     upsert: (input) =>
       validThreadId(input.threadId, `${TABLE}: upsert: thread id`).pipe(
         Effect.zipRight(Clock.currentTimeMillis),
         Effect.flatMap((now) =>
           sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms, write_seq)
-            VALUES (${input.threadId}, ${input.traceSummary}, ${input.memorySummary}, ${now},
-              (SELECT COALESCE(MAX(write_seq), 0) + 1 FROM thread_memory))
+            VALUES (${input.threadId}, ${input.traceSummary}, ${input.memorySummary}, ${now}, ${nextWriteSeq})
             ON CONFLICT (thread_id) DO UPDATE SET
               trace_summary = excluded.trace_summary,
               memory_summary = excluded.memory_summary,
-              updated_at_ms = MAX(excluded.updated_at_ms, thread_memory.updated_at_ms + 1),
+              updated_at_ms = ${greatest} (excluded.updated_at_ms, thread_memory.updated_at_ms + 1),
               write_seq = excluded.write_seq
             RETURNING *`
         ),

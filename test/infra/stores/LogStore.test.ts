@@ -6,19 +6,21 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { feedbackLine, joinLines, lineBytes, LOG_LEVELS, type LogLevelName } from "../../../src/domain/LogLine.js"
 import * as Engine from "../../../src/infra/engine/Engine.js"
+import type { SqlDatabase } from "../../../src/infra/sql/SqlDatabase.js"
 import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as LogStore from "../../../src/infra/stores/LogStore.js"
 import { runs } from "../../fixtures/arbitraries.js"
-import { sqlLayer } from "../../fixtures/stateDatabase.js"
+import { type DialectFixture, dialects, sqlite } from "../../fixtures/dialects.js"
 import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
-const withStore = <A, E>(
-  use: (store: LogStore.LogStore, sql: SqlClient.SqlClient) => Effect.Effect<A, E, Database.Database>
+const storeOn = (layer: DialectFixture["layer"]) =>
+<A, E>(
+  use: (store: LogStore.LogStore, sql: SqlClient.SqlClient) => Effect.Effect<A, E, SqlDatabase>
 ) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return yield* use(yield* LogStore.make, sql)
-  }).pipe(Effect.provide(sqlLayer()))
+  }).pipe(Effect.provide(layer()))
 
 const allRecords = (sql: SqlClient.SqlClient) =>
   Effect.flatMap(sql`SELECT * FROM logs ORDER BY id`, Schema.decodeUnknown(Schema.Array(LogStore.LogRecordFromRow)))
@@ -109,7 +111,8 @@ const runProperty = <T>(arb: fc.Arbitrary<T>, numRuns: number, body: (value: T) 
     fc.assert(fc.asyncProperty(arb, (value) => Effect.runPromise(body(value))), { numRuns: runs(numRuns) })
   )
 
-describe("LogStore", () => {
+describe.each(dialects)("LogStore on $dialect", ({ layer }) => {
+  const withStore = storeOn(layer)
   it.effect("stores lines in chunked multi-row inserts and reads them back with their estimated bytes", () =>
     withStore((store, sql) =>
       Effect.gen(function*() {
@@ -146,32 +149,6 @@ describe("LogStore", () => {
         expect(warned.map((r) => [r.message, r.level])).toEqual([["m3", "ERROR"], ["m2", "WARN"], ["m1", "WARN"]])
         expect((yield* store.query({ level: "ERROR" })).map((r) => r.message)).toEqual(["m3"])
         expect((yield* store.query({ level: "TRACE" })).length).toBe(5)
-      })
-    ))
-
-  it.effect("retention deletes the oldest rows and gives their space back: the database file shrinks", () =>
-    withStore((store, sql) =>
-      Effect.gen(function*() {
-        const file = (yield* Database.Database).file
-        const sizeAfterCheckpoint = Effect.map(sql`PRAGMA wal_checkpoint(TRUNCATE)`, () => statSync(file).size)
-        const body = "x".repeat(2000)
-        for (let chunk = 0; chunk < 5; chunk++) {
-          yield* store.insert(Array.from({ length: 400 }, (_, i) =>
-            LogStore.entry({
-              ts: T0 + chunk * 400 + i,
-              tsNanos: 0,
-              level: "INFO",
-              message: "m",
-              feedbackLogBody: body
-            })))
-        }
-        const full = yield* sizeAfterCheckpoint
-        expect(full).toBeGreaterThan(4_000_000)
-        const deleted = yield* store.prune({ maxTotalBytes: 10 * lineBytes("INFO", body) })
-        expect(deleted).toBe(1990)
-        const pruned = yield* sizeAfterCheckpoint
-        expect(pruned).toBeLessThan(full / 10)
-        expect((yield* store.query({ limit: 100 })).length).toBe(10)
       })
     ))
 
@@ -297,6 +274,35 @@ describe("LogStore", () => {
             if (next !== undefined) expect(total + next.estimatedBytes).toBeGreaterThan(budget)
           })
       )
+    ))
+})
+
+describe("LogStore on SQLite", () => {
+  const withStore = storeOn(sqlite.layer)
+  it.effect("retention deletes the oldest rows and gives their space back: the database file shrinks", () =>
+    withStore((store, sql) =>
+      Effect.gen(function*() {
+        const file = (yield* Database.Database).file
+        const sizeAfterCheckpoint = Effect.map(sql`PRAGMA wal_checkpoint(TRUNCATE)`, () => statSync(file).size)
+        const body = "x".repeat(2000)
+        for (let chunk = 0; chunk < 5; chunk++) {
+          yield* store.insert(Array.from({ length: 400 }, (_, i) =>
+            LogStore.entry({
+              ts: T0 + chunk * 400 + i,
+              tsNanos: 0,
+              level: "INFO",
+              message: "m",
+              feedbackLogBody: body
+            })))
+        }
+        const full = yield* sizeAfterCheckpoint
+        expect(full).toBeGreaterThan(4_000_000)
+        const deleted = yield* store.prune({ maxTotalBytes: 10 * lineBytes("INFO", body) })
+        expect(deleted).toBe(1990)
+        const pruned = yield* sizeAfterCheckpoint
+        expect(pruned).toBeLessThan(full / 10)
+        expect((yield* store.query({ limit: 100 })).length).toBe(10)
+      })
     ))
 
   it.effect("the export and retention are served by the logs indexes, never a scan of the table or a sort of it", () =>

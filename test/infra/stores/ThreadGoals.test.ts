@@ -10,21 +10,21 @@ import {
   RequestedGoalStatus
 } from "../../../src/domain/Goal.js"
 import type { InvalidInput } from "../../../src/infra/engine/EngineError.js"
+import { SqlDatabase } from "../../../src/infra/sql/SqlDatabase.js"
 import type { DatabaseError } from "../../../src/infra/sqlite/Database.js"
-import * as Database from "../../../src/infra/sqlite/Database.js"
 import * as ThreadGoals from "../../../src/infra/stores/ThreadGoals.js"
 import { runs } from "../../fixtures/arbitraries.js"
-import { connect, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
+import { dialects } from "../../fixtures/dialects.js"
 
 /** Thread ids are UUIDs (SPEC §12). */
 const T1 = "019a9f10-1111-7222-8333-444455556666"
 const T2 = "019a9f10-aaaa-7bbb-8ccc-ddddeeeeffff"
 
-const withGoals = <A, E, R extends SqlClient.SqlClient = never>(
-  use: (goals: ThreadGoals.ThreadGoals) => Effect.Effect<A, E, R>
-) => Effect.flatMap(ThreadGoals.make, use).pipe(Effect.provide(sqlLayer()))
+describe.each(dialects)("ThreadGoals on $dialect", ({ cases, layer }) => {
+  const withGoals = <A, E, R extends SqlClient.SqlClient = never>(
+    use: (goals: ThreadGoals.ThreadGoals) => Effect.Effect<A, E, R>
+  ) => Effect.flatMap(ThreadGoals.make, use).pipe(Effect.provide(layer()))
 
-describe("ThreadGoals", () => {
   it.effect("stores blocked and usage_limited goals, edits an objective keeping usage, pauses only an active goal, lists newest first", () =>
     withGoals((goals) =>
       Effect.gen(function*() {
@@ -345,90 +345,95 @@ describe("ThreadGoals", () => {
   it.effect(
     "property: interleaved goal commands from workers on two connections match the rules, a stale update never wins, and an active goal is never at its budget",
     () =>
-      Effect.promise(() =>
-        fc.assert(
-          fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 40 }), (steps) =>
-            Effect.runPromise(
-              Effect.scoped(Effect.gen(function*() {
-                const file = tempDatabaseFile("goals-")
-                // Two connections to one file: workers on different ones are different processes.
-                const services = yield* Effect.forEach([0, 1], () =>
-                  Effect.flatMap(connect(file), (db) =>
-                    ThreadGoals.make.pipe(Effect.provideService(Database.Database, db))))
-                const model = new Map<string, Goal>()
-                // What each worker believes each thread's goal id is (from what it last saw).
-                const known = Array.from({ length: WORKERS }, () =>
-                  new Map<string, string>())
-                for (const threadId of THREADS) {
-                  const goal = yield* services[0]!.create({ threadId, objective: "o", tokenBudget: 40 })
-                  model.set(threadId, goal)
-                  known[0]!.set(threadId, goal.goalId)
-                }
-                for (const step of steps) {
-                  yield* TestClock.adjust(step.advanceMs)
-                  const now = yield* Clock.currentTimeMillis
-                  const goals = services[step.worker % 2]!
-                  if (step.reads) {
-                    const current = yield* goals.get(step.thread)
-                    if (Option.isSome(current)) known[step.worker]!.set(step.thread, current.value.goalId)
-                  }
-                  const believed = known[step.worker]!.get(step.thread) ?? "never-seen"
-                  const before = model.get(step.thread)
-                  const result = yield* Effect.either(perform(goals, step.op, step.thread, believed))
-                  // The store picks new goal ids; the model takes the one it returned.
-                  const newGoalId = Either.isRight(result) && result.right !== undefined ? result.right.goalId : "none"
-                  const command = commandOf(step.op, step.thread, believed, newGoalId)
-                  if (command !== undefined) {
-                    const decision = decide(before, command, now)
-                    switch (decision._tag) {
-                      case "Write":
-                        model.set(step.thread, decision.goal)
-                        expect(result).toEqual(Either.right(decision.goal))
-                        break
-                      case "Remove":
-                        model.delete(step.thread)
-                        expect(result).toEqual(Either.right(decision.goal))
-                        break
-                      case "Unchanged":
-                        // pauseIfActive answers "not paused" for a goal that is not active.
-                        expect(result).toEqual(Either.right(step.op.kind === "pause" ? undefined : decision.goal))
-                        break
-                      case "Stale":
-                        if (step.op.kind === "pause") expect(result).toEqual(Either.right(undefined))
-                        else expect(Either.isLeft(result) && result.left._tag).toBe("StaleGoal")
-                        break
-                      case "Exists":
-                        expect(Either.isLeft(result) && result.left._tag).toBe("GoalExists")
-                        break
-                    }
-                  }
-                  const seen = Either.isRight(result) ? result.right : undefined
-                  if (seen !== undefined && model.get(step.thread)?.goalId === seen.goalId) {
-                    known[step.worker]!.set(step.thread, seen.goalId)
-                  }
-                  // The other connection sees exactly the model's state.
-                  const other = services[(step.worker + 1) % 2]!
+      Effect.scoped(Effect.flatMap(cases, (freshCase) =>
+        Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 40 }), (steps) =>
+              Effect.runPromise(
+                Effect.scoped(Effect.gen(function*() {
+                  const database = yield* freshCase
+                  // Two connections to one database: workers on different ones are different processes.
+                  const services = yield* Effect.forEach([0, 1], () =>
+                    Effect.flatMap(
+                      database.connect(),
+                      (db) => ThreadGoals.make.pipe(Effect.provideService(SqlDatabase, db))
+                    ))
+                  const model = new Map<string, Goal>()
+                  // What each worker believes each thread's goal id is (from what it last saw).
+                  const known = Array.from({ length: WORKERS }, () => new Map<string, string>())
                   for (const threadId of THREADS) {
-                    const stored = Option.getOrUndefined(yield* other.get(threadId))
-                    expect(stored).toEqual(model.get(threadId))
-                    if (stored?.status === "active") {
-                      expect(isOverBudget(stored.tokensUsed, stored.tokenBudget)).toBe(false)
+                    const goal = yield* services[0]!.create({ threadId, objective: "o", tokenBudget: 40 })
+                    model.set(threadId, goal)
+                    known[0]!.set(threadId, goal.goalId)
+                  }
+                  for (const step of steps) {
+                    yield* TestClock.adjust(step.advanceMs)
+                    const now = yield* Clock.currentTimeMillis
+                    const goals = services[step.worker % 2]!
+                    if (step.reads) {
+                      const current = yield* goals.get(step.thread)
+                      if (Option.isSome(current)) known[step.worker]!.set(step.thread, current.value.goalId)
+                    }
+                    const believed = known[step.worker]!.get(step.thread) ?? "never-seen"
+                    const before = model.get(step.thread)
+                    const result = yield* Effect.either(perform(goals, step.op, step.thread, believed))
+                    // The store picks new goal ids; the model takes the one it returned.
+                    const newGoalId = Either.isRight(result) && result.right !== undefined
+                      ? result.right.goalId
+                      : "none"
+                    const command = commandOf(step.op, step.thread, believed, newGoalId)
+                    if (command !== undefined) {
+                      const decision = decide(before, command, now)
+                      switch (decision._tag) {
+                        case "Write":
+                          model.set(step.thread, decision.goal)
+                          expect(result).toEqual(Either.right(decision.goal))
+                          break
+                        case "Remove":
+                          model.delete(step.thread)
+                          expect(result).toEqual(Either.right(decision.goal))
+                          break
+                        case "Unchanged":
+                          // pauseIfActive answers "not paused" for a goal that is not active.
+                          expect(result).toEqual(Either.right(step.op.kind === "pause" ? undefined : decision.goal))
+                          break
+                        case "Stale":
+                          if (step.op.kind === "pause") expect(result).toEqual(Either.right(undefined))
+                          else expect(Either.isLeft(result) && result.left._tag).toBe("StaleGoal")
+                          break
+                        case "Exists":
+                          expect(Either.isLeft(result) && result.left._tag).toBe("GoalExists")
+                          break
+                      }
+                    }
+                    const seen = Either.isRight(result) ? result.right : undefined
+                    if (seen !== undefined && model.get(step.thread)?.goalId === seen.goalId) {
+                      known[step.worker]!.set(step.thread, seen.goalId)
+                    }
+                    // The other connection sees exactly the model's state.
+                    const other = services[(step.worker + 1) % 2]!
+                    for (const threadId of THREADS) {
+                      const stored = Option.getOrUndefined(yield* other.get(threadId))
+                      expect(stored).toEqual(model.get(threadId))
+                      if (stored?.status === "active") {
+                        expect(isOverBudget(stored.tokensUsed, stored.tokenBudget)).toBe(false)
+                      }
+                    }
+                    const after = model.get(step.thread)
+                    if (Either.isLeft(result)) {
+                      expect(after).toEqual(before)
+                    }
+                    if (
+                      before?.status === "active" && after?.goalId === before.goalId &&
+                      after.status === "budget_limited"
+                    ) {
+                      expect(isOverBudget(after.tokensUsed, after.tokenBudget)).toBe(true)
                     }
                   }
-                  const after = model.get(step.thread)
-                  if (Either.isLeft(result)) {
-                    expect(after).toEqual(before)
-                  }
-                  if (
-                    before?.status === "active" && after?.goalId === before.goalId && after.status === "budget_limited"
-                  ) {
-                    expect(isOverBudget(after.tokensUsed, after.tokenBudget)).toBe(true)
-                  }
-                }
-              })).pipe(Effect.provide(TestContext.TestContext))
-            )),
-          { numRuns: runs(60) }
-        )
-      )
+                })).pipe(Effect.provide(TestContext.TestContext))
+              )),
+            { numRuns: runs(60) }
+          )
+        )))
   )
 })

@@ -2,17 +2,18 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, FastCheck as fc, Option, TestClock, TestContext } from "effect"
 import { nextMemoryUpdatedAt } from "../../../src/domain/MemoryJobs.js"
-import * as Database from "../../../src/infra/sqlite/Database.js"
+import { SqlDatabase } from "../../../src/infra/sql/SqlDatabase.js"
 import * as ThreadMemories from "../../../src/infra/stores/ThreadMemories.js"
 import { runs } from "../../fixtures/arbitraries.js"
-import { connect, insertThreads, sqlLayer, tempDatabaseFile } from "../../fixtures/stateDatabase.js"
+import { dialects } from "../../fixtures/dialects.js"
+import { insertThreads } from "../../fixtures/stateDatabase.js"
 import { threadIdOf as tid } from "../../fixtures/threadIds.js"
 
-const withMemories = <A, E>(
-  use: (memories: ThreadMemories.ThreadMemories) => Effect.Effect<A, E, SqlClient.SqlClient | Database.Database>
-) => Effect.flatMap(ThreadMemories.make, use).pipe(Effect.provide(sqlLayer()))
+describe.each(dialects)("ThreadMemories on $dialect", ({ cases, dialect, layer }) => {
+  const withMemories = <A, E>(
+    use: (memories: ThreadMemories.ThreadMemories) => Effect.Effect<A, E, SqlClient.SqlClient | SqlDatabase>
+  ) => Effect.flatMap(ThreadMemories.make, use).pipe(Effect.provide(layer()))
 
-describe("ThreadMemories", () => {
   it.effect("an upsert is read back, and a second upsert at the same instant still advances updated_at", () =>
     withMemories((memories) =>
       Effect.gen(function*() {
@@ -73,8 +74,10 @@ describe("ThreadMemories", () => {
           memories.upsert({ threadId: tid("ghost"), traceSummary: "", memorySummary: "" })
         )
         expect(error).toMatchObject({ _tag: "DatabaseError", operation: "thread_memory: upsert", reason: "failed" })
-        expect(error._tag === "DatabaseError" && error.detail).toMatch(/FOREIGN KEY/)
-        expect(error._tag === "DatabaseError" && error.file).toMatch(/state\.sqlite$/)
+        expect(error._tag === "DatabaseError" && error.detail).toMatch(/FOREIGN KEY/i)
+        expect(error._tag === "DatabaseError" && error.file).toMatch(
+          dialect === "pg" ? /\(schema test_/ : /state\.sqlite$/
+        )
       })
     ))
 
@@ -83,9 +86,19 @@ describe("ThreadMemories", () => {
       Effect.gen(function*() {
         yield* insertThreads([{ id: tid("t1") }])
         const sql = yield* SqlClient.SqlClient
-        // A TEXT column keeps the blob it was given; the schema wants a string.
-        yield* sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms)
-          VALUES (${tid("t1")}, x'6869', 'm', 1)`
+        // SQLite: a TEXT column keeps the blob it was given; the schema wants a string.
+        // PostgreSQL's columns are typed: one made NUMERIC holds what is not an Int.
+        yield* sql.onDialectOrElse({
+          pg: () =>
+            Effect.zipRight(
+              sql`ALTER TABLE thread_memory ALTER COLUMN updated_at_ms TYPE NUMERIC`,
+              sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms)
+                VALUES (${tid("t1")}, 't', 'm', 1.5)`
+            ),
+          orElse: () =>
+            sql`INSERT INTO thread_memory (thread_id, trace_summary, memory_summary, updated_at_ms)
+              VALUES (${tid("t1")}, x'6869', 'm', 1)`
+        })
         const error = yield* Effect.flip(memories.get(tid("t1")))
         expect(error).toMatchObject({ _tag: "DatabaseError", operation: "thread_memory: get", reason: "corrupt" })
       })
@@ -103,56 +116,57 @@ describe("ThreadMemories", () => {
     ))
 
   it.effect("property: updated_at strictly increases with every upsert from two connections, and equals the rule's value", () =>
-    Effect.promise(() =>
-      fc.assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.record({
-              connection: fc.nat(1),
-              thread: fc.constantFrom(tid("t1"), tid("t2")),
-              advance: fc.oneof(fc.constant(0), fc.nat(3))
-            }),
-            {
-              minLength: 1,
-              maxLength: 30
-            }
-          ),
-          (steps) =>
-            Effect.runPromise(
-              Effect.scoped(Effect.gen(function*() {
-                const file = tempDatabaseFile("memory-")
-                const stores = yield* Effect.forEach([0, 1], () =>
-                  Effect.flatMap(
-                    connect(file),
-                    (db) => ThreadMemories.make.pipe(Effect.provideService(Database.Database, db))
-                  ))
-                yield* Effect.flatMap(
-                  connect(file),
-                  (db) =>
-                    insertThreads([{ id: tid("t1") }, { id: tid("t2") }]).pipe(
-                      Effect.provideService(SqlClient.SqlClient, db.sql)
-                    )
-                )
-                const model = new Map<string, number>()
-                for (const step of steps) {
-                  yield* TestClock.adjust(step.advance)
-                  const now = yield* Clock.currentTimeMillis
-                  const written = yield* stores[step.connection]!.upsert({
-                    threadId: step.thread,
-                    traceSummary: "t",
-                    memorySummary: `${now}`
-                  })
-                  const expected = nextMemoryUpdatedAt(model.get(step.thread), now)
-                  expect(written.updatedAt).toBe(expected)
-                  if (model.has(step.thread)) {
-                    expect(written.updatedAt).toBeGreaterThan(model.get(step.thread)!)
+    Effect.scoped(Effect.flatMap(cases, (freshCase) =>
+      Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(
+            fc.array(
+              fc.record({
+                connection: fc.nat(1),
+                thread: fc.constantFrom(tid("t1"), tid("t2")),
+                advance: fc.oneof(fc.constant(0), fc.nat(3))
+              }),
+              {
+                minLength: 1,
+                maxLength: 30
+              }
+            ),
+            (steps) =>
+              Effect.runPromise(
+                Effect.scoped(Effect.gen(function*() {
+                  const database = yield* freshCase
+                  const stores = yield* Effect.forEach([0, 1], () =>
+                    Effect.flatMap(
+                      database.connect(),
+                      (db) => ThreadMemories.make.pipe(Effect.provideService(SqlDatabase, db))
+                    ))
+                  yield* Effect.flatMap(
+                    database.connect(),
+                    (db) =>
+                      insertThreads([{ id: tid("t1") }, { id: tid("t2") }]).pipe(
+                        Effect.provideService(SqlClient.SqlClient, db.sql)
+                      )
+                  )
+                  const model = new Map<string, number>()
+                  for (const step of steps) {
+                    yield* TestClock.adjust(step.advance)
+                    const now = yield* Clock.currentTimeMillis
+                    const written = yield* stores[step.connection]!.upsert({
+                      threadId: step.thread,
+                      traceSummary: "t",
+                      memorySummary: `${now}`
+                    })
+                    const expected = nextMemoryUpdatedAt(model.get(step.thread), now)
+                    expect(written.updatedAt).toBe(expected)
+                    if (model.has(step.thread)) {
+                      expect(written.updatedAt).toBeGreaterThan(model.get(step.thread)!)
+                    }
+                    model.set(step.thread, expected)
                   }
-                  model.set(step.thread, expected)
-                }
-              })).pipe(Effect.provide(TestContext.TestContext))
-            )
-        ),
-        { numRuns: runs(50) }
-      )
-    ))
+                })).pipe(Effect.provide(TestContext.TestContext))
+              )
+          ),
+          { numRuns: runs(50) }
+        )
+      ))))
 })

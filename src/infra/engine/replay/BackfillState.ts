@@ -1,12 +1,15 @@
 /**
  * The backfill's operational state (SPEC §4): one row saying whether a backfill is pending,
- * running (claimed by a process, with a lease) or complete, and the watermark it reached.
+ * running (claimed by a process, with a lease) or complete, and the watermark it reached. SQLite
+ * has one row (`id = 1`); a database hosts share has one per host (`host_id`), made on first use.
+ * A claim is one conditional `UPDATE … RETURNING`: on PostgreSQL (READ COMMITTED) a second
+ * claimer waits for the first's row lock, then re-checks the condition on the row as committed,
+ * so two claimers never both win.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Schema } from "effect"
 import { hostname } from "node:os"
-import { Database, type DatabaseError, toDatabaseError } from "../../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../../sql/SqlDatabase.js"
 
 /** @since 0.1.0 */
 export type BackfillStatus = "pending" | "running" | "complete"
@@ -43,22 +46,32 @@ const ownerAlive = (owner: string): boolean => {
  * @since 0.1.0
  */
 export const make = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const { file } = yield* Database
+  const database = yield* SqlDatabase
+  const { sql } = database
   const named = (operation: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.mapError(effect, toDatabaseError(file, operation))
+    Effect.mapError(effect, database.toDatabaseError(operation))
+  const host = database.hostId
+  // This host's row.
+  const row = host === null ? sql`id = 1` : sql`host_id = ${host}`
+  const ensureRow = host === null
+    ? Effect.void
+    : sql`INSERT INTO backfill_state (host_id, status, updated_at_ms) VALUES (${host}, 'pending', 0)
+        ON CONFLICT (host_id) DO NOTHING`.pipe(Effect.asVoid, named("create backfill state"))
 
-  const read: Effect.Effect<BackfillState, DatabaseError> = Effect.flatMap(
-    sql`SELECT status, last_watermark, last_success_at_ms, updated_at_ms, owner FROM backfill_state WHERE id = 1`,
-    (rows) => Effect.orDie(Schema.decodeUnknown(BackfillStateRow)(rows[0]))
-  ).pipe(named("read backfill state"))
+  const read: Effect.Effect<BackfillState, DatabaseError> = Effect.zipRight(
+    ensureRow,
+    Effect.flatMap(
+      sql`SELECT status, last_watermark, last_success_at_ms, updated_at_ms, owner FROM backfill_state WHERE ${row}`,
+      (rows) => Effect.orDie(Schema.decodeUnknown(BackfillStateRow)(rows[0]))
+    ).pipe(named("read backfill state"))
+  )
 
   /** A complete backfill becomes pending from the start, so a new scan picks up files added since. */
   const restart = Effect.flatMap(
-    Clock.currentTimeMillis,
+    Effect.zipRight(ensureRow, Clock.currentTimeMillis),
     (now) =>
       sql`UPDATE backfill_state SET status = 'pending', last_watermark = NULL, updated_at_ms = ${now}
-        WHERE id = 1 AND status = 'complete'`
+        WHERE ${row} AND status = 'complete'`
   ).pipe(Effect.asVoid, named("restart backfill"))
 
   /**
@@ -71,7 +84,7 @@ export const make = Effect.gen(function*() {
       const current = yield* read
       const takeOver = current.status === "running" && current.owner !== null && !ownerAlive(current.owner)
       const claimed = yield* sql`UPDATE backfill_state SET status = 'running', updated_at_ms = ${now}, owner = ${OWNER}
-        WHERE id = 1 AND status != 'complete'
+        WHERE ${row} AND status != 'complete'
           AND (status != 'running' OR updated_at_ms <= ${now - leaseMs}
                OR (${takeOver ? 1 : 0} = 1 AND owner = ${current.owner}))
         RETURNING last_watermark`.pipe(named("claim backfill"))
@@ -83,7 +96,7 @@ export const make = Effect.gen(function*() {
       Clock.currentTimeMillis,
       (at) =>
         sql`UPDATE backfill_state SET status = 'running', last_watermark = ${watermark}, updated_at_ms = ${at}
-          WHERE id = 1`
+          WHERE ${row}`
     ).pipe(Effect.asVoid, named("checkpoint backfill"))
 
   /** A run stopped on purpose gives its claim back; the watermark keeps its progress. */
@@ -94,21 +107,21 @@ export const make = Effect.gen(function*() {
         sql`UPDATE backfill_state SET status = ${outcome.stopped ? "pending" : "complete"}, owner = NULL,
             updated_at_ms = ${at}, last_success_at_ms = ${outcome.stopped ? null : at},
             last_watermark = COALESCE(${outcome.watermark}, last_watermark)
-          WHERE id = 1`
+          WHERE ${row}`
     ).pipe(Effect.asVoid, named("finish backfill"))
 
   /** Gives back a claim this process holds (its run failed). */
-  const release = sql`UPDATE backfill_state SET status = 'pending', owner = NULL WHERE id = 1 AND owner = ${OWNER}`
+  const release = sql`UPDATE backfill_state SET status = 'pending', owner = NULL WHERE ${row} AND owner = ${OWNER}`
     .pipe(Effect.asVoid, named("release backfill"))
 
   /** A rebuild is about to replay everything: a complete backfill is no longer complete. */
   const resetForRebuild = sql`UPDATE backfill_state SET status = 'pending', last_watermark = NULL
-      WHERE id = 1 AND status = 'complete'`.pipe(Effect.asVoid)
+      WHERE ${row} AND status = 'complete'`.pipe(Effect.asVoid)
 
   /** A rebuild replayed every file: the backfill is complete up to `watermark`. */
   const completeByRebuild = (watermark: string | null, at: number) =>
     sql`UPDATE backfill_state SET status = 'complete', owner = NULL, last_success_at_ms = ${at},
-          updated_at_ms = ${at}, last_watermark = ${watermark} WHERE id = 1`.pipe(Effect.asVoid)
+          updated_at_ms = ${at}, last_watermark = ${watermark} WHERE ${row}`.pipe(Effect.asVoid)
 
   return { read, restart, claim, checkpoint, finish, release, resetForRebuild, completeByRebuild }
 })
