@@ -3,18 +3,16 @@
  * and how a write says how many rows it changed.
  * @since 0.1.0
  */
+import { numberedPlaceholders } from "../../projections/Statements.js"
 import type { Dialect } from "./SqlDatabase.js"
 
 /**
  * A statement text written with `?` placeholders (SQLite's), numbered for PostgreSQL (`$1`,
- * `$2`, …). The text must hold no `?` in a literal.
+ * `$2`, …), as the projections' programs are.
  * @since 0.1.0
  */
-export const placeholdersFor = (dialect: Dialect, text: string): string => {
-  if (dialect !== "pg") return text
-  let n = 0
-  return text.replace(/\?/g, () => `$${++n}`)
-}
+export const placeholdersFor = (dialect: Dialect, text: string): string =>
+  dialect === "pg" ? numberedPlaceholders(text) : text
 
 /**
  * Rows a write changed, from its raw result: better-sqlite3's `changes`, node-postgres's `rowCount`.
