@@ -7,7 +7,16 @@ import type { DynamicTool } from "../domain/DynamicTool.js"
 import type { JsonValue } from "../domain/Json.js"
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, groupedByKeys, type Program, run, runByKeys, statementForRows, valuesOf } from "./Statements.js"
+import {
+  chunksOf,
+  groupedByKeys,
+  ofThreads,
+  type Program,
+  run,
+  runByKeys,
+  statementForRows,
+  valuesOf
+} from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 /** @since 0.1.0 @category schemas */
@@ -89,7 +98,7 @@ export const dynamicToolsProjection: Projection = {
   overwrites: false,
   apply: toolRows.apply,
   clear: toolRows.clear,
-  reset: () => run("DELETE FROM thread_dynamic_tools", []),
+  reset: (own) => run(`DELETE FROM thread_dynamic_tools${ofThreads("thread_id", own)}`, []),
   drift: function*(folds) {
     const tools = yield* toolRows.load(folds.map((f) => f.after.metadata.id))
     return driftOf(folds, "dynamicTools", (id) => tools.get(id) ?? [], (f) => f.after.dynamicTools)

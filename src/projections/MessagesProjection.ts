@@ -13,6 +13,7 @@ import {
   chunksOf,
   groupedByKeys,
   KEYS_PER_STATEMENT,
+  ofThreads,
   type Program,
   rows,
   run,
@@ -123,7 +124,7 @@ export const messagesProjection: Projection = {
   ],
   apply: messageRows.apply,
   clear: messageRows.clear,
-  reset: () => run("DELETE FROM thread_messages", []),
+  reset: (own) => run(`DELETE FROM thread_messages${ofThreads("thread_id", own)}`, []),
   drift: function*(folds) {
     const messages = yield* messageRows.loadAll(folds.map((f) => f.after.metadata.id))
     return driftOf(folds, "messages", (id) => messages.get(id) ?? [], (f) => f.messages ?? [])

@@ -44,8 +44,11 @@ export interface Projection {
   readonly apply: (deltas: ReadonlyArray<ThreadDelta>) => Program<void>
   /** Deletes these threads' rows. */
   readonly clear: (threadIds: ReadonlyArray<string>) => Program<void>
-  /** Before a rebuild: leaves the table holding nothing folded. */
-  readonly reset: () => Program<void>
+  /**
+   * Before a rebuild: leaves the table holding nothing folded, of the threads the condition
+   * `own` on `threads` selects when given (a host's own in a database hosts share), else of all.
+   */
+  readonly reset: (own?: string) => Program<void>
   /**
    * For each delta whose thread has rows here, the names of the fields (as hosts see them) in
    * which the rows differ from `after` placed at `placement` (a fresh fold of the thread's file).

@@ -6,7 +6,16 @@
  */
 import { driftOf } from "./Drift.js"
 import type { Projection } from "./Projection.js"
-import { chunksOf, KEYS_PER_STATEMENT, type Program, run, runByKeys, statementForRows, values } from "./Statements.js"
+import {
+  chunksOf,
+  KEYS_PER_STATEMENT,
+  ofThreads,
+  type Program,
+  run,
+  runByKeys,
+  statementForRows,
+  values
+} from "./Statements.js"
 import type { ThreadDelta } from "./ThreadDelta.js"
 
 const deleteEdges = statementForRows(1, (ids) => `DELETE FROM thread_spawn_edges WHERE child_thread_id IN (${ids})`)
@@ -73,7 +82,7 @@ export const spawnEdgesProjection: Projection = {
   overwrites: false,
   apply: spawnEdgeRows.apply,
   clear: spawnEdgeRows.clear,
-  reset: () => run("DELETE FROM thread_spawn_edges", []),
+  reset: (own) => run(`DELETE FROM thread_spawn_edges${ofThreads("child_thread_id", own)}`, []),
   drift: function*(folds) {
     const edges = yield* spawnEdgeRows.loadEdges(folds.map((f) => f.after.metadata.id))
     return driftOf(

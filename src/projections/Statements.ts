@@ -131,6 +131,13 @@ export const runEffect = <A>(program: Program<A>): Effect.Effect<A, SqlError, Sq
     return resume(undefined)
   })
 
+/**
+ * ` WHERE` `column` names a thread `own` selects, or nothing when `own` is not given.
+ * @since 0.1.0
+ */
+export const ofThreads = (column: string, own: string | undefined): string =>
+  own === undefined ? "" : ` WHERE ${column} IN (SELECT id FROM threads WHERE ${own})`
+
 /** Rows per multi-row statement: well under SQLite's 32,766 bound parameters. @since 0.1.0 */
 export const ROWS_PER_STATEMENT = 250
 

@@ -307,7 +307,13 @@ export const threadsProjection: Projection = {
   overwrites: true,
   apply: threadRows.apply,
   clear: threadRows.clear,
-  reset: () => run("UPDATE threads SET projected_offset = 0, projected_lines = 0, file_size = -1", []),
+  reset: (own) =>
+    run(
+      `UPDATE threads SET projected_offset = 0, projected_lines = 0, file_size = -1${
+        own === undefined ? "" : ` WHERE ${own}`
+      }`,
+      []
+    ),
   drift: function*(folds) {
     const rows = yield* threadRows.load(folds.map((f) => f.after.metadata.id))
     const drifted = new Map<string, ReadonlyArray<string>>()

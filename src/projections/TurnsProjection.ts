@@ -11,6 +11,7 @@ import {
   chunksOf,
   groupedByKeys,
   KEYS_PER_STATEMENT,
+  ofThreads,
   type Program,
   rows,
   run,
@@ -129,7 +130,7 @@ export const turnsProjection: Projection = {
   overwrites: false,
   apply: turnRows.apply,
   clear: turnRows.clear,
-  reset: () => run("DELETE FROM thread_turns", []),
+  reset: (own) => run(`DELETE FROM thread_turns${ofThreads("thread_id", own)}`, []),
   drift: function*(folds) {
     const turns = yield* turnRows.loadAll(folds.map((f) => f.after.metadata.id))
     return driftOf(

@@ -8,14 +8,15 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { basename, join, sep } from "node:path"
-import { chunksOf, runSync } from "../../projections/Statements.js"
+import { chunksOf, values } from "../../projections/Statements.js"
 import { earlierFilesOf, threadsProjection } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat } from "../rollout/FileStat.js"
 import { movedPlaces, SESSIONS_DIR } from "../rollout/Layout.js"
 import { type HomeNotFound, listRolloutFiles } from "../rollout/RolloutFiles.js"
 import { belongsTo } from "../rollout/RolloutIdentity.js"
-import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { EngineConfig } from "./EngineConfig.js"
+import * as BackfillState from "./replay/BackfillState.js"
 import { fileOfThread } from "./ThreadFiles.js"
 import { ThreadProjector } from "./ThreadProjector.js"
 
@@ -76,8 +77,9 @@ const DAY = /^\d{4}\/\d{2}\/\d{2}$/
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const database = yield* Database
+  const database = yield* SqlDatabase
   const projector = yield* ThreadProjector
+  const backfillState = yield* BackfillState.make
 
   /**
    * Deletes the rows (and, by their foreign keys, the child rows) of threads whose file is gone
@@ -85,7 +87,7 @@ export const make = Effect.gen(function*() {
    * move would have put it. Returns the paths of the rows deleted.
    */
   const deleteGone = (gone: ReadonlyArray<Position>) =>
-    gone.length === 0 ? Effect.succeed([]) : database.direct.transact((s) => {
+    gone.length === 0 ? Effect.succeed([]) : database.transact(function*() {
       const ids: Array<string> = []
       const paths: Array<string> = []
       for (const row of gone) {
@@ -94,24 +96,31 @@ export const make = Effect.gen(function*() {
         ids.push(row.id)
         paths.push(row.rollout_path)
       }
-      runSync(threadsProjection.clear(ids), s)
+      yield* threadsProjection.clear(ids)
       return paths
-    }).pipe(Effect.mapError(toDatabaseError(database.file, "delete rows of gone files")))
+    }()).pipe(Effect.mapError(database.toDatabaseError("delete rows of gone files")))
 
   const run = Effect.gen(function*() {
-    // Value arrays on the direct path: every open reads every thread's position.
-    const rows = yield* database.direct.use((s) =>
-      s.values("SELECT id, rollout_path, archived, archived_at_ms, file_size, earlier_files FROM threads", []).map((
-        [id, path, archived, archivedAt, size, earlier]
-      ): Position => ({
-        id: id as string,
-        rollout_path: path as string,
-        archived: archived === 1,
-        archived_at_ms: archivedAt as number | null,
-        file_size: size as number,
-        earlier_files: earlier as string | null
-      }))
-    ).pipe(Effect.mapError(toDatabaseError(database.file, "list threads")))
+    // Value arrays (SQLite: on the direct path): every open reads every thread's position. This
+    // host's threads only: the others' files are on their disks.
+    const rows = yield* database.run(values(
+      `SELECT id, rollout_path, archived, archived_at_ms, file_size, earlier_files FROM threads WHERE ${database.ownThreads}`,
+      []
+    )).pipe(
+      Effect.map((found) =>
+        found.map((
+          [id, path, archived, archivedAt, size, earlier]
+        ): Position => ({
+          id: id as string,
+          rollout_path: path as string,
+          archived: archived === 1,
+          archived_at_ms: archivedAt as number | null,
+          file_size: size as number,
+          earlier_files: earlier as string | null
+        }))
+      ),
+      Effect.mapError(database.toDatabaseError("list threads"))
+    )
     const stale: Array<{ path: string; archived: boolean }> = []
     const missing: Array<Position> = []
     // Opening a home of many threads stats every file. Synchronously: 10,000 stats take 33 ms
@@ -132,9 +141,7 @@ export const make = Effect.gen(function*() {
       else missing.push(row)
     }
     // Until a backfill is complete, it is what finds the home's files (in batches, resumably).
-    const backfilled = yield* database.direct.use((s) =>
-      s.values("SELECT status FROM backfill_state WHERE id = 1", [])[0]?.[0] === "complete"
-    ).pipe(Effect.mapError(toDatabaseError(database.file, "read backfill state")))
+    const backfilled = (yield* backfillState.read).status === "complete"
     if (missing.length === 0 && !backfilled) return yield* projected(rows.length, stale, [])
     // A file gone from its recorded path may have moved (archived, unarchived): follow it by id.
     const gone: Array<Position> = []

@@ -36,6 +36,7 @@ import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } f
 import { newRolloutPath } from "../rollout/Layout.js"
 import { canonicalHome, HomeNotFound } from "../rollout/RolloutFiles.js"
 import { appendToRollout, createRollout, isMissingFile, uuidV7, type WriteOptions } from "../rollout/RolloutStore.js"
+import { SqlDatabase } from "../sql/SqlDatabase.js"
 import * as Database from "../sqlite/Database.js"
 import { CatchUp, type CatchUpReport, layer as CatchUpLayer } from "./CatchUp.js"
 import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
@@ -186,7 +187,7 @@ const recordOf = (row: ThreadRow): ThreadRecord => ({
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const database = yield* Database.Database
+  const database = yield* SqlDatabase
   const files = yield* ThreadFiles
   const catchUp = yield* CatchUp
   const replay = yield* Replay
@@ -196,7 +197,7 @@ export const make = Effect.gen(function*() {
   const agentGraph = yield* AgentGraph
   const mutations = yield* ThreadMutations.make
   const readThreadDetail = yield* ThreadDetail.make
-  const dbError = (op: string) => Database.toDatabaseError(database.file, op)
+  const dbError = database.toDatabaseError
 
   /** Each item stamped and checked against the rollout schema, as the lines to write; one effect for the batch. */
   const validLines = (items: ReadonlyArray<WritableItem>, now: number): Effect.Effect<Array<string>, InvalidInput> =>

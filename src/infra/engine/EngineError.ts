@@ -7,7 +7,7 @@ import { parseThreadId, type ThreadId } from "../../domain/ThreadId.js"
 import type { HomeNotFound } from "../rollout/RolloutFiles.js"
 import type { RolloutReadError } from "../rollout/RolloutIssue.js"
 import type { RolloutWriteError } from "../rollout/RolloutStore.js"
-import type { DatabaseError } from "../sqlite/Database.js"
+import type { DatabaseError } from "../sql/SqlDatabase.js"
 
 /**
  * No row and no rollout file for this thread id.

@@ -5,9 +5,9 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Exit, Fiber, Option, type Scope } from "effect"
-import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import type { DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import type { EngineError } from "./EngineError.js"
-import type { BackfillStatus } from "./replay/BackfillState.js"
+import * as BackfillState from "./replay/BackfillState.js"
 import type { Replay } from "./replay/Replay.js"
 import type { BatchProgress } from "./replay/Report.js"
 
@@ -18,7 +18,7 @@ import type { BatchProgress } from "./replay/Report.js"
  * @category models
  */
 export interface BackfillProgress {
-  readonly status: Exclude<BackfillStatus, "complete">
+  readonly status: Exclude<BackfillState.BackfillStatus, "complete">
   readonly done: number | null
   readonly total: number | null
 }
@@ -42,12 +42,14 @@ export interface OpenBackfillOptions {
 export const start = (
   replay: Replay,
   options: OpenBackfillOptions
-): Effect.Effect<Effect.Effect<BackfillProgress | undefined, DatabaseError>, EngineError, Database | Scope.Scope> =>
+): Effect.Effect<
+  Effect.Effect<BackfillProgress | undefined, DatabaseError>,
+  EngineError,
+  SqlDatabase | Scope.Scope
+> =>
   Effect.gen(function*() {
-    const database = yield* Database
-    const readStatus = database.direct.use((s) =>
-      s.values("SELECT status FROM backfill_state WHERE id = 1", [])[0]?.[0] as BackfillStatus | undefined
-    ).pipe(Effect.mapError(toDatabaseError(database.file, "read backfill state")))
+    const state = yield* BackfillState.make
+    const readStatus = Effect.map(state.read, (row) => row.status)
     const fromRow = Effect.map(
       readStatus,
       (status): BackfillProgress | undefined =>

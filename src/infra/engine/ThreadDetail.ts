@@ -9,7 +9,7 @@ import { toolRows } from "../../projections/DynamicToolsProjection.js"
 import type { ThreadPlacement } from "../../projections/ThreadDelta.js"
 import { metadataOf, placementOf } from "../../projections/ThreadsProjection.js"
 import { foldRolloutFile } from "../rollout/RolloutFold.js"
-import { Database, toDatabaseError } from "../sqlite/Database.js"
+import { SqlDatabase } from "../sql/SqlDatabase.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { ThreadNotFound } from "./EngineError.js"
 import { ThreadFiles } from "./ThreadFiles.js"
@@ -37,10 +37,10 @@ export interface ThreadDetail {
  */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const database = yield* Database
+  const database = yield* SqlDatabase
   const files = yield* ThreadFiles
   const projector = yield* ThreadProjector
-  const named = (operation: string) => toDatabaseError(database.file, operation)
+  const named = database.toDatabaseError
 
   return (threadId: string) =>
     Effect.gen(function*() {
@@ -51,7 +51,7 @@ export const make = Effect.gen(function*() {
       }
       // The file found by name holds another thread's log.
       if (row === undefined) return yield* new ThreadNotFound({ threadId })
-      let dynamicTools = (yield* database.direct.run(toolRows.load([threadId])).pipe(
+      let dynamicTools = (yield* database.run(toolRows.load([threadId])).pipe(
         Effect.mapError(named("read tools"))
       )).get(threadId) ?? []
       if (dynamicTools.length === 0) {

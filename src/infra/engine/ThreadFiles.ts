@@ -5,7 +5,6 @@
  * the lock, where the file stays put.
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Data, Effect, Layer } from "effect"
 import { basename } from "node:path"
 import { parseRolloutFileName } from "../../domain/RolloutFileName.js"
@@ -13,7 +12,7 @@ import { type ThreadRow, threadRows } from "../../projections/ThreadsProjection.
 import { movedPlaces } from "../rollout/Layout.js"
 import { type HomeListing, type HomeNotFound, listRolloutFiles, type RolloutFile } from "../rollout/RolloutFiles.js"
 import { belongsTo, rolloutIdentity } from "../rollout/RolloutIdentity.js"
-import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { ProjectionFailed, ThreadNotFound } from "./EngineError.js"
 import { ThreadProjector } from "./ThreadProjector.js"
@@ -109,15 +108,14 @@ export const ThreadFiles = Context.GenericTag<ThreadFiles>("rollout-state/Thread
 /** @since 0.1.0 @category constructors */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const database = yield* Database
-  const sql = yield* SqlClient.SqlClient
+  const database = yield* SqlDatabase
   const projector = yield* ThreadProjector
 
   const row = (threadId: string) =>
     Effect.map(
       Effect.mapError(
-        database.direct.run(threadRows.load([threadId])),
-        toDatabaseError(database.file, "find thread")
+        database.run(threadRows.load([threadId])),
+        database.toDatabaseError("find thread")
       ),
       (rows) => rows.get(threadId)
     )
@@ -157,11 +155,8 @@ export const make = Effect.gen(function*() {
       attempt(file),
       isMoved,
       () =>
-        sql.withTransaction(Effect.flatMap(locate(threadId), once)).pipe(
-          Effect.catchTag(
-            "SqlError",
-            (error) => Effect.fail(toDatabaseError(database.file, "follow a moved file")(error))
-          )
+        database.hostLock(Effect.flatMap(locate(threadId), once)).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(database.toDatabaseError("follow a moved file")(error)))
         )
     )
   }

@@ -5,7 +5,6 @@
  * thread serialize their projections; appends themselves interleave whole lines (O_APPEND).
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
 import { link, mkdir, rename, rm, unlink, utimes } from "node:fs/promises"
@@ -15,7 +14,6 @@ import { encodeRolloutLine, type SessionMeta, type SpawnStatus } from "../../dom
 import { formatTimestamp } from "../../domain/Timestamp.js"
 import { AgentGraph } from "../../projections/AgentGraph.js"
 import { PROJECTIONS } from "../../projections/Projection.js"
-import { runSync } from "../../projections/Statements.js"
 import { earlierFilesOf, metadataOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { fileStat } from "../rollout/FileStat.js"
 import { archivedRolloutPath, liveRolloutPath } from "../rollout/Layout.js"
@@ -23,7 +21,7 @@ import { listRolloutFiles } from "../rollout/RolloutFiles.js"
 import { belongsTo } from "../rollout/RolloutIdentity.js"
 import { forEachRolloutBatch } from "../rollout/RolloutReader.js"
 import { appendToRollout, RolloutWriteError } from "../rollout/RolloutStore.js"
-import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { forgetThreads } from "../stores/ThreadForget.js"
 import { EngineConfig } from "./EngineConfig.js"
 import { InvalidInput, ProjectionFailed, ThreadNotFound } from "./EngineError.js"
@@ -109,8 +107,7 @@ const moveFile = (from: string, to: string) =>
  */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const database = yield* Database
-  const sql = yield* SqlClient.SqlClient
+  const database = yield* SqlDatabase
   const files = yield* ThreadFiles
   const agentGraph = yield* AgentGraph
 
@@ -139,15 +136,16 @@ export const make = Effect.gen(function*() {
       // Read outside the lock: the whole file may be long, and only patched fields change here.
       const before = yield* caughtUp(threadId)
       const meta = (yield* lastSessionMeta(before.file.path, threadId)) ?? sessionMetaOfRow(before.row)
-      yield* sql.withTransaction(Effect.gen(function*() {
+      yield* database.hostLock(Effect.gen(function*() {
         // Under the lock: the git triple the patch applies to is the one no other writer changes now.
         const { file, row } = yield* caughtUp(threadId)
         const now = yield* Clock.currentTimeMillis
         const items = metadataPatchItems(patch, metadataOf(row), meta, formatTimestamp(now))
         yield* appendToRollout(file.path, items.map(encodeRolloutLine).join(""), { durability: config.durability })
         yield* files.project(threadId, file)
-      })).pipe(Effect.catchTag("SqlError", (error) =>
-        Effect.fail(toDatabaseError(database.file, "update thread metadata")(error))))
+      })).pipe(
+        Effect.catchTag("SqlError", (error) => Effect.fail(database.toDatabaseError("update thread metadata")(error)))
+      )
     })
 
   /** Where an archive (or unarchive) puts a file of this name. */
@@ -186,8 +184,8 @@ export const make = Effect.gen(function*() {
 
   /** Runs `use` holding the database write lock, its SQL failures named by `operation`. */
   const locked = <A, E, R>(operation: string, use: Effect.Effect<A, E, R>) =>
-    sql.withTransaction(use).pipe(
-      Effect.catchTag("SqlError", (error) => Effect.fail(toDatabaseError(database.file, operation)(error)))
+    database.hostLock(use).pipe(
+      Effect.catchTag("SqlError", (error) => Effect.fail(database.toDatabaseError(operation)(error)))
     )
 
   /**
@@ -298,11 +296,11 @@ export const make = Effect.gen(function*() {
         if (row === undefined && paths.length === 0) return yield* new ThreadNotFound({ threadId })
         for (const path of paths) yield* removeFile(path)
         yield* Effect.mapError(
-          database.direct.use((statements) => {
-            for (const projection of [...PROJECTIONS].reverse()) runSync(projection.clear([threadId]), statements)
-            forgetThreads(statements, [threadId])
-          }),
-          toDatabaseError(database.file, "delete thread rows")
+          database.run(function*() {
+            for (const projection of [...PROJECTIONS].reverse()) yield* projection.clear([threadId])
+            yield* forgetThreads([threadId])
+          }()),
+          database.toDatabaseError("delete thread rows")
         )
         return paths
       })

@@ -1,6 +1,6 @@
 /**
  * Projects rollout files into every projection: resume each thread's fold from its rows,
- * fold the new tail, and write all projections in one `BEGIN IMMEDIATE` transaction.
+ * fold the new tail, and write all projections in one write transaction.
  * A thread continued in further files (paginated history, SPEC §1) is folded as the union of
  * its files, in order (`HistoryPages.ts`): from its rows when they hold every file before the
  * new bytes unchanged, else from its first file.
@@ -15,7 +15,7 @@ import type { IndexedText, MessageKind, ThreadMessage } from "../../domain/Threa
 import type { ThreadState } from "../../domain/ThreadState.js"
 import { messageRows } from "../../projections/MessagesProjection.js"
 import { loadStates as loadStatesWith, type WriteItem, writeProjections } from "../../projections/ProjectionWriter.js"
-import { type Program, runSync } from "../../projections/Statements.js"
+import type { Program } from "../../projections/Statements.js"
 import type { EarlierFile } from "../../projections/ThreadDelta.js"
 import { earlierFilesOf, type ThreadRow, threadRows } from "../../projections/ThreadsProjection.js"
 import { archivedAtOf, fileStat, placementAfterFold } from "../rollout/FileStat.js"
@@ -25,7 +25,7 @@ import * as ReadAhead from "../rollout/ReadAhead.js"
 import { type FileFold, type FoldResume, nextFileResume, type ReadCounts } from "../rollout/RolloutFold.js"
 import { rolloutIdentity } from "../rollout/RolloutIdentity.js"
 import type { ReadIssue, RolloutReadError } from "../rollout/RolloutIssue.js"
-import { Database, type DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import { EngineConfig } from "./EngineConfig.js"
 
 /**
@@ -436,6 +436,17 @@ const projectedOutcomes = (folded: Folded): Array<FileOutcome> => {
   })
 }
 
+/** The host that owns the fold's thread, when another host does. */
+const ownerOf = (others: ReadonlyMap<string, string>, folded: Folded): string | undefined =>
+  others.get(folded.delta.after.metadata.id) ??
+    (folded.planned.row === undefined ? undefined : others.get(folded.planned.row.id))
+
+/** Why a thread of another host is not written: `threads.id` is one row for every host. */
+const otherHostReason = (folded: Folded, owner: string, self: string | null): string =>
+  `thread ${folded.delta.after.metadata.id} is projected by host "${owner}"; this host is "${
+    self ?? ""
+  }": one rollout copied to two hosts is projected by the first only`
+
 /**
  * Needs a scope: the read-ahead worker, when bulk work started it, stops with it. Plans, small
  * folds and writes are synchronous calls on the connection, one effect each: a live append
@@ -444,29 +455,40 @@ const projectedOutcomes = (folded: Folded): Array<FileOutcome> => {
  * @category constructors
  */
 export const make = Effect.gen(function*() {
-  const { direct, file } = yield* Database
+  const database = yield* SqlDatabase
   const { home, messageKinds } = yield* EngineConfig
   const readAhead = yield* ReadAhead.make
   const foldPool = yield* FoldPool.make()
-  const dbError = (operation: string) => toDatabaseError(file, operation)
+  const dbError = database.toDatabaseError
 
   const loadStates = (rows: ReadonlyArray<ThreadRow>) =>
-    Effect.mapError(direct.run(loadStatesWith(rows)), dbError("load thread state"))
+    Effect.mapError(database.run(loadStatesWith(rows)), dbError("load thread state"))
 
   const plan = (files: ReadonlyArray<FileTarget>, options: ProjectOptions) =>
-    Effect.mapError(direct.run(planWith(home, files, options)), dbError("plan"))
+    Effect.mapError(database.run(planWith(home, files, options)), dbError("plan"))
 
   const write = (folded: ReadonlyArray<Folded>) =>
     Effect.mapError(
-      direct.transact((s) => {
+      database.transact(function*() {
+        // Held from here to the commit; another host's thread is that host's to write.
+        const others = yield* database.claimThreads(folded.flatMap((f) => [
+          f.delta.after.metadata.id,
+          ...(f.planned.row === undefined ? [] : [f.planned.row.id])
+        ]))
+        const owned = others.size === 0 ? folded : folded.filter((f) => ownerOf(others, f) === undefined)
         // Under the lock: a thread deleted since its file was folded (its file gone, its row too)
         // must not come back as a new row. A fold from a row is checked by the row (stale).
-        const vanished = folded.filter((f) =>
+        const vanished = owned.filter((f) =>
           f.planned.row === undefined && fileStat(f.delta.placement.rolloutPath) === undefined
         )
-        const present = vanished.length === 0 ? folded : folded.filter((f) => !vanished.includes(f))
-        return { ...runSync(writeProjections(present), s), vanished }
-      }),
+        const present = vanished.length === 0 ? owned : owned.filter((f) => !vanished.includes(f))
+        const foreign = owned.length === folded.length ? [] : folded.filter((f) => !owned.includes(f))
+        return {
+          ...(yield* writeProjections(present)),
+          vanished,
+          foreign: foreign.map((f) => ({ folded: f, host: ownerOf(others, f)! }))
+        }
+      }()),
       dbError("write projections")
     )
 
@@ -529,7 +551,12 @@ export const make = Effect.gen(function*() {
             for (const t of chain.planned.targets) outcomes.set(t.path, { ...result, path: t.path })
           } else folded.push(result)
         }
-        const { stale, vanished, written } = yield* write(folded)
+        const { foreign, stale, vanished, written } = yield* write(folded)
+        for (const { folded: f, host } of foreign) {
+          for (const t of f.planned.targets) {
+            outcomes.set(t.path, { _tag: "Failed", path: t.path, reason: otherHostReason(f, host, database.hostId) })
+          }
+        }
         for (const f of vanished) {
           for (const t of f.planned.targets) {
             outcomes.set(t.path, { _tag: "Failed", path: t.path, reason: "file not found" })

@@ -10,8 +10,12 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Redacted, type Scope } from "effect"
+import { randomUUID } from "node:crypto"
+import type { ComparedTable } from "../../projections/Projection.js"
+import { type Program, run, runEffect, values } from "../../projections/Statements.js"
+import { compareTables } from "../sql/CompareTables.js"
 import { applyPending, type Migration, readMigrations } from "../sql/Migrations.js"
-import { DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
+import { DatabaseError, type ScratchDatabase, SqlDatabase } from "../sql/SqlDatabase.js"
 
 /** @since 0.1.0 */
 export interface PgDatabaseOptions {
@@ -110,11 +114,23 @@ export const withoutPassword = (url: string): string => {
   }
 }
 
-/** `url` with every connection's `search_path` set to `schema` (libpq's `options` parameter). */
-const inSchema = (url: string, schema: string): string => {
+/** The session setting naming the connection's host: `threads.host_id` defaults to it. */
+export const HOST_SETTING = "rollout_state.host_id"
+
+/** A value in libpq's `options`: the server splits them at spaces, unless escaped. */
+const optionValue = (value: string) => value.replace(/[\\\s]/g, (c) => `\\${c}`)
+
+/**
+ * `url` with every connection's `search_path` set to `schema` and its host setting to `hostId`
+ * (libpq's `options` parameter): set at connect, so no connection of the pool writes without.
+ */
+const inSchema = (url: string, schema: string, hostId: string): string => {
   const parsed = new URL(url)
   const options = parsed.searchParams.get("options")
-  parsed.searchParams.set("options", `${options === null ? "" : `${options} `}-c search_path=${schema}`)
+  parsed.searchParams.set(
+    "options",
+    `${options === null ? "" : `${options} `}-c search_path=${schema} -c ${HOST_SETTING}=${optionValue(hostId)}`
+  )
   return parsed.toString()
 }
 
@@ -128,6 +144,28 @@ const TYPES = { getTypeParser: (oid: number) => parserFor(oid) }
 
 /** The advisory lock's key for `lock` in `schema`: one key space per database, so both are in it. */
 const lockKey = (schema: string, lock: string) => `rollout-state:${schema}:${lock}`
+
+const OWN_THREADS = `host_id = current_setting('${HOST_SETTING}')`
+
+/**
+ * Advisory locks on the threads, taken in key order (two writers of overlapping threads never
+ * wait for each other in a cycle): READ COMMITTED lets two transactions read a thread's row
+ * before either writes it, where SQLite's `BEGIN IMMEDIATE` lets one at a time. Then the
+ * threads of other hosts among them.
+ */
+function* claimThreads(schema: string, threadIds: ReadonlyArray<string>): Program<ReadonlyMap<string, string>> {
+  if (threadIds.length === 0) return new Map()
+  const ids = [...new Set(threadIds)]
+  yield* run(
+    `SELECT count(pg_advisory_xact_lock(k)) FROM (
+      SELECT hashtextextended(? || id, 0) AS k FROM unnest(?::text[]) AS id ORDER BY 1) AS keys`,
+    [`rollout-state:${schema}:thread:`, ids]
+  )
+  const others = yield* values(`SELECT id, host_id FROM threads WHERE id = ANY(?::text[]) AND NOT ${OWN_THREADS}`, [
+    ids
+  ])
+  return new Map(others.map(([id, host]) => [id as string, host as string]))
+}
 
 /**
  * Opens the database's pool, checking it answers, without migrating it.
@@ -146,7 +184,7 @@ export const open = (options: PgDatabaseOptions): Effect.Effect<PgDatabase, Data
       })
     }
     const url = yield* Effect.try({
-      try: () => inSchema(options.url, schema),
+      try: () => inSchema(options.url, schema, options.hostId),
       catch: (cause) =>
         new DatabaseError({ file: name, operation: "open", reason: "cannot-open", detail: "not a URL", cause })
     })
@@ -173,7 +211,8 @@ export const open = (options: PgDatabaseOptions): Effect.Effect<PgDatabase, Data
       sql.withTransaction(
         Effect.zipRight(sql`SELECT pg_advisory_xact_lock(hashtextextended(${lockKey(schema, lock)}, 0))`, effect)
       )
-    return {
+    const runProgram = <A>(program: Program<A>) => Effect.provideService(runEffect(program), SqlClient.SqlClient, sql)
+    const database: PgDatabase = {
       dialect: "pg",
       name,
       schema,
@@ -181,10 +220,54 @@ export const open = (options: PgDatabaseOptions): Effect.Effect<PgDatabase, Data
       sql,
       transaction: sql.withTransaction,
       exclusive,
+      hostLock: exclusive(`files:${options.hostId}`),
+      run: runProgram,
+      transact: (program) => sql.withTransaction(runProgram(program)),
+      ownThreads: OWN_THREADS,
+      claimThreads: (threadIds) => claimThreads(schema, threadIds),
+      scratch: Effect.suspend(() => scratchBeside(database, options)),
       // No parameters: the simple query protocol, which runs several statements.
       execScript: (script: string) => Effect.asVoid(sql.unsafe(script).raw),
       toDatabaseError: (operation: string) => toDatabaseError(name, operation)
-    } satisfies PgDatabase
+    }
+    return database
+  })
+
+/**
+ * A migrated scratch schema in the same database, of the same host, dropped with the scope;
+ * compared by schema-qualified names on the live pool, the live side limited to this host's
+ * threads. Tables the live schema does not have (SQLite's FTS vocabulary: here the search
+ * vector is generated from the compared text) are not compared.
+ */
+const scratchBeside = (
+  live: PgDatabase,
+  options: PgDatabaseOptions
+): Effect.Effect<ScratchDatabase, DatabaseError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const schema = `verify_${randomUUID().replaceAll("-", "").slice(0, 24)}`
+    yield* Effect.addFinalizer(() => Effect.ignore(live.sql`DROP SCHEMA IF EXISTS ${live.sql(schema)} CASCADE`))
+    const database = yield* open({ ...options, schema, maxConnections: 2 })
+    yield* migrate(database)
+    const { sql } = live
+    const present = (tables: ReadonlyArray<ComparedTable>) =>
+      Effect.map(
+        sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables
+          WHERE table_schema = ${live.schema}`,
+        (rows) => {
+          const names = new Set(rows.map((row) => row.table_name))
+          return tables.filter((t) => names.has(t.table))
+        }
+      )
+    return {
+      database,
+      compare: (tables) =>
+        Effect.flatMap(present(tables), (compared) =>
+          compareTables(sql, {
+            live: (table) => `"${live.schema}".${table}`,
+            rebuilt: (table) => `"${schema}".${table}`,
+            liveWhere: (column) => `${column} IN (SELECT id FROM "${live.schema}".threads WHERE ${OWN_THREADS})`
+          }, compared)).pipe(Effect.mapError(toDatabaseError(live.name, "verify")))
+    }
   })
 
 /**

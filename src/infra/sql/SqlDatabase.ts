@@ -6,7 +6,10 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, type Effect, Schema } from "effect"
+import { Context, type Effect, Schema, type Scope } from "effect"
+import type { ComparedTable } from "../../projections/Projection.js"
+import type { Program } from "../../projections/Statements.js"
+import type { TableComparison } from "./CompareTables.js"
 
 /**
  * The database failed in a way a host can act on; `reason` says which, `operation` where.
@@ -67,10 +70,50 @@ export interface SqlDatabase {
   readonly exclusive: (
     lock: string
   ) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+  /**
+   * The lock under which this host's rollout files move and its threads are deleted (a move
+   * and a projection of the same thread never interleave). SQLite: the write transaction;
+   * PostgreSQL: an advisory lock of this host's, so hosts do not wait for each other.
+   */
+  readonly hostLock: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+  /**
+   * Runs a program of the statements port: reads, or writes inside the caller's transaction.
+   * SQLite runs it synchronously on the connection (the live append's fast path).
+   */
+  readonly run: <A>(program: Program<A>) => Effect.Effect<A, SqlError>
+  /** Runs a program in a write transaction of its own (a savepoint inside another). */
+  readonly transact: <A>(program: Program<A>) => Effect.Effect<A, SqlError>
+  /**
+   * A condition on `threads` selecting this host's rows, for what a host does to its own files
+   * only (catch-up, reconcile, rebuild, verify); SQLite: every row.
+   */
+  readonly ownThreads: string
+  /**
+   * Inside a projection write, before its checks: holds the write's threads against other
+   * writers until the transaction ends, and returns those of them another host owns (id to
+   * host), which this host must not write. SQLite: nothing to hold (`BEGIN IMMEDIATE` holds
+   * everything) and no other host.
+   */
+  readonly claimThreads: (threadIds: ReadonlyArray<string>) => Program<ReadonlyMap<string, string>>
+  /**
+   * A new, migrated, empty database beside this one, of its dialect and host, removed with the
+   * scope: verify rebuilds into it (SQLite: a temporary file; PostgreSQL: a scratch schema).
+   */
+  readonly scratch: Effect.Effect<ScratchDatabase, DatabaseError, Scope.Scope>
   /** Runs a script of several statements (migrations, bulk deletes). */
   readonly execScript: (script: string) => Effect.Effect<void, SqlError>
   /** The dialect's classifier: any failure (a `SqlError`, a driver error) as a `DatabaseError`. */
   readonly toDatabaseError: (operation: string) => (error: unknown) => DatabaseError
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScratchDatabase {
+  readonly database: SqlDatabase
+  /** `tables` of the database it was made beside (this host's rows) against its own. */
+  readonly compare: (tables: ReadonlyArray<ComparedTable>) => Effect.Effect<TableComparison, DatabaseError>
 }
 
 /** @since 0.1.0 @category tags */

@@ -23,8 +23,9 @@ import {
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { type Program, runSync, type Statements } from "../../projections/Statements.js"
+import { compareTables } from "../sql/CompareTables.js"
 import { applyPending, type Migration, readMigrations } from "../sql/Migrations.js"
-import { DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
+import { DatabaseError, type ScratchDatabase, SqlDatabase } from "../sql/SqlDatabase.js"
 import * as Checkpointer from "./Checkpointer.js"
 
 export { DatabaseError } from "../sql/SqlDatabase.js"
@@ -362,7 +363,7 @@ export const open = (options: DatabaseOptions): Effect.Effect<Database, Database
         catch: (cause) => new SqlError({ cause, message: "Failed to run script" })
       }))
     const direct = makeDirect(sql, db, prepare, connection, semaphore)
-    return {
+    const database: Database = {
       dialect: "sqlite",
       file: options.file,
       name: options.file,
@@ -373,9 +374,45 @@ export const open = (options: DatabaseOptions): Effect.Effect<Database, Database
       transaction: direct.transaction,
       // The write lock of `BEGIN IMMEDIATE` already excludes every other writer.
       exclusive: () => direct.transaction,
+      hostLock: sql.withTransaction,
+      run: direct.run,
+      transact: (program) => direct.transact((s) => runSync(program, s)),
+      ownThreads: "1 = 1",
+      claimThreads: noClaims,
+      scratch: Effect.suspend(() => scratchBeside(database)),
       toDatabaseError: (operation) => toDatabaseError(options.file, operation)
     }
+    return database
   })
+
+/** A migrated database in a temporary folder; compared through `ATTACH` on the live connection. */
+const scratchBeside = (live: Database): Effect.Effect<ScratchDatabase, DatabaseError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "rollout-state-verify-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
+    const file = join(dir, "rebuilt.sqlite")
+    const database = yield* Effect.tap(open({ file }), migrate)
+    const { sql } = live
+    return {
+      database,
+      compare: (tables) =>
+        Effect.zipRight(
+          sql`ATTACH DATABASE ${file} AS rebuilt`,
+          compareTables(sql, { live: (table) => `main.${table}`, rebuilt: (table) => `rebuilt.${table}` }, tables)
+        ).pipe(
+          Effect.ensuring(Effect.ignore(sql`DETACH DATABASE rebuilt`)),
+          Effect.mapError(toDatabaseError(live.file, "verify"))
+        )
+    }
+  })
+
+/** One host owns a SQLite file, and `BEGIN IMMEDIATE` already holds every thread. */
+// eslint-disable-next-line require-yield
+function* noClaims(): Program<ReadonlyMap<string, string>> {
+  return new Map()
+}
 
 const makeStatements = (prepare: (sql: string) => Sqlite.Statement): Statements => ({
   values: (sql, params) => {

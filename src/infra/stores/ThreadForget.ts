@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { STAGE1_KIND } from "../../domain/MemoryJobs.js"
-import { runByKeys, runSync, statementForRows, type Statements } from "../../projections/Statements.js"
+import { type Program, run, runByKeys, statementForRows } from "../../projections/Statements.js"
 
 const deletes = [
   statementForRows(1, (ids) => `DELETE FROM thread_goals WHERE thread_id IN (${ids})`),
@@ -20,7 +20,7 @@ const deleteJobs = statementForRows(1, (ids) => `DELETE FROM jobs WHERE kind = ?
  * Deletes these threads' operational rows, in the caller's transaction.
  * @since 0.1.0
  */
-export const forgetThreads = (statements: Statements, threadIds: ReadonlyArray<string>): void => {
-  for (const text of deletes) runSync(runByKeys(text, threadIds), statements)
-  for (const id of threadIds) statements.run(deleteJobs(1), [STAGE1_KIND, id])
+export function* forgetThreads(threadIds: ReadonlyArray<string>): Program<void> {
+  for (const text of deletes) yield* runByKeys(text, threadIds)
+  for (const id of threadIds) yield* run(deleteJobs(1), [STAGE1_KIND, id])
 }

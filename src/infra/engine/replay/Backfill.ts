@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import { type HomeNotFound, listRolloutFiles, type RolloutFile, type SkippedFile } from "../../rollout/RolloutFiles.js"
 import { yieldToEventLoop } from "../../rollout/RolloutReader.js"
-import type { DatabaseError } from "../../sqlite/Database.js"
+import type { DatabaseError } from "../../sql/SqlDatabase.js"
 import { EngineConfig } from "../EngineConfig.js"
 import type { FileOutcome, FileTarget } from "../ThreadProjector.js"
 import { ThreadProjector } from "../ThreadProjector.js"

@@ -5,9 +5,9 @@
  */
 import { Clock, Effect } from "effect"
 import { PROJECTIONS } from "../../../projections/Projection.js"
-import { runSync } from "../../../projections/Statements.js"
+import { run } from "../../../projections/Statements.js"
 import { type HomeNotFound, listRolloutFiles } from "../../rollout/RolloutFiles.js"
-import { Database, type DatabaseError, toDatabaseError } from "../../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../../sql/SqlDatabase.js"
 import { EngineConfig } from "../EngineConfig.js"
 import { makeBatches } from "./Backfill.js"
 import * as BackfillState from "./BackfillState.js"
@@ -16,10 +16,12 @@ import type { BackfillReport, RunOptions } from "./Report.js"
 /** @since 0.1.0 */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const database = yield* Database
+  const database = yield* SqlDatabase
   const state = yield* BackfillState.make
   const inBatches = yield* makeBatches
-  const named = (operation: string) => toDatabaseError(database.file, operation)
+  const named = database.toDatabaseError
+  // A database hosts share: this host's threads only (the others' files are on their disks).
+  const own = database.hostId === null ? undefined : database.ownThreads
 
   /**
    * Leaves every projection holding nothing folded. Thread rows are reset, not deleted, so that
@@ -27,10 +29,10 @@ export const make = Effect.gen(function*() {
    * reset rows that catch-up folds from scratch, and a pending backfill that finds files not yet
    * replayed.
    */
-  const reset = database.direct.transaction(Effect.zipRight(
-    database.direct.use((s) => {
-      for (const projection of PROJECTIONS) runSync(projection.reset(), s)
-    }),
+  const reset = database.transaction(Effect.zipRight(
+    database.run(function*() {
+      for (const projection of PROJECTIONS) yield* projection.reset(own)
+    }()),
     state.resetForRebuild
   )).pipe(Effect.mapError(named("clear projections")))
 
@@ -45,9 +47,9 @@ export const make = Effect.gen(function*() {
       const report = { ...progress, skippedFiles: listing.skipped, failures, issues }
       if (stopped) return { ...report, status: "pending" } satisfies BackfillReport
       const at = yield* Clock.currentTimeMillis
-      yield* database.direct.transaction(Effect.zipRight(
+      yield* database.transaction(Effect.zipRight(
         // Rows no file claimed (file gone or unreadable) are what a replay does not produce.
-        database.direct.use((s) => s.run("DELETE FROM threads WHERE file_size = -1", [])),
+        database.run(run(`DELETE FROM threads WHERE file_size = -1${own === undefined ? "" : ` AND ${own}`}`, [])),
         state.completeByRebuild(progress.watermark, at)
       )).pipe(Effect.mapError(named("complete rebuild")))
       return { ...report, status: "complete" } satisfies BackfillReport

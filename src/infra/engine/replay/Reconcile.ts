@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import type { Stats } from "node:fs"
 import type { ThreadMessage } from "../../../domain/ThreadMessages.js"
 import { PROJECTIONS } from "../../../projections/Projection.js"
-import { chunksOf, runSync } from "../../../projections/Statements.js"
+import { chunksOf, values } from "../../../projections/Statements.js"
 import type { ThreadDelta } from "../../../projections/ThreadDelta.js"
 import { threadRows, threadsProjection } from "../../../projections/ThreadsProjection.js"
 import { fileStat, placementAfterFold } from "../../rollout/FileStat.js"
@@ -19,7 +19,7 @@ import { type HomeNotFound, listRolloutFiles, type RolloutFile } from "../../rol
 import { type FoldResume, foldRolloutFile, nextFileResume, type ReadCounts } from "../../rollout/RolloutFold.js"
 import type { ReadIssue } from "../../rollout/RolloutIssue.js"
 import { yieldToEventLoop } from "../../rollout/RolloutReader.js"
-import { Database, type DatabaseError, toDatabaseError } from "../../sqlite/Database.js"
+import { type DatabaseError, SqlDatabase } from "../../sql/SqlDatabase.js"
 import { EngineConfig } from "../EngineConfig.js"
 import { ThreadProjector } from "../ThreadProjector.js"
 import { issueProblem, type Problem, problemList, type RunOptions, skippedProblem } from "./Report.js"
@@ -40,9 +40,9 @@ export interface ReconcileReport {
 /** @since 0.1.0 */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const database = yield* Database
+  const database = yield* SqlDatabase
   const projector = yield* ThreadProjector
-  const named = (operation: string) => toDatabaseError(database.file, operation)
+  const named = database.toDatabaseError
 
   /**
    * A fresh fold of one thread's files, in order, each continuing the state the one before left,
@@ -97,7 +97,7 @@ export const make = Effect.gen(function*() {
 
   /** The fields of each fold's thread that drift, in every projection, in `PROJECTIONS` order. */
   const driftOf = (folds: ReadonlyArray<ThreadDelta>) =>
-    database.direct.run(function*() {
+    database.run(function*() {
       const present = yield* threadRows.loadPositions(folds.map((f) => f.after.metadata.id))
       const drifts: Array<ReadonlyMap<string, ReadonlyArray<string>>> = []
       for (const projection of PROJECTIONS) drifts.push(yield* projection.drift(folds))
@@ -162,10 +162,11 @@ export const make = Effect.gen(function*() {
           ...problems.snapshot()
         })
       }
-      const allIds = yield* database.direct.use((s) =>
-        s.values("SELECT id FROM threads", []).map(([id]) => id as string)
+      // This host's rows: another host's are not orphans of this home.
+      const allIds = yield* database.run(values(`SELECT id FROM threads WHERE ${database.ownThreads}`, [])).pipe(
+        Effect.map((found) => found.map(([id]) => id as string)),
+        Effect.mapError(named("list threads"))
       )
-        .pipe(Effect.mapError(named("list threads")))
       const orphaned = allIds.filter((id) => !seen.has(id))
       if (options.repair) {
         for (const batch of chunksOf(toRepair, config.batchSize)) {
@@ -175,7 +176,7 @@ export const make = Effect.gen(function*() {
             defaultModelProvider: config.defaultModelProvider
           })
         }
-        yield* database.direct.transact((s) => runSync(threadsProjection.clear(orphaned), s))
+        yield* database.transact(threadsProjection.clear(orphaned))
           .pipe(Effect.mapError(named("delete orphans")))
       }
       return {

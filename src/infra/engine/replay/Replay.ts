@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { HomeNotFound } from "../../rollout/RolloutFiles.js"
-import type { DatabaseError } from "../../sqlite/Database.js"
+import type { DatabaseError } from "../../sql/SqlDatabase.js"
 import * as Backfill from "./Backfill.js"
 import * as Rebuild from "./Rebuild.js"
 import * as Reconcile from "./Reconcile.js"

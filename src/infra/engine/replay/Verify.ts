@@ -4,13 +4,10 @@
  * @since 0.1.0
  */
 import { Effect, Layer } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { COMPARED_TABLES } from "../../../projections/Projection.js"
 import type { HomeNotFound } from "../../rollout/RolloutFiles.js"
-import { compareTables, type TableDifference } from "../../sqlite/CompareDatabases.js"
-import * as Database from "../../sqlite/Database.js"
+import type { TableDifference } from "../../sql/CompareTables.js"
+import { type DatabaseError, SqlDatabase } from "../../sql/SqlDatabase.js"
 import { EngineConfig } from "../EngineConfig.js"
 import * as ThreadProjector from "../ThreadProjector.js"
 import * as Rebuild from "./Rebuild.js"
@@ -34,33 +31,28 @@ const MAX_DIFFERENCES = 1000
 /** @since 0.1.0 */
 export const make = Effect.gen(function*() {
   const config = yield* EngineConfig
-  const live = yield* Database.Database
+  const live = yield* SqlDatabase
 
-  /** A rebuild of the home into `file`: a database, projector and rebuild of its own. */
-  const rebuildInto = (file: string, options: RunOptions) =>
+  /** A rebuild of the home into `database`: a projector and rebuild of its own. */
+  const rebuildInto = (database: SqlDatabase, options: RunOptions) =>
     Effect.flatMap(Rebuild.make, (rebuild) => rebuild(options)).pipe(
       Effect.provide(ThreadProjector.layer.pipe(
-        Layer.provideMerge(Database.layer({ file })),
+        Layer.provideMerge(Layer.succeed(SqlDatabase, database)),
         Layer.provideMerge(Layer.succeed(EngineConfig, config))
       ))
     )
 
-  return (options: RunOptions = {}): Effect.Effect<VerifyReport, Database.DatabaseError | HomeNotFound> =>
-    Effect.acquireUseRelease(
-      Effect.sync(() => mkdtempSync(join(tmpdir(), "rollout-state-verify-"))),
-      (dir) =>
-        Effect.gen(function*() {
-          const file = join(dir, "rebuilt.sqlite")
-          const rebuilt = yield* rebuildInto(file, options)
-          const { differences, tables } = yield* compareTables(live, file, COMPARED_TABLES)
-          return {
-            ok: differences.length === 0,
-            tables,
-            differences: differences.slice(0, MAX_DIFFERENCES),
-            problems: rebuilt.problems,
-            problemsOmitted: rebuilt.problemsOmitted
-          } satisfies VerifyReport
-        }),
-      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    )
+  return (options: RunOptions = {}): Effect.Effect<VerifyReport, DatabaseError | HomeNotFound> =>
+    Effect.scoped(Effect.gen(function*() {
+      const scratch = yield* live.scratch
+      const rebuilt = yield* rebuildInto(scratch.database, options)
+      const { differences, tables } = yield* scratch.compare(COMPARED_TABLES)
+      return {
+        ok: differences.length === 0,
+        tables,
+        differences: differences.slice(0, MAX_DIFFERENCES),
+        problems: rebuilt.problems,
+        problemsOmitted: rebuilt.problemsOmitted
+      } satisfies VerifyReport
+    }))
 })
