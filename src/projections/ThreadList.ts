@@ -132,8 +132,12 @@ export const pageStatement = (
     : unique((typeof query.cwd === "string" ? [query.cwd] : query.cwd).map(normalizeCwd))
   if (cwds !== undefined && cwds.length === 0) return undefined
   const shared: Array<Statement.Fragment> = []
+  // SQLite's unary `+` keeps a filter column out of index choice (the sort's index wins);
+  // PostgreSQL has no `+` on text, and its planner weighs the choice by statistics instead.
+  const unindexed = (column: string) =>
+    sql.onDialectOrElse({ pg: () => sql(column), orElse: () => sql.literal(`+${column}`) })
   if (query.modelProviders !== undefined && query.modelProviders.length > 0) {
-    shared.push(sql`+model_provider IN ${sql.in(query.modelProviders)}`)
+    shared.push(sql`${unindexed("model_provider")} IN ${sql.in(query.modelProviders)}`)
   }
   if (query.search !== undefined && query.search !== "") {
     // A case-sensitive substring: SQLite's `instr`, PostgreSQL's `strpos`.
@@ -158,11 +162,11 @@ export const pageStatement = (
   }
   if (query.parentThreadId !== undefined) {
     split([sql`parent_thread_id = ${query.parentThreadId}`])
-    if (cwds !== undefined) shared.push(sql`+cwd IN ${sql.in(cwds)}`)
-    if (kinds !== undefined) shared.push(sql`+source_kind IN ${sql.in(kinds)}`)
+    if (cwds !== undefined) shared.push(sql`${unindexed("cwd")} IN ${sql.in(cwds)}`)
+    if (kinds !== undefined) shared.push(sql`${unindexed("source_kind")} IN ${sql.in(kinds)}`)
   } else if (cwds !== undefined) {
     split(cwds.map((cwd) => sql`cwd = ${cwd}`))
-    if (kinds !== undefined) shared.push(sql`+source_kind IN ${sql.in(kinds)}`)
+    if (kinds !== undefined) shared.push(sql`${unindexed("source_kind")} IN ${sql.in(kinds)}`)
   } else if (kinds !== undefined) {
     if (kinds.length === 0) return undefined
     split(kinds.map((kind) => sql`source_kind = ${kind}`))
@@ -175,12 +179,19 @@ export const pageStatement = (
   if (arms.length === 1) return select(THREAD_SELECT, arms[0]!)
   // The arms read only keys (from the index itself when nothing else is checked); the page's
   // rows are then looked up by id, so the merge never copies whole rows.
-  const union = arms.map((arm) => sql`SELECT * FROM (${select(`${column}, id`, arm)})`)
+  const union = arms.map((arm, i) => sql`SELECT * FROM (${select(`${column}, id`, arm)}) AS ${sql(`arm${i}`)}`)
     .reduce((acc, arm) => sql`${acc} UNION ALL ${arm}`)
   return sql`SELECT ${sql.literal(JOINED_SELECT)}
-    FROM (${union} ORDER BY ${sortBy} LIMIT ${limit + 1}) AS k CROSS JOIN threads AS t ON t.id = k.id
+    FROM (${union} ORDER BY ${sortBy} LIMIT ${limit + 1}) AS k ${innerJoin(sql)} threads AS t ON t.id = k.id
     ORDER BY k.${sql(column)} ${order}, k.id ${order}`
 }
+
+/**
+ * An inner join in the order written: SQLite's `CROSS JOIN` (its planner keeps that order);
+ * PostgreSQL's takes no `ON`, and a plain `JOIN` is the same join there.
+ */
+const innerJoin = (sql: SqlClient.SqlClient) =>
+  sql.onDialectOrElse({ pg: () => sql.literal("JOIN"), orElse: () => sql.literal("CROSS JOIN") })
 
 const JOINED_SELECT = THREAD_COLUMNS.map((c) => `t.${c}`).join(", ")
 

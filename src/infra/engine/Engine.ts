@@ -3,6 +3,7 @@
  * projections), catch up on open, and run backfill, rebuild, reconcile and verify.
  * @since 0.1.0
  */
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Effect, Either, identity, Layer } from "effect"
 import { mkdirSync } from "node:fs"
@@ -33,13 +34,14 @@ import {
 } from "../../projections/ThreadSearch.js"
 import { metadataOf, placementOf, type ThreadRow } from "../../projections/ThreadsProjection.js"
 import { layer as turnListLayer, TurnList, type TurnListQuery, type TurnPage } from "../../projections/TurnList.js"
+import { isPostgresUrl } from "../pg/PgUrl.js"
 import { newRolloutPath } from "../rollout/Layout.js"
 import { canonicalHome, HomeNotFound } from "../rollout/RolloutFiles.js"
 import { appendToRollout, createRollout, isMissingFile, uuidV7, type WriteOptions } from "../rollout/RolloutStore.js"
 import { SqlDatabase } from "../sql/SqlDatabase.js"
-import * as Database from "../sqlite/Database.js"
 import { CatchUp, type CatchUpReport, layer as CatchUpLayer } from "./CatchUp.js"
 import { defaults as EngineConfigDefaults, EngineConfig } from "./EngineConfig.js"
+import * as EngineDatabase from "./EngineDatabase.js"
 import { type EngineError, InvalidInput, ProjectionFailed, ThreadNotFound, validThreadId } from "./EngineError.js"
 import * as OpenBackfill from "./OpenBackfill.js"
 import type { BackfillProgress } from "./OpenBackfill.js"
@@ -341,7 +343,7 @@ const createFolders = (home: string, database: string) =>
   Layer.effectDiscard(Effect.try({
     try: () => {
       mkdirSync(home, { recursive: true })
-      mkdirSync(dirname(database), { recursive: true })
+      if (!isPostgresUrl(database)) mkdirSync(dirname(database), { recursive: true })
     },
     catch: (cause) =>
       new HomeNotFound({
@@ -351,9 +353,12 @@ const createFolders = (home: string, database: string) =>
   }))
 
 /**
- * The engine over a home and a database file: creates the home and the database's folder when
- * missing (unless read-only), opens and migrates the database, runs a pending backfill (waiting
- * up to the gate), then catches up every thread whose file changed since it was projected.
+ * The engine over a home and a database (`EngineDatabase`: a SQLite file, or a PostgreSQL URL
+ * with this host's id): creates the home and the database's folder when missing (unless
+ * read-only), opens and migrates the database, runs a pending backfill (waiting up to the
+ * gate), then catches up every thread whose file changed since it was projected. On a database
+ * hosts share, backfill, catch-up, rebuild, reconcile and verify work on this host's threads;
+ * reads (list, search, agent graph, detail) span the fleet.
  * @since 0.1.0
  * @category layers
  */
@@ -361,9 +366,7 @@ export const layer = (
   options:
     & {
       readonly home: string
-      readonly database: string
-      readonly busyTimeoutMs?: number
-      /** Open the database read-only: reads work, every projection write fails as read-only. */
+      /** Open the database (SQLite) read-only: reads work, every projection write fails as read-only. */
       readonly readonly?: boolean
       /** Whether opening runs a pending backfill (default true; never when read-only). */
       readonly openBackfill?: boolean
@@ -372,19 +375,16 @@ export const layer = (
       /** Progress of the open's backfill, after every batch. */
       readonly onOpenBackfill?: (progress: BatchProgress) => void
     }
+    & EngineDatabase.EngineDatabaseOptions
     & Partial<Omit<EngineConfig, "home">>
-) => {
+): Layer.Layer<Engine | EngineConfig | SqlDatabase | SqlClient.SqlClient, EngineError> => {
   const folders = options.readonly ? identity : Layer.provide(createFolders(options.home, options.database))
   // Resolved once the home exists: every stored path starts from its canonical name (SPEC §12).
   const configLayer = Layer.effect(
     EngineConfig,
     Effect.map(canonicalHome(options.home), (home) => ({ ...EngineConfigDefaults, ...options, home }))
   ).pipe(folders)
-  const databaseLayer = Database.layer({
-    file: options.database,
-    readonly: options.readonly ?? false,
-    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
-  }).pipe(folders)
+  const databaseLayer = EngineDatabase.layer(options).pipe(folders)
   // Each service over the ones before it: projector, then thread files, then catch-up and replay.
   const projector = ThreadProjector.layer
   const threadFiles = ThreadFilesLayer.pipe(Layer.provideMerge(projector))

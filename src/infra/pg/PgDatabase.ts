@@ -16,6 +16,9 @@ import { type Program, run, runEffect, values } from "../../projections/Statemen
 import { compareTables } from "../sql/CompareTables.js"
 import { applyPending, type Migration, readMigrations } from "../sql/Migrations.js"
 import { DatabaseError, type ScratchDatabase, SqlDatabase } from "../sql/SqlDatabase.js"
+import { displayName } from "./PgUrl.js"
+
+export { displayName, withoutPassword } from "./PgUrl.js"
 
 /** @since 0.1.0 */
 export interface PgDatabaseOptions {
@@ -92,26 +95,6 @@ export const toDatabaseError = (name: string, operation: string) => (error: unkn
     detail: reason === "failed" ? message : `${DETAILS[reason]} (${message})`,
     cause
   })
-}
-
-/**
- * The database in messages: its URL without the password, and the schema.
- * @since 0.1.0
- */
-export const displayName = (url: string, schema: string): string => `${withoutPassword(url)} (schema ${schema})`
-
-/**
- * `url` without its password, to be shown.
- * @since 0.1.0
- */
-export const withoutPassword = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    parsed.password = ""
-    return parsed.toString()
-  } catch {
-    return "a PostgreSQL URL that does not parse"
-  }
 }
 
 /** The session setting naming the connection's host: `threads.host_id` defaults to it. */
