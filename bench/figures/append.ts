@@ -18,7 +18,7 @@ const BATCH = 10
 const TURN_BATCHES = 5
 
 /** The `k`-th batch of a thread in progress: a turn spans five batches of ten items. */
-const batchOf = (k: number, startMs: number): Array<Engine.WritableItem> => {
+export const batchOf = (k: number, startMs: number): Array<Engine.WritableItem> => {
   const turnId = `turn-${Math.floor(k / TURN_BATCHES)}`
   const items: Array<Engine.WritableItem> = []
   if (k % TURN_BATCHES === 0) {

@@ -21,7 +21,7 @@ import { type Figure, generatedHome, log, median, migratedDatabase, row } from "
 import { rolloutFiles } from "../homeFiles.js"
 
 /** Folded states of a generated home, cloned under new ids until there are `count`. */
-const buildDeltas = async (count: number, seed: number): Promise<Array<ThreadDelta>> => {
+export const buildDeltas = async (count: number, seed: number): Promise<Array<ThreadDelta>> => {
   // Threads of mixed sizes (the quick backfill corpus), so turn counts vary as in real homes.
   const home = await generatedHome(200, 50, seed)
   const states = await Effect.runPromise(
