@@ -186,6 +186,15 @@ describe("Engine on PostgreSQL", () => {
           "one rollout copied to two hosts is projected by the first only"
       }])
       expect(yield* a.getThread(thread.metadata.id)).toEqual(thread)
+      // Nor delete it: the thread is host-a's (its rows stay, and so does host-b's copy).
+      const deleted = yield* Effect.flip(b.deleteThread(thread.metadata.id))
+      expect(deleted).toMatchObject({
+        _tag: "InvalidInput",
+        what: `thread ${thread.metadata.id}`,
+        reason: `it is host "host-a"'s (this host is "host-b"): a host deletes only its own threads`
+      })
+      expect(yield* a.getThread(thread.metadata.id)).toEqual(thread)
+      expect((yield* listRolloutFiles(homeB)).files.map((f) => f.path)).toEqual([copy])
       // Nor can a write that raced the check move the row: the trigger names both hosts too.
       const raw = yield* connectPg(schema, { hostId: "host-b" })
       const refused = yield* Effect.flip(
