@@ -3,7 +3,7 @@
  * `bench/out/bench.json`. Each figure is a ratio against a baseline measured in the same
  * run, because the machine is shared and absolute times alone mean little.
  *
- *   npm run bench [-- --quick] [--only backfill,projection,append,catchup,list,reconcile,emptyhome,cli,watch,logs,search]
+ *   npm run bench [-- --quick] [--only backfill,projection,append,catchup,list,reconcile,emptyhome,cli,watch,logs,search,pg]
  *     [--files 2000] [--mb 1024] [--threads 10000] [--catchup-threads 10000,100000] [--list-threads 100000,1000000]
  *     [--projection-threads 10000] [--appends 2000] [--search-threads 100000] [--reps 3] [--seed 1]
  *
@@ -29,7 +29,8 @@ const FIGURES: ReadonlyArray<string> = [
   "cli",
   "watch",
   "logs",
-  "search"
+  "search",
+  "pg"
 ]
 
 const loadFigure = async (id: string): Promise<Figure> =>
