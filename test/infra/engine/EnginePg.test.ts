@@ -205,4 +205,30 @@ describe("Engine on PostgreSQL", () => {
       )
       expect(yield* a.getThread(thread.metadata.id)).toEqual(thread)
     })))
+
+  it.live("mutations run under the host's lock: patch, archive, unarchive, close with its child, delete", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      const home = freshHome()
+      const engine = yield* openEngine({ home, schema })
+      const parent = yield* engine.createThread({ cwd: "/w" })
+      const child = yield* engine.createThread({ cwd: "/w", parent_thread_id: parent.metadata.id })
+      const id = parent.metadata.id
+      const patched = yield* engine.updateThreadMetadata(id, { name: "renamed", gitBranch: "main" })
+      expect([patched.metadata.name, patched.metadata.gitBranch]).toEqual(["renamed", "main"])
+      const archived = yield* engine.archiveThread(id)
+      expect(archived.placement.archived).toBe(true)
+      expect(archived.placement.rolloutPath).toContain("archived_sessions")
+      // Its descendants with it; unarchiving restores the thread only.
+      expect((yield* engine.getThread(child.metadata.id))?.placement.archived).toBe(true)
+      expect((yield* engine.unarchiveThread(id)).placement.archived).toBe(false)
+      expect((yield* engine.unarchiveThread(child.metadata.id)).placement.archived).toBe(false)
+      expect(yield* engine.agentChildren(id)).toEqual([child.metadata.id])
+      expect(yield* engine.closeThread(id, { cascade: true })).toEqual([child.metadata.id, id])
+      expect(yield* engine.agentChildren(id, "open")).toEqual([])
+      const deleted = yield* engine.deleteThread(child.metadata.id)
+      expect(deleted).toHaveLength(1)
+      expect(yield* engine.getThread(child.metadata.id)).toBeUndefined()
+      expect((yield* engine.verify()).ok).toBe(true)
+    })))
 })
