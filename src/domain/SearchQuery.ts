@@ -48,6 +48,12 @@ export interface SearchTerm {
  */
 export interface SearchExpression {
   readonly match: string
+  /**
+   * The same query as PostgreSQL's `to_tsquery` text: a phrase's words joined by `<->`, a prefix
+   * `:*`, `AND` `&`, `OR` `|`, `NOT` `& !` (binary, as in FTS5), juxtaposition `&`; the
+   * operators bind as FTS5's do (NOT, then AND, then OR).
+   */
+  readonly tsquery: string
   readonly terms: ReadonlyArray<SearchTerm>
 }
 
@@ -71,11 +77,21 @@ export const ftsQueryOf = (query: string): Either.Either<SearchExpression, Inval
   if (query.length > MAX_QUERY_CHARS) return fail(`longer than ${MAX_QUERY_CHARS} characters`)
   const parts: Array<string> = []
   const terms: Array<SearchTerm> = []
+  const ts: Array<string> = []
+  let afterOperand = false
+  const operand = (text: string) => {
+    if (afterOperand) ts.push("&")
+    ts.push(text)
+    afterOperand = true
+  }
   const phrase = (text: string, prefix: boolean) => {
     if (!HAS_TOKEN.test(text)) return
     parts.push(quoted(text) + (prefix ? "*" : ""))
     const tokens = text.match(TOKEN) ?? []
     tokens.forEach((token, k) => terms.push({ token: foldText(token), prefix: prefix && k === tokens.length - 1 }))
+    // Tokens are letters, digits and marks only: quoted, nothing in them is tsquery syntax.
+    const lexemes = tokens.map((token, k) => `'${token}'${prefix && k === tokens.length - 1 ? ":*" : ""}`)
+    operand(lexemes.length === 1 ? lexemes[0]! : `(${lexemes.join(" <-> ")})`)
   }
   let i = 0
   while (i < query.length) {
@@ -86,6 +102,14 @@ export const ftsQueryOf = (query: string): Either.Either<SearchExpression, Inval
     }
     if (c === "(" || c === ")") {
       parts.push(c)
+      if (c === "(") {
+        if (afterOperand) ts.push("&")
+        ts.push("(")
+        afterOperand = false
+      } else {
+        ts.push(")")
+        afterOperand = true
+      }
       i++
       continue
     }
@@ -103,12 +127,15 @@ export const ftsQueryOf = (query: string): Either.Either<SearchExpression, Inval
     while (end < query.length && !/[\s()"]/u.test(query[end]!)) end++
     const word = query.slice(i, end)
     i = end
-    if (OPERATORS.has(word)) parts.push(word)
-    else if (word.endsWith("*")) phrase(word.replace(/\*+$/u, ""), true)
+    if (OPERATORS.has(word)) {
+      parts.push(word)
+      ts.push(word === "AND" ? "&" : word === "OR" ? "|" : "& !")
+      afterOperand = false
+    } else if (word.endsWith("*")) phrase(word.replace(/\*+$/u, ""), true)
     else phrase(word, false)
   }
   if (terms.length === 0) return fail("no word to search for")
-  return Either.right({ match: parts.join(" "), terms })
+  return Either.right({ match: parts.join(" "), tsquery: ts.join(" "), terms })
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   ftsQueryOf,
   InvalidSearchQuery,
   type ScoredWindow,
+  type SearchExpression,
   type Snippet,
   snippetOf
 } from "../domain/SearchQuery.js"
@@ -87,10 +88,16 @@ export const ThreadSearch = Context.GenericTag<ThreadSearch>("rollout-state/Thre
  */
 export const DEFAULT_SCORING_BUDGET = 2000
 
-/** FTS5 reports a query its grammar rejects as `fts5: …`; any other failure is the database's. */
+/**
+ * FTS5 reports a query its grammar rejects as `fts5: …`, PostgreSQL as a syntax error (42601)
+ * in the tsquery; any other failure is the database's.
+ */
 const ftsReason = (error: SqlError): string | undefined => {
-  const message = (error.cause as { readonly message?: unknown } | undefined)?.message
-  return typeof message === "string" && message.startsWith("fts5: ") ? message.slice("fts5: ".length) : undefined
+  const cause = error.cause as { readonly message?: unknown; readonly code?: unknown } | undefined
+  const message = cause?.message
+  if (typeof message !== "string") return undefined
+  if (message.startsWith("fts5: ")) return message.slice("fts5: ".length)
+  return cause?.code === "42601" && message.includes("tsquery") ? `syntax error (${message})` : undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -106,7 +113,11 @@ export const make = (options: ThreadSearchOptions = {}) =>
     const budget = Math.max(1, Math.trunc(options.scoringBudget ?? DEFAULT_SCORING_BUDGET))
 
     /** The matches of threads passing the filters, newest first: `budget + 1` at most. */
-    const scoredMessages = (match: string, query: ThreadSearchQuery, window: ScoredWindow | undefined) =>
+    const scoredMessages = (
+      expression: SearchExpression,
+      query: ThreadSearchQuery,
+      window: ScoredWindow | undefined
+    ) =>
       Effect.gen(function*() {
         const filters: Array<Statement.Fragment> = [sql`t.archived IN ${sql.in(archivedValues(query.archived))}`]
         if (query.cwd !== undefined) {
@@ -124,9 +135,30 @@ export const make = (options: ThreadSearchOptions = {}) =>
         }
         if (query.updatedFromMs !== undefined) filters.push(sql`t.updated_at_ms >= ${query.updatedFromMs}`)
         if (query.updatedBeforeMs !== undefined) filters.push(sql`t.updated_at_ms < ${query.updatedBeforeMs}`)
+        const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
         if (window !== undefined) {
-          filters.push(sql`thread_messages_fts.rowid BETWEEN ${window.oldest} AND ${window.newest}`)
+          const id = pg ? sql`m.id` : sql`thread_messages_fts.rowid`
+          filters.push(sql`${id} BETWEEN ${window.oldest} AND ${window.newest}`)
         }
+        // PostgreSQL: the GIN index on the generated vector finds the matches; `ts_rank` is
+        // higher for better, so its negation is the score (lower is better, as bm25's).
+        const rows = pg
+          ? yield* sql`SELECT m.id, m.thread_id, -ts_rank(m.search, q.query)
+            FROM to_tsquery('thread_search'::regconfig, ${expression.tsquery}) AS q (query)
+              JOIN thread_messages m ON m.search @@ q.query
+              JOIN threads t ON t.id = m.thread_id
+            WHERE ${sql.and(filters)}
+            ORDER BY m.id DESC LIMIT ${budget + 1}`.values
+          : yield* fts5Messages(expression.match, filters)
+        return rows.map(([messageId, threadId, score]): ScoredMessage => ({
+          messageId: Number(messageId),
+          threadId: threadId as string,
+          score: Number(score)
+        }))
+      })
+
+    const fts5Messages = (match: string, filters: ReadonlyArray<Statement.Fragment>) =>
+      Effect.gen(function*() {
         // FTS5 walks a term's postings in rowid order and computes bm25 only for the rows this
         // returns, so the newest `budget + 1` cost that many, whatever the term's frequency.
         // CROSS JOIN keeps the index the outer loop, its order consumed (no sort).
@@ -136,11 +168,7 @@ export const make = (options: ThreadSearchOptions = {}) =>
             CROSS JOIN threads t ON t.id = m.thread_id
           WHERE thread_messages_fts MATCH ${match} AND ${sql.and(filters)}
           ORDER BY thread_messages_fts.rowid DESC LIMIT ${budget + 1}`.values
-        return rows.map(([messageId, threadId, score]): ScoredMessage => ({
-          messageId: messageId as number,
-          threadId: threadId as string,
-          score: score as number
-        }))
+        return rows
       })
 
     const threadsById = (ids: ReadonlyArray<string>) =>
@@ -162,7 +190,8 @@ export const make = (options: ThreadSearchOptions = {}) =>
 
     const search = (query: ThreadSearchQuery) =>
       Effect.gen(function*() {
-        const { match, terms } = yield* ftsQueryOf(query.query)
+        const expression = yield* ftsQueryOf(query.query)
+        const { terms } = expression
         const limit = pageSize(query.limit)
         const cursor = query.cursor === undefined
           ? undefined
@@ -170,7 +199,7 @@ export const make = (options: ThreadSearchOptions = {}) =>
             decodeSearchCursor(query.query, query.cursor),
             (reason) => new InvalidSearchQuery({ query: query.query, reason: `cursor: ${reason}` })
           )
-        const found = yield* scoredMessages(match, query, cursor?.window)
+        const found = yield* scoredMessages(expression, query, cursor?.window)
         const scored = found.slice(0, budget)
         // The first page fixes the window; later pages rank the same set (an append meanwhile
         // is newer than it and stays out).

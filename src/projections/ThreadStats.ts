@@ -63,8 +63,13 @@ const add = (
  */
 export const statsStatement = (sql: SqlClient.SqlClient, query: ThreadStatsQuery) => {
   const archived = query.includeArchived === false ? [0] : [0, 1]
+  // The UTC day of a time in ms: SQLite's strftime; PostgreSQL's to_char of the UTC timestamp.
+  const day = sql.onDialectOrElse({
+    pg: () => sql`to_char(to_timestamp(created_at_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+    orElse: () => sql`strftime('%Y-%m-%d', created_at_ms / 1000, 'unixepoch')`
+  })
   return sql<{ day: string; model: string; cwd: string; threads: number; tokens: number | null }>`
-    SELECT strftime('%Y-%m-%d', created_at_ms / 1000, 'unixepoch') AS day, COALESCE(model, '-') AS model,
+    SELECT ${day} AS day, COALESCE(model, '-') AS model,
              COALESCE(NULLIF(cwd, ''), '-') AS cwd, COUNT(*) AS threads, SUM(tokens_used) AS tokens
       FROM threads
      WHERE ${

@@ -23,7 +23,19 @@ const marked = (text: string, query: string) => {
 }
 const reason = (query: string) => Either.flip(ftsQueryOf(query)).pipe(Either.getOrThrow).reason
 
+const tsquery = (query: string) => Either.getOrThrow(ftsQueryOf(query)).tsquery
+
 describe("SearchQuery", () => {
+  it("gives PostgreSQL the same query: phrases as <->, prefixes :*, juxtaposition &, NOT as & !", () => {
+    expect(tsquery("flaky login")).toBe("'flaky' & 'login'")
+    expect(tsquery("\"flaky login\" OR (auth* NOT oauth)")).toBe("('flaky' <-> 'login') | ( 'auth':* & ! 'oauth' )")
+    expect(tsquery("\"flaky log\"*")).toBe("('flaky' <-> 'log':*)")
+    expect(tsquery("a (b OR c) d")).toBe("'a' & ( 'b' | 'c' ) & 'd'")
+    // A word's punctuation splits it, as the tokenizer does; nothing of it is tsquery syntax.
+    expect(tsquery("login-test? it's")).toBe("('login' <-> 'test') & ('it' <-> 's')")
+    expect(tsquery("fix and or")).toBe("'fix' & 'and' & 'or'")
+  })
+
   it("quotes every word, keeps phrases, prefixes, upper-case operators and parentheses", () => {
     expect(fts("flaky login")).toBe("\"flaky\" \"login\"")
     expect(fts("\"flaky login\" OR (auth* NOT oauth)")).toBe("\"flaky login\" OR ( \"auth\"* NOT \"oauth\" )")

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
-const GLOBAL_OPTIONS = ["--home", "--db", "--json"]
+const GLOBAL_OPTIONS = ["--home", "--db", "--host-id", "--json"]
 
 interface CommandHelp {
   readonly name: string

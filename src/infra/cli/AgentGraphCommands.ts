@@ -7,7 +7,7 @@ import { Effect, Option } from "effect"
 import type { SpawnStatus } from "../../domain/RolloutItem.js"
 import type { Engine } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, threadIdArg } from "./GlobalOptions.js"
+import { db, home, hostId, json, threadIdArg } from "./GlobalOptions.js"
 
 const status = Options.choice("status", ["open", "closed"]).pipe(
   Options.withDescription("only through spawn edges with this status"),
@@ -21,7 +21,7 @@ const walk = (
 ) =>
   Command.make(
     name,
-    { home, db, json, id: threadIdArg, status },
+    { home, db, hostId, json, id: threadIdArg, status },
     (options) =>
       withEngine(options, (engine) =>
         Effect.flatMap(list(engine, options.id, Option.getOrUndefined(options.status)), (items) =>
@@ -31,7 +31,7 @@ const walk = (
 
 const ancestors = Command.make(
   "ancestors",
-  { home, db, json, id: threadIdArg },
+  { home, db, hostId, json, id: threadIdArg },
   (options) =>
     withEngine(
       options,

@@ -6,8 +6,11 @@
  * @since 0.1.0
  */
 import { Cause, Console, Effect, FiberRef, HashSet, Layer, type Logger } from "effect"
-import * as Database from "../sqlite/Database.js"
+import * as EngineDatabase from "../engine/EngineDatabase.js"
+import type { InvalidInput } from "../engine/EngineError.js"
+import type { DatabaseError } from "../sql/SqlDatabase.js"
 import * as SqliteLogger from "../stores/SqliteLogger.js"
+import { type DatabaseOptions, resolveDatabase } from "./CliDatabase.js"
 
 /** The target of the CLI's own lines. @since 0.1.0 */
 export const CLI_TARGET = "rollout-state::cli"
@@ -16,14 +19,14 @@ const text = (args: ReadonlyArray<unknown>): string =>
   args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ")
 
 /**
- * Runs `effect` (a command) with its lines logged to the database `file`. The SQLite logger is
+ * Runs `effect` (a command) with its lines logged to the database `options` name. The SQLite logger is
  * the only logger here (the runtime's console logger is set aside), so a command's stdout
  * (JSON, tables) is never mixed with log lines.
  * @since 0.1.0
  */
 export const withCommandLog =
-  (file: string, command: string = process.argv.slice(2).join(" ")) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | Database.DatabaseError, R> =>
+  (options: DatabaseOptions, command: string = process.argv.slice(2).join(" ")) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError | InvalidInput, R> =>
     Effect.gen(function*() {
       const console = yield* Console.consoleWith(Effect.succeed)
       const teed: Console.Console = {
@@ -49,7 +52,7 @@ export const withCommandLog =
     }).pipe(
       Effect.provide(
         SqliteLogger.layer({ target: CLI_TARGET }).pipe(
-          Layer.provide(Database.layer({ file }))
+          Layer.provide(EngineDatabase.layer(resolveDatabase(options)))
         )
       )
     )

@@ -11,6 +11,7 @@ import { makeProgress } from "./Progress.js"
 export interface EngineOptions {
   readonly home: Option.Option<string>
   readonly db: Option.Option<string>
+  readonly hostId?: Option.Option<string>
   /** Whether stdout carries JSON (no progress bar then). */
   readonly json?: boolean
 }

@@ -9,11 +9,13 @@ import { Effect, Option } from "effect"
 import { existsSync } from "node:fs"
 import { stat } from "node:fs/promises"
 import * as Engine from "../engine/Engine.js"
+import { isPostgresUrl, withoutPassword } from "../pg/PgUrl.js"
 import { HomeNotFound } from "../rollout/RolloutFiles.js"
 import { DatabaseError, toDatabaseError } from "../sqlite/Database.js"
+import { resolveDatabase } from "./CliDatabase.js"
 import { withCommandLog } from "./CommandLog.js"
 import { batchProgress, type EngineOptions } from "./EngineRuntime.js"
-import { DEFAULT_MODEL_PROVIDER, resolveDb, resolveHome } from "./GlobalOptions.js"
+import { DEFAULT_MODEL_PROVIDER, resolveHome } from "./GlobalOptions.js"
 
 /** The home's backfill status, read without opening the engine; undefined when there is no readable one. */
 const backfillStatus = (database: string): string | undefined => {
@@ -50,12 +52,14 @@ export const withEngine = <A, E>(
     const home = resolveHome(options.home)
     const isDir = yield* Effect.promise(() => stat(home).then((s) => s.isDirectory(), () => false))
     if (!isDir) return yield* new HomeNotFound({ home, reason: "home folder not found" })
-    const database = resolveDb(options.db, home)
+    const { database, ...host } = resolveDatabase(options, home)
+    const shared = isPostgresUrl(database)
     const progress = batchProgress("backfill", options.json ?? false)
     const open = (readonly: boolean) => {
       const layer = Engine.layer({
         home,
         database,
+        ...host,
         defaultModelProvider: DEFAULT_MODEL_PROVIDER,
         readonly,
         openBackfill: access !== "replay",
@@ -63,7 +67,7 @@ export const withEngine = <A, E>(
         onOpenBackfill: progress.onProgress
       })
       // A command that writes also writes its own log lines (a reading one leaves the database as it is).
-      const run = access === "read" ? use : (engine: Engine.Engine) => withCommandLog(database)(use(engine))
+      const run = access === "read" ? use : (engine: Engine.Engine) => withCommandLog(options)(use(engine))
       return Effect.flatMap(Engine.Engine, (engine) => {
         progress.finish()
         return run(engine)
@@ -72,12 +76,13 @@ export const withEngine = <A, E>(
         // `sql.withTransaction` turns a failed COMMIT (a full disk) into a defect: name the database.
         Effect.catchSomeDefect((defect) =>
           defect instanceof SqlError
-            ? Option.some(Effect.fail(toDatabaseError(database, "commit")(defect)))
+            ? Option.some(Effect.fail(toDatabaseError(shared ? withoutPassword(database) : database, "commit")(defect)))
             : Option.none()
         )
       )
     }
-    if (access !== "read") return yield* open(false)
+    // PostgreSQL opens read-write (other hosts write it all the while: there is no snapshot to keep).
+    if (access !== "read" || shared) return yield* open(false)
     if (backfillStatus(database) === "complete") return yield* open(true)
     // Not backfilled yet: backfill it first, unless the home cannot be written.
     return yield* open(false).pipe(Effect.catchIf(

@@ -16,7 +16,20 @@ export const home = Options.text("home").pipe(
 
 /** @since 0.1.0 */
 export const db = Options.text("db").pipe(
-  Options.withDescription("SQLite database file (default: <home>/state.sqlite)"),
+  Options.withDescription(
+    "SQLite database file, or a PostgreSQL URL postgres://user@host/db[?schema=S] hosts share (default: $ROLLOUT_STATE_DB, else <home>/state.sqlite)"
+  ),
+  Options.optional
+)
+
+/** @since 0.1.0 */
+export const DB_ENV = "ROLLOUT_STATE_DB"
+
+/** @since 0.1.0 */
+export const hostId = Options.text("host-id").pipe(
+  Options.withDescription(
+    "this host's id in a database hosts share (PostgreSQL; default: $ROLLOUT_STATE_HOST_ID, else the host name)"
+  ),
   Options.optional
 )
 
@@ -29,7 +42,7 @@ export const resolveHome = (option: Option.Option<string>): string =>
 
 /** @since 0.1.0 */
 export const resolveDb = (option: Option.Option<string>, homeDir: string): string =>
-  Option.getOrElse(option, () => join(homeDir, "state.sqlite"))
+  Option.getOrElse(option, () => process.env[DB_ENV] || join(homeDir, "state.sqlite"))
 
 /** @since 0.1.0 */
 export const DEFAULT_MODEL_PROVIDER = "openai"

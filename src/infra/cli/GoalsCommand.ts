@@ -7,13 +7,13 @@
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { GoalStatus } from "../../domain/Goal.js"
-import { db, home, json, threadIdArg } from "./GlobalOptions.js"
+import { db, home, hostId, json, threadIdArg } from "./GlobalOptions.js"
 
 const run = Effect.promise(() => import("./StoresRun.js"))
 
 const showCommand = Command.make(
   "show",
-  { home, db, json, id: threadIdArg },
+  { home, db, hostId, json, id: threadIdArg },
   (options) => Effect.flatMap(run, (stores) => stores.showGoal(options))
 ).pipe(Command.withDescription("a thread's goal: objective, status, usage against its budget"))
 
@@ -28,7 +28,7 @@ const status = Options.choice("status", GoalStatus.literals).pipe(
 
 const listCommand = Command.make(
   "list",
-  { home, db, json, limit, status },
+  { home, db, hostId, json, limit, status },
   (options) => Effect.flatMap(run, (stores) => stores.listGoals(options))
 ).pipe(Command.withDescription("every thread's goal, most recently updated first"))
 

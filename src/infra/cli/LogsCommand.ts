@@ -7,7 +7,7 @@
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { LOG_LEVELS } from "../../domain/LogLine.js"
-import { db, home, json, limitOption, threadIdOption } from "./GlobalOptions.js"
+import { db, home, hostId, json, limitOption, threadIdOption } from "./GlobalOptions.js"
 
 const thread = threadIdOption("only this thread's lines")
 const level = Options.text("level").pipe(
@@ -26,6 +26,6 @@ const follow = Options.boolean("follow").pipe(
 /** @since 0.1.0 */
 export const logsCommand = Command.make(
   "logs",
-  { home, db, json, thread, level, search, limit, follow },
+  { home, db, hostId, json, thread, level, search, limit, follow },
   (options) => Effect.flatMap(Effect.promise(() => import("./LogsRun.js")), (run) => run.runLogs(options))
 ).pipe(Command.withDescription("print operational log lines, newest last; --follow tails them"))

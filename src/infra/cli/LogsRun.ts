@@ -3,17 +3,16 @@
  * @since 0.1.0
  */
 import { Console, Effect, Option } from "effect"
-import { existsSync } from "node:fs"
 import { feedbackLine, formatTimestamp, LOG_LEVELS, parseLevel } from "../../domain/LogLine.js"
 import { InvalidInput } from "../engine/EngineError.js"
-import * as Database from "../sqlite/Database.js"
 import * as LogStore from "../stores/LogStore.js"
-import { resolveDb, resolveHome } from "./GlobalOptions.js"
+import { type DatabaseOptions, withExisting } from "./CliDatabase.js"
 
 /** @since 0.1.0 */
 export interface LogsOptions {
   readonly home: Option.Option<string>
   readonly db: Option.Option<string>
+  readonly hostId: Option.Option<string>
   readonly json: boolean
   readonly thread: Option.Option<string>
   readonly level: Option.Option<string>
@@ -62,23 +61,9 @@ const print = (records: ReadonlyArray<LogStore.LogRecord>, asJson: boolean) =>
  * @since 0.1.0
  */
 export const withLogStore = <A, E>(
-  options: { readonly home: Option.Option<string>; readonly db: Option.Option<string> },
+  options: DatabaseOptions,
   use: (store: LogStore.LogStore) => Effect.Effect<A, E>
-) =>
-  Effect.gen(function*() {
-    const file = resolveDb(options.db, resolveHome(options.home))
-    if (!existsSync(file)) {
-      return yield* new Database.DatabaseError({
-        file,
-        operation: "open",
-        reason: "cannot-open",
-        detail: "no database here"
-      })
-    }
-    return yield* Effect.flatMap(LogStore.make, use).pipe(
-      Effect.provide(Database.layer({ file, readonly: !Database.isWritable(file) }))
-    )
-  })
+) => withExisting(options, Effect.flatMap(LogStore.make, use))
 
 /** @since 0.1.0 */
 export const runLogs = (options: LogsOptions) =>

@@ -8,11 +8,11 @@
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { join } from "node:path"
-import { db, home, json, resolveHome } from "./GlobalOptions.js"
+import { db, home, hostId, json, resolveHome } from "./GlobalOptions.js"
 
 const statusCommand = Command.make(
   "status",
-  { home, db, json },
+  { home, db, hostId, json },
   (options) => Effect.flatMap(Effect.promise(() => import("./StoresRun.js")), (stores) => stores.memoryStatus(options))
 ).pipe(Command.withDescription("memory jobs: phase-1 counts and leases, phase 2's lock, cooldown and last success"))
 

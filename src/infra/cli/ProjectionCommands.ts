@@ -6,7 +6,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import type { BackfillReport, BatchProgress } from "../engine/replay/Report.js"
 import { batchProgress, exitWithDifferences, output, withEngine } from "./EngineRuntime.js"
-import { db, home, json } from "./GlobalOptions.js"
+import { db, home, hostId, json } from "./GlobalOptions.js"
 import * as Signals from "./Signals.js"
 
 const reportIssues = (report: BackfillReport) =>
@@ -69,7 +69,7 @@ const summary = (verb: string, r: BackfillReport, seconds: number) =>
 /** @since 0.1.0 */
 export const backfillCommand = Command.make(
   "backfill",
-  { home, db, json },
+  { home, db, hostId, json },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {
@@ -99,7 +99,7 @@ export const backfillCommand = Command.make(
 /** @since 0.1.0 */
 export const rebuildCommand = Command.make(
   "rebuild",
-  { home, db, json },
+  { home, db, hostId, json },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {
@@ -131,7 +131,7 @@ const repair = Options.boolean("repair").pipe(Options.withDescription("make the 
 /** @since 0.1.0 */
 export const reconcileCommand = Command.make(
   "reconcile",
-  { home, db, json, repair },
+  { home, db, hostId, json, repair },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {
@@ -182,7 +182,7 @@ export const reconcileCommand = Command.make(
 /** @since 0.1.0 */
 export const verifyCommand = Command.make(
   "verify",
-  { home, db, json },
+  { home, db, hostId, json },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {

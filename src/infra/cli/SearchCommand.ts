@@ -8,7 +8,7 @@ import { Console, Effect, Option } from "effect"
 import type { Snippet } from "../../domain/SearchQuery.js"
 import type { SearchRecordPage } from "../engine/Engine.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, limitOption } from "./GlobalOptions.js"
+import { db, home, hostId, json, limitOption } from "./GlobalOptions.js"
 import { colorAllowed } from "./Table.js"
 import { archived, cwd, provider, recordJson, sourceKind } from "./ThreadsCommand.js"
 
@@ -64,7 +64,7 @@ export const pageText = (page: SearchRecordPage, color: boolean): string => {
 /** @since 0.1.0 */
 export const searchCommand = Command.make(
   "search",
-  { home, db, json, limit, cwd, archived, sourceKind, provider, cursor, query },
+  { home, db, hostId, json, limit, cwd, archived, sourceKind, provider, cursor, query },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {

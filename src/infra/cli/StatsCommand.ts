@@ -7,7 +7,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import type { StatsBucket, ThreadStats } from "../../projections/ThreadStats.js"
-import { db, home, json, resolveDb, resolveHome } from "./GlobalOptions.js"
+import { db, home, hostId, json, resolveHome } from "./GlobalOptions.js"
 import { terminalWidth } from "./Table.js"
 
 const days = Options.integer("days").pipe(
@@ -58,22 +58,25 @@ const render = (stats: ThreadStats, width: number): string =>
   ].join("\n\n")
 
 /** @since 0.1.0 */
-export const statsCommand = Command.make("stats", { home, db, json, days, top }, (options) =>
-  Effect.gen(function*() {
-    if (options.days < 1 || options.days > 3650) {
-      return yield* Effect.fail(new Error(`--days: ${options.days} is not between 1 and 3650`))
-    }
-    if (options.top < 1 || options.top > 100) {
-      return yield* Effect.fail(new Error(`--top: ${options.top} is not between 1 and 100`))
-    }
-    const homeDir = resolveHome(options.home)
-    const file = resolveDb(options.db, homeDir)
-    const { readStats } = yield* Effect.promise(() => import("./StatsRun.js"))
-    const until = Date.now()
-    const stats = yield* readStats(file, homeDir, {
-      since: until - options.days * 86_400_000,
-      until,
-      top: options.top
+export const statsCommand = Command.make(
+  "stats",
+  { home, db, hostId, json, days, top },
+  (options) =>
+    Effect.gen(function*() {
+      if (options.days < 1 || options.days > 3650) {
+        return yield* Effect.fail(new Error(`--days: ${options.days} is not between 1 and 3650`))
+      }
+      if (options.top < 1 || options.top > 100) {
+        return yield* Effect.fail(new Error(`--top: ${options.top} is not between 1 and 100`))
+      }
+      const homeDir = resolveHome(options.home)
+      const { readStats } = yield* Effect.promise(() => import("./StatsRun.js"))
+      const until = Date.now()
+      const stats = yield* readStats(options, homeDir, {
+        since: until - options.days * 86_400_000,
+        until,
+        top: options.top
+      })
+      yield* options.json ? Console.log(JSON.stringify(stats, null, 2)) : Console.log(render(stats, terminalWidth()))
     })
-    yield* options.json ? Console.log(JSON.stringify(stats, null, 2)) : Console.log(render(stats, terminalWidth()))
-  })).pipe(Command.withDescription("threads and tokens per day, model and working directory, as bar charts"))
+).pipe(Command.withDescription("threads and tokens per day, model and working directory, as bar charts"))

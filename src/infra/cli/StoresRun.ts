@@ -5,16 +5,13 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Console, Effect, Option } from "effect"
-import { existsSync } from "node:fs"
 import type { Goal, GoalStatus } from "../../domain/Goal.js"
 import { InvalidInput } from "../engine/EngineError.js"
-import type { SqlDatabase } from "../sql/SqlDatabase.js"
-import * as Database from "../sqlite/Database.js"
+import type { DatabaseError, SqlDatabase } from "../sql/SqlDatabase.js"
 import * as MemoryJobs from "../stores/MemoryJobs.js"
 import * as ThreadGoals from "../stores/ThreadGoals.js"
-import { resolveDb, resolveHome } from "./GlobalOptions.js"
 
-type DatabaseOptions = { readonly home: Option.Option<string>; readonly db: Option.Option<string> }
+import { type DatabaseOptions, withExisting } from "./CliDatabase.js"
 
 /**
  * Runs `use` on the resolved database alone; a database that does not exist is an error
@@ -22,18 +19,10 @@ type DatabaseOptions = { readonly home: Option.Option<string>; readonly db: Opti
  * @since 0.1.0
  */
 export const withStateDatabase = <A, E, R>(
-  options: { readonly home: Option.Option<string>; readonly db: Option.Option<string> },
+  options: DatabaseOptions,
   use: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | Database.DatabaseError, Exclude<R, Database.Database | SqlDatabase | SqlClient.SqlClient>> =>
-  Effect.suspend(() => {
-    const file = resolveDb(options.db, resolveHome(options.home))
-    if (!existsSync(file)) {
-      return Effect.fail(
-        new Database.DatabaseError({ file, operation: "open", reason: "cannot-open", detail: "no database here" })
-      )
-    }
-    return Effect.provide(use, Database.layer({ file, readonly: !Database.isWritable(file) }))
-  })
+): Effect.Effect<A, E | DatabaseError | InvalidInput, Exclude<R, SqlDatabase | SqlClient.SqlClient>> =>
+  Effect.suspend(() => withExisting(options, use))
 
 /** @since 0.1.0 */
 export const goalJson = (goal: Goal) => ({

@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import type { MetadataPatch } from "../../domain/MetadataPatch.js"
 import { InvalidInput } from "../engine/EngineError.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, threadIdArg } from "./GlobalOptions.js"
+import { db, home, hostId, json, threadIdArg } from "./GlobalOptions.js"
 import { threadJson, threadLine } from "./ThreadJson.js"
 
 const id = threadIdArg
@@ -35,6 +35,7 @@ const update = Command.make(
   {
     home,
     db,
+    hostId,
     json,
     id,
     gitSha: sha.set,
@@ -80,7 +81,7 @@ const update = Command.make(
 const move = (name: "archive" | "unarchive") =>
   Command.make(
     name,
-    { home, db, json, id },
+    { home, db, hostId, json, id },
     (options) =>
       withEngine(options, (engine) =>
         Effect.flatMap(
@@ -106,6 +107,7 @@ const setStatus = (name: "close" | "resume") =>
     {
       home,
       db,
+      hostId,
       json,
       id,
       cascade: cascade(
@@ -136,7 +138,7 @@ const setStatus = (name: "close" | "resume") =>
 
 const remove = Command.make(
   "delete",
-  { home, db, json, id },
+  { home, db, hostId, json, id },
   (options) =>
     withEngine(
       options,

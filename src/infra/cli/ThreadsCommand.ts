@@ -12,7 +12,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../projections/ThreadList.j
 import type { ThreadRecord } from "../engine/Engine.js"
 import { agentGraphCommands } from "./AgentGraphCommands.js"
 import { output, withEngine } from "./EngineRuntime.js"
-import { db, home, json, limitOption, resolveHome, threadIdArg } from "./GlobalOptions.js"
+import { db, home, hostId, json, limitOption, resolveHome, threadIdArg } from "./GlobalOptions.js"
 import { renderTable } from "./Table.js"
 import { type ThreadJson, threadJson } from "./ThreadJson.js"
 import { threadMutationCommands } from "./ThreadMutationCommands.js"
@@ -129,7 +129,7 @@ export const provider = Options.text("provider").pipe(Options.withDescription("m
 
 const list = Command.make(
   "list",
-  { home, db, json, limit, archived, sort, direction, cursor, cwd, parent, search, sourceKind, provider },
+  { home, db, hostId, json, limit, archived, sort, direction, cursor, cwd, parent, search, sourceKind, provider },
   (options) =>
     Effect.gen(function*() {
       // A bad cursor is bad input: refused before anything is opened.
@@ -192,7 +192,7 @@ const id = threadIdArg
 
 const show = Command.make(
   "show",
-  { home, db, json, id },
+  { home, db, hostId, json, id },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {
@@ -217,7 +217,7 @@ const show = Command.make(
 
 const turns = Command.make(
   "turns",
-  { home, db, json, id, limit, direction, cursor },
+  { home, db, hostId, json, id, limit, direction, cursor },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {

@@ -11,7 +11,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { type FSWatcher, watch } from "node:fs"
 import { withEngine } from "./EngineRuntime.js"
-import { db, home, json, resolveHome } from "./GlobalOptions.js"
+import { db, home, hostId, json, resolveHome } from "./GlobalOptions.js"
 import * as Signals from "./Signals.js"
 import { colorAllowed } from "./Table.js"
 
@@ -82,7 +82,7 @@ const makeWaker = (homeDir: string) => {
 /** @since 0.1.0 */
 export const watchCommand = Command.make(
   "watch",
-  { home, db, json, interval },
+  { home, db, hostId, json, interval },
   (options) =>
     withEngine(options, (engine) =>
       Effect.gen(function*() {

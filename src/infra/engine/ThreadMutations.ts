@@ -289,6 +289,20 @@ export const make = Effect.gen(function*() {
     locked(
       "delete thread",
       Effect.gen(function*() {
+        // Held to the end, as a projection holds it; another host's thread is not this host's to delete.
+        const others = yield* Effect.mapError(
+          database.run(database.claimThreads([threadId])),
+          database.toDatabaseError("delete thread")
+        )
+        const owner = others.get(threadId)
+        if (owner !== undefined) {
+          return yield* new InvalidInput({
+            what: `thread ${threadId}`,
+            reason: `it is host "${owner}"'s (this host is "${
+              database.hostId ?? ""
+            }"): a host deletes only its own threads`
+          })
+        }
         const row = yield* files.row(threadId)
         const own = filesOfThread(yield* listRolloutFiles(config.home), threadId).map((f) => f.path)
         const atRow = row !== undefined && belongsTo(row.rollout_path, threadId) ? [row.rollout_path] : []

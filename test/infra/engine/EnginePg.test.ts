@@ -4,13 +4,14 @@
  * the test saying so.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { cpSync, mkdtempSync } from "node:fs"
+import { Context, Effect, Layer } from "effect"
+import { cpSync, mkdirSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join, relative } from "node:path"
 import * as Engine from "../../../src/infra/engine/Engine.js"
+import { listRolloutFiles } from "../../../src/infra/rollout/RolloutFiles.js"
 import { CORPUS_HOME } from "../../fixtures/corpus.js"
-import { PG_URL, scratchSchema } from "../../fixtures/dialects.js"
+import { connectPg, PG_URL, scratchSchema } from "../../fixtures/dialects.js"
 
 const freshHome = (copyCorpus = false) => {
   const home = join(mkdtempSync(join(tmpdir(), "engine-pg-")), "home")
@@ -18,18 +19,29 @@ const freshHome = (copyCorpus = false) => {
   return home
 }
 
-const withEngine = <A, E>(
-  options: { readonly home: string; readonly schema: string; readonly hostId?: string },
-  use: (engine: Engine.Engine) => Effect.Effect<A, E>
-) =>
-  Effect.flatMap(Engine.Engine, use).pipe(
-    Effect.provide(Layer.fresh(Engine.layer({
-      home: options.home,
-      database: `${PG_URL}?schema=${options.schema}`,
-      hostId: options.hostId ?? "host-a",
-      openBackfill: false
-    })))
-  )
+interface EngineAt {
+  readonly home: string
+  readonly schema: string
+  readonly hostId?: string
+}
+
+const engineLayer = (options: EngineAt) =>
+  Layer.fresh(Engine.layer({
+    home: options.home,
+    database: `${PG_URL}?schema=${options.schema}`,
+    hostId: options.hostId ?? "host-a",
+    openBackfill: false
+  }))
+
+const withEngine = <A, E>(options: EngineAt, use: (engine: Engine.Engine) => Effect.Effect<A, E>) =>
+  Effect.flatMap(Engine.Engine, use).pipe(Effect.provide(engineLayer(options)))
+
+/** An engine open for the rest of the scope (two at once: two hosts). */
+const openEngine = (options: EngineAt) =>
+  Effect.map(Layer.build(engineLayer(options)), (context) => Context.get(context, Engine.Engine))
+
+const ids = (page: { readonly items: ReadonlyArray<Engine.ThreadRecord> }) =>
+  page.items.map((r) => r.metadata.id).sort()
 
 const userMessage = (message: string) => ({
   type: "event_msg" as const,
@@ -107,5 +119,116 @@ describe("Engine on PostgreSQL", () => {
       const threads = out.verify.tables.find((t) => t.table === "threads")!
       expect(threads.liveRows).toBe(out.listed.items.length)
       expect(threads.rebuiltRows).toBe(threads.liveRows)
+    })))
+
+  it.live("two hosts on two homes share one schema: listing spans both, each replays and checks only its own threads", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      const homeA = freshHome(true)
+      const homeB = freshHome()
+      const a = yield* openEngine({ home: homeA, schema, hostId: "host-a" })
+      const b = yield* openEngine({ home: homeB, schema, hostId: "host-b" })
+      const made = yield* Effect.forEach(
+        [1, 2],
+        (i) =>
+          Effect.flatMap(
+            b.createThread({ cwd: `/b/${i}` }),
+            (t) => Effect.as(b.append(t.metadata.id, [userMessage(`b says ${i}`)]), t.metadata.id)
+          )
+      )
+      const [backfillA, backfillB] = yield* Effect.all([a.backfill(), b.backfill()], { concurrency: 2 })
+      expect([backfillA.status, backfillB.status]).toEqual(["complete", "complete"])
+      expect(backfillA.failed).toBe(0)
+      const corpus = (yield* listRolloutFiles(homeA)).files.length
+      const everything = ids(yield* a.listThreads({ limit: 100, archived: "all" }))
+      expect(everything).toHaveLength(corpus + 2)
+      expect(ids(yield* b.listThreads({ limit: 100, archived: "all" }))).toEqual(everything)
+      expect(everything).toEqual(expect.arrayContaining(made))
+
+      // Each host's files are on its own disk: catch-up, reconcile and verify see only its threads.
+      expect((yield* a.catchUp).missingFiles).toEqual([])
+      expect(yield* a.reconcile({ repair: true })).toMatchObject({ missing: [], orphaned: [], drifted: [] })
+      expect(yield* b.reconcile({ repair: true })).toMatchObject({ missing: [], orphaned: [], drifted: [] })
+      const verifyA = yield* a.verify()
+      const verifyB = yield* b.verify()
+      expect([verifyA.ok, verifyB.ok]).toEqual([true, true])
+      const threadRows = (report: typeof verifyA) => report.tables.find((t) => t.table === "threads")
+      expect(threadRows(verifyA)).toEqual({ table: "threads", liveRows: corpus, rebuiltRows: corpus })
+      expect(threadRows(verifyB)).toEqual({ table: "threads", liveRows: 2, rebuiltRows: 2 })
+
+      // A rebuild of one host leaves the other's rows as they were.
+      const before = yield* Effect.forEach(made, (id) => b.getThread(id))
+      expect((yield* a.rebuild()).status).toBe("complete")
+      expect(yield* Effect.forEach(made, (id) => a.getThread(id))).toEqual(before)
+      expect(ids(yield* b.listThreads({ limit: 100, archived: "all" }))).toEqual(everything)
+      expect((yield* b.verify()).ok).toBe(true)
+    })))
+
+  it.live("a rollout copied to a second host is refused there, naming both hosts; the first host's row stays", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      const homeA = freshHome(true)
+      const homeB = freshHome()
+      const copied = (yield* listRolloutFiles(homeA)).files[0]!
+      const copy = join(homeB, relative(homeA, copied.path))
+      mkdirSync(dirname(copy), { recursive: true })
+      cpSync(copied.path, copy)
+      const a = yield* openEngine({ home: homeA, schema, hostId: "host-a" })
+      yield* a.backfill()
+      const listed = (yield* a.listThreads({ limit: 100, archived: "all" })).items
+      const thread = listed.find((r) => r.placement.rolloutPath === copied.path)!
+      const b = yield* openEngine({ home: homeB, schema, hostId: "host-b" })
+      const report = yield* b.backfill()
+      expect(report.failures).toEqual([{
+        _tag: "Failed",
+        path: copy,
+        reason: `thread ${thread.metadata.id} is projected by host "host-a"; this host is "host-b": ` +
+          "one rollout copied to two hosts is projected by the first only"
+      }])
+      expect(yield* a.getThread(thread.metadata.id)).toEqual(thread)
+      // Nor delete it: the thread is host-a's (its rows stay, and so does host-b's copy).
+      const deleted = yield* Effect.flip(b.deleteThread(thread.metadata.id))
+      expect(deleted).toMatchObject({
+        _tag: "InvalidInput",
+        what: `thread ${thread.metadata.id}`,
+        reason: `it is host "host-a"'s (this host is "host-b"): a host deletes only its own threads`
+      })
+      expect(yield* a.getThread(thread.metadata.id)).toEqual(thread)
+      expect((yield* listRolloutFiles(homeB)).files.map((f) => f.path)).toEqual([copy])
+      // Nor can a write that raced the check move the row: the trigger names both hosts too.
+      const raw = yield* connectPg(schema, { hostId: "host-b" })
+      const refused = yield* Effect.flip(
+        raw.sql`UPDATE threads SET projected_offset = 0 WHERE id = ${thread.metadata.id}`
+      )
+      expect(String(refused.cause)).toContain(
+        `thread ${thread.metadata.id} is projected by host "host-a"; this host is "host-b"`
+      )
+      expect(yield* a.getThread(thread.metadata.id)).toEqual(thread)
+    })))
+
+  it.live("mutations run under the host's lock: patch, archive, unarchive, close with its child, delete", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      const home = freshHome()
+      const engine = yield* openEngine({ home, schema })
+      const parent = yield* engine.createThread({ cwd: "/w" })
+      const child = yield* engine.createThread({ cwd: "/w", parent_thread_id: parent.metadata.id })
+      const id = parent.metadata.id
+      const patched = yield* engine.updateThreadMetadata(id, { name: "renamed", gitBranch: "main" })
+      expect([patched.metadata.name, patched.metadata.gitBranch]).toEqual(["renamed", "main"])
+      const archived = yield* engine.archiveThread(id)
+      expect(archived.placement.archived).toBe(true)
+      expect(archived.placement.rolloutPath).toContain("archived_sessions")
+      // Its descendants with it; unarchiving restores the thread only.
+      expect((yield* engine.getThread(child.metadata.id))?.placement.archived).toBe(true)
+      expect((yield* engine.unarchiveThread(id)).placement.archived).toBe(false)
+      expect((yield* engine.unarchiveThread(child.metadata.id)).placement.archived).toBe(false)
+      expect(yield* engine.agentChildren(id)).toEqual([child.metadata.id])
+      expect(yield* engine.closeThread(id, { cascade: true })).toEqual([child.metadata.id, id])
+      expect(yield* engine.agentChildren(id, "open")).toEqual([])
+      const deleted = yield* engine.deleteThread(child.metadata.id)
+      expect(deleted).toHaveLength(1)
+      expect(yield* engine.getThread(child.metadata.id)).toBeUndefined()
+      expect((yield* engine.verify()).ok).toBe(true)
     })))
 })

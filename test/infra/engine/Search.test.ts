@@ -6,21 +6,33 @@ import { join } from "node:path"
 import type { MessageKind } from "../../../src/domain/ThreadMessages.js"
 import * as Engine from "../../../src/infra/engine/Engine.js"
 import type { WritableItem } from "../../../src/infra/engine/Engine.js"
+import type { Dialect } from "../../../src/infra/sql/SqlDatabase.js"
+import { PG_URL, scratchSchema, TEST_HOST } from "../../fixtures/dialects.js"
 
-/** A home and database in a folder removed after `use`. */
-const withHome = <A, E>(
-  use: (paths: { readonly home: string; readonly database: string }) => Effect.Effect<A, E>
+/**
+ * A home in a folder removed after `use`, and a database: a file beside it, or a scratch
+ * PostgreSQL schema (its URL and a host id), dropped after `use`.
+ */
+const homeOn = (dialect: Dialect) =>
+<A, E>(
+  use: (paths: { readonly home: string; readonly database: string; readonly hostId?: string }) => Effect.Effect<A, E>
 ) =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "search-"))),
-    (dir) => use({ home: join(dir, "home"), database: join(dir, "state.sqlite") }),
-    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-  )
+  Effect.scoped(Effect.gen(function*() {
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "search-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
+    const home = join(dir, "home")
+    if (dialect === "sqlite") return yield* use({ home, database: join(dir, "state.sqlite") })
+    const schema = yield* scratchSchema
+    return yield* use({ home, database: `${PG_URL}?schema=${schema}`, hostId: TEST_HOST })
+  }))
 
 const withEngine = <A, E>(
   paths: {
     readonly home: string
     readonly database: string
+    readonly hostId?: string
     readonly messageKinds?: ReadonlyArray<MessageKind>
     readonly searchScoringBudget?: number
   },
@@ -52,7 +64,9 @@ const thread = (
 
 const ids = (page: Engine.SearchRecordPage) => page.items.map((hit) => hit.thread.metadata.id)
 
-describe("searchThreads", () => {
+describe.each(["sqlite", "pg"] as const)("searchThreads on %s", (dialect) => {
+  const withHome = homeOn(dialect)
+
   it.live("ranks a thread that says the phrase three times above one that says it once, and ignores ones without it", () =>
     withHome((paths) =>
       withEngine(paths, (engine) =>
