@@ -1,16 +1,16 @@
 /**
- * Finds the types a package's public signatures name but its entry does not export: emits the
+ * Finds the types a package's public signatures name but none of its entries exports: emits the
  * declarations in memory (so inferred types are spelled out as tsc writes them for users), then
  * walks every exported declaration for references to types declared in the package itself.
  */
-import { dirname, join, resolve } from "node:path"
+import { dirname, join, resolve, sep } from "node:path"
 import ts from "typescript"
 
 const OUT = "/__declarations__"
 
-const emitDeclarations = (entry: string, options: ts.CompilerOptions, sourceRoot: string) => {
+const emitDeclarations = (entries: ReadonlyArray<string>, options: ts.CompilerOptions, sourceRoot: string) => {
   const files = new Map<string, string>()
-  const program = ts.createProgram([entry], {
+  const program = ts.createProgram(entries, {
     ...options,
     declaration: true,
     emitDeclarationOnly: true,
@@ -25,7 +25,11 @@ const emitDeclarations = (entry: string, options: ts.CompilerOptions, sourceRoot
   return files
 }
 
-const declarationProgram = (files: Map<string, string>, entry: string, options: ts.CompilerOptions) => {
+const declarationProgram = (
+  files: Map<string, string>,
+  entries: ReadonlyArray<string>,
+  options: ts.CompilerOptions
+) => {
   const host = ts.createCompilerHost(options)
   const readFile = host.readFile.bind(host)
   const fileExists = host.fileExists.bind(host)
@@ -37,7 +41,7 @@ const declarationProgram = (files: Map<string, string>, entry: string, options: 
     const text = host.readFile(name)
     return text === undefined ? undefined : ts.createSourceFile(name, text, languageVersion, true)
   }
-  return ts.createProgram([entry], { ...options, noEmit: true }, host)
+  return ts.createProgram(entries, { ...options, noEmit: true }, host)
 }
 
 /** tsc writes `declare const X_base: …` for `class X extends f(…)`: users never name it. */
@@ -54,15 +58,26 @@ const referencedName = (node: ts.Node): ts.Node | undefined => {
   return undefined
 }
 
+/** The folder every one of `paths` is in. */
+const commonFolder = (paths: ReadonlyArray<string>) =>
+  paths.map(dirname).reduce((common, folder) => {
+    while (folder !== common && !folder.startsWith(common + sep)) common = dirname(common)
+    return common
+  })
+
 /**
- * The names (`file: Name`) of package-declared types reachable from the entry's exports that
- * the entry does not export, itself or through an exported namespace.
+ * The names (`file: Name`) of package-declared types reachable from the entries' exports that
+ * no entry exports, itself or through an exported namespace (a host imports from any entry).
  */
-export const unexportedPublicTypes = (entry: string, options: ts.CompilerOptions): Array<string> => {
-  const sourceRoot = dirname(resolve(entry))
-  const files = emitDeclarations(resolve(entry), options, sourceRoot)
-  const declarationEntry = join(OUT, resolve(entry).slice(sourceRoot.length).replace(/\.ts$/, ".d.ts"))
-  const program = declarationProgram(files, declarationEntry, options)
+export const unexportedPublicTypes = (
+  entryOrEntries: string | ReadonlyArray<string>,
+  options: ts.CompilerOptions
+): Array<string> => {
+  const entries = (typeof entryOrEntries === "string" ? [entryOrEntries] : entryOrEntries).map((e) => resolve(e))
+  const sourceRoot = commonFolder(entries)
+  const files = emitDeclarations(entries, options, sourceRoot)
+  const declarationEntries = entries.map((entry) => join(OUT, entry.slice(sourceRoot.length).replace(/\.ts$/, ".d.ts")))
+  const program = declarationProgram(files, declarationEntries, options)
   const checker = program.getTypeChecker()
   const resolveAlias = (symbol: ts.Symbol) =>
     symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol
@@ -77,10 +92,12 @@ export const unexportedPublicTypes = (entry: string, options: ts.CompilerOptions
       if (target.flags & ts.SymbolFlags.ValueModule) addExports(target)
     }
   }
-  const entryFile = program.getSourceFile(declarationEntry)
-  const entrySymbol = entryFile && checker.getSymbolAtLocation(entryFile)
-  if (entrySymbol === undefined) throw new Error(`${entry}: no module symbol`)
-  addExports(entrySymbol)
+  for (const [index, declarationEntry] of declarationEntries.entries()) {
+    const entryFile = program.getSourceFile(declarationEntry)
+    const entrySymbol = entryFile && checker.getSymbolAtLocation(entryFile)
+    if (entrySymbol === undefined) throw new Error(`${entries[index]}: no module symbol`)
+    addExports(entrySymbol)
+  }
 
   const leaked = new Map<ts.Symbol, string>()
   const visited = new Set<ts.Symbol>()

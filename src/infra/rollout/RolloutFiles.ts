@@ -168,7 +168,9 @@ const walk = async (dir: string, archived: boolean, state: Walk): Promise<void> 
   entries.sort((a, b) => Buffer.compare(a.name, b.name))
   for (const entry of entries) {
     const name = entry.name.toString("utf8")
-    const path = join(dir, name)
+    // `dir` is normalised and a listed name holds no separator: `join` would only copy the
+    // string again, a character at a time (a fifth of a 100k-file listing's allocations).
+    const path = dir + sep + name
     if (!isUtf8(entry.name)) {
       state.skipped.push({ path, reason: "name is not valid UTF-8" })
       continue
@@ -262,8 +264,11 @@ export const listRolloutFiles = (
       }
       const { found, skipped } = state
       const plainPaths = new Set(found.filter((f) => f.baseName.endsWith(".jsonl")).map((f) => f.path))
-      const files: Array<RolloutFile> = []
-      const rollouts: Array<{ readonly found: Found; readonly name: RolloutFileName; readonly info: Stats }> = []
+      // Identities matter only when a file was reached through a link; a listing keeps no Stats.
+      const anyLinked = found.some((f) => f.linked)
+      const rollouts: Array<
+        { readonly found: Found; readonly name: RolloutFileName; readonly size: number; readonly identity: string }
+      > = []
       for (const f of found) {
         if (f.baseName.endsWith(".jsonl.zst") && plainPaths.has(f.path.slice(0, -".zst".length))) continue
         // A listing holds every file of the home: its strings are slices of the one path
@@ -282,28 +287,25 @@ export const listRolloutFiles = (
           continue
         }
         const info = statOf(f.path)
-        if (info !== undefined) rollouts.push({ found: f, name, info })
+        if (info !== undefined) {
+          rollouts.push({ found: f, name, size: info.size, identity: anyLinked ? identityOf(info) : "" })
+        }
       }
       // A link to a rollout listed under its own name too would project the same lines twice.
       // Hard links are not links here: a move interrupted between link and unlink leaves two.
       const byIdentity = new Map<string, string>()
-      for (const r of rollouts) if (!r.found.linked) byIdentity.set(identityOf(r.info), r.found.path)
-      for (const { found: f, info, name } of rollouts) {
+      if (anyLinked) { for (const r of rollouts) if (!r.found.linked) byIdentity.set(r.identity, r.found.path) }
+      const files: Array<RolloutFile> = []
+      for (const { found: f, identity, name, size } of rollouts) {
         if (f.linked) {
-          const first = byIdentity.get(identityOf(info))
+          const first = byIdentity.get(identity)
           if (first !== undefined) {
             skipped.push({ path: f.path, reason: `same file as ${first}` })
             continue
           }
-          byIdentity.set(identityOf(info), f.path)
+          byIdentity.set(identity, f.path)
         }
-        files.push({
-          path: f.path,
-          relativePath: relativePathOf(home, f.path),
-          archived: f.archived,
-          name,
-          size: info.size
-        })
+        files.push({ path: f.path, relativePath: relativePathOf(home, f.path), archived: f.archived, name, size })
       }
       files.sort((a, b) => byteOrder(a.relativePath, b.relativePath))
       return { files, skipped }

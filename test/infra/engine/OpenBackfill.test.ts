@@ -1,13 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import { Effect, Layer } from "effect"
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
-import { encodeRolloutLine } from "../../../src/domain/RolloutItem.js"
+import { join } from "node:path"
 import * as Engine from "../../../src/infra/engine/Engine.js"
-import { newRolloutPath } from "../../../src/infra/rollout/Layout.js"
-import { threadIdOf } from "../../fixtures/threadIds.js"
+import { writeRecordedHome } from "../../../src/testing/RecordedHome.js"
 
 type LayerOptions = Parameters<typeof Engine.layer>[0]
 
@@ -15,21 +13,7 @@ type LayerOptions = Parameters<typeof Engine.layer>[0]
 const recordedHome = (count: number) => {
   const dir = mkdtempSync(join(tmpdir(), "open-backfill-"))
   const home = join(dir, "home")
-  for (let i = 0; i < count; i++) {
-    const id = threadIdOf(`t${String(i).padStart(5, "0")}`)
-    const at = Date.UTC(2030, 0, 1) + i * 1000
-    const path = newRolloutPath(home, id, at)
-    mkdirSync(dirname(path), { recursive: true })
-    const timestamp = new Date(at).toISOString()
-    writeFileSync(
-      path,
-      encodeRolloutLine({
-        type: "session_meta",
-        timestamp,
-        payload: { id, timestamp, cwd: "/recorded", cli_version: "1", source: "cli" }
-      })
-    )
-  }
+  writeRecordedHome(home, count)
   return { home, database: join(dir, "state.sqlite") }
 }
 
@@ -79,25 +63,6 @@ describe("the backfill an open runs (SPEC §11)", () => {
       )
       expect(progress.at(-1)).toBe(150)
       expect(backfillStatus(paths.database)).toBe("complete")
-    }))
-
-  it.live("closing the engine mid-backfill keeps its checkpoint; the next open finishes it", () =>
-    Effect.gen(function*() {
-      const paths = recordedHome(150)
-      let batches = 0
-      const seen = yield* withEngine(
-        { ...paths, batchSize: 5, backfillGateMs: 0, onOpenBackfill: () => batches++ },
-        (engine) =>
-          Effect.gen(function*() {
-            while (batches < 3) yield* Effect.sleep("1 millis")
-            return (yield* engine.listThreads({ limit: 200 })).items.length
-          })
-      )
-      expect(seen).toBeLessThan(150)
-      expect(backfillStatus(paths.database)).toBe("pending")
-      const page = yield* withEngine(paths, (engine) => engine.listThreads({ limit: 200 }))
-      expect(page.items).toHaveLength(150)
-      expect(page.backfill).toBeUndefined()
     }))
 
   it.live("a read-only open runs no backfill and says the backfill is pending; a command that is itself a backfill opens without one", () =>
