@@ -5,13 +5,14 @@
  * guarantee it saw broken.
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, FastCheck as fc } from "effect"
-import { appendFileSync, statSync } from "node:fs"
+import { Context, Effect, FastCheck as fc, Layer } from "effect"
+import { appendFileSync, mkdirSync, rmSync, statSync } from "node:fs"
+import { join } from "node:path"
 import type { InvalidCursor } from "../domain/PageCursor.js"
 import { encodeRolloutLine } from "../domain/RolloutItem.js"
-import type { Engine, WritableItem } from "../infra/engine/Engine.js"
+import { type Engine, Engine as EngineTag, type WritableItem } from "../infra/engine/Engine.js"
 import type { EngineError } from "../infra/engine/EngineError.js"
 import type { BatchProgress } from "../infra/engine/replay/Report.js"
 import type { VerifyDifference } from "../infra/engine/replay/Verify.js"
@@ -416,6 +417,54 @@ const verify = <D, E>(factory: EngineFactory<D, E>): ConformanceCase<E> => ({
   }))
 })
 
+const listedIds = (engine: Engine) =>
+  Effect.map(engine.listThreads({ archived: "all", limit: 200 }), (page) => page.items.map((r) => r.metadata.id).sort())
+
+const twoHosts = <D, E>(factory: EngineFactory<D, E>): ConformanceCase<E> => ({
+  name:
+    "two hosts sharing one database: each lists every host's threads, and reconciles, verifies and rebuilds only its own",
+  timeoutMs: 90_000,
+  run: Effect.scoped(Effect.gen(function*() {
+    const bench = yield* workbench(factory)
+    const homeB = join(bench.dir, "home-b")
+    mkdirSync(homeB)
+    const open = (home: string, hostId: string) =>
+      Effect.map(
+        Layer.build(Layer.fresh(factory.layer({ home, database: bench.database, hostId }))),
+        (context) => [Context.get(context, EngineTag), Context.get(context, SqlClient.SqlClient)] as const
+      )
+    const [a, sqlA] = yield* open(bench.home, "host-a")
+    const [b, sqlB] = yield* open(homeB, "host-b")
+    const onA = yield* a.createThread({ cwd: "/work/a", source: "cli" })
+    const gone = yield* a.createThread({ cwd: "/work/a", source: "cli" })
+    const onB = yield* b.createThread({ cwd: "/work/b", source: "exec" })
+    for (const [engine, id] of [[a, onA.metadata.id], [a, gone.metadata.id], [b, onB.metadata.id]] as const) {
+      yield* engine.append(id, [turnContext("gpt-5"), userMessage(`hello from ${id}`), tokens(10)])
+    }
+    const all = [onA.metadata.id, gone.metadata.id, onB.metadata.id].sort()
+    yield* expectEqual("host a lists both hosts' threads", yield* listedIds(a), all)
+    yield* expectEqual("host b lists both hosts' threads", yield* listedIds(b), all)
+    // Host a's file of `gone` is removed: its reconcile drops that row, and no row of host b's
+    // (whose files host a's home does not hold).
+    rmSync(gone.placement.rolloutPath)
+    yield* a.reconcile({ repair: true })
+    yield* b.reconcile({ repair: true })
+    const left = [onA.metadata.id, onB.metadata.id].sort()
+    yield* expectEqual("each host's reconcile kept the other host's threads", yield* listedIds(b), left)
+    for (const [name, engine] of [["a", a], ["b", b]] as const) {
+      yield* engine.rebuild()
+      const report = yield* engine.verify()
+      yield* expectEqual(`host ${name} verifies its own threads clean`, {
+        ok: report.ok,
+        differences: report.differences
+      }, { ok: true, differences: [] })
+    }
+    yield* expectEqual("rebuilding on either host lost no thread of the other's", yield* listedIds(a), left)
+    yield* expectProjectedAsLogged(a, sqlA, yield* singleFiles(a, [onA.metadata.id]))
+    yield* expectProjectedAsLogged(b, sqlB, yield* singleFiles(b, [onB.metadata.id]))
+  }))
+})
+
 /**
  * The suite's cases over `factory`, in the order to run them.
  * @since 0.1.0
@@ -429,5 +478,6 @@ export const conformanceSuite = <D, E>(
   restart(factory),
   concurrentWriters(factory),
   backfillInterrupted(factory),
-  verify(factory)
+  verify(factory),
+  ...(factory.sharedByHosts === true ? [twoHosts(factory)] : [])
 ]

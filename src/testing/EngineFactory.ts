@@ -5,10 +5,12 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, type Layer, type Scope } from "effect"
+import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import * as Engine from "../infra/engine/Engine.js"
 import type { EngineError } from "../infra/engine/EngineError.js"
 import type { BatchProgress } from "../infra/engine/replay/Report.js"
+import type { DatabaseError } from "../infra/sql/SqlDatabase.js"
 
 /**
  * What a case opens an engine with. `database` is whatever the factory's `database` made (a
@@ -27,6 +29,8 @@ export interface OpenOptions<D> {
   readonly backfillGateMs?: number
   /** Progress of the open's backfill, after every batch. */
   readonly onOpenBackfill?: (progress: BatchProgress) => void
+  /** The host this engine is, on a database hosts share (the two-hosts case opens two). */
+  readonly hostId?: string
 }
 
 /**
@@ -43,6 +47,11 @@ export interface EngineFactory<D = string, E = never> {
   readonly name: string
   readonly database: (dir: string) => Effect.Effect<D, E, Scope.Scope>
   readonly layer: (options: OpenOptions<D>) => Layer.Layer<Engine.Engine | SqlClient.SqlClient, EngineError | E>
+  /**
+   * Whether hosts with homes of their own can share one database (PostgreSQL): the suite then
+   * has the two-hosts case. A SQLite file belongs to one host.
+   */
+  readonly sharedByHosts?: boolean
 }
 
 /**
@@ -54,3 +63,37 @@ export const sqlite: EngineFactory<string> = {
   database: (dir) => Effect.succeed(join(dir, "state.sqlite")),
   layer: (options) => Engine.layer(options)
 }
+
+/** A name that needs no quoting in `search_path` or in SQL. */
+const scratchName = () => `conformance_${randomUUID().replaceAll("-", "").slice(0, 20)}`
+
+/**
+ * PostgreSQL at `url`: each case gets a schema of its own, dropped with the case. Hosts share
+ * it, so the suite has the two-hosts case. `@effect/sql-pg` (an optional peer) is loaded here.
+ * @since 0.1.0
+ */
+export const postgres = (url: string): EngineFactory<string, DatabaseError> => ({
+  name: "PostgreSQL",
+  sharedByHosts: true,
+  database: () =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const schema = scratchName()
+        const at = new URL(url)
+        at.searchParams.set("schema", schema)
+        return { schema, database: at.toString() }
+      }),
+      ({ schema }) =>
+        Effect.promise(() => import("../infra/pg/PgDatabase.js")).pipe(
+          Effect.flatMap((pg) =>
+            Effect.scoped(Effect.flatMap(
+              pg.open({ url, schema, hostId: "conformance", maxConnections: 1 }),
+              (db) => db.sql`DROP SCHEMA IF EXISTS ${db.sql(schema)} CASCADE`
+            ))
+          ),
+          // The case has already failed saying why the server cannot be reached.
+          Effect.ignore
+        )
+    ).pipe(Effect.map(({ database }) => database)),
+  layer: (options) => Engine.layer({ ...options, hostId: options.hostId ?? "conformance-host" })
+})

@@ -8,7 +8,7 @@
 export * from "./Arbitraries.js"
 export { ConformanceFailure, expectEqual, expectThat } from "./Check.js"
 export { type CaseError, type ConformanceCase, conformanceSuite, type SuiteOptions } from "./ConformanceSuite.js"
-export { type EngineFactory, type OpenOptions, sqlite } from "./EngineFactory.js"
+export { type EngineFactory, type OpenOptions, postgres, sqlite } from "./EngineFactory.js"
 export {
   DEAD_OWNER,
   ENGINE_MODEL_PROPERTY,
