@@ -50,6 +50,7 @@ describe("the package's public types", () => {
   it("every entry package.json exports is built from a module of src, its declarations beside it", () => {
     expect(Object.entries(packageEntries())).toEqual([
       [".", "src/index.ts"],
+      ["./pg", "src/pg.ts"],
       ["./testing", "src/testing/index.ts"],
       ["./testing/vitest", "src/testing/vitest.ts"]
     ])
