@@ -224,6 +224,8 @@ describe("Engine on PostgreSQL", () => {
       expect((yield* engine.unarchiveThread(id)).placement.archived).toBe(false)
       expect((yield* engine.unarchiveThread(child.metadata.id)).placement.archived).toBe(false)
       expect(yield* engine.agentChildren(id)).toEqual([child.metadata.id])
+      expect(yield* engine.agentDescendants(id)).toEqual([child.metadata.id])
+      expect(yield* engine.agentAncestors(child.metadata.id)).toEqual([id])
       expect(yield* engine.closeThread(id, { cascade: true })).toEqual([child.metadata.id, id])
       expect(yield* engine.agentChildren(id, "open")).toEqual([])
       const deleted = yield* engine.deleteThread(child.metadata.id)

@@ -65,6 +65,20 @@ describe("PgDatabase", () => {
       expect(error.message).not.toContain("secret")
     })))
 
+  it.live("every connection writes as its host: the setting survives spaces, backslashes and quotes in the id", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      for (const hostId of ["plain", "my host", "back\\slash", "it's \"quoted\"", "tab-free ünïcode"]) {
+        const db = yield* connectPg(schema, { hostId, maxConnections: 2 })
+        // Two connections of the pool at once: each was set up at connect.
+        const seen = yield* Effect.all(
+          [1, 2].map(() => db.sql<{ host: string }>`SELECT current_setting('rollout_state.host_id') AS host`),
+          { concurrency: 2 }
+        )
+        expect(seen.map(([row]) => row?.host)).toEqual([hostId, hostId])
+      }
+    })))
+
   it.live("a schema name that would need quoting is refused before connecting", () =>
     Effect.scoped(Effect.gen(function*() {
       const error = yield* Effect.flip(PgDatabase.open({ url: PG_URL, schema: "a; DROP", hostId: TEST_HOST }))
