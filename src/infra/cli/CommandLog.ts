@@ -8,12 +8,16 @@
 import { Cause, Console, Effect, FiberRef, HashSet, Layer, type Logger } from "effect"
 import * as EngineDatabase from "../engine/EngineDatabase.js"
 import type { InvalidInput } from "../engine/EngineError.js"
+import { withoutPassword } from "../pg/PgUrl.js"
 import type { DatabaseError } from "../sql/SqlDatabase.js"
 import * as SqliteLogger from "../stores/SqliteLogger.js"
 import { type DatabaseOptions, resolveDatabase } from "./CliDatabase.js"
 
 /** The target of the CLI's own lines. @since 0.1.0 */
 export const CLI_TARGET = "rollout-state::cli"
+
+/** A PostgreSQL URL in an argument (`--db URL`, `--db=URL`) as logged: without its password. */
+const withoutPasswords = (arg: string): string => arg.replace(/postgres(ql)?:\/\/\S+/gi, withoutPassword)
 
 const text = (args: ReadonlyArray<unknown>): string =>
   args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ")
@@ -25,7 +29,7 @@ const text = (args: ReadonlyArray<unknown>): string =>
  * @since 0.1.0
  */
 export const withCommandLog =
-  (options: DatabaseOptions, command: string = process.argv.slice(2).join(" ")) =>
+  (options: DatabaseOptions, command: string = process.argv.slice(2).map(withoutPasswords).join(" ")) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError | InvalidInput, R> =>
     Effect.gen(function*() {
       const console = yield* Console.consoleWith(Effect.succeed)

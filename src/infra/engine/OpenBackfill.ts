@@ -53,7 +53,7 @@ export const start = (
     const fromRow = Effect.map(
       readStatus,
       (status): BackfillProgress | undefined =>
-        status === undefined || status === "complete" ? undefined : { status, done: null, total: null }
+        status === "complete" ? undefined : { status, done: null, total: null }
     )
     if (!options.run || (yield* readStatus) === "complete") return fromRow
     let latest: BatchProgress | undefined

@@ -475,19 +475,18 @@ export const make = Effect.gen(function*() {
           f.delta.after.metadata.id,
           ...(f.planned.row === undefined ? [] : [f.planned.row.id])
         ]))
-        const owned = others.size === 0 ? folded : folded.filter((f) => ownerOf(others, f) === undefined)
+        const foreign = others.size === 0 ? [] : folded.flatMap((f) => {
+          const host = ownerOf(others, f)
+          return host === undefined ? [] : [{ folded: f, host }]
+        })
+        const owned = foreign.length === 0 ? folded : folded.filter((f) => ownerOf(others, f) === undefined)
         // Under the lock: a thread deleted since its file was folded (its file gone, its row too)
         // must not come back as a new row. A fold from a row is checked by the row (stale).
         const vanished = owned.filter((f) =>
           f.planned.row === undefined && fileStat(f.delta.placement.rolloutPath) === undefined
         )
         const present = vanished.length === 0 ? owned : owned.filter((f) => !vanished.includes(f))
-        const foreign = owned.length === folded.length ? [] : folded.filter((f) => !owned.includes(f))
-        return {
-          ...(yield* writeProjections(present)),
-          vanished,
-          foreign: foreign.map((f) => ({ folded: f, host: ownerOf(others, f)! }))
-        }
+        return { ...(yield* writeProjections(present)), vanished, foreign }
       }()),
       dbError("write projections")
     )

@@ -36,7 +36,11 @@ describe("rollout-state on PostgreSQL (CLI)", () => {
   it("backfills, lists and verifies through --db and --host-id, or their environment variables", async () => {
     const home = join(dir, "home")
     cpSync(CORPUS_HOME, home, { recursive: true })
-    const backfill = await cli(["backfill", "--home", home, "--db", url, "--host-id", "cli-host", "--json"])
+    // The password (trust auth ignores it) never reaches the logs table with the command line.
+    const parsed = new URL(url)
+    parsed.password = "pw-s3cret"
+    const withPassword = parsed.toString()
+    const backfill = await cli(["backfill", "--home", home, `--db=${withPassword}`, "--host-id", "cli-host", "--json"])
     expect(backfill.stderr).toBe("")
     expect(backfill.code).toBe(0)
     expect(JSON.parse(backfill.stdout)).toMatchObject({ status: "complete", failed: 0, upserted: 3 })
@@ -64,6 +68,15 @@ describe("rollout-state on PostgreSQL (CLI)", () => {
       ROLLOUT_STATE_HOST_ID: "other-host"
     })
     expect((JSON.parse(everyone.stdout) as { items: Array<unknown> }).items).toHaveLength(3)
+    // The stores' commands open the same database; the command log went to its logs table.
+    for (const command of [["goals", "list"], ["memories", "status"], ["stats"]]) {
+      const run = await cli([...command, "--home", home, "--json"], env)
+      expect([command.join(" "), run.code, run.stderr]).toEqual([command.join(" "), 0, ""])
+    }
+    const logs = await cli(["logs", "--home", home, "--json", "--limit", "500"], env)
+    expect(logs.code).toBe(0)
+    expect(logs.stdout).not.toContain("pw-s3cret")
+    expect(logs.stdout).toMatch(/backfill --home [^"]* --host-id cli-host --json: finished/)
   }, 120_000)
 
   it("a server that does not answer is exit 2, the message naming the URL without its password", async () => {

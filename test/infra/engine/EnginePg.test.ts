@@ -224,11 +224,34 @@ describe("Engine on PostgreSQL", () => {
       expect((yield* engine.unarchiveThread(id)).placement.archived).toBe(false)
       expect((yield* engine.unarchiveThread(child.metadata.id)).placement.archived).toBe(false)
       expect(yield* engine.agentChildren(id)).toEqual([child.metadata.id])
+      expect(yield* engine.agentDescendants(id)).toEqual([child.metadata.id])
+      expect(yield* engine.agentAncestors(child.metadata.id)).toEqual([id])
       expect(yield* engine.closeThread(id, { cascade: true })).toEqual([child.metadata.id, id])
       expect(yield* engine.agentChildren(id, "open")).toEqual([])
       const deleted = yield* engine.deleteThread(child.metadata.id)
       expect(deleted).toHaveLength(1)
       expect(yield* engine.getThread(child.metadata.id)).toBeUndefined()
       expect((yield* engine.verify()).ok).toBe(true)
+    })))
+
+  it.live("two engines of one host appending to one thread at once: every line projected once, live equal to rebuilt", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      const home = freshHome()
+      const first = yield* openEngine({ home, schema })
+      const second = yield* openEngine({ home, schema })
+      const { metadata: { id } } = yield* first.createThread({ cwd: "/w" })
+      const appends = (engine: Engine.Engine, who: string) =>
+        Effect.forEach(
+          Array.from({ length: 15 }, (_, i) => i),
+          (i) => engine.append(id, [userMessage(`${who} ${i}`), userMessage(`${who} ${i} again`)]),
+          { discard: true }
+        )
+      yield* Effect.all([appends(first, "one"), appends(second, "two")], { concurrency: 2 })
+      const record = yield* second.getThread(id)
+      expect(record?.placement.projectedLines).toBe(1 + 2 * 15 * 2)
+      const found = yield* first.searchThreads({ query: "again" })
+      expect(found.items.map((hit) => [hit.thread.metadata.id, hit.matches])).toEqual([[id, 2 * 15]])
+      expect((yield* first.verify()).differences).toEqual([])
     })))
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Duration, Effect, Exit } from "effect"
 import * as PgDatabase from "../../../src/infra/pg/PgDatabase.js"
 import { connectPg, PG_URL, scratchSchema, TEST_HOST } from "../../fixtures/dialects.js"
 
@@ -63,6 +63,39 @@ describe("PgDatabase", () => {
       expect(error.reason).toBe("cannot-open")
       expect(error.file).toBe("postgres://someone@127.0.0.1:1/test (schema rollout_state)")
       expect(error.message).not.toContain("secret")
+    })))
+
+  it.live("every connection writes as its host: the setting survives spaces, backslashes and quotes in the id", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      for (const hostId of ["plain", "my host", "back\\slash", "it's \"quoted\"", "tab-free ünïcode"]) {
+        const db = yield* connectPg(schema, { hostId, maxConnections: 2 })
+        // Two connections of the pool at once: each was set up at connect.
+        const seen = yield* Effect.all(
+          [1, 2].map(() => db.sql<{ host: string }>`SELECT current_setting('rollout_state.host_id') AS host`),
+          { concurrency: 2 }
+        )
+        expect(seen.map(([row]) => row?.host)).toEqual([hostId, hostId])
+      }
+    })))
+
+  it.live("a projection write's claim holds its threads until it ends: a second claim of one waits, of another does not", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const schema = yield* scratchSchema
+      const a = yield* connectPg(schema)
+      const b = yield* connectPg(schema)
+      const held = a.sql.withTransaction(
+        Effect.zipRight(a.run(a.claimThreads(["t1", "t2"])), Effect.sleep("400 millis"))
+      )
+      const claim = (ids: ReadonlyArray<string>) =>
+        Effect.zipRight(
+          Effect.sleep("100 millis"),
+          Effect.map(Effect.timed(b.transact(b.claimThreads(ids))), ([took]) => Duration.toMillis(took))
+        )
+      const [, same, other] = yield* Effect.all([held, claim(["t2", "t9"]), claim(["t3"])], { concurrency: 3 })
+      // Held from 0 to 400 ms; asked at 100 ms.
+      expect(same).toBeGreaterThanOrEqual(250)
+      expect(other).toBeLessThan(250)
     })))
 
   it.live("a schema name that would need quoting is refused before connecting", () =>
