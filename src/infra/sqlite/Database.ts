@@ -173,7 +173,7 @@ export interface DatabaseOptions {
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 100
 const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000
 
-/** The memory map of a read-only connection (SQLite caps it at its build's 2 GB limit). */
+/** The memory map of a read-only connection: a larger database is mapped up to it, read past it. */
 const READ_MMAP_BYTES = 1 << 30
 
 const connect = (file: string, options: DatabaseOptions): Sqlite.Database => {
