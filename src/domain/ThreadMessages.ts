@@ -105,6 +105,13 @@ export const messageKindOf = (lineType: string, payloadType: string | undefined)
 const TEXT_PART_TYPES: ReadonlySet<unknown> = new Set(["input_text", "output_text", "text", "summary_text"])
 const UNINDEXED_ROLES: ReadonlySet<unknown> = new Set(["developer", "system"])
 
+/**
+ * Whether a `response_item` message of this role is never indexed (developer and system
+ * instructions): the reader skips its line unparsed.
+ * @since 0.1.0
+ */
+export const isUnindexedRole = (role: unknown): boolean => UNINDEXED_ROLES.has(role)
+
 /** The `text` of each text part of a content array, joined by newlines. */
 const textParts = (parts: unknown): string => {
   if (!Array.isArray(parts)) return ""
@@ -159,7 +166,7 @@ export const messageTextOf = (
       text = stringOf(payload["text"])
       break
     case "message":
-      text = UNINDEXED_ROLES.has(payload["role"]) ? "" : textParts(payload["content"])
+      text = isUnindexedRole(payload["role"]) ? "" : textParts(payload["content"])
       break
     case "reasoning":
       text = textParts(payload["summary"])

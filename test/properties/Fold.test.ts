@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { apply, applyAll, initial } from "../../src/domain/ThreadFold.js"
+import { apply, applyAll, applyAllWithTurns, initial } from "../../src/domain/ThreadFold.js"
 import { type ThreadState, turnsOf } from "../../src/domain/ThreadState.js"
 import { itemsArb, runs, THREAD_IDS, viaJson } from "../fixtures/arbitraries.js"
 
@@ -40,6 +40,26 @@ describe("fold properties", () => {
         expect(applyAll(start, items)).toEqual(items.reduce(apply, start))
       }),
       { numRuns: runs(500) }
+    )
+  })
+
+  it("applyAllWithTurns gives applyAll's state, and at each mark the last turn's index of the fold cut after it", () => {
+    fc.assert(
+      fc.property(
+        itemsArb(80).chain((items) =>
+          fc.tuple(
+            fc.constant(items),
+            fc.uniqueArray(fc.nat({ max: Math.max(0, items.length - 1) }), { maxLength: 12 })
+          )
+        ),
+        ([items, picked]) => {
+          const marks = items.length === 0 ? [] : [...picked].sort((a, b) => a - b)
+          const { state, turns } = applyAllWithTurns(start, items, marks)
+          expect(state).toEqual(applyAll(start, items))
+          expect(turns).toEqual(marks.map((at) => applyAll(start, items.slice(0, at + 1)).lastTurn?.index ?? null))
+        }
+      ),
+      { numRuns: runs(300) }
     )
   })
 

@@ -14,7 +14,7 @@ import {
   type SkippedItem,
   WRAPPED_TYPES
 } from "../../domain/RolloutItem.js"
-import { type MessageKind, messageKindOf } from "../../domain/ThreadMessages.js"
+import { isUnindexedRole, type MessageKind, messageKindOf } from "../../domain/ThreadMessages.js"
 import {
   BACKSLASH,
   CLOSE_BRACE,
@@ -82,6 +82,8 @@ const RESPONSE_TYPES = new KnownStrings([
   "custom_tool_call_output"
 ])
 const TYPE_KEY = Buffer.from("\"type\"")
+const ROLE_KEY = Buffer.from("\"role\"")
+const ROLES = new KnownStrings(["user", "assistant", "developer", "system"])
 
 /**
  * Index just past a short string at `i` holding printable ASCII only (no escapes), or -1:
@@ -121,16 +123,32 @@ const leadingTypeEnd = (bytes: Buffer, i: number): number => {
 }
 
 /**
+ * Whether the member after a payload's `type` (whose value ends at `i`) is a plain string
+ * `role` that is never indexed: `,"role":"developer"`, as hosts write a message.
+ */
+const unindexedRoleAt = (bytes: Buffer, i: number): boolean => {
+  const comma = skipSpace(bytes, i)
+  if (bytes[comma] !== COMMA) return false
+  const key = skipSpace(bytes, comma + 1)
+  for (let k = 0; k < ROLE_KEY.length; k++) if (bytes[key + k] !== ROLE_KEY[k]) return false
+  const colon = skipSpace(bytes, key + ROLE_KEY.length)
+  if (bytes[colon] !== COLON) return false
+  const role = readPlain(bytes, skipSpace(bytes, colon + 1), ROLES)
+  return role !== undefined && isUnindexedRole(role.value)
+}
+
+/**
  * Whether a payload may be skipped: neither the fold nor the search index (its `indexed`
  * kinds) reads it, and full decoding must be sure to accept it (an object with a string
- * `type` where the schema asks for one).
+ * `type` where the schema asks for one). A message whose role is never indexed is skipped too.
  */
 const skippable = (
   type: string,
   payloadType: string | undefined,
   typed: boolean,
   firstByte: number | undefined,
-  indexed: ReadonlySet<MessageKind>
+  indexed: ReadonlySet<MessageKind>,
+  unindexedRole: boolean
 ): boolean => {
   switch (type) {
     case "session_meta":
@@ -140,7 +158,7 @@ const skippable = (
     case "response_item": {
       if (!typed || (type === "event_msg" && FOLD_EVENT_TYPES.has(payloadType!))) return false
       const kind = messageKindOf(type, payloadType)
-      return kind === undefined || !indexed.has(kind)
+      return kind === undefined || !indexed.has(kind) || (kind === "response" && unindexedRole)
     }
     case "compacted":
       return firstByte === OPEN_BRACE
@@ -213,13 +231,18 @@ const skimEnvelope = (bytes: Buffer, indexed: ReadonlySet<MessageKind>): LineOut
         seen |= SEEN_PAYLOAD
         let typed = false
         let responseType: string | undefined
+        let unindexedRole = false
         if (type === "event_msg" || type === "response_item") {
           const typeAt = leadingTypeEnd(bytes, i)
           typed = typeAt !== -1
           if (typed && type === "event_msg") eventType = readPlain(bytes, typeAt, EVENT_TYPES)?.value
-          if (typed && type === "response_item") responseType = readPlain(bytes, typeAt, RESPONSE_TYPES)?.value
+          if (typed && type === "response_item") {
+            const read = readPlain(bytes, typeAt, RESPONSE_TYPES)
+            responseType = read?.value
+            unindexedRole = responseType === "message" && unindexedRoleAt(bytes, read!.end)
+          }
         }
-        if (!skippable(type, eventType ?? responseType, typed, bytes[i], indexed)) return undefined
+        if (!skippable(type, eventType ?? responseType, typed, bytes[i], indexed, unindexedRole)) return undefined
         const end = skipJsonValue(bytes, i, "structural")
         if (end === -1) return undefined
         i = end

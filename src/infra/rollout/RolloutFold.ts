@@ -11,7 +11,7 @@ import {
   type RolloutItem,
   WRAPPED_TYPES
 } from "../../domain/RolloutItem.js"
-import { applyAll, initial } from "../../domain/ThreadFold.js"
+import { applyAll, applyAllWithTurns, initial } from "../../domain/ThreadFold.js"
 import { echoes, type IndexedText, messageTextOf, type ThreadMessage } from "../../domain/ThreadMessages.js"
 import type { ThreadState } from "../../domain/ThreadState.js"
 import type { FramingEnd } from "./LineFramer.js"
@@ -110,10 +110,6 @@ export const initialStateForFile = (file: string, defaultModelProvider: string):
   })
 }
 
-function* itemsBetween(items: ReadonlyArray<RolloutItem>, from: number, to: number): Iterable<RolloutItem> {
-  for (let i = from; i < to; i++) yield items[i]!
-}
-
 /** The sink and read options of one file's fold, and the fold once the read has ended. */
 const foldOf = (file: string, options: FoldFileOptions) => {
   let state = options.resume?.state ?? initialStateForFile(file, options.defaultModelProvider)
@@ -153,17 +149,22 @@ const foldOf = (file: string, options: FoldFileOptions) => {
     },
     chunkEnd: () => {
       itemCount += items.length
-      // Folding a chunk in runs cut after each message gives the state folding it whole does.
-      let from = 0
-      for (const { at, message } of pending) {
-        state = applyAll(state, itemsBetween(items, from, at + 1))
-        from = at + 1
-        if (echoes(lastMessage, message)) continue
-        lastMessage = { kind: message.kind, text: message.text }
-        const turnIndex = state.lastTurn?.index ?? null
-        messages.push({ position: message.position, turnIndex, kind: message.kind, text: message.text })
+      if (pending.length === 0) state = applyAll(state, items)
+      else {
+        // Each message takes the turn its line leaves open.
+        const folded = applyAllWithTurns(state, items, pending.map((p) => p.at))
+        state = folded.state
+        pending.forEach(({ message }, k) => {
+          if (echoes(lastMessage, message)) return
+          lastMessage = { kind: message.kind, text: message.text }
+          messages.push({
+            position: message.position,
+            turnIndex: folded.turns[k]!,
+            kind: message.kind,
+            text: message.text
+          })
+        })
       }
-      state = applyAll(state, from === 0 ? items : itemsBetween(items, from, items.length))
       items.length = 0
       pending.length = 0
     }

@@ -174,12 +174,19 @@ export interface DatabaseOptions {
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 100
 const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000
 
+/** The memory map of a read-only connection: a larger database is mapped up to it, read past it. */
+const READ_MMAP_BYTES = 1 << 30
+
 const connect = (file: string, options: DatabaseOptions): Sqlite.Database => {
   const db = new Sqlite(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000 })
   try {
     if (options.readonly) {
       // A read-only open fails only at the first read (when SQLite opens the WAL): fail here.
       db.prepare("SELECT count(*) FROM sqlite_master").get()
+      // Reads through a memory map: a search's scattered row lookups cost a page-cache miss
+      // (a read call) each without it (docs/decisions.md, "Search costs"). A writer keeps
+      // none: its mapped pages would count in its resident size.
+      db.pragma(`mmap_size = ${READ_MMAP_BYTES}`)
     } else {
       db.pragma("journal_mode = WAL")
       db.pragma("synchronous = NORMAL")

@@ -710,6 +710,42 @@ describe("RolloutReader tolerance (SPEC §1)", () => {
       expect(foldedFold.state.dynamicTools.map((t) => t.name)).toEqual(["lookup"])
     }))
 
+  it.scoped("in fold mode with messages indexed, a developer or system message is skipped unparsed, any other message decoded", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const message = (role: string, text: string) => ({
+        type: "message",
+        role,
+        content: [{ type: "input_text", text }]
+      })
+      const lines = [
+        sessionMeta({}),
+        wrapped("response_item", message("developer", "<permissions>"), TS(1)),
+        wrapped("response_item", message("system", "be brief"), TS(2)),
+        wrapped("response_item", message("user", "fix the cart"), TS(3)),
+        wrapped("response_item", message("assistant", "done"), TS(4)),
+        // The role read only as the member after `type`: elsewhere, the line is parsed.
+        wrapped(
+          "response_item",
+          { type: "message", content: [{ type: "input_text", text: "x" }], role: "developer" },
+          TS(5)
+        )
+      ]
+      const file = writeRollout(dir, jsonl(...lines))
+      const fold = yield* readAll(file, { decode: "fold", messageKinds: ["response"] })
+      expect(issuesOf(fold)).toEqual([])
+      for (const lineNumber of [2, 3]) {
+        expect(itemAt(fold, lineNumber)).toMatchObject({ type: "skipped", lineType: "response_item" })
+      }
+      for (const lineNumber of [4, 5, 6]) expect(itemAt(fold, lineNumber).type).toBe("response_item")
+      const folded = (decode: "full" | "fold") =>
+        foldRolloutFile(file, { defaultModelProvider: "openai", decode, messageKinds: ["response"] })
+      const [full, selective] = [yield* folded("full"), yield* folded("fold")]
+      expect(selective.messages.map((m) => m.text)).toEqual(["fix the cart", "done"])
+      expect(selective.messages).toEqual(full.messages)
+      expect(selective.state).toEqual(full.state)
+    }))
+
   it.scoped("in fold mode reports a newline-terminated response item cut in the middle as a LineParseError, not a skipped item", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

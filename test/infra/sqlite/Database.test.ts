@@ -60,6 +60,15 @@ describe("Database", () => {
       expect(error.message).toContain(file)
     }))
 
+  it.effect("a read-only connection reads through a memory map; a writer maps nothing (its resident size)", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      const mmapOf = (db: Database.Database) =>
+        Effect.map(db.sql<{ mmap_size: number }>`PRAGMA mmap_size`, ([row]) => row?.mmap_size)
+      expect(yield* withDatabase(file, mmapOf)).toBe(0)
+      expect(yield* Effect.scoped(Effect.flatMap(Database.open({ file, readonly: true }), mmapOf))).toBe(2 ** 30)
+    }))
+
   it.effect("reports a read-only database file as read-only when writing", () =>
     Effect.gen(function*() {
       if (process.getuid?.() === 0) {
