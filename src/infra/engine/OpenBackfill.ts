@@ -52,8 +52,7 @@ export const start = (
     const readStatus = Effect.map(state.read, (row) => row.status)
     const fromRow = Effect.map(
       readStatus,
-      (status): BackfillProgress | undefined =>
-        status === "complete" ? undefined : { status, done: null, total: null }
+      (status): BackfillProgress | undefined => status === "complete" ? undefined : { status, done: null, total: null }
     )
     if (!options.run || (yield* readStatus) === "complete") return fromRow
     let latest: BatchProgress | undefined
